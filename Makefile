@@ -1,0 +1,240 @@
+# Mneme: the build.
+#
+#   make            build/kernel.elf (multiboot v1, higher half) and build/initrd.tar
+#   make run        install what is missing, boot in QEMU to the shell on this terminal (Ctrl-A X quits)
+#   make test       install what is missing, run every test tier, end with "N passed, N failed"
+#   make iso        build/mneme.iso (GRUB rescue image)
+#   make bench      host and in-QEMU benchmarks; prints figures, never fails on time
+#   make fuzz       run each libFuzzer target for FUZZ_SECONDS
+#   make debug      QEMU waiting for gdb, gdb attached with symbols and tools/gdb helpers loaded
+#   make qemu-gdb   QEMU waiting for gdb; prints the command to attach
+#   make compdb     compile_commands.json for editors
+#   make format     clang-format the tree
+#
+# Sources are found by wildcard: a new .cpp in one of the directories below is built without touching this
+# file. Topic-specific targets live in mk/*.mk, included at the end.
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+BUILD := build
+
+# ---------------------------------------------------------------------------------------------------------
+# Kernel (freestanding, i386)
+# ---------------------------------------------------------------------------------------------------------
+CROSS ?= i686-linux-gnu-
+KCXX := $(CROSS)g++
+KNM := $(CROSS)nm
+KOBJCOPY := $(CROSS)objcopy
+NASM := nasm
+
+# -march=i486: no CMOV or other post-486 instructions, so `-cpu 486` and `-cpu pentium` boot.
+# -mgeneral-regs-only: no SSE/x87 in the kernel, so interrupts need not save FPU state.
+FREESTANDING_FLAGS := -std=c++20 -ffreestanding -fno-exceptions -fno-rtti -fno-pie -fno-stack-protector \
+	-fno-threadsafe-statics -fno-use-cxa-atexit -fcf-protection=none -mgeneral-regs-only -march=i486 \
+	-fno-omit-frame-pointer -fno-strict-aliasing -Wall -Wextra -Werror -I. -MMD -MP
+KCXXFLAGS := $(FREESTANDING_FLAGS) -O2 -g -DMNEME_KERNEL $(KERNEL_EXTRA_FLAGS)
+KLDFLAGS := -nostdlib -no-pie -static -Wl,--build-id=none -z noexecstack -T linker.ld
+
+KERNEL_CPP := $(wildcard arch/i386/*.cpp kernel/*.cpp mm/*.cpp libc/base/*.cpp libc/rt/*.cpp tests/kernel/*.cpp)
+KERNEL_ASM := $(wildcard boot/*.asm arch/i386/*.asm)
+KERNEL_OBJS := $(KERNEL_CPP:%.cpp=$(BUILD)/kernel/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/kernel/%.asm.o)
+
+$(BUILD)/kernel/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	@echo "  KCXX    $<"
+	@$(KCXX) $(KCXXFLAGS) -c $< -o $@
+
+$(BUILD)/kernel/%.asm.o: %.asm
+	@mkdir -p $(dir $@)
+	@echo "  NASM    $<"
+	@$(NASM) -f elf32 -g -F dwarf -MD $(@:.o=.d) -MP -o $@ $<
+
+# The kernel carries its own symbol table for backtraces. Pass 1 links with an empty table; its text
+# symbols become build/ksyms.S; pass 2 links that table in. The table sits after every other section
+# (linker.ld), so no address moves between the passes; tools/gen-ksyms.sh checks that they agree.
+$(BUILD)/kernel/ksyms-empty.o: tools/ksyms-empty.S
+	@mkdir -p $(dir $@)
+	@$(KCXX) -c $< -o $@
+
+$(BUILD)/kernel.pass1.elf: $(KERNEL_OBJS) $(BUILD)/kernel/ksyms-empty.o linker.ld
+	@echo "  LD      $@"
+	@$(KCXX) $(KLDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/kernel/ksyms-empty.o
+
+$(BUILD)/kernel/ksyms.o: $(BUILD)/kernel.pass1.elf tools/gen-ksyms.sh
+	@tools/gen-ksyms.sh $< $(BUILD)/kernel/ksyms.S
+	@$(KCXX) -c $(BUILD)/kernel/ksyms.S -o $@
+
+$(BUILD)/kernel.elf: $(BUILD)/kernel/ksyms.o $(BUILD)/kernel.pass1.elf
+	@echo "  LD      $@"
+	@$(KCXX) $(KLDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/kernel/ksyms.o
+	@tools/gen-ksyms.sh --check $(BUILD)/kernel.pass1.elf $@
+
+kernel: $(BUILD)/kernel.elf
+
+# ---------------------------------------------------------------------------------------------------------
+# User programs and the initrd (ustar archive passed as a multiboot module)
+# ---------------------------------------------------------------------------------------------------------
+UCXXFLAGS := $(FREESTANDING_FLAGS) -O2 -g -DMNEME_USER -fno-builtin-malloc $(USER_EXTRA_FLAGS)
+ULDFLAGS := -nostdlib -no-pie -static -Wl,--build-id=none -z noexecstack -T user/user.ld
+ULIB_CPP := $(wildcard libc/base/*.cpp libc/rt/*.cpp libc/user/*.cpp libc/malloc/*.cpp)
+ULIB_ASM := $(wildcard libc/user/*.asm)
+ULIB_OBJS := $(ULIB_CPP:%.cpp=$(BUILD)/user/%.o) $(ULIB_ASM:%.asm=$(BUILD)/user/%.asm.o)
+USER_PROGRAMS := $(patsubst user/%.cpp,%,$(wildcard user/*.cpp))
+USER_BINS := $(USER_PROGRAMS:%=$(BUILD)/initrd/bin/%)
+
+$(BUILD)/user/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	@echo "  UCXX    $<"
+	@$(KCXX) $(UCXXFLAGS) -c $< -o $@
+
+$(BUILD)/user/%.asm.o: %.asm
+	@mkdir -p $(dir $@)
+	@echo "  NASM    $<"
+	@$(NASM) -f elf32 -g -F dwarf -MD $(@:.o=.d) -MP -o $@ $<
+
+$(BUILD)/user/libmneme.a: $(ULIB_OBJS)
+	@rm -f $@
+	@$(CROSS)ar rcs $@ $^
+
+$(BUILD)/initrd/bin/%: $(BUILD)/user/user/%.o $(BUILD)/user/libmneme.a user/user.ld
+	@mkdir -p $(dir $@)
+	@echo "  ULD     $@"
+	@$(KCXX) $(ULDFLAGS) -o $@ $< $(BUILD)/user/libmneme.a
+
+$(BUILD)/initrd.tar: $(USER_BINS)
+	@echo "  TAR     $@"
+	@tools/mkinitrd.sh $(BUILD)/initrd $@
+
+initrd: $(BUILD)/initrd.tar
+
+# ---------------------------------------------------------------------------------------------------------
+# GRUB ISO
+# ---------------------------------------------------------------------------------------------------------
+ISO_ARGS ?=
+$(BUILD)/mneme.iso: $(BUILD)/kernel.elf $(BUILD)/initrd.tar boot/grub.cfg
+	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
+	@cp $(BUILD)/kernel.elf $(BUILD)/initrd.tar $(BUILD)/iso/boot/
+	@sed 's|@ARGS@|$(ISO_ARGS)|' boot/grub.cfg > $(BUILD)/iso/boot/grub/grub.cfg
+	@echo "  ISO     $@"
+	@grub-mkrescue -o $@ $(BUILD)/iso >/dev/null 2>&1 || grub-mkrescue -o $@ $(BUILD)/iso
+
+iso: $(BUILD)/mneme.iso
+
+# ---------------------------------------------------------------------------------------------------------
+# Host build: the same mm/ and libc/ sources, natively, for GoogleTest (ASan+UBSan), fuzzers and benchmarks
+# ---------------------------------------------------------------------------------------------------------
+HOST_CXX ?= g++
+FUZZ_CXX ?= clang++
+HOST_COMMON := -std=c++20 -g -Wall -Wextra -Werror -I. -DMNEME_HOST -fno-omit-frame-pointer -MMD -MP
+HOST_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+HOST_TEST_FLAGS := $(HOST_COMMON) -O1 $(HOST_SAN)
+BENCH_FLAGS := $(HOST_COMMON) -O2 -DNDEBUG
+FUZZ_FLAGS := $(HOST_COMMON) -O1 -fsanitize=fuzzer-no-link,address,undefined
+
+# Code shared with the kernel and user space. libc/rt (mem*, C++ runtime) is freestanding-only: the host
+# has its own. libc/malloc's core is shared; its malloc/free symbol shim is not (see mk/malloc.mk).
+SHARED_SRCS := $(wildcard mm/*.cpp libc/base/*.cpp libc/malloc/*.cpp) tests/support/HostPanic.cpp
+HOST_TEST_SRCS := $(wildcard tests/host/*.cpp)
+
+$(BUILD)/host/test/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCXX $<"
+	@$(HOST_CXX) $(HOST_TEST_FLAGS) -c $< -o $@
+
+$(BUILD)/host/bench/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCXX $< (bench)"
+	@$(HOST_CXX) $(BENCH_FLAGS) -c $< -o $@
+
+$(BUILD)/host/fuzz/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	@echo "  CLANG   $< (fuzz)"
+	@$(FUZZ_CXX) $(FUZZ_FLAGS) -c $< -o $@
+
+HOST_TEST_OBJS := $(patsubst %.cpp,$(BUILD)/host/test/%.o,$(SHARED_SRCS) $(HOST_TEST_SRCS))
+$(BUILD)/host/mneme-tests: $(HOST_TEST_OBJS)
+	@echo "  LINK    $@"
+	@$(HOST_CXX) $(HOST_TEST_FLAGS) -o $@ $^ -lgtest -lgtest_main -pthread -ldl
+
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.cpp,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/*.cpp))
+FUZZ_SHARED_OBJS := $(patsubst %.cpp,$(BUILD)/host/fuzz/%.o,$(SHARED_SRCS))
+$(BUILD)/fuzz/%: $(BUILD)/host/fuzz/tests/fuzz/%.o $(FUZZ_SHARED_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	@$(FUZZ_CXX) -fsanitize=fuzzer,address,undefined -o $@ $^
+
+BENCH_TARGETS := $(patsubst tests/bench/%.cpp,$(BUILD)/bench/%,$(wildcard tests/bench/*.cpp))
+BENCH_SHARED_OBJS := $(patsubst %.cpp,$(BUILD)/host/bench/%.o,$(SHARED_SRCS))
+$(BUILD)/bench/%: $(BUILD)/host/bench/tests/bench/%.o $(BENCH_SHARED_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	@$(HOST_CXX) -o $@ $^ -lbenchmark -pthread -ldl
+
+host-tests: $(BUILD)/host/mneme-tests
+fuzzers: $(FUZZ_TARGETS)
+benches: $(BENCH_TARGETS)
+
+# ---------------------------------------------------------------------------------------------------------
+# Top-level commands
+# ---------------------------------------------------------------------------------------------------------
+QEMU_ARGS ?=
+APPEND ?=
+MEM ?= 128
+
+all: $(BUILD)/kernel.elf $(BUILD)/initrd.tar
+
+deps:
+	@tools/install-deps.sh
+
+# Extra artifacts that topic fragments (mk/*.mk) want built before the test run.
+TEST_ARTIFACTS := $(BUILD)/kernel.elf $(BUILD)/initrd.tar $(BUILD)/mneme.iso $(BUILD)/host/mneme-tests $(FUZZ_TARGETS)
+BENCH_ARTIFACTS := $(BENCH_TARGETS) $(BUILD)/kernel.elf $(BUILD)/initrd.tar
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@tools/qemu.sh --interactive --mem $(MEM) --append "$(APPEND)" $(QEMU_ARGS)
+
+test: deps
+	@$(MAKE) --no-print-directory test-artifacts
+	@tools/run-tests.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory bench-artifacts
+	@tools/run-bench.sh
+
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzzers
+	@for f in $(FUZZ_TARGETS); do name=$$(basename $$f); mkdir -p $(BUILD)/fuzz-corpus/$$name; \
+	  echo "== $$name for $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz-corpus/$$name \
+	    $$( [ -d tests/fuzz/corpus/$$name ] && echo tests/fuzz/corpus/$$name ) || exit 1; done
+
+debug: deps
+	@$(MAKE) --no-print-directory all
+	@tools/debug.sh --attach --append "$(APPEND)"
+
+qemu-gdb: deps
+	@$(MAKE) --no-print-directory all
+	@tools/debug.sh --wait --append "$(APPEND)"
+
+compdb:
+	@tools/compdb.sh > compile_commands.json
+	@echo "wrote compile_commands.json"
+
+format:
+	@clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all kernel initrd iso run test bench fuzz debug qemu-gdb compdb format clean deps host-tests fuzzers \
+	benches test-artifacts bench-artifacts
+.SECONDARY:
+
+-include $(wildcard mk/*.mk)
+
+test-artifacts: $(TEST_ARTIFACTS)
+bench-artifacts: $(BENCH_ARTIFACTS)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
