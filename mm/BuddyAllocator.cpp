@@ -1,0 +1,329 @@
+// BuddyAllocator.cpp: split on allocation, coalesce on free (see BuddyAllocator.h for the invariants).
+//
+// Why the Tail state: frames inside a block are marked once, when the frame is added, and never touched
+// again, because splitting only turns the upper half's first frame from Tail into a Free head and merging
+// turns it back. That keeps allocate and free O(kMaxOrder) while free() can still tell a block's head from a
+// frame in its middle, and report the misuse with the containing block.
+#include "mm/BuddyAllocator.h"
+
+#include "libc/base/Assert.h"
+
+BuddyAllocator::BuddyAllocator(Span<FrameDescriptor> storage, u32 first_pfn)
+    : m_descriptors(storage.data()), m_first_pfn(first_pfn),
+      m_end_pfn(first_pfn + static_cast<u32>(storage.size())) {
+    // kNoFrame ends the lists, so it must never be a managed pfn; the end must not wrap either.
+    VERIFY(storage.size() <= static_cast<size_t>(kNoFrame - first_pfn));
+    for (FrameDescriptor& descriptor : storage) descriptor = FrameDescriptor{};
+    for (unsigned zone = 0; zone < kZoneCount; ++zone) {
+        for (unsigned order = 0; order < kOrderCount; ++order) {
+            m_free_head[zone][order] = kNoFrame;
+            m_free_count[zone][order] = 0;
+        }
+    }
+}
+
+ErrorOr<u32> BuddyAllocator::add_free_range(u64 start, u64 end) {
+    auto [first_pfn, end_pfn] = frames_inside(start, end, m_first_pfn, m_end_pfn);
+    for (u32 pfn = first_pfn; pfn < end_pfn; ++pfn)
+        if (at(pfn).state != FrameState::Unmanaged) return Error::Exists;
+    for (u32 pfn = first_pfn; pfn < end_pfn; ++pfn) at(pfn).state = FrameState::Tail;
+
+    // Tile the range with maximal aligned blocks: at each step the largest order that both the alignment of
+    // pfn and the room left allow. free_and_coalesce() also merges them with free neighbours added earlier.
+    for (u32 pfn = first_pfn; pfn < end_pfn;) {
+        unsigned order = pfn == 0 ? kMaxOrder : static_cast<unsigned>(__builtin_ctz(pfn));
+        if (order > kMaxOrder) order = kMaxOrder;
+        while (frames_in_order(order) > end_pfn - pfn) --order;
+        m_total_frames += frames_in_order(order);
+        m_free_frames += frames_in_order(order);
+        free_and_coalesce(pfn, order);
+        pfn += frames_in_order(order);
+    }
+    return end_pfn - first_pfn;
+}
+
+ErrorOr<u32> BuddyAllocator::allocate(unsigned order, Zone zone) {
+    if (order > kMaxOrder) return Error::Invalid;
+    u32 pfn;
+    if (zone == Zone::Any && allocate_from_zone(kNormalZone, order, pfn)) return pfn;
+    if (allocate_from_zone(kDmaZone, order, pfn)) return pfn;
+    return Error::NoMemory;
+}
+
+bool BuddyAllocator::allocate_from_zone(unsigned zone, unsigned order, u32& pfn) {
+    u32 usable = m_nonempty_orders[zone] >> order;
+    if (usable == 0) return false;
+    unsigned found = order + static_cast<unsigned>(__builtin_ctz(usable));
+    pfn = m_free_head[zone][found];
+    unlink_free(zone, pfn, found);
+    // Split: keep the lower half, free the upper half, until the block has the requested order.
+    while (found > order) {
+        --found;
+        push_free(zone, pfn + frames_in_order(found), found);
+    }
+    FrameDescriptor& head = at(pfn);
+    head.state = FrameState::Allocated;
+    head.order = static_cast<u8>(order);
+    head.ref_count = 1;
+    m_free_frames -= frames_in_order(order);
+    return true;
+}
+
+void BuddyAllocator::free(u32 pfn, unsigned order) {
+    if (order > kMaxOrder || !covers(pfn)) panic_bad_free(pfn, order);
+    FrameDescriptor& head = at(pfn);
+    if (head.state != FrameState::Allocated || head.order != order) panic_bad_free(pfn, order);
+    head.ref_count = 0;
+    m_free_frames += frames_in_order(order);
+    free_and_coalesce(pfn, order);
+}
+
+void BuddyAllocator::free_and_coalesce(u32 pfn, unsigned order) {
+    unsigned zone = zone_of(pfn);  // a merge never crosses the DMA limit (FrameAllocator.h)
+    while (order < kMaxOrder) {
+        u32 buddy = pfn ^ frames_in_order(order);
+        if (!covers(buddy)) break;
+        FrameDescriptor& other = at(buddy);
+        // A Free head of the same order is exactly the buddy block; anything else (allocated, split into
+        // smaller free blocks, a hole) means the pair cannot merge yet.
+        if (other.state != FrameState::Free || other.order != order) break;
+        unlink_free(zone, buddy, order);
+        other.state = FrameState::Tail;
+        if (buddy < pfn) {
+            at(pfn).state = FrameState::Tail;
+            pfn = buddy;
+        }
+        ++order;
+    }
+    push_free(zone, pfn, order);
+}
+
+void BuddyAllocator::push_free(unsigned zone, u32 pfn, unsigned order) {
+    FrameDescriptor& descriptor = at(pfn);
+    u32 head = m_free_head[zone][order];
+    descriptor.state = FrameState::Free;
+    descriptor.order = static_cast<u8>(order);
+    descriptor.prev = kNoFrame;
+    descriptor.next = head;
+    if (head != kNoFrame) at(head).prev = pfn;
+    else m_nonempty_orders[zone] |= 1u << order;
+    m_free_head[zone][order] = pfn;
+    ++m_free_count[zone][order];
+}
+
+void BuddyAllocator::unlink_free(unsigned zone, u32 pfn, unsigned order) {
+    FrameDescriptor& descriptor = at(pfn);
+    if (descriptor.prev != kNoFrame) at(descriptor.prev).next = descriptor.next;
+    else m_free_head[zone][order] = descriptor.next;
+    if (descriptor.next != kNoFrame) at(descriptor.next).prev = descriptor.prev;
+    if (m_free_head[zone][order] == kNoFrame) m_nonempty_orders[zone] &= ~(1u << order);
+    --m_free_count[zone][order];
+}
+
+u32 BuddyAllocator::head_of_block_containing(u32 pfn) const {
+    if (!covers(pfn) || at(pfn).state == FrameState::Unmanaged) return kNoFrame;
+    // The containing block of order k starts at pfn rounded down to 2^k; every smaller rounding lands on one
+    // of its Tails or on the head itself, so the first head met going up is the one.
+    for (unsigned order = 0; order < kOrderCount; ++order) {
+        u32 candidate = align_down(pfn, frames_in_order(order));
+        if (!covers(candidate)) break;
+        FrameState state = at(candidate).state;
+        if (state == FrameState::Free || state == FrameState::Allocated) return candidate;
+    }
+    return kNoFrame;
+}
+
+void BuddyAllocator::panic_bad_free(u32 pfn, unsigned order) const {
+    unsigned long long address = pfn_to_address(pfn);
+    if (order > kMaxOrder)
+        mneme_panic("BuddyAllocator: bad free of frame %#llx: order %u is above the maximum %u", address, order,
+                    kMaxOrder);
+    if (!covers(pfn))
+        mneme_panic("BuddyAllocator: bad free of frame %#llx: outside the managed frames %#llx-%#llx", address,
+                    static_cast<unsigned long long>(pfn_to_address(m_first_pfn)),
+                    static_cast<unsigned long long>(pfn_to_address(m_end_pfn)));
+    const FrameDescriptor& descriptor = at(pfn);
+    switch (descriptor.state) {
+    case FrameState::Unmanaged:
+        mneme_panic("BuddyAllocator: bad free of frame %#llx: never handed to the allocator (a hole or reserved)",
+                    address);
+    case FrameState::Free:
+        mneme_panic("BuddyAllocator: bad free of frame %#llx: already free (double free, or never allocated)",
+                    address);
+    case FrameState::Allocated:
+        mneme_panic("BuddyAllocator: bad free of frame %#llx: wrong order: allocated as order %u, freed as order %u",
+                    address, descriptor.order, order);
+    case FrameState::Tail: {
+        u32 head = head_of_block_containing(pfn);
+        if (head == kNoFrame) break;
+        bool is_free = at(head).state == FrameState::Free;
+        mneme_panic("BuddyAllocator: bad free of frame %#llx: inside the %s block %#llx of order %u (%s)", address,
+                    is_free ? "free" : "allocated", static_cast<unsigned long long>(pfn_to_address(head)),
+                    at(head).order, is_free ? "double free, or never allocated" : "wrong address or order");
+    }
+    }
+    mneme_panic("BuddyAllocator: bad free of frame %#llx: its descriptor is corrupt", address);
+}
+
+FrameDescriptor& BuddyAllocator::descriptor(u32 pfn) {
+    VERIFY(covers(pfn));
+    return at(pfn);
+}
+
+const FrameDescriptor& BuddyAllocator::descriptor(u32 pfn) const {
+    VERIFY(covers(pfn));
+    return at(pfn);
+}
+
+u32 BuddyAllocator::free_blocks(unsigned order) const {
+    VERIFY(order <= kMaxOrder);
+    return m_free_count[kDmaZone][order] + m_free_count[kNormalZone][order];
+}
+
+u32 BuddyAllocator::free_dma_blocks(unsigned order) const {
+    VERIFY(order <= kMaxOrder);
+    return m_free_count[kDmaZone][order];
+}
+
+u32 BuddyAllocator::free_dma_frames() const {
+    u32 frames = 0;
+    for (unsigned order = 0; order < kOrderCount; ++order) frames += m_free_count[kDmaZone][order] << order;
+    return frames;
+}
+
+bool BuddyAllocator::check_invariants(FormatSink sink, void* context) const {
+    // 1. Each list is well formed and holds only Free heads of its zone and order. The walk is bounded by the
+    //    list's count, so a cycle (which any repeated entry would cause) is caught rather than looped on.
+    for (unsigned zone = 0; zone < kZoneCount; ++zone) {
+        for (unsigned order = 0; order < kOrderCount; ++order) {
+            u32 head = m_free_head[zone][order];
+            if (((m_nonempty_orders[zone] >> order) & 1) != (head != kNoFrame ? 1u : 0u))
+                return invariant_violation(sink, context, "buddy: non-empty mask disagrees with list zone %u order %u",
+                                           zone, order);
+            u32 count = 0;
+            u32 previous = kNoFrame;
+            for (u32 pfn = head; pfn != kNoFrame; pfn = at(pfn).next) {
+                if (!covers(pfn))
+                    return invariant_violation(sink, context, "buddy: list zone %u order %u links to pfn %#x outside",
+                                               zone, order, pfn);
+                if (++count > m_free_count[zone][order])
+                    return invariant_violation(sink, context, "buddy: list zone %u order %u is longer than its count %u",
+                                               zone, order, m_free_count[zone][order]);
+                const FrameDescriptor& descriptor = at(pfn);
+                if (descriptor.state != FrameState::Free || descriptor.order != order || zone_of(pfn) != zone)
+                    return invariant_violation(sink, context,
+                                               "buddy: frame %#llx on list zone %u order %u is not a Free head of it",
+                                               static_cast<unsigned long long>(pfn_to_address(pfn)), zone, order);
+                if (descriptor.prev != previous)
+                    return invariant_violation(sink, context, "buddy: frame %#llx has a wrong prev link",
+                                               static_cast<unsigned long long>(pfn_to_address(pfn)));
+                previous = pfn;
+            }
+            if (count != m_free_count[zone][order])
+                return invariant_violation(sink, context, "buddy: list zone %u order %u has %u blocks, count says %u",
+                                           zone, order, count, m_free_count[zone][order]);
+        }
+    }
+
+    // 2. Walk the frames block by block: heads aligned, their frames Tails, free blocks fully coalesced. Counting
+    //    Free heads per list and comparing with the list lengths shows every Free head is on its list.
+    u32 free_heads[kZoneCount][kOrderCount] = {};
+    u32 free_frames = 0;
+    u32 total_frames = 0;
+    for (u32 pfn = m_first_pfn; pfn < m_end_pfn;) {
+        const FrameDescriptor& descriptor = at(pfn);
+        unsigned long long address = pfn_to_address(pfn);
+        if (descriptor.state == FrameState::Unmanaged) {
+            ++pfn;
+            continue;
+        }
+        if (descriptor.state != FrameState::Free && descriptor.state != FrameState::Allocated)
+            return invariant_violation(sink, context, "buddy: frame %#llx is a Tail outside any block", address);
+        unsigned order = descriptor.order;
+        if (order > kMaxOrder)
+            return invariant_violation(sink, context, "buddy: block %#llx has order %u", address, order);
+        u32 size = frames_in_order(order);
+        if ((pfn & (size - 1)) != 0)
+            return invariant_violation(sink, context, "buddy: block %#llx is not aligned to its order %u", address,
+                                       order);
+        if (size > m_end_pfn - pfn)
+            return invariant_violation(sink, context, "buddy: block %#llx of order %u runs past the end", address,
+                                       order);
+        for (u32 tail = pfn + 1; tail < pfn + size; ++tail)
+            if (at(tail).state != FrameState::Tail)
+                return invariant_violation(sink, context, "buddy: frame %#llx inside block %#llx (order %u) is not a Tail",
+                                           static_cast<unsigned long long>(pfn_to_address(tail)), address, order);
+        total_frames += size;
+        if (descriptor.state == FrameState::Free) {
+            ++free_heads[zone_of(pfn)][order];
+            free_frames += size;
+            if (descriptor.ref_count != 0)
+                return invariant_violation(sink, context, "buddy: free block %#llx has ref_count %u", address,
+                                           descriptor.ref_count);
+            u32 buddy = pfn ^ size;
+            if (order < kMaxOrder && covers(buddy) && at(buddy).state == FrameState::Free && at(buddy).order == order)
+                return invariant_violation(sink, context, "buddy: free block %#llx (order %u) and its free buddy %#llx are not merged",
+                                           address, order, static_cast<unsigned long long>(pfn_to_address(buddy)));
+        }
+        pfn += size;
+    }
+    for (unsigned zone = 0; zone < kZoneCount; ++zone)
+        for (unsigned order = 0; order < kOrderCount; ++order)
+            if (free_heads[zone][order] != m_free_count[zone][order])
+                return invariant_violation(sink, context, "buddy: %u Free heads of zone %u order %u, but %u on the list",
+                                           free_heads[zone][order], zone, order, m_free_count[zone][order]);
+    if (free_frames != m_free_frames)
+        return invariant_violation(sink, context, "buddy: free blocks hold %u frames, free_frames() says %u",
+                                   free_frames, m_free_frames);
+    if (total_frames != m_total_frames)
+        return invariant_violation(sink, context, "buddy: blocks hold %u frames, total_frames() says %u", total_frames,
+                                   m_total_frames);
+    return true;
+}
+
+namespace {
+
+// "  4 KiB" .. "  4 MiB": the size of a block of the given order.
+void print_block_size(FormatSink sink, void* context, unsigned order) {
+    u32 kib = (kFrameSize / KiB) << order;
+    if (kib < 1024) format(sink, context, "%4u KiB", kib);
+    else format(sink, context, "%4u MiB", kib / 1024);
+}
+
+}  // namespace
+
+void BuddyAllocator::dump(FormatSink sink, void* context) const {
+    format(sink, context, "buddy: %u of %u frames free (%llu of %llu KiB), %u free below 16 MiB\n", m_free_frames,
+           m_total_frames, static_cast<unsigned long long>(m_free_frames) * (kFrameSize / KiB),
+           static_cast<unsigned long long>(m_total_frames) * (kFrameSize / KiB), free_dma_frames());
+    format(sink, context, "order     size  dma blocks  blocks above 16M  free frames\n");
+    for (unsigned order = 0; order < kOrderCount; ++order) {
+        format(sink, context, "%5u  ", order);
+        print_block_size(sink, context, order);
+        format(sink, context, "  %10u  %16u  %11u\n", m_free_count[kDmaZone][order], m_free_count[kNormalZone][order],
+               free_blocks(order) << order);
+    }
+}
+
+void BuddyAllocator::dump_free_lists(FormatSink sink, void* context, u32 max_per_list) const {
+    static constexpr const char* zone_names[kZoneCount] = {"dma   ", "normal"};
+    format(sink, context, "buddy free lists, newest block first:\n");
+    for (unsigned order = 0; order < kOrderCount; ++order) {
+        for (unsigned zone = 0; zone < kZoneCount; ++zone) {
+            if (zone == kDmaZone) {
+                format(sink, context, "[%2u] ", order);
+                print_block_size(sink, context, order);
+            } else {
+                format(sink, context, "             ");
+            }
+            format(sink, context, " %s", zone_names[zone]);
+            u32 shown = 0;
+            u32 pfn = m_free_head[zone][order];
+            for (; pfn != kNoFrame && shown < max_per_list; pfn = at(pfn).next, ++shown)
+                format(sink, context, " -> %#010llx", static_cast<unsigned long long>(pfn_to_address(pfn)));
+            if (pfn != kNoFrame) format(sink, context, " -> ... (%u more)", m_free_count[zone][order] - shown);
+            else if (shown == 0) format(sink, context, " (empty)");
+            format(sink, context, "\n");
+        }
+    }
+}
