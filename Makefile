@@ -31,7 +31,7 @@ NASM := nasm
 # -mgeneral-regs-only: no SSE/x87 in the kernel, so interrupts need not save FPU state.
 FREESTANDING_FLAGS := -std=c++20 -ffreestanding -fno-exceptions -fno-rtti -fno-pie -fno-stack-protector \
 	-fno-threadsafe-statics -fno-use-cxa-atexit -fcf-protection=none -mgeneral-regs-only -march=i486 \
-	-fno-omit-frame-pointer -fno-strict-aliasing -Wall -Wextra -Werror -I. -MMD -MP
+	-fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-strict-aliasing -fno-tree-loop-distribute-patterns -Wall -Wextra -Werror -I. -MMD -MP
 KCXXFLAGS := $(FREESTANDING_FLAGS) -O2 -g -DMNEME_KERNEL $(KERNEL_EXTRA_FLAGS)
 KLDFLAGS := -nostdlib -no-pie -static -Wl,--build-id=none -z noexecstack -T linker.ld
 

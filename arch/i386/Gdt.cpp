@@ -1,0 +1,86 @@
+// Gdt.cpp: building and loading the GDT and the TSSs (Intel SDM Vol. 3A 3.5.1, 7.2).
+#include "arch/i386/Gdt.h"
+
+#include "arch/i386/Cpu.h"
+
+namespace gdt {
+namespace {
+
+alignas(8) SegmentDescriptor g_table[kEntries];
+TaskStateSegment g_tss;
+TaskStateSegment g_double_fault_tss;
+
+// LGDT, then reload the segment registers: they cache the old descriptors until reloaded (SDM 3.4.3).
+// CS can only be reloaded by a far transfer, hence the far jump to the next instruction.
+void load(const cpu::DescriptorTablePointer& pointer) {
+    asm volatile(
+        "lgdt %0\n"
+        "ljmp %1, $1f\n"
+        "1:\n"
+        "mov %2, %%ax\n"
+        "mov %%ax, %%ds\n"
+        "mov %%ax, %%es\n"
+        "mov %%ax, %%fs\n"
+        "mov %%ax, %%gs\n"
+        "mov %%ax, %%ss\n"
+        :
+        : "m"(pointer), "i"(kKernelCode), "i"(kKernelData)
+        : "eax", "memory");
+}
+
+}  // namespace
+
+void initialize(u32 double_fault_stack_top, void (*double_fault_entry)()) {
+    using P = SegmentDescriptor::Privilege;
+    g_table[0] = SegmentDescriptor();
+    g_table[1] = SegmentDescriptor::code(0, 0xFFFFFFFF, P::Kernel);
+    g_table[2] = SegmentDescriptor::data(0, 0xFFFFFFFF, P::Kernel);
+    g_table[3] = SegmentDescriptor::code(0, 0xFFFFFFFF, P::User);
+    g_table[4] = SegmentDescriptor::data(0, 0xFFFFFFFF, P::User);
+
+    g_tss = TaskStateSegment{};
+    g_tss.ss0 = kKernelData;
+    g_tss.io_map_base = sizeof(TaskStateSegment);
+    g_table[5] = SegmentDescriptor::tss(reinterpret_cast<u32>(&g_tss), sizeof(TaskStateSegment) - 1);
+
+    // The double-fault task starts with a clean register state on its own stack, in the kernel's address
+    // space (CR3 is filled in by the caller once the kernel page directory exists; the boot one serves
+    // until then).
+    g_double_fault_tss = TaskStateSegment{};
+    g_double_fault_tss.esp0 = double_fault_stack_top;
+    g_double_fault_tss.ss0 = kKernelData;
+    g_double_fault_tss.esp = double_fault_stack_top;
+    g_double_fault_tss.eip = reinterpret_cast<u32>(double_fault_entry);
+    g_double_fault_tss.eflags = 0x2;  // bit 1 is reserved and reads as one; interrupts off
+    g_double_fault_tss.cs = kKernelCode;
+    g_double_fault_tss.ds = g_double_fault_tss.es = g_double_fault_tss.fs = g_double_fault_tss.gs = kKernelData;
+    g_double_fault_tss.ss = kKernelData;
+    g_double_fault_tss.cr3 = cpu::read_cr3();
+    g_double_fault_tss.io_map_base = sizeof(TaskStateSegment);
+    g_table[6] = SegmentDescriptor::tss(reinterpret_cast<u32>(&g_double_fault_tss), sizeof(TaskStateSegment) - 1);
+
+    cpu::DescriptorTablePointer pointer{sizeof(g_table) - 1, reinterpret_cast<u32>(g_table)};
+    load(pointer);
+    asm volatile("ltr %0" : : "r"(kTss));
+}
+
+TaskStateSegment& tss() { return g_tss; }
+TaskStateSegment& double_fault_tss() { return g_double_fault_tss; }
+
+ErrorOr<u16> allocate(SegmentDescriptor descriptor) {
+    for (u16 i = kFirstDynamic; i < kEntries; ++i) {
+        if (g_table[i].is_null()) {
+            g_table[i] = descriptor;
+            return i;
+        }
+    }
+    return Error::NoSpace;
+}
+
+void release(u16 index) {
+    if (index >= kFirstDynamic && index < kEntries) g_table[index] = SegmentDescriptor();
+}
+
+SegmentDescriptor& entry(u16 index) { return g_table[index]; }
+
+}  // namespace gdt

@@ -1,0 +1,46 @@
+// Gdt.h: Mneme's global descriptor table.
+//
+// Flat 4 GiB segments (base 0) for kernel and user code and data, so segmentation adds nothing to a linear
+// address and paging does the protecting; the user segments differ only in their DPL of 3. Then the TSS
+// and the double-fault TSS. Slots from kFirstDynamic on are handed out at run time (per-process LDT
+// descriptors for the segmentation demos).
+//
+//   index  selector  use
+//   0      0x00      null (the CPU requires it; loading it into DS is allowed, using it faults)
+//   1      0x08      kernel code  DPL 0
+//   2      0x10      kernel data  DPL 0
+//   3      0x1B      user code    DPL 3 (selector RPL 3)
+//   4      0x23      user data    DPL 3
+//   5      0x28      TSS
+//   6      0x30      double-fault TSS
+#pragma once
+
+#include "arch/i386/SegmentDescriptor.h"
+#include "arch/i386/Tss.h"
+#include "libc/base/Error.h"
+
+namespace gdt {
+
+constexpr u16 kKernelCode = make_selector(1, false, 0);
+constexpr u16 kKernelData = make_selector(2, false, 0);
+constexpr u16 kUserCode = make_selector(3, false, 3);
+constexpr u16 kUserData = make_selector(4, false, 3);
+constexpr u16 kTss = make_selector(5, false, 0);
+constexpr u16 kDoubleFaultTss = make_selector(6, false, 0);
+constexpr u16 kFirstDynamic = 7;
+constexpr u16 kEntries = 32;
+
+// Builds the table, loads it with LGDT, reloads every segment register (a far jump for CS) and loads
+// the task register.
+void initialize(u32 double_fault_stack_top, void (*double_fault_entry)());
+
+// The running TSS: the scheduler sets esp0 when it switches processes.
+TaskStateSegment& tss();
+TaskStateSegment& double_fault_tss();
+
+// Run-time descriptors: returns the GDT index of a free slot set to `descriptor`.
+ErrorOr<u16> allocate(SegmentDescriptor descriptor);
+void release(u16 index);
+SegmentDescriptor& entry(u16 index);
+
+}  // namespace gdt

@@ -1,0 +1,94 @@
+// Idt.cpp: building the IDT (Intel SDM Vol. 3A 6.10-6.11) and dispatching traps.
+#include "arch/i386/Idt.h"
+
+#include "arch/i386/Cpu.h"
+#include "arch/i386/Gdt.h"
+#include "arch/i386/Pic.h"
+
+extern "C" const u32 interrupt_stub_table[48];
+extern "C" const u32 syscall_stub;
+
+namespace idt {
+namespace {
+
+// An IDT gate descriptor (SDM Vol. 3A 6.11, Figure 6-2).
+struct [[gnu::packed]] Gate {
+    u16 offset_low;
+    u16 selector;
+    u8 zero;
+    u8 attributes;  // P(7) DPL(6:5) 0(4) type(3:0)
+    u16 offset_high;
+};
+static_assert(sizeof(Gate) == 8);
+
+constexpr u8 kInterruptGate32 = 0xE;
+constexpr u8 kTaskGate = 0x5;
+
+alignas(8) Gate g_idt[kVectors];
+Handler g_handlers[kVectors];
+Handler g_default_exception_handler;
+
+void set_gate(u16 vector, u32 offset, u16 selector, u8 type, u8 dpl) {
+    g_idt[vector] = Gate{static_cast<u16>(offset & 0xFFFF), selector, 0,
+                         static_cast<u8>(0x80 | (dpl << 5) | type), static_cast<u16>(offset >> 16)};
+}
+
+const char* const kExceptionNames[32] = {
+    "Divide error", "Debug", "Non-maskable interrupt", "Breakpoint", "Overflow", "BOUND range exceeded",
+    "Invalid opcode", "Device not available", "Double fault", "Coprocessor segment overrun",
+    "Invalid TSS", "Segment not present", "Stack-segment fault", "General protection fault", "Page fault",
+    "Reserved (15)", "x87 floating-point error", "Alignment check", "Machine check",
+    "SIMD floating-point exception", "Virtualization exception", "Control protection exception",
+    "Reserved (22)", "Reserved (23)", "Reserved (24)", "Reserved (25)", "Reserved (26)", "Reserved (27)",
+    "Hypervisor injection exception", "VMM communication exception", "Security exception", "Reserved (31)",
+};
+const char* const kMnemonics[32] = {
+    "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "-",
+    "#MF", "#AC", "#MC", "#XM", "#VE", "#CP", "-",   "-",   "-",   "-",   "-",   "-",   "#HV", "#VC", "#SX", "-",
+};
+
+}  // namespace
+
+void initialize() {
+    for (u16 v = 0; v < 48; ++v) set_gate(v, interrupt_stub_table[v], gdt::kKernelCode, kInterruptGate32, 0);
+    set_gate(kSyscallVector, syscall_stub, gdt::kKernelCode, kInterruptGate32, 3);
+    // Double fault through a task gate: the offset is unused, the selector names the TSS (SDM 6.11).
+    set_gate(8, 0, gdt::kDoubleFaultTss, kTaskGate, 0);
+    cpu::DescriptorTablePointer pointer{sizeof(g_idt) - 1, reinterpret_cast<u32>(g_idt)};
+    asm volatile("lidt %0" : : "m"(pointer));
+}
+
+void set_handler(u8 vector, Handler handler) { g_handlers[vector] = handler; }
+Handler handler(u8 vector) { return g_handlers[vector]; }
+void set_default_exception_handler(Handler handler) { g_default_exception_handler = handler; }
+
+GateInfo gate(u16 vector) {
+    const Gate& g = g_idt[vector];
+    return GateInfo{(g.attributes & 0x80) != 0, g.offset_low | (static_cast<u32>(g.offset_high) << 16),
+                    g.selector, static_cast<u8>(g.attributes & 0xF), static_cast<u8>((g.attributes >> 5) & 3)};
+}
+
+const char* vector_name(u32 vector) {
+    if (vector < 32) return kExceptionNames[vector];
+    if (vector >= kIrqBase && vector < kIrqBase + 16) return pic::irq_name(vector - kIrqBase);
+    if (vector == kSyscallVector) return "System call";
+    return "Unknown vector";
+}
+
+const char* vector_mnemonic(u32 vector) { return vector < 32 ? kMnemonics[vector] : "IRQ"; }
+
+}  // namespace idt
+
+// Called by trap_common (Isr.asm) with interrupts disabled.
+extern "C" void trap_dispatch(TrapFrame* frame) {
+    u32 vector = frame->vector;
+    if (vector >= idt::kIrqBase && vector < idt::kIrqBase + 16) {
+        u8 irq = static_cast<u8>(vector - idt::kIrqBase);
+        if (pic::is_spurious(irq)) return;
+        // Acknowledge first: a handler may switch to another process and not come back here for a while.
+        pic::end_of_interrupt(irq);
+    }
+    idt::Handler handler = idt::g_handlers[vector];
+    if (!handler && vector < 32) handler = idt::g_default_exception_handler;
+    if (handler) handler(*frame);
+}

@@ -1,0 +1,26 @@
+// Io.h: x86 port I/O (IN/OUT, Intel SDM Vol. 2A/2B). The only way Mneme talks to the PIC, PIT, UART, IDE
+// controller and QEMU's debug-exit device.
+#pragma once
+
+#include "libc/base/Types.h"
+
+inline void outb(u16 port, u8 value) { asm volatile("outb %0, %1" : : "a"(value), "Nd"(port)); }
+inline void outw(u16 port, u16 value) { asm volatile("outw %0, %1" : : "a"(value), "Nd"(port)); }
+inline void outl(u16 port, u32 value) { asm volatile("outl %0, %1" : : "a"(value), "Nd"(port)); }
+inline u8 inb(u16 port) {
+    u8 value;
+    asm volatile("inb %1, %0" : "=a"(value) : "Nd"(port));
+    return value;
+}
+inline u16 inw(u16 port) {
+    u16 value;
+    asm volatile("inw %1, %0" : "=a"(value) : "Nd"(port));
+    return value;
+}
+inline u32 inl(u16 port) {
+    u32 value;
+    asm volatile("inl %1, %0" : "=a"(value) : "Nd"(port));
+    return value;
+}
+// A write to an unused port takes about 1 us on the ISA bus: the classic delay between PIC commands.
+inline void io_wait() { outb(0x80, 0); }

@@ -1,0 +1,29 @@
+// Pit.cpp: channel 0 programming (Intel 8254 datasheet: control word 0x34 = channel 0, lobyte/hibyte,
+// mode 2, binary) and the tick count.
+#include "arch/i386/Pit.h"
+
+#include "arch/i386/Io.h"
+
+namespace pit {
+namespace {
+constexpr u16 kChannel0 = 0x40;
+constexpr u16 kCommand = 0x43;
+u32 g_hz = 0;
+volatile u64 g_ticks = 0;
+}  // namespace
+
+void initialize(u32 hz) {
+    u32 divisor = (kInputHz + hz / 2) / hz;
+    if (divisor > 65535) divisor = 0;  // 0 means 65536
+    outb(kCommand, 0x34);
+    outb(kChannel0, static_cast<u8>(divisor & 0xFF));
+    outb(kChannel0, static_cast<u8>(divisor >> 8));
+    g_hz = hz;
+}
+
+u32 frequency() { return g_hz; }
+void tick() { g_ticks = g_ticks + 1; }
+u64 ticks() { return g_ticks; }
+u64 uptime_ms() { return g_hz ? (ticks() * 1000) / g_hz : 0; }
+
+}  // namespace pit

@@ -1,0 +1,20 @@
+// Pit.h: the 8253/8254 programmable interval timer, channel 0 on IRQ 0: the kernel's clock tick.
+#pragma once
+
+#include "libc/base/Types.h"
+
+namespace pit {
+
+constexpr u32 kInputHz = 1193182;  // the PIT's crystal: 14.31818 MHz / 12
+constexpr u32 kMinHz = 19;         // the 16-bit divisor's limit (1193182 / 65536 rounds up to 19)
+constexpr u32 kMaxHz = 10000;      // faster ticks only burn time in an emulator
+
+// Programs channel 0 as a rate generator (mode 2) at `hz`, which the caller has validated.
+void initialize(u32 hz);
+u32 frequency();
+// Called by the IRQ 0 handler.
+void tick();
+u64 ticks();
+u64 uptime_ms();
+
+}  // namespace pit

@@ -1,0 +1,32 @@
+// BootOptions.h: the kernel command line, parsed into typed options.
+//
+// The command line is a list of key=value words (GRUB's `multiboot` line, QEMU's -append). The first word
+// is the kernel's own path when it has no '=' (GRUB and QEMU both pass it). Each key has a parser and a
+// default; an unknown key or a bad value prints a warning that lists what is accepted, and boot goes on
+// with the default. `help` on the monitor's `options` command prints the same table.
+#pragma once
+
+#include "libc/base/Types.h"
+
+struct BootOptions {
+    // test=all | SUITE[,SUITE...]: run the in-kernel tests (and later the user-level suite), then exit QEMU.
+    char test[64] = "";
+    // hz=N: the PIT tick rate.
+    u32 hz = 100;
+    // panic=exit | halt: what a panic does after its report.
+    bool panic_halt = false;
+};
+
+namespace boot_options {
+
+// Parses `command_line` (may be null) into the kernel's options; prints warnings for bad words.
+void parse(const char* command_line);
+// The parser itself, into `options` (reset to the defaults first). Returns the number of rejected words.
+u32 parse_into(const char* command_line, BootOptions& options);
+const BootOptions& get();
+// The command line as given, for the boot log.
+const char* raw();
+// Prints every accepted key with its accepted values and default.
+void print_help();
+
+}  // namespace boot_options

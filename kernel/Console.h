@@ -1,0 +1,32 @@
+// Console.h: kernel output (serial COM1, mirrored to VGA text mode) and line input from the serial port.
+//
+// kprintf formats with the shared formatter (libc/base/Format.h). klog prefixes a line with the uptime
+// and a subsystem tag, the shape of every boot message:
+//   [    0.012] pmm: 126.4 MiB free in 32358 frames
+#pragma once
+
+#include <stdarg.h>
+
+#include "libc/base/Format.h"
+#include "libc/base/Types.h"
+
+namespace console {
+
+void initialize();
+void write(const char* text, size_t length);
+void write(const char* text);
+// Starts receiving keystrokes (interrupt-driven) once the IDT and PIC are up.
+void enable_input();
+// Blocks (halting the CPU between interrupts) until a byte arrives.
+char read_char();
+// Returns a pending byte without blocking, or -1.
+int try_read_char();
+// The FormatSink for dump() functions that print through the console.
+void sink(void* context, const char* text, size_t length);
+
+}  // namespace console
+
+int kprintf(const char* format, ...) __attribute__((format(printf, 1, 2)));
+int kvprintf(const char* format, va_list args);
+void klog(const char* subsystem, const char* format, ...) __attribute__((format(printf, 2, 3)));
+void kwarn(const char* subsystem, const char* format, ...) __attribute__((format(printf, 2, 3)));

@@ -1,0 +1,90 @@
+// Kmain.cpp: the kernel's first C++ code and the boot sequence.
+//
+// boot.asm calls kmain(magic, multiboot_info) on the boot stack with paging on (the early tables)
+// and interrupts off. Each step below prints one line, so a student reading the serial log sees the
+// machine come up in order: console, loader information, GDT/TSS, IDT, PIC, timer.
+#include "arch/i386/Cpu.h"
+#include "arch/i386/Gdt.h"
+#include "arch/i386/Idt.h"
+#include "arch/i386/Pic.h"
+#include "arch/i386/Pit.h"
+#include "arch/i386/Power.h"
+#include "kernel/BootOptions.h"
+#include "kernel/Console.h"
+#include "kernel/KTest.h"
+#include "kernel/Layout.h"
+#include "kernel/Monitor.h"
+#include "kernel/Multiboot.h"
+#include "kernel/Panic.h"
+#include "kernel/Symbols.h"
+#include "kernel/Traps.h"
+
+extern "C" void double_fault_task_entry();
+
+namespace {
+
+using Constructor = void (*)();
+extern "C" Constructor __init_array_start[], __init_array_end[];
+
+alignas(16) u8 g_double_fault_stack[8192];
+
+void run_global_constructors() {
+    for (Constructor* c = __init_array_start; c < __init_array_end; ++c) (*c)();
+}
+
+void on_timer(TrapFrame&) { pit::tick(); }
+
+void print_loader_information() {
+    const char* loader = multiboot::loader_name();
+    klog("boot", "loaded by %s", loader ? loader : "a multiboot loader (no name given)");
+    klog("boot", "command line: %s", boot_options::raw()[0] ? boot_options::raw() : "(empty)");
+    u32 modules = multiboot::module_count();
+    klog("boot", "%u module%s", modules, modules == 1 ? "" : "s");
+    for (u32 i = 0; i < modules; ++i) {
+        const multiboot::Module& m = multiboot::module(i);
+        kprintf("    module %u: 0x%08x-0x%08x (%u KiB) %s\n", i, m.start, m.end - 1, (m.end - m.start) / 1024,
+                multiboot::module_name(i));
+    }
+    klog("boot", "memory map:");
+    multiboot::print_memory_map();
+}
+
+}  // namespace
+
+extern "C" [[noreturn]] void kmain(u32 magic, u32 multiboot_info) {
+    run_global_constructors();
+    console::initialize();
+    kprintf("\nMneme: a teaching kernel for memory management (i386, built %s %s)\n", __DATE__, __TIME__);
+    klog("boot", "kernel image 0x%08x-0x%08x (%u KiB), %u symbols for backtraces",
+         reinterpret_cast<u32>(__kernel_start), reinterpret_cast<u32>(__kernel_end) - 1,
+         static_cast<unsigned>((__kernel_end - __kernel_start) / 1024), symbols::count());
+
+    bool have_info = multiboot::initialize(magic, multiboot_info);
+    boot_options::parse(have_info ? multiboot::command_line() : nullptr);
+    const BootOptions& options = boot_options::get();
+    panic::set_action(options.panic_halt ? panic::Action::Halt : panic::Action::Exit);
+    if (have_info) print_loader_information();
+
+    gdt::initialize(reinterpret_cast<u32>(g_double_fault_stack + sizeof(g_double_fault_stack)),
+                    double_fault_task_entry);
+    klog("gdt", "loaded: kernel code 0x%02x, kernel data 0x%02x, user code 0x%02x, user data 0x%02x, TSS 0x%02x",
+         gdt::kKernelCode, gdt::kKernelData, gdt::kUserCode, gdt::kUserData, gdt::kTss);
+    idt::initialize();
+    traps::initialize();
+    klog("idt", "loaded: 32 exception gates, 16 IRQ gates, system call gate 0x80, double fault on its own TSS");
+    pic::initialize(idt::kIrqBase);
+    idt::set_handler(idt::kIrqBase + pic::kIrqTimer, on_timer);
+    pit::initialize(options.hz);
+    pic::unmask(pic::kIrqTimer);
+    klog("pic", "IRQ 0-15 remapped to vectors %u-%u; timer at %u Hz", idt::kIrqBase, idt::kIrqBase + 15, options.hz);
+    console::enable_input();
+    cpu::enable_interrupts();
+
+    if (options.test[0]) {
+        bool passed = ktest::run(options.test);
+        power::qemu_exit(passed ? power::ExitCode::TestsPassed : power::ExitCode::TestsFailed);
+        kprintf("ktest: no isa-debug-exit device; halting.\n");
+        power::halt_forever();
+    }
+    monitor::run();
+}

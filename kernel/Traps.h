@@ -1,0 +1,31 @@
+// Traps.h: what the kernel does with CPU exceptions.
+//
+// Every exception without a dedicated handler ends in a report: the exception's name, its error code
+// decoded, CR2 for a page fault, all registers and a symbolized backtrace. In kernel mode the report ends
+// in a panic. Faults in user mode go to the handler the process layer installs (it kills the process).
+#pragma once
+
+#include "arch/i386/TrapFrame.h"
+
+namespace traps {
+
+void initialize();
+
+// Prints the full report for `frame` (used by the page-fault handler too).
+void print_report(const TrapFrame& frame);
+// Decodes a page-fault error code into `buffer`: "not-present page, write access, user mode".
+void describe_page_fault_error(u32 error_code, char* buffer, size_t size);
+// Decodes a selector error code (SDM Vol. 3A 6.13): "GDT index 5 (selector 0x28)".
+void describe_selector_error(u32 error_code, char* buffer, size_t size);
+// One line naming the fault, for a killed process: "Page fault (#PF) at 0x00000000: not-present page,
+// read access, user mode".
+void describe_fault(const TrapFrame& frame, char* buffer, size_t size);
+
+// Report and panic; for kernel-mode faults.
+[[noreturn]] void kernel_fault(const TrapFrame& frame);
+
+// Installed by the process layer: handles an exception raised in ring 3.
+using UserFaultHandler = void (*)(TrapFrame&);
+void set_user_fault_handler(UserFaultHandler handler);
+
+}  // namespace traps
