@@ -162,7 +162,7 @@ void BitmapAllocator::free_run(u32 pfn, u32 count) {
 }
 
 void BitmapAllocator::panic_bad_free(u32 pfn, u32 count, const char* reason) const {
-    mneme_panic("BitmapAllocator: bad free of frame %#llx (run of %u frames): %s",
+    mneme_panic("BitmapAllocator: bad free of frame 0x%llx (run of %u frames): %s",
                 static_cast<unsigned long long>(pfn_to_address(pfn)), count, reason);
 }
 
@@ -181,7 +181,7 @@ bool BitmapAllocator::check_invariants(FormatSink sink, void* context) const {
     u32 managed_frames = 0;
     for (u32 word = 0; word < m_word_count; ++word) {
         if ((~m_used[word] & ~m_managed[word]) != 0)
-            return invariant_violation(sink, context, "bitmap: an unmanaged frame near pfn %#x is marked free",
+            return invariant_violation(sink, context, "bitmap: an unmanaged frame near pfn 0x%x is marked free",
                                        m_first_pfn + word * 32);
         free_frames += popcount(~m_used[word]);
         managed_frames += popcount(m_managed[word]);
@@ -203,7 +203,7 @@ bool BitmapAllocator::check_invariants(FormatSink sink, void* context) const {
                                        zone);
         u32 free_index = next_free(zone_start(zone), m_hint[zone]);
         if (free_index < m_hint[zone])
-            return invariant_violation(sink, context, "bitmap: free frame %#llx lies below the hint of zone %u",
+            return invariant_violation(sink, context, "bitmap: free frame 0x%llx lies below the hint of zone %u",
                                        static_cast<unsigned long long>(pfn_to_address(m_first_pfn + free_index)),
                                        zone);
     }
@@ -224,7 +224,7 @@ void BitmapAllocator::dump(FormatSink sink, void* context) const {
     u32 shown = 0;
     for_each_free_run([&](u32 pfn, u32 count) {
         if (shown++ < kRunsShown)
-            format(sink, context, "  %#010llx-%#010llx %8u frames\n",
+            format(sink, context, "  0x%08llx-0x%08llx %8u frames\n",
                    static_cast<unsigned long long>(pfn_to_address(pfn)),
                    static_cast<unsigned long long>(pfn_to_address(pfn + count) - 1), count);
     });

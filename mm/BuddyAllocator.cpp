@@ -136,33 +136,33 @@ u32 BuddyAllocator::head_of_block_containing(u32 pfn) const {
 void BuddyAllocator::panic_bad_free(u32 pfn, unsigned order) const {
     unsigned long long address = pfn_to_address(pfn);
     if (order > kMaxOrder)
-        mneme_panic("BuddyAllocator: bad free of frame %#llx: order %u is above the maximum %u", address, order,
+        mneme_panic("BuddyAllocator: bad free of frame 0x%llx: order %u is above the maximum %u", address, order,
                     kMaxOrder);
     if (!covers(pfn))
-        mneme_panic("BuddyAllocator: bad free of frame %#llx: outside the managed frames %#llx-%#llx", address,
+        mneme_panic("BuddyAllocator: bad free of frame 0x%llx: outside the managed frames 0x%llx-0x%llx", address,
                     static_cast<unsigned long long>(pfn_to_address(m_first_pfn)),
                     static_cast<unsigned long long>(pfn_to_address(m_end_pfn)));
     const FrameDescriptor& descriptor = at(pfn);
     switch (descriptor.state) {
     case FrameState::Unmanaged:
-        mneme_panic("BuddyAllocator: bad free of frame %#llx: never handed to the allocator (a hole or reserved)",
+        mneme_panic("BuddyAllocator: bad free of frame 0x%llx: never handed to the allocator (a hole or reserved)",
                     address);
     case FrameState::Free:
-        mneme_panic("BuddyAllocator: bad free of frame %#llx: already free (double free, or never allocated)",
+        mneme_panic("BuddyAllocator: bad free of frame 0x%llx: already free (double free, or never allocated)",
                     address);
     case FrameState::Allocated:
-        mneme_panic("BuddyAllocator: bad free of frame %#llx: wrong order: allocated as order %u, freed as order %u",
+        mneme_panic("BuddyAllocator: bad free of frame 0x%llx: wrong order: allocated as order %u, freed as order %u",
                     address, descriptor.order, order);
     case FrameState::Tail: {
         u32 head = head_of_block_containing(pfn);
         if (head == kNoFrame) break;
         bool is_free = at(head).state == FrameState::Free;
-        mneme_panic("BuddyAllocator: bad free of frame %#llx: inside the %s block %#llx of order %u (%s)", address,
+        mneme_panic("BuddyAllocator: bad free of frame 0x%llx: inside the %s block 0x%llx of order %u (%s)", address,
                     is_free ? "free" : "allocated", static_cast<unsigned long long>(pfn_to_address(head)),
                     at(head).order, is_free ? "double free, or never allocated" : "wrong address or order");
     }
     }
-    mneme_panic("BuddyAllocator: bad free of frame %#llx: its descriptor is corrupt", address);
+    mneme_panic("BuddyAllocator: bad free of frame 0x%llx: its descriptor is corrupt", address);
 }
 
 FrameDescriptor& BuddyAllocator::descriptor(u32 pfn) {
@@ -204,7 +204,7 @@ bool BuddyAllocator::check_invariants(FormatSink sink, void* context) const {
             u32 previous = kNoFrame;
             for (u32 pfn = head; pfn != kNoFrame; pfn = at(pfn).next) {
                 if (!covers(pfn))
-                    return invariant_violation(sink, context, "buddy: list zone %u order %u links to pfn %#x outside",
+                    return invariant_violation(sink, context, "buddy: list zone %u order %u links to pfn 0x%x outside",
                                                zone, order, pfn);
                 if (++count > m_free_count[zone][order])
                     return invariant_violation(sink, context, "buddy: list zone %u order %u is longer than its count %u",
@@ -212,10 +212,10 @@ bool BuddyAllocator::check_invariants(FormatSink sink, void* context) const {
                 const FrameDescriptor& descriptor = at(pfn);
                 if (descriptor.state != FrameState::Free || descriptor.order != order || zone_of(pfn) != zone)
                     return invariant_violation(sink, context,
-                                               "buddy: frame %#llx on list zone %u order %u is not a Free head of it",
+                                               "buddy: frame 0x%llx on list zone %u order %u is not a Free head of it",
                                                static_cast<unsigned long long>(pfn_to_address(pfn)), zone, order);
                 if (descriptor.prev != previous)
-                    return invariant_violation(sink, context, "buddy: frame %#llx has a wrong prev link",
+                    return invariant_violation(sink, context, "buddy: frame 0x%llx has a wrong prev link",
                                                static_cast<unsigned long long>(pfn_to_address(pfn)));
                 previous = pfn;
             }
@@ -238,31 +238,31 @@ bool BuddyAllocator::check_invariants(FormatSink sink, void* context) const {
             continue;
         }
         if (descriptor.state != FrameState::Free && descriptor.state != FrameState::Allocated)
-            return invariant_violation(sink, context, "buddy: frame %#llx is a Tail outside any block", address);
+            return invariant_violation(sink, context, "buddy: frame 0x%llx is a Tail outside any block", address);
         unsigned order = descriptor.order;
         if (order > kMaxOrder)
-            return invariant_violation(sink, context, "buddy: block %#llx has order %u", address, order);
+            return invariant_violation(sink, context, "buddy: block 0x%llx has order %u", address, order);
         u32 size = frames_in_order(order);
         if ((pfn & (size - 1)) != 0)
-            return invariant_violation(sink, context, "buddy: block %#llx is not aligned to its order %u", address,
+            return invariant_violation(sink, context, "buddy: block 0x%llx is not aligned to its order %u", address,
                                        order);
         if (size > m_end_pfn - pfn)
-            return invariant_violation(sink, context, "buddy: block %#llx of order %u runs past the end", address,
+            return invariant_violation(sink, context, "buddy: block 0x%llx of order %u runs past the end", address,
                                        order);
         for (u32 tail = pfn + 1; tail < pfn + size; ++tail)
             if (at(tail).state != FrameState::Tail)
-                return invariant_violation(sink, context, "buddy: frame %#llx inside block %#llx (order %u) is not a Tail",
+                return invariant_violation(sink, context, "buddy: frame 0x%llx inside block 0x%llx (order %u) is not a Tail",
                                            static_cast<unsigned long long>(pfn_to_address(tail)), address, order);
         total_frames += size;
         if (descriptor.state == FrameState::Free) {
             ++free_heads[zone_of(pfn)][order];
             free_frames += size;
             if (descriptor.ref_count != 0)
-                return invariant_violation(sink, context, "buddy: free block %#llx has ref_count %u", address,
+                return invariant_violation(sink, context, "buddy: free block 0x%llx has ref_count %u", address,
                                            descriptor.ref_count);
             u32 buddy = pfn ^ size;
             if (order < kMaxOrder && covers(buddy) && at(buddy).state == FrameState::Free && at(buddy).order == order)
-                return invariant_violation(sink, context, "buddy: free block %#llx (order %u) and its free buddy %#llx are not merged",
+                return invariant_violation(sink, context, "buddy: free block 0x%llx (order %u) and its free buddy 0x%llx are not merged",
                                            address, order, static_cast<unsigned long long>(pfn_to_address(buddy)));
         }
         pfn += size;
@@ -320,7 +320,7 @@ void BuddyAllocator::dump_free_lists(FormatSink sink, void* context, u32 max_per
             u32 shown = 0;
             u32 pfn = m_free_head[zone][order];
             for (; pfn != kNoFrame && shown < max_per_list; pfn = at(pfn).next, ++shown)
-                format(sink, context, " -> %#010llx", static_cast<unsigned long long>(pfn_to_address(pfn)));
+                format(sink, context, " -> 0x%08llx", static_cast<unsigned long long>(pfn_to_address(pfn)));
             if (pfn != kNoFrame) format(sink, context, " -> ... (%u more)", m_free_count[zone][order] - shown);
             else if (shown == 0) format(sink, context, " (empty)");
             format(sink, context, "\n");

@@ -83,6 +83,6 @@ bool RangeSet::contains(u64 address) const {
 
 void RangeSet::dump(FormatSink sink, void* context) const {
     for (const PhysicalRange& range : *this)
-        format(sink, context, "  %#010llx-%#010llx (%llu KiB)\n", static_cast<unsigned long long>(range.start),
+        format(sink, context, "  0x%08llx-0x%08llx (%llu KiB)\n", static_cast<unsigned long long>(range.start),
                static_cast<unsigned long long>(range.end - 1), static_cast<unsigned long long>(range.size() / KiB));
 }

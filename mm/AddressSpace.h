@@ -1,0 +1,512 @@
+// AddressSpace.h: the page tables of one address space (2-level i386 radix), as policy over a small
+// page-table interface, so the same code runs in the kernel and in host tests backed by plain memory.
+//
+// Algorithm: a page directory of 1024 entries, each referencing a page table of 1024 entries, each
+// mapping one 4 KiB page (Intel SDM Vol. 3A 4.3, Figure 4-2). A linear address splits into directory
+// index (bits 31:22), table index (21:12) and offset (11:0). Page tables are allocated on the first
+// mapping in their 4 MiB region and freed when an unmap leaves them empty; destroy() returns every frame
+// and table to the caller.
+//
+// The kernel half (PDE 768..1023, addresses >= 0xC0000000) is shared: create_kernel() allocates every
+// kernel page table up front, and create() copies those 256 PDEs into each new directory, so a later
+// kernel mapping (written into a shared table) is seen by every address space without touching them.
+// A user address space therefore refuses to map, unmap or protect kernel-half addresses (they belong to
+// the kernel space), and destroy() never frees the shared tables.
+//
+// Invariants (check_invariants):
+//   - user half PDEs are either null or reference a table with P, RW and US set, so the PTE alone
+//     decides the access rights (SDM 4.6: the effective rights are the most restrictive of both levels);
+//   - no user-half PTE is global and no kernel-half PTE is user-accessible;
+//   - a user space's PDEs 768..1023 equal the kernel space's;
+//   - every kernel-half PDE of the kernel space references a table (allocated by create_kernel).
+//
+// TLB: a new mapping needs no INVLPG, since the CPU does not cache not-present entries (SDM 4.10.2.3,
+// "the processor does not cache a translation for a page for which the P flag is 0"); every change to a
+// present entry (unmap, protect, clearing A or D) calls Ops::invalidate before a frame or table is given
+// back. INVLPG also flushes the paging-structure caches (SDM 4.10.4.1), which covers a freed table.
+// destroy() invalidates nothing: call it with another CR3 loaded.
+//
+// Locking: none inside. The caller serialises operations on one address space (the kernel holds the
+// owning process's lock); the Ops' allocator has its own.
+#pragma once
+
+#include <type_traits>
+#include <utility>
+
+#include "libc/base/Assert.h"
+#include "libc/base/Error.h"
+#include "libc/base/Format.h"
+#include "libc/base/Types.h"
+
+// The access rights and memory type of a mapping (SDM 4.6 and 4.9).
+struct Protection {
+    bool writable = false;        // R/W
+    bool user = false;            // U/S: reachable from ring 3
+    bool write_through = false;   // PWT
+    bool cache_disabled = false;  // PCD (device memory)
+    bool global = false;          // G: kept across CR3 loads (kernel pages only)
+    constexpr bool operator==(const Protection&) const = default;
+};
+
+// What AddressSpace needs from its caller. The entry types are arch/i386/PageTableEntry.h's in the
+// kernel and in the host tests; the memory operations differ:
+//   allocate_table()  -> ErrorOr<u32>: physical address of a zeroed 4 KiB page (Error::NoMemory if none)
+//   free_table(phys)     gives that page back
+//   directory(phys)   -> DirectoryEntry*, table(phys) -> TableEntry*: where the CPU's page at `phys` can be
+//                        read and written (the direct map in the kernel, plain memory on the host)
+//   invalidate(vaddr)    drop the TLB entry for vaddr (INVLPG in the kernel; recorded on the host)
+//   release_frame(phys)  unmap()/destroy() no longer map this frame (the kernel decides about refcounts)
+// Optional: release_not_present(vaddr, entry) is called by unmap()/destroy() for a not-present entry
+// holding a payload (a swap slot), so the kernel can free the slot.
+template <typename Ops>
+concept PageTableOps = requires(Ops& ops, u32 address) {
+    typename Ops::DirectoryEntry;
+    typename Ops::TableEntry;
+    requires std::is_same_v<decltype(ops.allocate_table()), ErrorOr<u32>>;
+    ops.free_table(address);
+    requires std::is_same_v<decltype(ops.directory(address)), typename Ops::DirectoryEntry*>;
+    requires std::is_same_v<decltype(ops.table(address)), typename Ops::TableEntry*>;
+    ops.invalidate(address);
+    ops.release_frame(address);
+};
+
+template <PageTableOps Ops>
+class AddressSpace {
+public:
+    MNEME_NONCOPYABLE(AddressSpace);
+
+    using DirectoryEntry = typename Ops::DirectoryEntry;
+    using TableEntry = typename Ops::TableEntry;
+
+    static constexpr u32 kPageSize = 4096;
+    static constexpr u32 kEntries = 1024;
+    static constexpr u32 kKernelBase = 0xC0000000;
+    static constexpr u32 kFirstKernelIndex = kKernelBase >> 22;  // 768
+
+    // The kernel's own space: a directory plus all 256 kernel page tables (1 MiB), so that every later
+    // kernel mapping lands in a table that user spaces share. Nothing is leaked on failure.
+    static ErrorOr<AddressSpace> create_kernel(Ops& ops) {
+        u32 directory = TRY(ops.allocate_table());
+        AddressSpace space(ops, directory, true);
+        for (u32 index = kFirstKernelIndex; index < kEntries; ++index) {
+            auto table = ops.allocate_table();
+            if (table.is_error()) return table.error();  // ~AddressSpace frees what was allocated
+            space.directory()[index] = make_directory_entry(table.value(), index);
+        }
+        return space;
+    }
+
+    // A user space: a fresh directory whose kernel half is a copy of `kernel`'s PDEs.
+    static ErrorOr<AddressSpace> create(Ops& ops, const AddressSpace& kernel) {
+        VERIFY(kernel.is_kernel() && kernel.m_directory != 0);
+        u32 directory = TRY(ops.allocate_table());
+        AddressSpace space(ops, directory, false);
+        const DirectoryEntry* source = kernel.directory();
+        for (u32 index = kFirstKernelIndex; index < kEntries; ++index) space.directory()[index] = source[index];
+        return space;
+    }
+
+    AddressSpace(AddressSpace&& other)
+        : m_ops(other.m_ops), m_directory(std::exchange(other.m_directory, 0)), m_is_kernel(other.m_is_kernel) {}
+    AddressSpace& operator=(AddressSpace&&) = delete;
+    ~AddressSpace() { destroy(); }
+
+    // What CR3 gets (SDM Table 4-3: bits 31:12 locate the page directory).
+    u32 directory_physical_address() const { return m_directory; }
+    bool is_kernel() const { return m_is_kernel; }
+
+    // Map `pages` pages at `vaddr` to the frames from `paddr` on, all or nothing. Errors: Invalid (unaligned,
+    // empty, wrapping, kernel half of a user space, user page in the kernel half, global page in the user
+    // half), Exists (some page already has a non-null entry, or lies in a 4 MiB page), NoMemory (a page
+    // table could not be allocated). On error nothing changed and nothing leaked.
+    ErrorOr<void> map(u32 vaddr, u32 paddr, Protection protection) { return map_range(vaddr, paddr, 1, protection); }
+
+    ErrorOr<void> map_range(u32 vaddr, u32 paddr, u32 pages, Protection protection) {
+        TRY(check_range(vaddr, pages));
+        if (paddr % kPageSize != 0 || u64(paddr) + u64(pages) * kPageSize > (u64(1) << 32)) return Error::Invalid;
+        u64 end = u64(vaddr) + u64(pages) * kPageSize;
+        if (protection.user && end > kKernelBase) return Error::Invalid;
+        if (protection.global && vaddr < kKernelBase) return Error::Invalid;
+
+        // Pass 1: refuse before changing anything.
+        bool occupied = false;
+        walk(vaddr, pages, [&](u32, DirectoryEntry& pde, TableEntry* entry) {
+            if (pde.is_present() && pde.is_large()) occupied = true;
+            if (entry && !entry->is_null()) occupied = true;
+        });
+        if (occupied) return Error::Exists;
+
+        // Pass 2: allocate the missing tables, remembering which so a failure can give them back.
+        u32 created[kEntries / 32] = {};
+        u32 first_index = vaddr >> 22;
+        u32 last_index = u32((end - 1) >> 22);
+        for (u32 index = first_index; index <= last_index; ++index) {
+            DirectoryEntry& pde = directory()[index];
+            if (pde.is_present()) continue;
+            VERIFY(index < kFirstKernelIndex);  // create_kernel() allocated every kernel table
+            auto table = m_ops->allocate_table();
+            if (table.is_error()) {
+                for (u32 undo = first_index; undo < index; ++undo) {
+                    if (!(created[undo / 32] & (1u << (undo % 32)))) continue;
+                    m_ops->free_table(directory()[undo].physical_address());
+                    directory()[undo].clear();
+                }
+                return table.error();
+            }
+            pde = make_directory_entry(table.value(), index);
+            created[index / 32] |= 1u << (index % 32);
+        }
+
+        // Pass 3: fill in the entries. Not-present entries are never cached, so no invalidation.
+        u32 frame = paddr;
+        walk(vaddr, pages, [&](u32, DirectoryEntry&, TableEntry* entry) {
+            *entry = make_entry(frame, protection);
+            frame += kPageSize;
+        });
+        return {};
+    }
+
+    // Remove the mapping at `vaddr`: the entry is cleared, the TLB entry invalidated, then the frame
+    // released (in that order, so the frame is never reused while a stale translation exists). A
+    // not-present entry with a payload is cleared too (and passed to Ops::release_not_present). Frees the
+    // page table if it became empty (user half only). Errors: Invalid, NoEntry (nothing there).
+    ErrorOr<void> unmap(u32 vaddr) {
+        TRY(check_range(vaddr, 1));
+        TableEntry* entry = lookup(vaddr);
+        if (!entry || entry->is_null()) return Error::NoEntry;
+        TableEntry old = *entry;
+        entry->clear();
+        bool table_freed = false;
+        u32 table_address = 0;
+        if (vaddr < kKernelBase && table_is_empty(vaddr >> 22)) {
+            table_address = directory()[vaddr >> 22].physical_address();
+            directory()[vaddr >> 22].clear();
+            table_freed = true;
+        }
+        if (old.is_present() || table_freed) m_ops->invalidate(vaddr);
+        release(vaddr, old);
+        if (table_freed) m_ops->free_table(table_address);
+        return {};
+    }
+
+    // Unmap every non-null entry in the range (holes are skipped, like munmap); returns how many were
+    // removed. Tables of the user half left empty are freed.
+    ErrorOr<u32> unmap_range(u32 vaddr, u32 pages) {
+        TRY(check_range(vaddr, pages));
+        u32 removed = 0;
+        u32 last_touched_index = kEntries;
+        auto free_if_empty = [&](u32 index, u32 some_address) {
+            if (index >= kFirstKernelIndex || !directory()[index].is_present() || !table_is_empty(index)) return;
+            u32 table_address = directory()[index].physical_address();
+            directory()[index].clear();
+            m_ops->invalidate(some_address);  // the paging-structure caches may hold the PDE (SDM 4.10.3)
+            m_ops->free_table(table_address);
+        };
+        u32 previous_address = 0;
+        walk(vaddr, pages, [&](u32 address, DirectoryEntry&, TableEntry* entry) {
+            u32 index = address >> 22;
+            if (last_touched_index != kEntries && index != last_touched_index) {
+                free_if_empty(last_touched_index, previous_address);
+                last_touched_index = kEntries;
+            }
+            if (!entry || entry->is_null()) return;
+            TableEntry old = *entry;
+            entry->clear();
+            if (old.is_present()) m_ops->invalidate(address);
+            release(address, old);
+            ++removed;
+            last_touched_index = index;
+            previous_address = address;
+        });
+        if (last_touched_index != kEntries) free_if_empty(last_touched_index, previous_address);
+        return removed;
+    }
+
+    // Change the rights of a present mapping, keeping its frame, A, D and available bits.
+    ErrorOr<void> protect(u32 vaddr, Protection protection) { return protect_range(vaddr, 1, protection); }
+
+    // All pages of the range must be mapped (Error::NoEntry otherwise, nothing changed).
+    ErrorOr<void> protect_range(u32 vaddr, u32 pages, Protection protection) {
+        TRY(check_range(vaddr, pages));
+        u64 end = u64(vaddr) + u64(pages) * kPageSize;
+        if (protection.user && end > kKernelBase) return Error::Invalid;
+        if (protection.global && vaddr < kKernelBase) return Error::Invalid;
+        bool hole = false;
+        walk(vaddr, pages, [&](u32, DirectoryEntry&, TableEntry* entry) {
+            if (!entry || !entry->is_present()) hole = true;
+        });
+        if (hole) return Error::NoEntry;
+        walk(vaddr, pages, [&](u32 address, DirectoryEntry&, TableEntry* entry) {
+            TableEntry updated = *entry;
+            apply(updated, protection);
+            if (updated.raw() == entry->raw()) return;
+            *entry = updated;
+            m_ops->invalidate(address);
+        });
+        return {};
+    }
+
+    // Directory entry `index` (0..1023), for the monitor's `pt` command and for tests.
+    DirectoryEntry& directory_entry(u32 index) {
+        VERIFY(index < kEntries);
+        return directory()[index];
+    }
+    const DirectoryEntry& directory_entry(u32 index) const {
+        VERIFY(index < kEntries);
+        return directory()[index];
+    }
+
+    // The physical address `vaddr` maps to (any address, any half; 4 MiB pages included).
+    ErrorOr<u32> translate(u32 vaddr) const {
+        const DirectoryEntry& pde = directory()[vaddr >> 22];
+        if (!pde.is_present()) return Error::NoEntry;
+        if (pde.is_large()) return pde.large_physical_address() | (vaddr & (kEntries * kPageSize - 1));
+        const TableEntry& entry = m_ops->table(pde.physical_address())[(vaddr >> 12) & (kEntries - 1)];
+        if (!entry.is_present()) return Error::NoEntry;
+        return entry.physical_address() | (vaddr & (kPageSize - 1));
+    }
+
+    // The entry for `vaddr`, or null when no page table covers it (or a 4 MiB page does). For callers
+    // that read or write entries themselves: swapping, copy-on-write, fork. A caller writing a present
+    // entry must call Ops::invalidate itself.
+    TableEntry* lookup(u32 vaddr) {
+        DirectoryEntry& pde = directory()[vaddr >> 22];
+        if (!pde.is_present() || pde.is_large()) return nullptr;
+        return &m_ops->table(pde.physical_address())[(vaddr >> 12) & (kEntries - 1)];
+    }
+    const TableEntry* lookup(u32 vaddr) const { return const_cast<AddressSpace*>(this)->lookup(vaddr); }
+
+    // Like lookup(), but allocates the page table if it is missing (for installing a not-present entry with
+    // a swap slot, or a demand-paged mapping). Same address checks as map().
+    ErrorOr<TableEntry*> ensure_entry(u32 vaddr) {
+        vaddr &= ~(kPageSize - 1);
+        TRY(check_range(vaddr, 1));
+        DirectoryEntry& pde = directory()[vaddr >> 22];
+        if (pde.is_present() && pde.is_large()) return Error::Exists;
+        if (!pde.is_present()) {
+            VERIFY((vaddr >> 22) < kFirstKernelIndex);
+            u32 table = TRY(m_ops->allocate_table());
+            pde = make_directory_entry(table, vaddr >> 22);
+        }
+        return lookup(vaddr);
+    }
+
+    // Read and clear the accessed (dirty) bit of a present mapping; invalidates when the bit was set, so
+    // the CPU sets it again on the next access (SDM 4.8). For the clock and NRU replacement policies.
+    ErrorOr<bool> test_and_clear_accessed(u32 vaddr) {
+        TableEntry* entry = lookup(vaddr);
+        if (!entry || !entry->is_present()) return Error::NoEntry;
+        if (!entry->is_accessed()) return false;
+        entry->set_accessed(false);
+        m_ops->invalidate(vaddr & ~(kPageSize - 1));
+        return true;
+    }
+    ErrorOr<bool> test_and_clear_dirty(u32 vaddr) {
+        TableEntry* entry = lookup(vaddr);
+        if (!entry || !entry->is_present()) return Error::NoEntry;
+        if (!entry->is_dirty()) return false;
+        entry->set_dirty(false);
+        m_ops->invalidate(vaddr & ~(kPageSize - 1));
+        return true;
+    }
+
+    // Call `callback(u32 vaddr, TableEntry& entry)` for each present mapping in the range, in address
+    // order; ranges without page tables are skipped 4 MiB at a time. for_each_entry also visits
+    // not-present entries that hold a payload (swap slots), which fork must copy too.
+    template <typename Callback>
+    void for_each_mapping(u32 vaddr, u32 pages, Callback callback) {
+        walk(vaddr, pages, [&](u32 address, DirectoryEntry&, TableEntry* entry) {
+            if (entry && entry->is_present()) callback(address, *entry);
+        });
+    }
+    template <typename Callback>
+    void for_each_entry(u32 vaddr, u32 pages, Callback callback) {
+        walk(vaddr, pages, [&](u32 address, DirectoryEntry&, TableEntry* entry) {
+            if (entry && !entry->is_null()) callback(address, *entry);
+        });
+    }
+
+    // Give every frame mapped in this space's own half and every page table it owns back to Ops, then the
+    // directory. A user space never frees the shared kernel tables; destroying the kernel space (tests
+    // only) frees all of its tables and releases all of its frames. Idempotent.
+    void destroy() {
+        if (m_directory == 0) return;
+        u32 last = m_is_kernel ? kEntries : kFirstKernelIndex;
+        for (u32 index = 0; index < last; ++index) {
+            DirectoryEntry pde = directory()[index];
+            if (!pde.is_present() || pde.is_large()) continue;
+            TableEntry* table = m_ops->table(pde.physical_address());
+            for (u32 slot = 0; slot < kEntries; ++slot)
+                if (!table[slot].is_null()) release((index << 22) | (slot << 12), table[slot]);
+            m_ops->free_table(pde.physical_address());
+        }
+        m_ops->free_table(std::exchange(m_directory, 0));
+    }
+
+    // How many present mappings (4 KiB) and page tables this space has in its own half. Walks the tables.
+    u32 count_mappings() const {
+        u32 count = 0;
+        const_cast<AddressSpace*>(this)->for_each_mapping(0, own_pages(), [&](u32, TableEntry&) { ++count; });
+        return count;
+    }
+    u32 count_tables() const {
+        u32 count = 0;
+        for (u32 index = 0; index < own_directory_entries(); ++index)
+            if (directory()[index].is_present() && !directory()[index].is_large()) ++count;
+        return count;
+    }
+
+    static Protection protection_of(const TableEntry& entry) {
+        return {.writable = entry.is_writable(),
+                .user = entry.is_user(),
+                .write_through = entry.is_write_through(),
+                .cache_disabled = entry.is_cache_disabled(),
+                .global = entry.is_global()};
+    }
+
+    // Panics with the broken invariant (see the top of this file). Pass the kernel space to also check
+    // that a user space still shares its kernel half.
+    void check_invariants(const AddressSpace* kernel = nullptr) const {
+        VERIFY(m_directory != 0);
+        for (u32 index = 0; index < kEntries; ++index) {
+            const DirectoryEntry& pde = directory()[index];
+            bool kernel_half = index >= kFirstKernelIndex;
+            if (kernel_half && m_is_kernel && !pde.is_present())
+                mneme_panic("AddressSpace: kernel PDE %u has no page table", index);
+            if (kernel_half && !m_is_kernel && kernel && pde.raw() != kernel->directory()[index].raw())
+                mneme_panic("AddressSpace: PDE %u differs from the kernel's (%#x, kernel %#x)", index, pde.raw(),
+                            kernel->directory()[index].raw());
+            if (!pde.is_present()) {
+                if (!pde.is_null()) mneme_panic("AddressSpace: not-present PDE %u holds %#x", index, pde.raw());
+                continue;
+            }
+            if (pde.is_large()) {
+                if (!kernel_half) mneme_panic("AddressSpace: 4 MiB page in the user half at PDE %u", index);
+                continue;
+            }
+            if (!kernel_half && !(pde.is_writable() && pde.is_user()))
+                mneme_panic("AddressSpace: user-half PDE %u is not P RW US (%#x)", index, pde.raw());
+            const TableEntry* table = m_ops->table(pde.physical_address());
+            for (u32 slot = 0; slot < kEntries; ++slot) {
+                if (!table[slot].is_present()) continue;
+                if (!kernel_half && table[slot].is_global())
+                    mneme_panic("AddressSpace: global page in the user half at %#x", (index << 22) | (slot << 12));
+                if (kernel_half && table[slot].is_user())
+                    mneme_panic("AddressSpace: user page in the kernel half at %#x", (index << 22) | (slot << 12));
+            }
+        }
+    }
+
+    // One line per run of pages that map consecutive frames with the same flags, for the monitor's vmmap:
+    // "0x00400000-0x00402fff -> 0x00123000 RW US". Only this space's own half.
+    void dump(FormatSink sink, void* context) const {
+        format(sink, context, "address space %s, directory %#010x, %u tables, %u pages\n",
+               m_is_kernel ? "kernel" : "user", m_directory, count_tables(), count_mappings());
+        bool open = false;
+        u32 run_start = 0, run_end = 0, run_frame = 0, run_flags = 0;
+        auto flush = [&] {
+            if (!open) return;
+            format(sink, context, "  %#010x-%#010x -> %#010x%s%s%s%s%s\n", run_start, run_end - 1, run_frame,
+                   run_flags & 2 ? " RW" : " RO", run_flags & 4 ? " US" : "", run_flags & 8 ? " PWT" : "",
+                   run_flags & 16 ? " PCD" : "", run_flags & 256 ? " G" : "");
+            open = false;
+        };
+        const_cast<AddressSpace*>(this)->for_each_mapping(0, own_pages(), [&](u32 address, TableEntry& entry) {
+            u32 flags = entry.raw() & (2 | 4 | 8 | 16 | 256);
+            if (open && address == run_end && entry.physical_address() == run_frame + (run_end - run_start) &&
+                flags == run_flags) {
+                run_end += kPageSize;
+                return;
+            }
+            flush();
+            open = true;
+            run_start = address;
+            run_end = address + kPageSize;
+            run_frame = entry.physical_address();
+            run_flags = flags;
+        });
+        flush();
+    }
+
+private:
+    AddressSpace(Ops& ops, u32 directory, bool is_kernel) : m_ops(&ops), m_directory(directory), m_is_kernel(is_kernel) {}
+
+    DirectoryEntry* directory() const { return m_ops->directory(m_directory); }
+    u32 own_directory_entries() const { return m_is_kernel ? kEntries : kFirstKernelIndex; }
+    u32 own_pages() const { return m_is_kernel ? kEntries * kEntries : kFirstKernelIndex * kEntries; }
+
+    static DirectoryEntry make_directory_entry(u32 table, u32 index) {
+        DirectoryEntry pde;
+        pde.set_physical_address(table);
+        pde.set_present(true);
+        pde.set_writable(true);
+        pde.set_user(index < kFirstKernelIndex);
+        return pde;
+    }
+    static void apply(TableEntry& entry, Protection protection) {
+        entry.set_writable(protection.writable);
+        entry.set_user(protection.user);
+        entry.set_write_through(protection.write_through);
+        entry.set_cache_disabled(protection.cache_disabled);
+        entry.set_global(protection.global);
+    }
+    static TableEntry make_entry(u32 frame, Protection protection) {
+        TableEntry entry;
+        entry.set_physical_address(frame);
+        entry.set_present(true);
+        apply(entry, protection);
+        return entry;
+    }
+
+    // Page-aligned, non-empty, not wrapping, and inside this space's own half.
+    ErrorOr<void> check_range(u32 vaddr, u32 pages) const {
+        if (vaddr % kPageSize != 0 || pages == 0) return Error::Invalid;
+        u64 end = u64(vaddr) + u64(pages) * kPageSize;
+        if (end > (u64(1) << 32)) return Error::Invalid;
+        if (!m_is_kernel && end > kKernelBase) return Error::Invalid;
+        return {};
+    }
+
+    bool table_is_empty(u32 index) const {
+        const TableEntry* table = m_ops->table(directory()[index].physical_address());
+        for (u32 slot = 0; slot < kEntries; ++slot)
+            if (!table[slot].is_null()) return false;
+        return true;
+    }
+
+    void release(u32 vaddr, TableEntry old) {
+        if (old.is_present()) {
+            m_ops->release_frame(old.physical_address());
+        } else if constexpr (requires { m_ops->release_not_present(vaddr, old); }) {
+            m_ops->release_not_present(vaddr, old);
+        }
+        (void)vaddr;
+    }
+
+    // Visit each page of the range: `visit(address, pde, entry)`. Where no page table covers a 4 MiB
+    // region (or a 4 MiB page does), `visit` is called once with a null entry for the part of the range in
+    // that region, so a hole costs one directory read, not 1024 calls.
+    template <typename Visit>
+    void walk(u32 vaddr, u32 pages, Visit visit) {
+        u64 address = vaddr;
+        u64 end = u64(vaddr) + u64(pages) * kPageSize;
+        if (end > (u64(1) << 32)) end = u64(1) << 32;
+        while (address < end) {
+            u32 index = u32(address >> 22);
+            DirectoryEntry& pde = directory()[index];
+            u64 table_end = (u64(index) + 1) << 22;
+            u64 stop = table_end < end ? table_end : end;
+            if (!pde.is_present() || pde.is_large()) {
+                visit(u32(address), pde, nullptr);
+                address = stop;
+                continue;
+            }
+            TableEntry* table = m_ops->table(pde.physical_address());
+            for (; address < stop; address += kPageSize) visit(u32(address), pde, &table[(address >> 12) & (kEntries - 1)]);
+        }
+    }
+
+    Ops* m_ops;
+    u32 m_directory = 0;  // physical address of the page directory; 0 once destroyed or moved from
+    bool m_is_kernel = false;
+};
