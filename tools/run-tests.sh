@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# run-tests.sh: every test tier, one verdict line per test, then "N passed, N failed".
+#
+# Tiers: host GoogleTest (each test counts), libFuzzer replays (each target counts), in-kernel tests under
+# QEMU (each KTEST counts, plus the run's exit status), boot scenarios (each counts), the gdb scenario, and
+# every executable tests/scripts/*.sh (each prints PASS/FAIL lines). QEMU runs have timeouts; the log of a
+# failed run stays in build/test-logs/ and its path is printed.
+#
+# Assumes `make test-artifacts` ran (make test does both).
+set -u
+cd "$(dirname "$0")/.."
+logs=build/test-logs
+rm -rf "$logs"
+mkdir -p "$logs"
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL $*"; }
+tier() { printf '\n== %s\n' "$*"; }
+seconds() { date +%s%N; }
+elapsed() { local tenths=$(( ($(date +%s%N) - $1) / 100000000 )); printf '%d.%d s' $((tenths / 10)) $((tenths % 10)); }
+
+# QEMU's exit status when the in-kernel runner reports success (arch/i386/Power.h: (0x10 << 1) | 1).
+readonly QEMU_TESTS_PASSED=33
+explain_status() {
+  case "$1" in
+    33) echo "tests passed" ;;
+    35) echo "tests failed" ;;
+    37) echo "kernel panic" ;;
+    0) echo "QEMU exited with 0: a triple fault (reset under -no-reboot)" ;;
+    124|137) echo "timed out" ;;
+    *) echo "QEMU exit status $1" ;;
+  esac
+}
+
+# Counts the ok/FAIL lines of a kernel test log.
+count_kernel_results() {
+  local log=$1
+  local ok fails
+  ok=$(grep -c '^ok ' "$log" || true)
+  fails=$(grep -c '^FAIL ' "$log" || true)
+  passed=$((passed + ok))
+  failed=$((failed + fails))
+  grep '^FAIL ' "$log" | sed 's/^/  /'
+}
+
+# -- Host unit tests ---------------------------------------------------------------------------------------
+tier "host unit tests (GoogleTest, ASan+UBSan): build/host/mneme-tests"
+start=$(seconds)
+host_log=$logs/host-tests.log
+build/host/mneme-tests --gtest_color=no > "$host_log" 2>&1
+status=$?
+ok=$(grep -c '^\[       OK \]' "$host_log" || true)
+bad=$(grep -cE '^\[  FAILED  \] .*\([0-9]+ ms\)$' "$host_log" || true)
+passed=$((passed + ok))
+failed=$((failed + bad))
+grep -E '^\[  FAILED  \] .*\([0-9]+ ms\)$' "$host_log" | sed 's/^/  /'
+if [ "$status" -ne 0 ] && [ "$bad" -eq 0 ]; then fail "host tests: exit status $status without a failed test (crash?): see $host_log"; fi
+echo "  $ok passed, $bad failed ($(elapsed "$start")); log: $host_log"
+
+# -- Fuzz corpus replay ------------------------------------------------------------------------------------
+tier "fuzz targets (libFuzzer): a few seconds each from the seed corpus"
+for f in build/fuzz/*; do
+  [ -x "$f" ] || continue
+  name=$(basename "$f")
+  corpus=$logs/fuzz-corpus-$name
+  mkdir -p "$corpus"
+  seeds=""
+  [ -d "tests/fuzz/corpus/$name" ] && seeds="tests/fuzz/corpus/$name"
+  if "$f" -max_total_time="${FUZZ_TEST_SECONDS:-5}" -timeout=10 "$corpus" $seeds > "$logs/fuzz-$name.log" 2>&1; then
+    pass
+    echo "  ok   $name ($(grep -o 'stat::number_of_executed_units: [0-9]*' "$logs/fuzz-$name.log" | awk '{print $2}' || true) runs)"
+  else
+    fail "fuzz $name: see $logs/fuzz-$name.log"
+  fi
+done
+
+# -- QEMU: in-kernel tests and boot scenarios --------------------------------------------------------------
+# Each scenario: name, then tools/qemu.sh arguments. They run two at a time.
+scenarios=(
+  "kernel|--append test=all"
+  "boot-m8|--mem 8 --append test=all"
+  "boot-m3500|--mem 3500 --append test=all"
+  "boot-cpu486|--cpu 486 --append test=all"
+  "boot-pentium|--cpu pentium --append test=all"
+  "boot-grub-iso|--iso"
+)
+tier "QEMU: in-kernel tests (test=all) and boot scenarios"
+start=$(seconds)
+pids=()
+for s in "${scenarios[@]}"; do
+  name=${s%%|*}
+  args=${s#*|}
+  # shellcheck disable=SC2086
+  ( tools/qemu.sh $args --timeout "${QEMU_TIMEOUT:-120}" --log "$logs/$name.log"; echo $? > "$logs/$name.status" ) &
+  pids+=($!)
+  if [ ${#pids[@]} -ge 2 ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+done
+wait
+for s in "${scenarios[@]}"; do
+  name=${s%%|*}
+  status=$(cat "$logs/$name.status")
+  log=$logs/$name.log
+  if [ "$name" = kernel ]; then
+    # The main run: every in-kernel test is its own verdict.
+    count_kernel_results "$log"
+    echo "  kernel tests: $(grep -c '^ok ' "$log" || true) ok, $(grep -c '^FAIL ' "$log" || true) failed; $(explain_status "$status")"
+  fi
+  if [ "$status" = "$QEMU_TESTS_PASSED" ] && ! grep -q '^FAIL ' "$log"; then
+    pass
+    echo "  ok   $name ($(grep -m1 '^ktest: [0-9]* passed' "$log" || echo "booted"))"
+  else
+    fail "$name: $(explain_status "$status"); log: $log"
+    grep -E '^(FAIL|\*\*\*)' "$log" | head -5 | sed 's/^/    /'
+  fi
+done
+echo "  ($(elapsed "$start"))"
+
+# -- gdb ---------------------------------------------------------------------------------------------------
+tier "gdb: attach to QEMU, break at kmain, backtrace, mneme-gdt helper"
+port=$((20000 + RANDOM % 20000))
+gdb_log=$logs/gdb.log
+tools/qemu.sh --gdb "$port" --wait --timeout 60 --log "$logs/gdb-serial.log" &
+qemu_pid=$!
+sleep 0.5
+timeout 60 gdb -batch -nx \
+  -ex 'set pagination off' \
+  -ex 'file build/kernel.elf' \
+  -ex "source tools/gdb/mneme.py" \
+  -ex "target remote 127.0.0.1:$port" \
+  -ex 'break kmain' -ex 'continue' -ex 'bt' \
+  -ex 'break monitor::run' -ex 'continue' \
+  -ex 'mneme-gdt' \
+  -ex 'kill' > "$gdb_log" 2>&1
+kill "$qemu_pid" 2>/dev/null
+wait "$qemu_pid" 2>/dev/null
+if grep -q '^#0 .*kmain' "$gdb_log" && grep -q 'kernel code' "$gdb_log"; then
+  pass
+  echo "  ok   gdb breaks at kmain, backtrace and mneme-gdt work"
+else
+  fail "gdb scenario: see $gdb_log"
+fi
+
+# -- Scripts -----------------------------------------------------------------------------------------------
+for script in tests/scripts/*.sh; do
+  [ -x "$script" ] || continue
+  tier "script: $script"
+  out=$logs/$(basename "$script" .sh).log
+  "$script" > "$out" 2>&1
+  status=$?
+  ok=$(grep -c '^PASS ' "$out" || true)
+  bad=$(grep -c '^FAIL ' "$out" || true)
+  passed=$((passed + ok))
+  failed=$((failed + bad))
+  grep -E '^(PASS|FAIL) ' "$out" | sed 's/^/  /'
+  if [ "$status" -ne 0 ] && [ "$bad" -eq 0 ]; then fail "$script exited with status $status; log: $out"; fi
+done
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
