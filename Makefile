@@ -47,7 +47,7 @@ $(BUILD)/kernel/%.o: %.cpp
 $(BUILD)/kernel/%.asm.o: %.asm
 	@mkdir -p $(dir $@)
 	@echo "  NASM    $<"
-	@$(NASM) -f elf32 -g -F dwarf -MD $(@:.o=.d) -MP -o $@ $<
+	@$(NASM) -f elf32 -MD $(@:.o=.d) -MP -o $@ $<
 
 # The kernel carries its own symbol table for backtraces. Pass 1 links with an empty table; its text
 # symbols become build/ksyms.S; pass 2 links that table in. The table sits after every other section
@@ -90,7 +90,7 @@ $(BUILD)/user/%.o: %.cpp
 $(BUILD)/user/%.asm.o: %.asm
 	@mkdir -p $(dir $@)
 	@echo "  NASM    $<"
-	@$(NASM) -f elf32 -g -F dwarf -MD $(@:.o=.d) -MP -o $@ $<
+	@$(NASM) -f elf32 -MD $(@:.o=.d) -MP -o $@ $<
 
 $(BUILD)/user/libmneme.a: $(ULIB_OBJS)
 	@rm -f $@
@@ -110,13 +110,16 @@ initrd: $(BUILD)/initrd.tar
 # ---------------------------------------------------------------------------------------------------------
 # GRUB ISO
 # ---------------------------------------------------------------------------------------------------------
+# build/mneme.iso boots to the monitor (ISO_ARGS adds boot options); build/mneme-test.iso runs the tests.
 ISO_ARGS ?=
-$(BUILD)/mneme.iso: $(BUILD)/kernel.elf $(BUILD)/initrd.tar boot/grub.cfg
-	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
-	@cp $(BUILD)/kernel.elf $(BUILD)/initrd.tar $(BUILD)/iso/boot/
-	@sed 's|@ARGS@|$(ISO_ARGS)|' boot/grub.cfg > $(BUILD)/iso/boot/grub/grub.cfg
+$(BUILD)/mneme.iso: GRUB_ARGS = $(ISO_ARGS)
+$(BUILD)/mneme-test.iso: GRUB_ARGS = test=all
+$(BUILD)/mneme%iso: $(BUILD)/kernel.elf $(BUILD)/initrd.tar boot/grub.cfg
+	@rm -rf $@.d && mkdir -p $@.d/boot/grub
+	@cp $(BUILD)/kernel.elf $(BUILD)/initrd.tar $@.d/boot/
+	@sed 's|@ARGS@|$(GRUB_ARGS)|' boot/grub.cfg > $@.d/boot/grub/grub.cfg
 	@echo "  ISO     $@"
-	@grub-mkrescue -o $@ $(BUILD)/iso >/dev/null 2>&1 || grub-mkrescue -o $@ $(BUILD)/iso
+	@grub-mkrescue -o $@ $@.d >/dev/null 2>&1 || grub-mkrescue -o $@ $@.d
 
 iso: $(BUILD)/mneme.iso
 
@@ -187,7 +190,8 @@ deps:
 	@tools/install-deps.sh
 
 # Extra artifacts that topic fragments (mk/*.mk) want built before the test run.
-TEST_ARTIFACTS := $(BUILD)/kernel.elf $(BUILD)/initrd.tar $(BUILD)/mneme.iso $(BUILD)/host/mneme-tests $(FUZZ_TARGETS)
+TEST_ARTIFACTS := $(BUILD)/kernel.elf $(BUILD)/initrd.tar $(BUILD)/mneme-test.iso $(BUILD)/host/mneme-tests \
+	$(FUZZ_TARGETS)
 BENCH_ARTIFACTS := $(BENCH_TARGETS) $(BUILD)/kernel.elf $(BUILD)/initrd.tar
 
 run: deps
@@ -237,4 +241,4 @@ clean:
 test-artifacts: $(TEST_ARTIFACTS)
 bench-artifacts: $(BENCH_ARTIFACTS)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

@@ -1,9 +1,10 @@
 ; boot.asm: from the multiboot loader to kmain.
 ;
-; GRUB or QEMU's -kernel loads the image at 1 MiB and jumps to _start_phys in 32-bit protected mode with
+; GRUB or QEMU's -kernel loads the image at 1 MiB and jumps to _start in 32-bit protected mode with
 ; paging off, EAX = 0x2BADB002 and EBX = the physical address of the multiboot information
-; (Multiboot spec 0.6.96, section 3.2 "Machine state"). The kernel is linked at 0xC0000000 + 1 MiB, so until
-; paging is on, every address must be converted to physical by subtracting KERNEL_VMA.
+; (Multiboot spec 0.6.96, section 3.2 "Machine state"). _start sits in .text.boot, linked at its physical
+; address (linker.ld); the rest of the kernel is linked at 0xC0000000 + 1 MiB, so until paging is on every
+; kernel address must be converted to physical by subtracting KERNEL_VMA.
 ;
 ; The early page tables map the first 16 MiB twice: identity (so the instruction after "mov cr0" still
 ; runs) and at 0xC0000000 (where the kernel is linked). They use 4 KiB pages, not 4 MiB ones, so a CPU
@@ -49,7 +50,7 @@ boot_stack_bottom:
 global boot_stack_top
 boot_stack_top:
 
-section .text.boot
+section .text.boot progbits alloc exec nowrite align=16
 global _start
 _start:
     cli
@@ -86,10 +87,11 @@ _start:
     mov cr0, ecx
 
     ; Paging is on, still running at the identity address: jump to the linked (higher-half) address.
-    mov ecx, .higher_half
+    mov ecx, start_higher_half
     jmp ecx
 
-.higher_half:
+section .text
+start_higher_half:
     ; Drop the identity mapping and flush it from the TLB by reloading CR3.
     xor ecx, ecx
 .clear_identity:
@@ -100,6 +102,7 @@ _start:
     mov ecx, cr3
     mov cr3, ecx
 
+enter_kmain:
     mov esp, boot_stack_top
     xor ebp, ebp                        ; ends the frame-pointer chain for backtraces
     push ebx                            ; multiboot info (physical)

@@ -172,6 +172,9 @@ MONITOR_COMMAND(reboot, "reboot", "", "reset the machine") {
 MONITOR_COMMAND(halt, "halt", "", "power off (QEMU exits)") {
     kprintf("Powering off.\n");
     power::power_off();
-    kprintf("Power-off did not take effect; halting the CPU.\n");
+    // QEMU acts on the request from its main loop, a moment later: give it a second before giving up.
+    u64 deadline = pit::ticks() + pit::frequency();
+    while (pit::ticks() < deadline) cpu::halt();
+    kprintf("Power-off did not take effect (no ACPI power management here); halting the CPU.\n");
     power::halt_forever();
 }

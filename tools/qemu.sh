@@ -6,7 +6,7 @@
 #     --append "ARGS"      kernel command line
 #     --mem MIB            memory size (default 128)
 #     --cpu MODEL          CPU model (default qemu32)
-#     --iso                boot build/mneme.iso through GRUB instead of -kernel
+#     --iso IMAGE          boot a GRUB ISO (build/mneme.iso) instead of -kernel
 #     --log FILE           serial output to FILE (non-interactive)
 #     --timeout SECONDS    kill QEMU after this long (non-interactive; exit status 124)
 #     --gdb PORT           gdb stub on localhost:PORT
@@ -20,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-interactive=0 append="" mem=128 cpu=qemu32 iso=0 log="" timeout_s="" gdb_port="" wait=0 disk="" icount=0
+interactive=0 append="" mem=128 cpu=qemu32 iso="" log="" timeout_s="" gdb_port="" wait=0 disk="" icount=0
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
     --append) append="$2"; shift ;;
     --mem) mem="$2"; shift ;;
     --cpu) cpu="$2"; shift ;;
-    --iso) iso=1 ;;
+    --iso) iso="$2"; shift ;;
     --log) log="$2"; shift ;;
     --timeout) timeout_s="$2"; shift ;;
     --gdb) gdb_port="$2"; shift ;;
@@ -43,8 +43,8 @@ done
 
 args=(-accel tcg -m "$mem" -cpu "$cpu" -no-reboot -display none -nic none
       -device isa-debug-exit,iobase=0xf4,iosize=0x04)
-if [ "$iso" = 1 ]; then
-  args+=(-cdrom build/mneme.iso -boot d)
+if [ -n "$iso" ]; then
+  args+=(-cdrom "$iso" -boot d)
 else
   args+=(-kernel build/kernel.elf)
   [ -n "$append" ] && args+=(-append "$append")

@@ -84,7 +84,7 @@ scenarios=(
   "boot-m3500|--mem 3500 --append test=all"
   "boot-cpu486|--cpu 486 --append test=all"
   "boot-pentium|--cpu pentium --append test=all"
-  "boot-grub-iso|--iso"
+  "boot-grub-iso|--iso build/mneme-test.iso"
 )
 tier "QEMU: in-kernel tests (test=all) and boot scenarios"
 start=$(seconds)
@@ -121,7 +121,7 @@ echo "  ($(elapsed "$start"))"
 tier "gdb: attach to QEMU, break at kmain, backtrace, mneme-gdt helper"
 port=$((20000 + RANDOM % 20000))
 gdb_log=$logs/gdb.log
-tools/qemu.sh --gdb "$port" --wait --timeout 60 --log "$logs/gdb-serial.log" &
+tools/qemu.sh --gdb "$port" --wait --timeout 60 --log "$logs/gdb-serial.log" 2>"$logs/gdb-qemu.log" &
 qemu_pid=$!
 sleep 0.5
 timeout 60 gdb -batch -nx \
@@ -135,7 +135,7 @@ timeout 60 gdb -batch -nx \
   -ex 'kill' > "$gdb_log" 2>&1
 kill "$qemu_pid" 2>/dev/null
 wait "$qemu_pid" 2>/dev/null
-if grep -q '^#0 .*kmain' "$gdb_log" && grep -q 'kernel code' "$gdb_log"; then
+if grep -q '^#0 .*kmain' "$gdb_log" && grep -q 'code RX' "$gdb_log"; then
   pass
   echo "  ok   gdb breaks at kmain, backtrace and mneme-gdt work"
 else
