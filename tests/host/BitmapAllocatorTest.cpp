@@ -249,14 +249,6 @@ TEST(BitmapAllocator, CheckInvariantsCatchesFreedPadding) {
     EXPECT_NE(message.find("padding bits past the last frame"), std::string::npos) << message;
 }
 
-// What first fit must return, from the model alone.
-std::optional<u32> expected_first_fit(const FrameAllocModel& model, u32 count, u32 align, Zone zone) {
-    if (zone == Zone::Dma) return model.first_free_run(count, align, model.first_pfn(), kDmaLimitPfn);
-    if (auto above = model.first_free_run(count, align, kDmaLimitPfn, model.end_pfn())) return above;
-    // The fallback may straddle the limit: any run starting below it.
-    return model.first_free_run(count, align, model.first_pfn(), kDmaLimitPfn + count - 1);
-}
-
 struct RandomCase {
     const char* name;
     u32 first_pfn;
@@ -289,7 +281,7 @@ void run_random_case(const RandomCase& c, int steps) {
             u32 align = by_order ? count : 1;
             ErrorOr<u32> result =
                 by_order ? bitmap.allocator.allocate(order, zone) : bitmap.allocator.allocate_run(count, zone);
-            std::optional<u32> expected = expected_first_fit(model, count, align, zone);
+            std::optional<u32> expected = model.first_fit(count, align, zone);
             if (result.is_error()) {
                 ++failures;
                 ASSERT_EQ(result.error(), Error::NoMemory);

@@ -107,6 +107,14 @@ public:
     // The limits a request of `zone` may use: Zone::Dma ends at 16 MiB.
     u32 zone_high(Zone zone) const { return zone == Zone::Dma ? std::min(m_end, kDmaLimitPfn) : m_end; }
 
+    // What a first-fit allocator must return for `count` frames aligned to `align`: Zone::Any tries above
+    // 16 MiB first, then any run that starts below (and may straddle the limit); Zone::Dma only below.
+    std::optional<u32> first_fit(u32 count, u32 align, Zone zone) const {
+        if (zone == Zone::Dma) return first_free_run(count, align, m_first, kDmaLimitPfn);
+        if (auto above = first_free_run(count, align, kDmaLimitPfn, m_end)) return above;
+        return first_free_run(count, align, m_first, kDmaLimitPfn + count - 1);
+    }
+
     // Checks a successful allocation of `count` frames aligned to `align` at `pfn`, then records it as live.
     std::string allocated(u32 pfn, u32 count, u32 align, Zone zone) {
         std::string where = "allocation of " + std::to_string(count) + " frames at " + hex(pfn_to_address(pfn));
