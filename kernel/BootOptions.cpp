@@ -52,12 +52,20 @@ bool apply_panic(const char* value, BootOptions& options) {
     return true;
 }
 
+bool apply_pmm(const char* value, BootOptions& options) {
+    if (strcmp(value, "buddy") == 0) options.pmm_bitmap = false;
+    else if (strcmp(value, "bitmap") == 0) options.pmm_bitmap = true;
+    else return false;
+    return true;
+}
+
 const Option kOptions[] = {
     {"test", "all, or suite names separated by commas", "(off)", "run the tests, print a summary, exit QEMU",
      apply_test},
     {"hz", "19..10000", "100", "timer interrupts per second", apply_hz},
     {"panic", "exit or halt", "exit", "after a panic: leave QEMU (exit) or stay halted on screen (halt)",
      apply_panic},
+    {"pmm", "buddy or bitmap", "buddy", "the physical page allocator", apply_pmm},
 };
 
 void print_accepted_keys() {

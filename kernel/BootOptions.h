@@ -15,6 +15,8 @@ struct BootOptions {
     u32 hz = 100;
     // panic=exit | halt: what a panic does after its report.
     bool panic_halt = false;
+    // pmm=buddy | bitmap: the physical page allocator.
+    bool pmm_bitmap = false;
 };
 
 namespace boot_options {

@@ -15,7 +15,10 @@
 #include "kernel/Layout.h"
 #include "kernel/Monitor.h"
 #include "kernel/Multiboot.h"
+#include "kernel/PageFault.h"
 #include "kernel/Panic.h"
+#include "kernel/Paging.h"
+#include "kernel/PhysicalMemory.h"
 #include "kernel/Symbols.h"
 #include "kernel/Traps.h"
 
@@ -71,6 +74,7 @@ extern "C" [[noreturn]] void kmain(u32 magic, u32 multiboot_info) {
          gdt::kKernelCode, gdt::kKernelData, gdt::kUserCode, gdt::kUserData, gdt::kTss);
     idt::initialize();
     traps::initialize();
+    page_fault::initialize();
     klog("idt", "loaded: 32 exception gates, 16 IRQ gates, system call gate 0x80, double fault on its own TSS");
     pic::initialize(idt::kIrqBase);
     idt::set_handler(idt::kIrqBase + pic::kIrqTimer, on_timer);
@@ -79,6 +83,12 @@ extern "C" [[noreturn]] void kmain(u32 magic, u32 multiboot_info) {
     klog("pic", "IRQ 0-15 remapped to vectors %u-%u; timer at %u Hz", idt::kIrqBase, idt::kIrqBase + 15, options.hz);
     console::enable_input();
     cpu::enable_interrupts();
+
+    // Memory: usable ranges from the map, the kernel's page directory (its tables carved from those ranges),
+    // then the page allocator over what is left.
+    pmm::begin();
+    paging::initialize();
+    pmm::finish(options.pmm_bitmap ? pmm::Kind::Bitmap : pmm::Kind::Buddy);
 
     if (options.test[0]) {
         bool passed = ktest::run(options.test);

@@ -2,8 +2,12 @@
 //
 //   0x00000000-0x00000FFF  never mapped: a null pointer faults
 //   0x00400000-0xBFFFFFFF  user space (program, heap, mmap area, stack)
-//   0xC0000000-...         the kernel image at 0xC0100000, inside the direct map of physical memory:
-//                          physical address p is visible at 0xC0000000 + p
+//   0xC0000000-0xFBFFFFFF  the direct map of physical memory 0-960 MiB: physical p is at 0xC0000000 + p.
+//                          The kernel image sits in it at 0xC0100000 (physical 1 MiB).
+//   0xFC000000-0xFFFFFFFF  the kernel area: mappings made at run time (kernel stacks with guard pages);
+//                          its page tables exist from boot on, so every address space shares them
+//
+// Physical memory above 960 MiB is not used: Mneme has no "high memory" mappings.
 #pragma once
 
 #include "libc/base/Types.h"
@@ -12,6 +16,12 @@ namespace layout {
 
 constexpr uptr kKernelBase = 0xC0000000;
 constexpr uptr kUserTop = kKernelBase;
+constexpr uptr kDirectMapEnd = 0xFC000000;
+constexpr u64 kDirectMapLimit = kDirectMapEnd - kKernelBase;  // physical bytes the direct map covers
+constexpr uptr kKernelAreaBase = kDirectMapEnd;
+constexpr u64 kKernelAreaEnd = 0x100000000ull;
+// The early page tables (boot.asm) map this much; the direct map replaces them.
+constexpr u64 kEarlyMappedLimit = 16 * MiB;
 
 constexpr uptr physical_to_virtual(uptr physical) { return physical + kKernelBase; }
 constexpr uptr virtual_to_physical(uptr address) { return address - kKernelBase; }

@@ -83,11 +83,6 @@ MONITOR_COMMAND(cpuid, "cpuid", "", "processor vendor, model and features") {
             cpuid::has(cpuid::kPge) ? "yes" : "no", cpuid::has(cpuid::kPae) ? "yes" : "no");
 }
 
-MONITOR_COMMAND(meminfo, "meminfo", "", "the physical memory map and totals") {
-    kprintf("Physical memory map (BIOS E820, passed on by the multiboot loader):\n");
-    multiboot::print_memory_map();
-}
-
 MONITOR_COMMAND(options, "options", "", "boot options: the command line and every accepted key") {
     kprintf("Command line: %s\n", boot_options::raw()[0] ? boot_options::raw() : "(empty)");
     boot_options::print_help();
@@ -135,22 +130,45 @@ MONITOR_COMMAND(ktest, "ktest", "[all|SUITE...]", "run in-kernel tests here (no 
 
 [[gnu::noinline]] void fault_divide_error() {
     kprintf("Dividing 1 by 0 with DIV.\n");
-    volatile u32 zero = 0;
-    volatile u32 result = 1 / zero;
-    (void)result;
+    // In asm: for C++'s 1 / x the compiler may legally emit (x == 1) instead of a division.
+    asm volatile("xorl %%edx, %%edx; movl $1, %%eax; xorl %%ecx, %%ecx; divl %%ecx" ::: "eax", "ecx", "edx");
 }
 
-MONITOR_COMMAND(fault, "fault", "pf|gp|ud|de", "raise an exception on purpose to see its report (stops the machine)") {
+[[gnu::noinline]] void fault_write_read_only() {
+    kprintf("Writing to the kernel's own code at 0x%08x: the page is mapped read-only (and CR0.WP makes the\n"
+            "kernel obey that too).\n",
+            reinterpret_cast<u32>(&fault_write_read_only));
+    *reinterpret_cast<volatile u8*>(&fault_write_read_only) = 0xC3;
+}
+
+volatile bool g_keep_recursing = true;
+
+[[gnu::noinline]] u32 recurse_deeply(u32 depth) {
+    volatile u8 frame[256];
+    frame[0] = static_cast<u8>(depth);
+    if (!g_keep_recursing) return frame[0];
+    return recurse_deeply(depth + 1) + frame[0];
+}
+
+[[gnu::noinline]] void fault_stack_overflow() {
+    kprintf("Recursing without end on the 16 KiB boot stack. Below it lies an unmapped guard page: the page fault\n"
+            "cannot push its frame there, so the CPU raises a double fault, which runs on a stack of its own.\n");
+    recurse_deeply(0);
+}
+
+MONITOR_COMMAND(fault, "fault", "pf|ro|gp|ud|de|df", "raise an exception on purpose to see its report (stops the machine)") {
     struct Kind {
         const char* name;
         const char* what;
         void (*raise)();
     };
     static const Kind kKinds[] = {
-        {"pf", "page fault", fault_page_fault},
+        {"pf", "page fault: read a null pointer", fault_page_fault},
+        {"ro", "page fault: write to read-only kernel code", fault_write_read_only},
         {"gp", "general protection fault", fault_general_protection},
         {"ud", "invalid opcode", fault_invalid_opcode},
         {"de", "divide error", fault_divide_error},
+        {"df", "double fault: overflow the kernel stack into its guard page", fault_stack_overflow},
     };
     if (argc == 2) {
         for (const Kind& kind : kKinds) {

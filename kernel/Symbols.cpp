@@ -53,20 +53,32 @@ void print_backtrace(u32 eip, u32 ebp, int max_frames) {
     kprintf("  #0  ");
     print_address(eip);
     kprintf("\n");
-    for (int frame = 1; frame < max_frames && ebp; ++frame) {
+    u32 previous = 0;
+    u32 repeats = 0;
+    int frame = 1;
+    for (int walked = 0; walked < 1024 && frame < max_frames && ebp; ++walked) {
         if (ebp < layout::kKernelBase || (ebp & 3)) break;
         const u32* words = reinterpret_cast<const u32*>(ebp);
         u32 return_address = words[1];
         u32 next = words[0];
         if (return_address == 0) break;
-        kprintf("  #%-2d ", frame);
-        // The return address points after the call, which may be the first byte of the next function
-        // when the call was the last instruction (a noreturn call): look up the call itself.
-        print_named(return_address, return_address - 1);
-        kprintf("\n");
+        // Deep recursion repeats one frame many times: show it once and count the rest.
+        if (return_address == previous) {
+            ++repeats;
+        } else {
+            if (repeats) kprintf("      ... the same frame %u more times\n", repeats);
+            repeats = 0;
+            kprintf("  #%-2d ", frame++);
+            // The return address points after the call, which may be the first byte of the next function
+            // when the call was the last instruction (a noreturn call): look up the call itself.
+            print_named(return_address, return_address - 1);
+            kprintf("\n");
+        }
+        previous = return_address;
         if (next <= ebp) break;
         ebp = next;
     }
+    if (repeats) kprintf("      ... the same frame %u more times\n", repeats);
 }
 
 }  // namespace symbols

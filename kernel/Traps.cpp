@@ -8,6 +8,8 @@
 #include "kernel/Panic.h"
 #include "kernel/Symbols.h"
 
+extern "C" char boot_stack_guard[];
+
 namespace traps {
 namespace {
 
@@ -124,14 +126,19 @@ void initialize() { idt::set_default_exception_handler(on_exception); }
 // overflow into a guard page: the page fault itself could not push its frame.
 extern "C" void double_fault_handler() {
     const TaskStateSegment& saved = gdt::tss();
+    u32 cr2 = cpu::read_cr2();
     kprintf("\n*** CPU exception 8: Double fault (#DF) in kernel mode\n");
-    kprintf("    A fault happened while the CPU was delivering another one. ESP 0x%08x suggests %s.\n", saved.esp,
-            "a kernel stack overflow if it lies just above a stack's guard page");
+    kprintf("    A fault happened while the CPU was delivering another one (SDM Vol. 3A 6.15, Interrupt 8).\n");
+    u32 guard = reinterpret_cast<u32>(boot_stack_guard);
+    if (cr2 >= guard && cr2 < guard + 4096)
+        kprintf("    CR2 0x%08x lies in the unmapped guard page under the boot stack: a kernel stack overflow.\n"
+                "    The page fault could not push its frame onto that stack, so it became a double fault.\n",
+                cr2);
     kprintf("    EIP ");
     symbols::print_address(saved.eip);
     kprintf("\n    EAX 0x%08x  EBX 0x%08x  ECX 0x%08x  EDX 0x%08x\n", saved.eax, saved.ebx, saved.ecx, saved.edx);
     kprintf("    ESI 0x%08x  EDI 0x%08x  EBP 0x%08x  ESP 0x%08x\n", saved.esi, saved.edi, saved.ebp, saved.esp);
-    kprintf("    CR2 0x%08x  CR3 0x%08x\n", cpu::read_cr2(), saved.cr3);
+    kprintf("    CR2 0x%08x  CR3 0x%08x\n", cr2, cpu::read_cr3());
     symbols::print_backtrace(saved.eip, saved.ebp);
     panic::stop("double fault");
 }

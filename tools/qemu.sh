@@ -63,9 +63,16 @@ if [ "$interactive" = 1 ]; then
   exec qemu-system-i386 "${args[@]}" "${extra[@]}"
 fi
 
+# Non-interactive: with --log the serial output goes to a file and nothing is read; without it the serial
+# port is this process's stdin/stdout, so a script can type at the monitor through a pipe.
 args+=(-monitor none)
-if [ -n "$log" ]; then args+=(-serial "file:$log"); else args+=(-serial stdio); fi
+if [ -n "$log" ]; then
+  args+=(-serial "file:$log")
+  exec </dev/null
+else
+  args+=(-serial stdio)
+fi
 if [ -n "$timeout_s" ]; then
-  exec timeout --foreground -k 5 "$timeout_s" qemu-system-i386 "${args[@]}" "${extra[@]}" </dev/null
+  exec timeout -k 5 "$timeout_s" qemu-system-i386 "${args[@]}" "${extra[@]}"
 fi
 exec qemu-system-i386 "${args[@]}" "${extra[@]}"

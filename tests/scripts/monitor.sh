@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# monitor.sh: the kernel monitor answers, and each `fault KIND` ends in the report a student should see.
+#
+# Types commands at the monitor through the serial port (tools/qemu.sh without --log) and checks the output.
+# Prints PASS/FAIL lines for tools/run-tests.sh.
+set -u
+cd "$(dirname "$0")/../.."
+logs=build/test-logs
+mkdir -p "$logs"
+
+# run NAME "COMMANDS" [BOOT OPTIONS] -> output in $logs/monitor-NAME.log, QEMU's exit status in $status.
+# Types only once the prompt is there: bytes that arrive while the UART is being set up are lost.
+run() {
+  local name=$1 input=$2 append=${3:-}
+  local log=$logs/monitor-$name.log fifo
+  fifo=$(mktemp -u)
+  mkfifo "$fifo"
+  tools/qemu.sh --timeout 20 --append "$append" < "$fifo" > "$log" 2>&1 &
+  local qemu=$!
+  exec 3> "$fifo"
+  for _ in $(seq 100); do grep -q "Type 'help'" "$log" 2>/dev/null && break; sleep 0.1; done
+  printf '%b' "$input" >&3
+  wait "$qemu"
+  status=$?
+  exec 3>&-
+  rm -f "$fifo"
+}
+
+# expect NAME STATUS PATTERN...: every pattern (grep -E) must appear in the log and QEMU exit with STATUS.
+expect() {
+  local name=$1 want=$2
+  shift 2
+  local log=$logs/monitor-$name.log
+  if [ "$status" != "$want" ]; then
+    echo "FAIL monitor.$name: QEMU exit status $status, expected $want; log: $log"
+    return
+  fi
+  for pattern in "$@"; do
+    if ! grep -qE -- "$pattern" "$log"; then
+      echo "FAIL monitor.$name: output lacks /$pattern/; log: $log"
+      return
+    fi
+  done
+  echo "PASS monitor.$name"
+}
+
+# Commands that answer; `halt` powers off (QEMU exits with status 0 through ACPI).
+run commands 'help\rgdt\ridt\rcpuid\rmeminfo\rbuddy 2\rpt 0xc0100000\rvmmap\roptions\rnonsense\rhalt\r'
+expect commands 0 '^  gdt +the live GDT' '^   1  0x08  0x00000000  0xffffffff  code RX' \
+  'TSS \(32-bit, busy\)' '0x80  System call +interrupt gate +3' 'vendor:' 'Page allocator \(pmm=buddy\)' \
+  'buddy free lists' 'PTE\[ 256\].* P G' '4M-pages|kernel global' "unknown command 'nonsense'" 'Powering off'
+
+# Every fault kind: the exception's name, its decoded error code, named functions, a clean stop (status 37).
+run pf 'fault pf\r'
+expect pf 37 'CPU exception 14: Page fault \(#PF\) in kernel mode' 'not-present page, read access, supervisor mode' \
+  'CR2 0x00000000' '<fault_page_fault\(\)\+0x[0-9a-f]+>' '<monitor::execute' 'PDE\[   0\].* = 0x00000000' \
+  'Kernel panic|machine is stopped'
+run ro 'fault ro\r'
+expect ro 37 'protection violation, write access, supervisor mode' '<fault_write_read_only\(\)'
+run gp 'fault gp\r'
+expect gp 37 'CPU exception 13: General protection fault \(#GP\)' 'GDT index 582 \(selector 0x1230\)' \
+  '<fault_general_protection\(\)'
+run ud 'fault ud\r'
+expect ud 37 'CPU exception 6: Invalid opcode \(#UD\)' '<fault_invalid_opcode\(\)'
+run de 'fault de\r'
+expect de 37 'CPU exception 0: Divide error \(#DE\)' '<fault_divide_error\(\)'
+run df 'fault df\r'
+expect df 37 'CPU exception 8: Double fault \(#DF\)' 'guard page under the boot stack' \
+  'the same frame [0-9]+ more times' '<fault_stack_overflow\(\)'
+
+# A bad boot option is reported and boot goes on to the prompt.
+run bad-options 'halt\r' "hz=5 colour=red pmm=slab"
+expect bad-options 0 "bad value '5' for hz \(accepted: 19..10000\)" "unknown option 'colour'" \
+  'accepted keys: test hz panic pmm' "bad value 'slab' for pmm" 'Mneme kernel monitor'
+
+# pmm=bitmap boots and the monitor shows the bitmap's view.
+run bitmap 'meminfo\rbuddy\rhalt\r' pmm=bitmap
+expect bitmap 0 'pmm: bitmap allocator' 'Page allocator \(pmm=bitmap\)' 'runs the bitmap allocator'
