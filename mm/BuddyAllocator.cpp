@@ -22,6 +22,29 @@ BuddyAllocator::BuddyAllocator(Span<FrameDescriptor> storage, u32 first_pfn)
     }
 }
 
+// Inlined: these are most of the work of allocate() and free(), and a call would cost as much as they do.
+[[gnu::always_inline]] inline void BuddyAllocator::push_free(unsigned zone, u32 pfn, unsigned order) {
+    FrameDescriptor& descriptor = at(pfn);
+    u32 head = m_free_head[zone][order];
+    descriptor.state = FrameState::Free;
+    descriptor.order = static_cast<u8>(order);
+    descriptor.prev = kNoFrame;
+    descriptor.next = head;
+    if (head != kNoFrame) at(head).prev = pfn;
+    else m_nonempty_orders[zone] |= 1u << order;
+    m_free_head[zone][order] = pfn;
+    ++m_free_count[zone][order];
+}
+
+[[gnu::always_inline]] inline void BuddyAllocator::unlink_free(unsigned zone, u32 pfn, unsigned order) {
+    FrameDescriptor& descriptor = at(pfn);
+    if (descriptor.prev != kNoFrame) at(descriptor.prev).next = descriptor.next;
+    else m_free_head[zone][order] = descriptor.next;
+    if (descriptor.next != kNoFrame) at(descriptor.next).prev = descriptor.prev;
+    if (m_free_head[zone][order] == kNoFrame) m_nonempty_orders[zone] &= ~(1u << order);
+    --m_free_count[zone][order];
+}
+
 ErrorOr<u32> BuddyAllocator::add_free_range(u64 start, u64 end) {
     auto [first_pfn, end_pfn] = frames_inside(start, end, m_first_pfn, m_end_pfn);
     for (u32 pfn = first_pfn; pfn < end_pfn; ++pfn)
@@ -44,29 +67,38 @@ ErrorOr<u32> BuddyAllocator::add_free_range(u64 start, u64 end) {
 
 ErrorOr<u32> BuddyAllocator::allocate(unsigned order, Zone zone) {
     if (order > kMaxOrder) return Error::Invalid;
-    u32 pfn;
-    if (zone == Zone::Any && allocate_from_zone(kNormalZone, order, pfn)) return pfn;
-    if (allocate_from_zone(kDmaZone, order, pfn)) return pfn;
-    return Error::NoMemory;
-}
-
-bool BuddyAllocator::allocate_from_zone(unsigned zone, unsigned order, u32& pfn) {
-    u32 usable = m_nonempty_orders[zone] >> order;
-    if (usable == 0) return false;
+    // Zone::Any uses memory above 16 MiB whenever a large enough block is there, else the DMA zone. The masks
+    // answer "is there a block of at least this order" without touching a list.
+    unsigned from_zone = kDmaZone;
+    if (zone == Zone::Any && (m_nonempty_orders[kNormalZone] >> order) != 0) from_zone = kNormalZone;
+    u32 usable = m_nonempty_orders[from_zone] >> order;
+    if (usable == 0) return Error::NoMemory;
     unsigned found = order + static_cast<unsigned>(__builtin_ctz(usable));
-    pfn = m_free_head[zone][found];
-    unlink_free(zone, pfn, found);
-    // Split: keep the lower half, free the upper half, until the block has the requested order.
-    while (found > order) {
-        --found;
-        push_free(zone, pfn + frames_in_order(found), found);
-    }
+
+    // Pop the head of the smallest non-empty list.
+    u32 pfn = m_free_head[from_zone][found];
+    u32 next = at(pfn).next;
+    m_free_head[from_zone][found] = next;
+    if (next != kNoFrame) at(next).prev = kNoFrame;
+    else m_nonempty_orders[from_zone] &= ~(1u << found);
+    --m_free_count[from_zone][found];
+
+    if (found > order) split(from_zone, pfn, found, order);
     FrameDescriptor& head = at(pfn);
     head.state = FrameState::Allocated;
     head.order = static_cast<u8>(order);
     head.ref_count = 1;
     m_free_frames -= frames_in_order(order);
-    return true;
+    return pfn;
+}
+
+// Out of line so that allocate()'s common path (the list had the right order) needs few registers.
+void BuddyAllocator::split(unsigned zone, u32 pfn, unsigned from_order, unsigned to_order) {
+    // Keep the lower half, free the upper half, until the block has the requested order.
+    while (from_order > to_order) {
+        --from_order;
+        push_free(zone, pfn + frames_in_order(from_order), from_order);
+    }
 }
 
 void BuddyAllocator::free(u32 pfn, unsigned order) {
@@ -75,20 +107,18 @@ void BuddyAllocator::free(u32 pfn, unsigned order) {
     if (head.state != FrameState::Allocated || head.order != order) panic_bad_free(pfn, order);
     head.ref_count = 0;
     m_free_frames += frames_in_order(order);
-    free_and_coalesce(pfn, order);
+    // The common case, the buddy still in use, pushes the block without entering the merge loop.
+    if (order < kMaxOrder && is_free_block(pfn ^ frames_in_order(order), order)) free_and_coalesce(pfn, order);
+    else push_free(zone_of(pfn), pfn, order);
 }
 
 void BuddyAllocator::free_and_coalesce(u32 pfn, unsigned order) {
     unsigned zone = zone_of(pfn);  // a merge never crosses the DMA limit (FrameAllocator.h)
     while (order < kMaxOrder) {
         u32 buddy = pfn ^ frames_in_order(order);
-        if (!covers(buddy)) break;
-        FrameDescriptor& other = at(buddy);
-        // A Free head of the same order is exactly the buddy block; anything else (allocated, split into
-        // smaller free blocks, a hole) means the pair cannot merge yet.
-        if (other.state != FrameState::Free || other.order != order) break;
+        if (!is_free_block(buddy, order)) break;
         unlink_free(zone, buddy, order);
-        other.state = FrameState::Tail;
+        at(buddy).state = FrameState::Tail;
         if (buddy < pfn) {
             at(pfn).state = FrameState::Tail;
             pfn = buddy;
@@ -96,28 +126,6 @@ void BuddyAllocator::free_and_coalesce(u32 pfn, unsigned order) {
         ++order;
     }
     push_free(zone, pfn, order);
-}
-
-void BuddyAllocator::push_free(unsigned zone, u32 pfn, unsigned order) {
-    FrameDescriptor& descriptor = at(pfn);
-    u32 head = m_free_head[zone][order];
-    descriptor.state = FrameState::Free;
-    descriptor.order = static_cast<u8>(order);
-    descriptor.prev = kNoFrame;
-    descriptor.next = head;
-    if (head != kNoFrame) at(head).prev = pfn;
-    else m_nonempty_orders[zone] |= 1u << order;
-    m_free_head[zone][order] = pfn;
-    ++m_free_count[zone][order];
-}
-
-void BuddyAllocator::unlink_free(unsigned zone, u32 pfn, unsigned order) {
-    FrameDescriptor& descriptor = at(pfn);
-    if (descriptor.prev != kNoFrame) at(descriptor.prev).next = descriptor.next;
-    else m_free_head[zone][order] = descriptor.next;
-    if (descriptor.next != kNoFrame) at(descriptor.next).prev = descriptor.prev;
-    if (m_free_head[zone][order] == kNoFrame) m_nonempty_orders[zone] &= ~(1u << order);
-    --m_free_count[zone][order];
 }
 
 u32 BuddyAllocator::head_of_block_containing(u32 pfn) const {

@@ -103,7 +103,12 @@ private:
     FrameDescriptor& at(u32 pfn) { return m_descriptors[pfn - m_first_pfn]; }
     const FrameDescriptor& at(u32 pfn) const { return m_descriptors[pfn - m_first_pfn]; }
 
-    bool allocate_from_zone(unsigned zone, unsigned order, u32& pfn);
+    // A free block of exactly this order starts at pfn. For a buddy this means the pair can merge: anything
+    // else (allocated, split into smaller free blocks, a hole) means it cannot yet.
+    bool is_free_block(u32 pfn, unsigned order) const {
+        return covers(pfn) && at(pfn).state == FrameState::Free && at(pfn).order == order;
+    }
+    [[gnu::noinline]] void split(unsigned zone, u32 pfn, unsigned from_order, unsigned to_order);
     void free_and_coalesce(u32 pfn, unsigned order);
     void push_free(unsigned zone, u32 pfn, unsigned order);
     void unlink_free(unsigned zone, u32 pfn, unsigned order);
