@@ -73,8 +73,10 @@ void BitmapAllocator::fill(u32* map, u32 from, u32 count, BitValue value) {
         u32 shift = from % 32;
         u32 bits = 32 - shift < end - from ? 32 - shift : end - from;
         u32 mask = (bits == 32 ? kAllOnes : (1u << bits) - 1) << shift;
-        if (value == BitValue::One) map[from / 32] |= mask;
-        else map[from / 32] &= ~mask;
+        if (value == BitValue::One)
+            map[from / 32] |= mask;
+        else
+            map[from / 32] &= ~mask;
         from += bits;
     }
 }
@@ -195,8 +197,8 @@ bool BitmapAllocator::check_invariants(FormatSink sink, void* context) const {
         return invariant_violation(sink, context, "bitmap: %u zero bits, free_frames() says %u", free_frames,
                                    m_free_frames);
     if (managed_frames != m_total_frames)
-        return invariant_violation(sink, context, "bitmap: %u managed frames, total_frames() says %u",
-                                   managed_frames, m_total_frames);
+        return invariant_violation(sink, context, "bitmap: %u managed frames, total_frames() says %u", managed_frames,
+                                   m_total_frames);
     for (unsigned zone = 0; zone < kZoneCount; ++zone) {
         if (m_hint[zone] < zone_start(zone) || m_hint[zone] > zone_end(zone))
             return invariant_violation(sink, context, "bitmap: hint %u of zone %u is outside the zone", m_hint[zone],
@@ -204,8 +206,7 @@ bool BitmapAllocator::check_invariants(FormatSink sink, void* context) const {
         u32 free_index = next_free(zone_start(zone), m_hint[zone]);
         if (free_index < m_hint[zone])
             return invariant_violation(sink, context, "bitmap: free frame 0x%llx lies below the hint of zone %u",
-                                       static_cast<unsigned long long>(pfn_to_address(m_first_pfn + free_index)),
-                                       zone);
+                                       static_cast<unsigned long long>(pfn_to_address(m_first_pfn + free_index)), zone);
     }
     return true;
 }

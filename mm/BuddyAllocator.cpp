@@ -9,8 +9,7 @@
 #include "libc/base/Assert.h"
 
 BuddyAllocator::BuddyAllocator(Span<FrameDescriptor> storage, u32 first_pfn)
-    : m_descriptors(storage.data()), m_first_pfn(first_pfn),
-      m_end_pfn(first_pfn + static_cast<u32>(storage.size())) {
+    : m_descriptors(storage.data()), m_first_pfn(first_pfn), m_end_pfn(first_pfn + static_cast<u32>(storage.size())) {
     // kNoFrame ends the lists, so it must never be a managed pfn; the end must not wrap either.
     VERIFY(storage.size() <= static_cast<size_t>(kNoFrame - first_pfn));
     for (FrameDescriptor& descriptor : storage) descriptor = FrameDescriptor{};
@@ -30,16 +29,20 @@ BuddyAllocator::BuddyAllocator(Span<FrameDescriptor> storage, u32 first_pfn)
     descriptor.order = static_cast<u8>(order);
     descriptor.prev = kNoFrame;
     descriptor.next = head;
-    if (head != kNoFrame) at(head).prev = pfn;
-    else m_nonempty_orders[zone] |= 1u << order;
+    if (head != kNoFrame)
+        at(head).prev = pfn;
+    else
+        m_nonempty_orders[zone] |= 1u << order;
     m_free_head[zone][order] = pfn;
     ++m_free_count[zone][order];
 }
 
 [[gnu::always_inline]] inline void BuddyAllocator::unlink_free(unsigned zone, u32 pfn, unsigned order) {
     FrameDescriptor& descriptor = at(pfn);
-    if (descriptor.prev != kNoFrame) at(descriptor.prev).next = descriptor.next;
-    else m_free_head[zone][order] = descriptor.next;
+    if (descriptor.prev != kNoFrame)
+        at(descriptor.prev).next = descriptor.next;
+    else
+        m_free_head[zone][order] = descriptor.next;
     if (descriptor.next != kNoFrame) at(descriptor.next).prev = descriptor.prev;
     if (m_free_head[zone][order] == kNoFrame) m_nonempty_orders[zone] &= ~(1u << order);
     --m_free_count[zone][order];
@@ -79,8 +82,10 @@ ErrorOr<u32> BuddyAllocator::allocate(unsigned order, Zone zone) {
     u32 pfn = m_free_head[from_zone][found];
     u32 next = at(pfn).next;
     m_free_head[from_zone][found] = next;
-    if (next != kNoFrame) at(next).prev = kNoFrame;
-    else m_nonempty_orders[from_zone] &= ~(1u << found);
+    if (next != kNoFrame)
+        at(next).prev = kNoFrame;
+    else
+        m_nonempty_orders[from_zone] &= ~(1u << found);
     --m_free_count[from_zone][found];
 
     if (found > order) split(from_zone, pfn, found, order);
@@ -108,8 +113,10 @@ void BuddyAllocator::free(u32 pfn, unsigned order) {
     head.ref_count = 0;
     m_free_frames += frames_in_order(order);
     // The common case, the buddy still in use, pushes the block without entering the merge loop.
-    if (order < kMaxOrder && is_free_block(pfn ^ frames_in_order(order), order)) free_and_coalesce(pfn, order);
-    else push_free(zone_of(pfn), pfn, order);
+    if (order < kMaxOrder && is_free_block(pfn ^ frames_in_order(order), order))
+        free_and_coalesce(pfn, order);
+    else
+        push_free(zone_of(pfn), pfn, order);
 }
 
 void BuddyAllocator::free_and_coalesce(u32 pfn, unsigned order) {
@@ -215,8 +222,9 @@ bool BuddyAllocator::check_invariants(FormatSink sink, void* context) const {
                     return invariant_violation(sink, context, "buddy: list zone %u order %u links to pfn 0x%x outside",
                                                zone, order, pfn);
                 if (++count > m_free_count[zone][order])
-                    return invariant_violation(sink, context, "buddy: list zone %u order %u is longer than its count %u",
-                                               zone, order, m_free_count[zone][order]);
+                    return invariant_violation(sink, context,
+                                               "buddy: list zone %u order %u is longer than its count %u", zone, order,
+                                               m_free_count[zone][order]);
                 const FrameDescriptor& descriptor = at(pfn);
                 if (descriptor.state != FrameState::Free || descriptor.order != order || zone_of(pfn) != zone)
                     return invariant_violation(sink, context,
@@ -259,7 +267,8 @@ bool BuddyAllocator::check_invariants(FormatSink sink, void* context) const {
                                        order);
         for (u32 tail = pfn + 1; tail < pfn + size; ++tail)
             if (at(tail).state != FrameState::Tail)
-                return invariant_violation(sink, context, "buddy: frame 0x%llx inside block 0x%llx (order %u) is not a Tail",
+                return invariant_violation(sink, context,
+                                           "buddy: frame 0x%llx inside block 0x%llx (order %u) is not a Tail",
                                            static_cast<unsigned long long>(pfn_to_address(tail)), address, order);
         total_frames += size;
         if (descriptor.state == FrameState::Free) {
@@ -270,15 +279,17 @@ bool BuddyAllocator::check_invariants(FormatSink sink, void* context) const {
                                            descriptor.ref_count);
             u32 buddy = pfn ^ size;
             if (order < kMaxOrder && covers(buddy) && at(buddy).state == FrameState::Free && at(buddy).order == order)
-                return invariant_violation(sink, context, "buddy: free block 0x%llx (order %u) and its free buddy 0x%llx are not merged",
-                                           address, order, static_cast<unsigned long long>(pfn_to_address(buddy)));
+                return invariant_violation(
+                    sink, context, "buddy: free block 0x%llx (order %u) and its free buddy 0x%llx are not merged",
+                    address, order, static_cast<unsigned long long>(pfn_to_address(buddy)));
         }
         pfn += size;
     }
     for (unsigned zone = 0; zone < kZoneCount; ++zone)
         for (unsigned order = 0; order < kOrderCount; ++order)
             if (free_heads[zone][order] != m_free_count[zone][order])
-                return invariant_violation(sink, context, "buddy: %u Free heads of zone %u order %u, but %u on the list",
+                return invariant_violation(sink, context,
+                                           "buddy: %u Free heads of zone %u order %u, but %u on the list",
                                            free_heads[zone][order], zone, order, m_free_count[zone][order]);
     if (free_frames != m_free_frames)
         return invariant_violation(sink, context, "buddy: free blocks hold %u frames, free_frames() says %u",
@@ -294,8 +305,10 @@ namespace {
 // "  4 KiB" .. "  4 MiB": the size of a block of the given order.
 void print_block_size(FormatSink sink, void* context, unsigned order) {
     u32 kib = (kFrameSize / KiB) << order;
-    if (kib < 1024) format(sink, context, "%4u KiB", kib);
-    else format(sink, context, "%4u MiB", kib / 1024);
+    if (kib < 1024)
+        format(sink, context, "%4u KiB", kib);
+    else
+        format(sink, context, "%4u MiB", kib / 1024);
 }
 
 }  // namespace
@@ -329,8 +342,10 @@ void BuddyAllocator::dump_free_lists(FormatSink sink, void* context, u32 max_per
             u32 pfn = m_free_head[zone][order];
             for (; pfn != kNoFrame && shown < max_per_list; pfn = at(pfn).next, ++shown)
                 format(sink, context, " -> 0x%08llx", static_cast<unsigned long long>(pfn_to_address(pfn)));
-            if (pfn != kNoFrame) format(sink, context, " -> ... (%u more)", m_free_count[zone][order] - shown);
-            else if (shown == 0) format(sink, context, " (empty)");
+            if (pfn != kNoFrame)
+                format(sink, context, " -> ... (%u more)", m_free_count[zone][order] - shown);
+            else if (shown == 0)
+                format(sink, context, " (empty)");
             format(sink, context, "\n");
         }
     }

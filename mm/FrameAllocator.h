@@ -59,7 +59,7 @@ constexpr PfnRange frames_inside(u64 start, u64 end, u32 first_pfn, u32 end_pfn)
 // For check_invariants(): prints "invariant violated: <message>" and a newline through the sink, if there is
 // one, and returns false, so that a check reads `return invariant_violation(sink, context, "...", ...)`.
 __attribute__((format(printf, 3, 4))) inline bool invariant_violation(FormatSink sink, void* context,
-                                                                       const char* format, ...) {
+                                                                      const char* format, ...) {
     if (sink == nullptr) return false;
     va_list args;
     va_start(args, format);

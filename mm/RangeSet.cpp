@@ -15,8 +15,10 @@ size_t RangeSet::first_ending_at_or_after(u64 address) const {
     size_t high = m_count;
     while (low < high) {
         size_t middle = low + (high - low) / 2;
-        if (m_storage[middle].end < address) low = middle + 1;
-        else high = middle;
+        if (m_storage[middle].end < address)
+            low = middle + 1;
+        else
+            high = middle;
     }
     return low;
 }

@@ -59,7 +59,8 @@ struct Subject {
     FrameAllocModel model;
     bool is_bitmap;
 
-    Subject(u32 first_pfn, u32 end_pfn, bool bitmap) : owned(first_pfn, end_pfn), model(first_pfn, end_pfn), is_bitmap(bitmap) {}
+    Subject(u32 first_pfn, u32 end_pfn, bool bitmap)
+        : owned(first_pfn, end_pfn), model(first_pfn, end_pfn), is_bitmap(bitmap) {}
     FrameAllocator& allocator() { return owned.allocator; }
 
     void add_range(u64 start, u64 end) {
@@ -68,7 +69,8 @@ struct Subject {
         for (u32 pfn = first; pfn < last; ++pfn) overlaps |= model.frame(pfn) != FrameAllocModel::Frame::Unmanaged;
         auto added = allocator().add_free_range(start, end);
         if (overlaps) {
-            if (!added.is_error() || added.error() != Error::Exists) require("overlap not refused", allocator().name(), "add_free_range");
+            if (!added.is_error() || added.error() != Error::Exists)
+                require("overlap not refused", allocator().name(), "add_free_range");
             return;
         }
         if (added.is_error()) require("refused a fresh range", allocator().name(), "add_free_range");
@@ -100,8 +102,10 @@ void free_block(Subject<OwnedBuddy>& buddy, u32 pfn, u32 count, u8) {
 
 void free_block(Subject<OwnedBitmap>& bitmap, u32 pfn, u32 count, u8 choice) {
     bool is_block = is_power_of_two(count) && count <= kMaxBlockFrames && pfn % count == 0;
-    if (is_block && (choice & 1)) bitmap.owned.allocator.free(pfn, static_cast<unsigned>(__builtin_ctz(count)));
-    else bitmap.owned.allocator.free_run(pfn, count);
+    if (is_block && (choice & 1))
+        bitmap.owned.allocator.free(pfn, static_cast<unsigned>(__builtin_ctz(count)));
+    else
+        bitmap.owned.allocator.free_run(pfn, count);
     require(bitmap.model.freed(pfn), "bitmap", "free");
 }
 
@@ -147,8 +151,10 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, size_t size) {
             unsigned order = argument == 0 ? kMaxOrder : static_cast<unsigned>(__builtin_ctz(argument));
             if ((op & 0x40) && argument != 0) order = argument % (kMaxOrder + 2);  // up to kMaxOrder + 1: invalid
             if (order > kMaxOrder) {
-                if (buddy.owned.allocator.allocate(order, zone).error() != Error::Invalid) require("accepted", "buddy", "order 11");
-                if (bitmap.owned.allocator.allocate(order, zone).error() != Error::Invalid) require("accepted", "bitmap", "order 11");
+                if (buddy.owned.allocator.allocate(order, zone).error() != Error::Invalid)
+                    require("accepted", "buddy", "order 11");
+                if (bitmap.owned.allocator.allocate(order, zone).error() != Error::Invalid)
+                    require("accepted", "bitmap", "order 11");
                 break;
             }
             buddy.allocate(1u << order, 1u << order, zone, buddy.owned.allocator.allocate(order, zone));
@@ -173,7 +179,9 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, size_t size) {
     while (!bitmap.model.live().empty()) free_live(bitmap, 1);
     buddy.check();
     bitmap.check();
-    if (free_blocks_of(buddy.owned.allocator) != initial_blocks) require("blocks differ from the start", "buddy", "free all");
-    if (free_runs_of(bitmap.owned.allocator) != initial_runs) require("runs differ from the start", "bitmap", "free all");
+    if (free_blocks_of(buddy.owned.allocator) != initial_blocks)
+        require("blocks differ from the start", "buddy", "free all");
+    if (free_runs_of(bitmap.owned.allocator) != initial_runs)
+        require("runs differ from the start", "bitmap", "free all");
     return 0;
 }

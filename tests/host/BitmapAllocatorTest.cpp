@@ -215,12 +215,13 @@ TEST(BitmapAllocator, CheckInvariantsCatchesCorruption) {
     };
     const Corruption corruptions[] = {
         {"a hole is marked free", [](std::vector<u32>& w) { w[1] &= ~1u; }, "unmanaged frame near pfn 0x20"},
-        {"an allocated frame is marked free", [](std::vector<u32>& w) { w[0] &= ~1u; }, "zero bits, free_frames() says"},
+        {"an allocated frame is marked free", [](std::vector<u32>& w) { w[0] &= ~1u; },
+         "zero bits, free_frames() says"},
         {"a hole is marked managed", [](std::vector<u32>& w) { w[3] |= 1u; }, "managed frames, total_frames() says"},
         {"a free frame appears below the hint",
          [](std::vector<u32>& w) {
-             w[0] &= ~(1u << 3);   // frame 3 becomes free, below the hint (10)...
-             w[0] |= 1u << 20;     // ...and frame 20 used, so the counts still agree
+             w[0] &= ~(1u << 3);  // frame 3 becomes free, below the hint (10)...
+             w[0] |= 1u << 20;    // ...and frame 20 used, so the counts still agree
          },
          "free frame 0x3000 lies below the hint"},
     };
@@ -319,7 +320,11 @@ TEST(BitmapAllocator, RandomizedAgainstShadowModel) {
         {"one 8 MiB range", 0, 2048, {{0, 8 * MiB}}, 11},
         {"holes and unaligned edges", 0, 1024, {{0x1800, 0x9fc00}, {0xa1000, 0x1a3456}, {0x200000, 0x3ff000}}, 12},
         {"across the DMA limit, odd first pfn", 3581, 4611, {{0, 32 * MiB}}, 13},
-        {"many tiny ranges", 100, 400, {{0x64000, 0x65000}, {0x67000, 0x6b000}, {0x70000, 0x90000}, {0x91000, 0x190000}}, 14},
+        {"many tiny ranges",
+         100,
+         400,
+         {{0x64000, 0x65000}, {0x67000, 0x6b000}, {0x70000, 0x90000}, {0x91000, 0x190000}},
+         14},
     };
     for (const RandomCase& c : cases) run_random_case(c, 20000);
 }

@@ -50,19 +50,41 @@ TEST(BuddyAllocator, InitializationFreesMaximalAlignedBlocks) {
          {{0, 7}, {128, 4}, {144, 3}, {152, 2}, {156, 1}, {158, 0}, {256, 8}, {512, 9}, {1024, 10}}},
         {"adjacent ranges added one by one coalesce", 0, 1024, {{0, 2 * MiB}, {2 * MiB, 4 * MiB}}, {{0, 10}}},
         {"adjacent ranges in reverse order coalesce", 0, 1024, {{2 * MiB, 4 * MiB}, {0, 2 * MiB}}, {{0, 10}}},
-        {"frames added singly coalesce", 0, 8, {{0, kPage}, {2 * kPage, 3 * kPage}, {kPage, 2 * kPage}, {3 * kPage, 8 * kPage}}, {{0, 3}}},
+        {"frames added singly coalesce",
+         0,
+         8,
+         {{0, kPage}, {2 * kPage, 3 * kPage}, {kPage, 2 * kPage}, {3 * kPage, 8 * kPage}},
+         {{0, 3}}},
         {"holes between tiny ranges",
          0,
          16,
          {{0, kPage}, {2 * kPage, 3 * kPage}, {5 * kPage, 8 * kPage}},
          {{0, 0}, {2, 0}, {5, 0}, {6, 1}}},
-        {"15 MiB to 17 MiB: the blocks stop at the DMA limit", 3072, 5120, {{15 * MiB, 17 * MiB}}, {{3840, 8}, {4096, 8}}},
+        {"15 MiB to 17 MiB: the blocks stop at the DMA limit",
+         3072,
+         5120,
+         {{15 * MiB, 17 * MiB}},
+         {{3840, 8}, {4096, 8}}},
         {"64 MiB: sixteen maximal blocks",
          0,
          16384,
          {{0, 64 * MiB}},
-         {{0, 10}, {1024, 10}, {2048, 10}, {3072, 10}, {4096, 10}, {5120, 10}, {6144, 10}, {7168, 10}, {8192, 10},
-          {9216, 10}, {10240, 10}, {11264, 10}, {12288, 10}, {13312, 10}, {14336, 10}, {15360, 10}}},
+         {{0, 10},
+          {1024, 10},
+          {2048, 10},
+          {3072, 10},
+          {4096, 10},
+          {5120, 10},
+          {6144, 10},
+          {7168, 10},
+          {8192, 10},
+          {9216, 10},
+          {10240, 10},
+          {11264, 10},
+          {12288, 10},
+          {13312, 10},
+          {14336, 10},
+          {15360, 10}}},
         {"a range larger than the descriptors is clipped", 256, 512, {{0, 4 * MiB}}, {{256, 8}}},
         {"descriptors starting at an odd pfn", 3, 20, {{0, 1 * MiB}}, {{3, 0}, {4, 2}, {8, 3}, {16, 2}}},
         {"memory far above 4 GiB (PAE)", 0x100000, 0x100400, {{0x100000000ull, 0x100400000ull}}, {{0x100000, 10}}},
@@ -192,7 +214,8 @@ TEST(BuddyAllocator, ZonesPreferHighMemoryAndKeepDmaForLast) {
     // Now Zone::Any falls back to DMA memory.
     EXPECT_LT(allocator.allocate(3).value(), kDmaLimitPfn);
     // Exhaust the DMA zone: Zone::Dma fails even after memory above is freed.
-    while (!allocator.allocate(0, Zone::Dma).is_error()) {}
+    while (!allocator.allocate(0, Zone::Dma).is_error()) {
+    }
     EXPECT_EQ(allocator.free_frames(), 0u);
     allocator.free(high, 0);
     EXPECT_EQ(allocator.allocate(0, Zone::Dma).error(), Error::NoMemory);
@@ -288,15 +311,17 @@ TEST(BuddyAllocatorDeathTest, DoubleFreeOfAMergedBlock) {
     // Freeing 0 merges it with 1 and 2..3 into the free block 0..3; a second free of 0 hits a free head, a
     // free of 2 (once an order-1 block there) lands inside that free block.
     s.buddy.allocator.free(s.order0, 0);
-    EXPECT_DEATH(s.buddy.allocator.free(2, 1),
-                 "bad free of frame 0x2000: inside the free block 0x0 of order 2 \\(double free, or never allocated\\)");
+    EXPECT_DEATH(
+        s.buddy.allocator.free(2, 1),
+        "bad free of frame 0x2000: inside the free block 0x0 of order 2 \\(double free, or never allocated\\)");
 }
 
 TEST(BuddyAllocatorDeathTest, FreeOfAFrameNeverAllocated) {
     MisuseSetup s;
     // Frame 20 lies inside the free block 16..31.
-    EXPECT_DEATH(s.buddy.allocator.free(20, 0),
-                 "bad free of frame 0x14000: inside the free block 0x10000 of order 4 \\(double free, or never allocated\\)");
+    EXPECT_DEATH(
+        s.buddy.allocator.free(20, 0),
+        "bad free of frame 0x14000: inside the free block 0x10000 of order 4 \\(double free, or never allocated\\)");
     // Frame 16 is the head of that free block.
     EXPECT_DEATH(s.buddy.allocator.free(16, 0), "bad free of frame 0x10000: already free");
 }
@@ -309,7 +334,8 @@ TEST(BuddyAllocatorDeathTest, FreeOfAHole) {
 TEST(BuddyAllocatorDeathTest, FreeOutsideTheAllocator) {
     MisuseSetup s;
     EXPECT_DEATH(s.buddy.allocator.free(64, 0), "bad free of frame 0x40000: outside the managed frames");
-    EXPECT_DEATH(s.buddy.allocator.free(0xfffff, 0), "bad free of frame 0xfffff000: outside the managed frames 0x0-0x40000");
+    EXPECT_DEATH(s.buddy.allocator.free(0xfffff, 0),
+                 "bad free of frame 0xfffff000: outside the managed frames 0x0-0x40000");
 }
 
 TEST(BuddyAllocatorDeathTest, FreeWithTheWrongOrder) {
@@ -353,8 +379,10 @@ TEST(BuddyAllocator, CheckInvariantsCatchesCorruption) {
         {"a free block holds a reference", [](BuddyAllocator& a) { a.descriptor(16).ref_count = 1; }, "ref_count 1"},
         {"a link is cut", [](BuddyAllocator& a) { a.descriptor(16).prev = 8; }, "wrong prev link"},
         {"a list loops", [](BuddyAllocator& a) { a.descriptor(8).next = 8; }, "longer than its count"},
-        {"an allocated head claims a larger order", [](BuddyAllocator& a) { a.descriptor(4).order = 3; }, "not aligned"},
-        {"an orphan tail", [](BuddyAllocator& a) { a.descriptor(0).state = FrameState::Tail; }, "Tail outside any block"},
+        {"an allocated head claims a larger order", [](BuddyAllocator& a) { a.descriptor(4).order = 3; },
+         "not aligned"},
+        {"an orphan tail", [](BuddyAllocator& a) { a.descriptor(0).state = FrameState::Tail; },
+         "Tail outside any block"},
     };
     for (const Corruption& c : corruptions) {
         SCOPED_TRACE(c.name);
@@ -451,7 +479,11 @@ TEST(BuddyAllocator, RandomizedAgainstShadowModel) {
         {"one 8 MiB range", 0, 2048, {{0, 8 * MiB}}, 1},
         {"holes and unaligned edges", 0, 1024, {{0x1800, 0x9fc00}, {0xa1000, 0x1a3456}, {0x200000, 0x3ff000}}, 2},
         {"across the DMA limit, odd first pfn", 3581, 4611, {{0, 32 * MiB}}, 3},
-        {"many tiny ranges", 100, 400, {{0x64000, 0x65000}, {0x67000, 0x6b000}, {0x70000, 0x90000}, {0x91000, 0x190000}}, 4},
+        {"many tiny ranges",
+         100,
+         400,
+         {{0x64000, 0x65000}, {0x67000, 0x6b000}, {0x70000, 0x90000}, {0x91000, 0x190000}},
+         4},
     };
     for (const RandomCase& c : cases) run_random_case(c, 20000);
 }
@@ -464,9 +496,9 @@ TEST(BuddyAllocator, BuiltFromARangeSet) {
     ASSERT_FALSE(ranges.add(0, 0x9fc00).is_error());
     ASSERT_FALSE(ranges.add(0x100000, 0x1fe0000).is_error());
     ASSERT_FALSE(ranges.add(0x1000000, 0x1200000).is_error());
-    ASSERT_FALSE(ranges.subtract(0, 0x100000).is_error());          // low 1 MiB
-    ASSERT_FALSE(ranges.subtract(0x100000, 0x180000).is_error());   // kernel image
-    ASSERT_FALSE(ranges.subtract(0x400000, 0x480123).is_error());   // a module
+    ASSERT_FALSE(ranges.subtract(0, 0x100000).is_error());         // low 1 MiB
+    ASSERT_FALSE(ranges.subtract(0x100000, 0x180000).is_error());  // kernel image
+    ASSERT_FALSE(ranges.subtract(0x400000, 0x480123).is_error());  // a module
     u32 end_pfn = static_cast<u32>(ranges[ranges.count() - 1].end >> kFrameShift);
     OwnedBuddy buddy(0, end_pfn);
     u32 added = 0;

@@ -1,11 +1,11 @@
 // FrameAllocModel.h: test-only helpers for the frame allocators, shared by the host tests and the fuzzer.
 //
 // FrameAllocModel is a shadow of physical memory, one byte per frame (unmanaged, free or live), kept beside
-// an allocator under test (no gtest in here: the fuzzer uses it too). It knows nothing about buddies or bitmaps; it checks what any correct allocator
-// must do: a returned block lies in free managed memory (so no two live blocks overlap), is aligned, is in
-// the requested zone, and is taken below 16 MiB only when no block above was free; an allocation fails only
-// when no suitable block is free. Checks return "" when they pass, else a description, so a gtest can
-// EXPECT on them and a fuzzer can abort.
+// an allocator under test (no gtest in here: the fuzzer uses it too). It knows nothing about buddies or bitmaps; it
+// checks what any correct allocator must do: a returned block lies in free managed memory (so no two live blocks
+// overlap), is aligned, is in the requested zone, and is taken below 16 MiB only when no block above was free; an
+// allocation fails only when no suitable block is free. Checks return "" when they pass, else a description, so a gtest
+// can EXPECT on them and a fuzzer can abort.
 #pragma once
 
 #include <algorithm>
@@ -135,8 +135,8 @@ public:
     // Checks that a failed allocation had no choice.
     std::string failed(u32 count, u32 align, Zone zone) const {
         if (auto block = first_free_run(count, align, m_first, zone_high(zone)))
-            return "allocation of " + std::to_string(count) + " frames failed although " +
-                   hex(pfn_to_address(*block)) + " was free";
+            return "allocation of " + std::to_string(count) + " frames failed although " + hex(pfn_to_address(*block)) +
+                   " was free";
         return "";
     }
 

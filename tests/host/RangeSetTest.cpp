@@ -41,15 +41,19 @@ TEST(RangeSet, TableOfOperations) {
     const Case cases[] = {
         {"empty", {}, {}},
         {"one range", {{Op::Add, 10, 20}}, {{10, 20}}},
-        {"unsorted input comes out sorted", {{Op::Add, 50, 60}, {Op::Add, 10, 20}, {Op::Add, 30, 40}},
+        {"unsorted input comes out sorted",
+         {{Op::Add, 50, 60}, {Op::Add, 10, 20}, {Op::Add, 30, 40}},
          {{10, 20}, {30, 40}, {50, 60}}},
         {"overlap merges", {{Op::Add, 10, 20}, {Op::Add, 15, 30}}, {{10, 30}}},
         {"overlap on the left merges", {{Op::Add, 10, 20}, {Op::Add, 5, 12}}, {{5, 20}}},
         {"adjacent ranges merge", {{Op::Add, 10, 20}, {Op::Add, 20, 30}, {Op::Add, 5, 10}}, {{5, 30}}},
         {"contained range changes nothing", {{Op::Add, 10, 40}, {Op::Add, 15, 20}}, {{10, 40}}},
-        {"containing range swallows several", {{Op::Add, 10, 20}, {Op::Add, 30, 40}, {Op::Add, 50, 60}, {Op::Add, 5, 55}},
+        {"containing range swallows several",
+         {{Op::Add, 10, 20}, {Op::Add, 30, 40}, {Op::Add, 50, 60}, {Op::Add, 5, 55}},
          {{5, 60}}},
-        {"a range bridging two merges all three", {{Op::Add, 10, 20}, {Op::Add, 30, 40}, {Op::Add, 20, 30}}, {{10, 40}}},
+        {"a range bridging two merges all three",
+         {{Op::Add, 10, 20}, {Op::Add, 30, 40}, {Op::Add, 20, 30}},
+         {{10, 40}}},
         {"empty range is a no-op", {{Op::Add, 10, 20}, {Op::Add, 30, 30}, {Op::Subtract, 15, 15}}, {{10, 20}}},
         {"subtract the middle splits", {{Op::Add, 10, 40}, {Op::Subtract, 20, 30}}, {{10, 20}, {30, 40}}},
         {"subtract the start", {{Op::Add, 10, 40}, {Op::Subtract, 0, 20}}, {{20, 40}}},
@@ -58,10 +62,12 @@ TEST(RangeSet, TableOfOperations) {
         {"subtract across several ranges",
          {{Op::Add, 10, 20}, {Op::Add, 30, 40}, {Op::Add, 50, 60}, {Op::Add, 70, 80}, {Op::Subtract, 15, 55}},
          {{10, 15}, {55, 60}, {70, 80}}},
-        {"subtract only touching changes nothing", {{Op::Add, 10, 20}, {Op::Add, 30, 40}, {Op::Subtract, 20, 30}},
+        {"subtract only touching changes nothing",
+         {{Op::Add, 10, 20}, {Op::Add, 30, 40}, {Op::Subtract, 20, 30}},
          {{10, 20}, {30, 40}}},
         {"subtract from nothing", {{Op::Subtract, 10, 20}}, {}},
-        {"the top of the 64-bit space", {{Op::Add, kTop - 100, kTop}, {Op::Subtract, kTop - 50, kTop - 40}},
+        {"the top of the 64-bit space",
+         {{Op::Add, kTop - 100, kTop}, {Op::Subtract, kTop - 50, kTop - 40}},
          {{kTop - 100, kTop - 50}, {kTop - 40, kTop}}},
         {"a PC memory map",
          {{Op::Add, 0, 0x9fc00},
@@ -114,7 +120,7 @@ TEST(RangeSet, CapacityExhaustionIsReportedAndChangesNothing) {
     ASSERT_FALSE(set.add(15, 32).is_error());  // merges two
     EXPECT_EQ(contents(set), (Ranges{{10, 40}, {50, 60}}));
     ASSERT_FALSE(set.add(70, 80).is_error());
-    ASSERT_FALSE(set.add(60, 62).is_error());  // adjacent: extends
+    ASSERT_FALSE(set.add(60, 62).is_error());       // adjacent: extends
     ASSERT_FALSE(set.subtract(35, 55).is_error());  // trims two
     EXPECT_EQ(contents(set), (Ranges{{10, 35}, {55, 62}, {70, 80}}));
     EXPECT_EQ(set.count(), set.capacity());
