@@ -1,0 +1,81 @@
+// Syscalls.h: Mneme's system-call interface, shared by the kernel (kernel/Syscalls.cpp) and the user C
+// library (libc/user). docs/syscalls.md explains each call.
+//
+// Convention (Linux i386): `int 0x80` with the call number in EAX and arguments in EBX, ECX, EDX, ESI, EDI,
+// EBP; the result comes back in EAX, a negative value being -errno (libc/base/Error.h's numbers). Calls that
+// exist in Linux keep Linux's i386 numbers; Mneme's own calls live from 0x1000 up.
+#pragma once
+
+#include "libc/base/Types.h"
+
+namespace syscall_number {
+constexpr u32 kExit = 1;
+constexpr u32 kFork = 2;
+constexpr u32 kRead = 3;
+constexpr u32 kWrite = 4;
+constexpr u32 kWaitPid = 7;
+constexpr u32 kExecve = 11;
+constexpr u32 kGetPid = 20;
+constexpr u32 kKill = 37;
+constexpr u32 kBrk = 45;
+constexpr u32 kGetPpid = 64;
+constexpr u32 kMunmap = 91;
+constexpr u32 kSchedYield = 158;
+constexpr u32 kNanosleep = 162;
+constexpr u32 kMmap2 = 192;  // offset in pages; only anonymous private mappings
+
+// Mneme's own.
+constexpr u32 kMnemeMemInfo = 0x1000;   // (MnemeMemInfo*) -> 0
+constexpr u32 kMnemeProcInfo = 0x1001;  // (u32 index, MnemeProcInfo*) -> 0, or -ESRCH past the last process
+constexpr u32 kMnemeMonitor = 0x1002;   // () -> 0: the kernel monitor on the console until its `exit`
+constexpr u32 kMnemeTestExit = 0x1003;  // (u32 passed, u32 failed): init in test mode ends the run (pid 1 only)
+constexpr u32 kMnemeFrameOf = 0x1004;   // (const void* address) -> physical frame number mapped there, or -EFAULT
+}  // namespace syscall_number
+
+// waitpid options and status encoding (Linux's).
+constexpr u32 kWaitNoHang = 1;
+constexpr int wait_exit_status(int status) { return (status >> 8) & 0xFF; }
+constexpr bool wait_exited(int status) { return (status & 0x7F) == 0; }
+constexpr bool wait_signaled(int status) { return (status & 0x7F) != 0; }
+constexpr int wait_term_signal(int status) { return status & 0x7F; }
+
+// kill signals Mneme knows: both end the process.
+constexpr int kSignalKill = 9;
+constexpr int kSignalTerm = 15;
+// The signal number a process killed by the kernel for a fault reports (SIGSEGV, SIGILL, SIGFPE as in Linux).
+constexpr int kSignalSegv = 11;
+constexpr int kSignalIll = 4;
+constexpr int kSignalFpe = 8;
+
+// mmap2 arguments.
+constexpr u32 kProtRead = 1, kProtWrite = 2, kProtExec = 4;
+constexpr u32 kMapPrivate = 0x02, kMapFixed = 0x10, kMapAnonymous = 0x20;
+
+struct NanoTime {
+    i32 seconds;
+    i32 nanoseconds;
+};
+
+struct MnemeMemInfo {
+    u32 total_frames;  // managed by the page allocator
+    u32 free_frames;
+    u32 page_size;
+    char allocator[16];  // "buddy" or "bitmap"
+    u32 kernel_heap_bytes;  // slab caches and large kmalloc blocks
+    u32 process_count;
+};
+
+enum class ProcessState : u32 { Running = 0, Ready = 1, Sleeping = 2, Waiting = 3, Zombie = 4 };
+
+struct MnemeProcInfo {
+    i32 pid;
+    i32 parent;
+    ProcessState state;
+    char name[32];
+    u32 resident_pages;  // present user pages (shared copy-on-write pages count in each process)
+    u32 shared_pages;    // of those, frames shared copy-on-write with another process
+    u32 heap_bytes;      // brk - start of heap
+    u32 mapped_bytes;    // anonymous mmap regions
+    u32 stack_bytes;     // stack pages present
+    u32 page_faults;     // handled (demand-zero and copy-on-write)
+};
