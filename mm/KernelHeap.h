@@ -9,8 +9,8 @@
 //
 // kfree lookup: every page the heap hands out carries a tag word kept by the page source (see
 // mm/SlabPageTags.h; Linux keeps the same in struct page):
-//   - slab pages: the address of the owning SlabCache (aligned, so bit 0 is 0); the cache then finds the
-//     slab header by aligning the pointer down to its slab size;
+//   - slab pages: the owning SlabCache's address with its slab order in bits 3:1 (SlabCache::page_tag());
+//     the slab header is the pointer aligned down to that slab size;
 //   - the first page of a large block: (order << 1) | 1; other pages of a large block: 0;
 //   - pages the heap does not own: 0, so kfree of a stack, static or interior pointer panics instead of
 //     corrupting memory.
@@ -71,13 +71,12 @@ public:
     [[gnu::noinline]] void* allocate(size_t size) { return allocate(size, __builtin_return_address(0)); }
 
     // Fast path: a table lookup for the class, then SlabCache::allocate (see there for its cost).
-    void* allocate(size_t size, const void* caller) {
+    [[gnu::always_inline]] void* allocate(size_t size, const void* caller) {
         if (size <= kMaxSmallSize) [[likely]] {
             Cache& cache = class_cache(class_index(size));
             if (void* object = cache.allocate(caller, size)) [[likely]]
                 return object;
-            shrink();
-            return cache.allocate(caller, size);
+            return allocate_after_shrink(cache, size, caller);
         }
         return allocate_large(size);
     }
@@ -86,13 +85,13 @@ public:
     [[gnu::noinline]] void deallocate(void* pointer) { deallocate(pointer, __builtin_return_address(0)); }
 
     // Fast path: one page-tag load, then SlabCache::deallocate.
-    void deallocate(void* pointer, const void* caller) {
+    [[gnu::always_inline]] void deallocate(void* pointer, const void* caller) {
         if (!pointer) return;
         uptr tag = m_source.page_tag(pointer);
         if ((tag & 1) == 0) [[likely]] {
             if (tag == 0) [[unlikely]]
-                mneme_panic("kfree: %p was not allocated by kmalloc (caller %p)", pointer, caller);
-            reinterpret_cast<Cache*>(tag)->deallocate(pointer, caller);
+                panic_not_allocated(pointer, caller);
+            Cache::deallocate_tagged(tag, pointer, caller);
             return;
         }
         deallocate_large(pointer, tag, caller);
@@ -104,7 +103,7 @@ public:
         uptr tag = m_source.page_tag(pointer);
         if (tag == 0) mneme_panic("kmalloc_usable_size: %p was not allocated by kmalloc", pointer);
         if (tag & 1) return kPageSize << (tag >> 1);
-        return reinterpret_cast<const Cache*>(tag)->usable_size(pointer);
+        return Cache::cache_of_tag(tag)->usable_size(pointer);
     }
 
     // kmem_cache_create: a named cache whose objects come from this heap's page source and appear in
@@ -224,7 +223,17 @@ private:
         return *std::launder(reinterpret_cast<Cache*>(&m_class_storage[index * sizeof(Cache)]));
     }
 
-    void* allocate_large(size_t size) {
+    [[gnu::noinline, gnu::cold]] static void panic_not_allocated(const void* pointer, const void* caller) {
+        mneme_panic("kfree: %p was not allocated by kmalloc (caller %p)", pointer, caller);
+    }
+
+    // The page source failed: give back every empty slab and try once more.
+    [[gnu::noinline]] void* allocate_after_shrink(Cache& cache, size_t size, const void* caller) {
+        shrink();
+        return cache.allocate(caller, size);
+    }
+
+    [[gnu::noinline]] void* allocate_large(size_t size) {
         if (size > (kPageSize << kMaxLargeOrder) - kPageSize) return nullptr;
         size_t pages = (size + kPageSize - 1) / kPageSize;
         unsigned order = 0;
@@ -247,7 +256,7 @@ private:
         return pages;
     }
 
-    void deallocate_large(void* pointer, uptr tag, const void* caller) {
+    [[gnu::noinline]] void deallocate_large(void* pointer, uptr tag, const void* caller) {
         if (reinterpret_cast<uptr>(pointer) % kPageSize != 0)
             mneme_panic("kfree: %p is inside a large block, not its start (caller %p)", pointer, caller);
         unsigned order = unsigned(tag >> 1);

@@ -7,7 +7,9 @@
 // the free objects, so an object's slab is found by aligning its address down to the slab size: no search,
 // no hash. Slabs sit on one of three lists: full (no free object), partial (some) and empty (all free).
 // Allocation pops from the first partial slab, else reuses an empty one, else gets a new slab; free pushes
-// onto the object's slab. More than `empty_slab_limit` empty slabs go back to the page source.
+// onto the object's slab. More than `empty_slab_limit` empty slabs go back to the page source. A slab
+// that empties while it is the only partial slab stays there as the current slab (not counted against the
+// limit), so alternating allocate/free on an idle cache moves no slab between lists.
 //
 //   slab (order 0, 4096 bytes, naturally aligned)
 //   +--------+--------+-------+-------+-------+-----+-------+----------+
@@ -32,7 +34,7 @@
 // (slab magic and owner) and the common double free (the object is the slab's free-list head).
 //
 // Invariants (check_invariants): every slab on the full/partial/empty list has in_use == capacity /
-// 0 < in_use < capacity / in_use == 0; its free list has exactly capacity - in_use entries, each an object
+// 0 < in_use < capacity (0 allowed for the only partial slab) / in_use == 0; its free list has exactly capacity - in_use entries, each an object
 // start in that slab; list lengths match the counters; the in_use sum is objects_in_use; at most
 // empty_slab_limit empty slabs; in debug mode every free object is poisoned and every red zone intact.
 //
@@ -164,8 +166,12 @@ constexpr u32 kStateFree = 0xF4EEF4EE;
 constexpr size_t kMinRedZone = 8;
 }  // namespace SlabDetail
 
+// alignas(16): the page tag of a slab page is the cache's address with the slab order in bits 3:1 (bit 0 is
+// left to the tag's user: KernelHeap marks large blocks with it).
 template <SlabPageSource PageSource, SlabLock Lock>
-class SlabCache {
+class alignas(16) SlabCache {
+    struct Slab;
+
 public:
     MNEME_NONCOPYABLE(SlabCache);
     MNEME_NONMOVABLE(SlabCache);
@@ -195,9 +201,8 @@ public:
     ~SlabCache() {
         if (m_objects_in_use != 0)
             mneme_panic("slab %s: destroyed with %zu objects in use", m_name, m_objects_in_use);
-        SlabLocker<Lock> locker(m_lock);
-        while (!SlabDetail::list_empty(m_empty)) release_slab_locked(as_slab(m_empty.next));
-        VERIFY(SlabDetail::list_empty(m_partial) && SlabDetail::list_empty(m_full));
+        shrink();
+        VERIFY(SlabDetail::list_empty(m_partial) && SlabDetail::list_empty(m_full) && SlabDetail::list_empty(m_empty));
     }
 
     static bool is_valid(const SlabCacheConfig& config) {
@@ -211,7 +216,7 @@ public:
 
     // Fast path, about 15 instructions plus the lock: take the first partial slab, pop its free list, and
     // move the slab to the full list if that was its last object.
-    void* allocate(const void* caller, size_t requested_size = 0) {
+    [[gnu::always_inline]] void* allocate(const void* caller, size_t requested_size = 0) {
         SlabLocker<Lock> locker(m_lock);
         Slab* slab;
         if (!SlabDetail::list_empty(m_partial)) [[likely]] {
@@ -222,12 +227,8 @@ public:
         }
         void* object = slab->free;
         slab->free = link_of(object);
-        if (++slab->in_use == m_capacity) [[unlikely]] {
-            SlabDetail::list_remove(slab->node);
-            SlabDetail::list_push_front(m_full, slab->node);
-            --m_partial_count;
-            ++m_full_count;
-        }
+        if (++slab->in_use == m_capacity) [[unlikely]]
+            slab_became_full_locked(slab);
         ++m_objects_in_use;
         if (m_debug) [[unlikely]]
             debug_on_allocate(object, requested_size ? requested_size : m_object_size, caller);
@@ -239,30 +240,48 @@ public:
 
     // Fast path, about 20 instructions plus the lock: find the slab by alignment, check its magic and
     // owner, push the object; list moves only when the slab was full or becomes empty.
-    void deallocate(void* object, const void* caller) {
+    [[gnu::always_inline]] void deallocate(void* object, const void* caller) {
         if (!object) return;
         Slab* slab = slab_of(object);
         if (slab->magic != SlabDetail::kSlabMagic || slab->cache != this) [[unlikely]]
-            mneme_panic("slab %s: %p is not an object of this cache (caller %p)", m_name, object, caller);
+            panic_foreign(object, caller);
+        deallocate_in_slab(slab, object, caller);
+    }
+
+    // The tag SlabCache gives every page of its slabs when the page source keeps tags: this cache's
+    // address | (slab order << 1). Bit 0 is always 0.
+    uptr page_tag() const { return reinterpret_cast<uptr>(this) | (uptr(m_order) << 1); }
+    static SlabCache* cache_of_tag(uptr tag) { return reinterpret_cast<SlabCache*>(tag & ~uptr(15)); }
+
+    // For KernelHeap, whose page tag already proved that `object` lies in a live slab: free it without
+    // reading the cache first. The slab address comes from the order in the tag, so the free-list update
+    // waits on one load (the tag), not three (tag, cache, slab size).
+    [[gnu::always_inline]] static void deallocate_tagged(uptr tag, void* object, const void* caller) {
+        uptr slab_bytes = kPageSize << ((tag >> 1) & 7);
+        Slab* slab = reinterpret_cast<Slab*>(reinterpret_cast<uptr>(object) & ~(slab_bytes - 1));
+        cache_of_tag(tag)->deallocate_in_slab(slab, object, caller);
+    }
+
+private:
+    [[gnu::always_inline]] void deallocate_in_slab(Slab* slab, void* object, const void* caller) {
         SlabLocker<Lock> locker(m_lock);
         if (m_debug) [[unlikely]] {
             debug_on_free(slab, object, caller);
         } else if (object == slab->free || slab->in_use == 0) [[unlikely]] {
-            mneme_panic("slab %s: double free of %p (caller %p)", m_name, object, caller);
+            panic_double_free(object, caller);
         }
         link_of(object) = slab->free;
         slab->free = object;
-        if (slab->in_use-- == m_capacity) [[unlikely]] {
-            SlabDetail::list_remove(slab->node);
-            SlabDetail::list_push_front(m_partial, slab->node);
-            --m_full_count;
-            ++m_partial_count;
-        }
-        if (slab->in_use == 0) [[unlikely]]
+        if (slab->in_use-- == m_capacity) [[unlikely]]
+            slab_was_full_locked(slab);
+        // A slab that empties moves to the empty list, unless it is the only partial slab: then it stays as
+        // the current slab, so an allocate/free pair on an otherwise idle cache touches no list.
+        if (slab->in_use == 0 && !is_only_partial(slab)) [[unlikely]]
             slab_became_empty_locked(slab);
         --m_objects_in_use;
     }
 
+public:
     // The bytes the caller may use: the object size (the requested size for a debug kmalloc object, so a
     // caller that trusts it never writes into the red zone).
     size_t usable_size(const void* object) const {
@@ -278,7 +297,13 @@ public:
         SlabLocker<Lock> locker(m_lock);
         size_t released = 0;
         while (!SlabDetail::list_empty(m_empty)) {
+            --m_empty_count;
             release_slab_locked(as_slab(m_empty.prev));
+            ++released;
+        }
+        if (Slab* current = idle_current_slab()) {
+            --m_partial_count;
+            release_slab_locked(current);
             ++released;
         }
         return released;
@@ -294,6 +319,7 @@ public:
     SlabStatistics statistics() const {
         SlabLocker<Lock> locker(m_lock);
         size_t slabs = m_full_count + m_partial_count + m_empty_count;
+        size_t idle = idle_current_slab() ? 1 : 0;  // an empty current slab counts as empty
         return {.name = m_name,
                 .object_size = m_object_size,
                 .stride = m_stride,
@@ -302,8 +328,8 @@ public:
                 .objects_in_use = m_objects_in_use,
                 .objects_total = slabs * m_capacity,
                 .slabs_full = m_full_count,
-                .slabs_partial = m_partial_count,
-                .slabs_empty = m_empty_count,
+                .slabs_partial = m_partial_count - idle,
+                .slabs_empty = m_empty_count + idle,
                 .memory_bytes = slabs * m_slab_bytes,
                 .live_bytes = m_objects_in_use * m_object_size,
                 .debug = m_debug};
@@ -438,8 +464,40 @@ private:
         m_colour_max = m_slab_bytes - m_header_size - m_capacity * m_stride;
     }
 
+    // The slow paths are out of line, so the inlined fast paths stay small.
+    [[gnu::noinline, gnu::cold]] void panic_foreign(const void* object, const void* caller) const {
+        mneme_panic("slab %s: %p is not an object of this cache (caller %p)", m_name, object, caller);
+    }
+    [[gnu::noinline, gnu::cold]] void panic_double_free(const void* object, const void* caller) const {
+        mneme_panic("slab %s: double free of %p (caller %p)", m_name, object, caller);
+    }
+    [[gnu::noinline]] void slab_became_full_locked(Slab* slab) {
+        SlabDetail::list_remove(slab->node);
+        SlabDetail::list_push_front(m_full, slab->node);
+        --m_partial_count;
+        ++m_full_count;
+    }
+    [[gnu::noinline]] void slab_was_full_locked(Slab* slab) {
+        // An idle current slab may stay on the partial list only while it is alone there.
+        if (Slab* current = idle_current_slab()) slab_became_empty_locked(current);
+        SlabDetail::list_remove(slab->node);
+        SlabDetail::list_push_front(m_partial, slab->node);
+        --m_full_count;
+        ++m_partial_count;
+    }
+
+    bool is_only_partial(const Slab* slab) const {
+        return m_partial.next == &slab->node && m_partial.prev == &slab->node;
+    }
+    // The only partial slab, if it has no object in use; else null.
+    Slab* idle_current_slab() const {
+        if (SlabDetail::list_empty(m_partial) || m_partial.next != m_partial.prev) return nullptr;
+        Slab* slab = as_slab(m_partial.next);
+        return slab->in_use == 0 ? slab : nullptr;
+    }
+
     // Partial list empty: reuse an empty slab, else make one. Null when the page source fails.
-    Slab* refill_locked() {
+    [[gnu::noinline]] Slab* refill_locked() {
         Slab* slab;
         if (!SlabDetail::list_empty(m_empty)) {
             slab = as_slab(m_empty.next);
@@ -485,19 +543,23 @@ private:
         }
         slab->free = next;
         if constexpr (TaggedPageSource<PageSource>)
-            m_source.set_page_tags(memory, size_t(1) << m_order, reinterpret_cast<uptr>(this));
+            m_source.set_page_tags(memory, size_t(1) << m_order, page_tag());
         return slab;
     }
 
-    void slab_became_empty_locked(Slab* slab) {
+    [[gnu::noinline]] void slab_became_empty_locked(Slab* slab) {
         SlabDetail::list_remove(slab->node);
         --m_partial_count;
         SlabDetail::list_push_front(m_empty, slab->node);
         ++m_empty_count;
         // Over the limit: return the coldest empty slab (the tail), keeping the one just touched.
-        if (m_empty_count > m_empty_limit) release_slab_locked(as_slab(m_empty.prev));
+        if (m_empty_count > m_empty_limit) {
+            --m_empty_count;
+            release_slab_locked(as_slab(m_empty.prev));
+        }
     }
 
+    // Unlink and give back to the page source; the caller adjusts that list's counter.
     void release_slab_locked(Slab* slab) {
         VERIFY(slab->in_use == 0);
         if (m_debug) {
@@ -508,7 +570,6 @@ private:
             }
         }
         SlabDetail::list_remove(slab->node);
-        --m_empty_count;
         slab->magic = 0;
         if constexpr (TaggedPageSource<PageSource>) m_source.set_page_tags(slab, size_t(1) << m_order, 0);
         m_source.free_pages(slab, m_order);
@@ -529,7 +590,7 @@ private:
                             m_name, object, from, i, object[i], caller);
     }
 
-    void debug_on_allocate(void* object, size_t requested, const void* caller) {
+    [[gnu::noinline]] void debug_on_allocate(void* object, size_t requested, const void* caller) {
         u8* bytes = static_cast<u8*>(object);
         Trailer& trailer = trailer_of(object);
         if (trailer.state != SlabDetail::kStateFree)
@@ -544,7 +605,7 @@ private:
         if (m_constructor) m_constructor(object);
     }
 
-    void debug_on_free(Slab* slab, void* object, const void* caller) {
+    [[gnu::noinline]] void debug_on_free(Slab* slab, void* object, const void* caller) {
         u8* bytes = static_cast<u8*>(object);
         uptr offset = reinterpret_cast<uptr>(bytes) - reinterpret_cast<uptr>(slab->objects);
         if (bytes < slab->objects || offset % m_stride != 0 || offset / m_stride >= m_capacity)
@@ -578,7 +639,7 @@ private:
             return report(sink, context, "slab %s: slab %p has colour %zu (max %zu)", m_name, slab, colour,
                           m_colour_max);
         bool in_use_ok = list == &m_full      ? slab->in_use == m_capacity
-                         : list == &m_partial ? slab->in_use > 0 && slab->in_use < m_capacity
+                         : list == &m_partial ? (slab->in_use > 0 || is_only_partial(slab)) && slab->in_use < m_capacity
                                               : slab->in_use == 0;
         if (!in_use_ok)
             return report(sink, context, "slab %s: slab %p with %u/%zu in use is on the wrong list", m_name, slab,

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# slab.sh: `make bench` runs this instead of build/bench/slab (see tools/run-bench.sh).
+#
+# build/bench/slab runs once per system allocator through tools/bench-allocators.sh (LD_PRELOAD, with
+# MNEME_BENCH_ALLOCATOR set): the glibc run measures the slab cache, kmalloc and glibc malloc on the same
+# patterns and prints the ratios against the issue's targets; the jemalloc, mimalloc, tcmalloc (and mneme
+# malloc, when built) runs measure only malloc/free on those patterns. Each benchmark is repeated and the
+# median CPU time is reported, since other jobs may share the machine. Extra arguments go to the binary.
+set -u
+cd "$(dirname "$0")/../.."
+binary=build/bench/slab
+if [ ! -x "$binary" ]; then
+  echo "slab.sh: $binary is missing (make build/bench/slab)" >&2
+  exit 1
+fi
+exec tools/bench-allocators.sh "$binary" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+  --benchmark_color=false "$@"
