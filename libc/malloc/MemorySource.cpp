@@ -1,0 +1,31 @@
+// MemorySource.cpp: the defaults a source inherits for what its platform does not have.
+#include "libc/malloc/MemorySource.h"
+
+#include "libc/base/Assert.h"
+
+namespace Malloc {
+
+void* MemorySource::extend(size_t) { return nullptr; }
+bool MemorySource::shrink(size_t) { return false; }
+void* MemorySource::map(size_t) { return nullptr; }
+void MemorySource::unmap(void*, size_t) {}
+void* MemorySource::remap(void*, size_t, size_t) { return nullptr; }
+void MemorySource::discard(void*, size_t) {}
+
+void* extend_aligned(MemorySource& source, size_t bytes, size_t alignment, size_t& padding) {
+    char* start = static_cast<char*>(source.extend(bytes));
+    if (!start) return nullptr;
+    uptr misalignment = reinterpret_cast<uptr>(start) & (alignment - 1);
+    padding = misalignment == 0 ? 0 : alignment - misalignment;
+    if (padding != 0) {
+        char* more = static_cast<char*>(source.extend(padding));
+        if (!more) {
+            source.shrink(bytes);
+            return nullptr;
+        }
+        VERIFY(more == start + bytes);  // the heap grows without gaps
+    }
+    return start + padding;
+}
+
+}  // namespace Malloc

@@ -1,0 +1,484 @@
+// SegregatedAllocator.cpp: size-class pages in aligned segments (see SegregatedAllocator.h).
+#include "libc/malloc/SegregatedAllocator.h"
+
+#include "libc/base/Assert.h"
+#include "libc/malloc/Integrity.h"
+
+namespace Malloc {
+
+namespace {
+
+// Bit counting without libgcc: i386 freestanding code has no __popcountdi2.
+unsigned count_bits(u64 value) {
+    value = value - ((value >> 1) & 0x5555555555555555ull);
+    value = (value & 0x3333333333333333ull) + ((value >> 2) & 0x3333333333333333ull);
+    value = (value + (value >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+    return static_cast<unsigned>((value * 0x0101010101010101ull) >> 56);
+}
+
+unsigned lowest_bit(u64 value) {
+    u32 low = static_cast<u32>(value);
+    if (low != 0) return static_cast<unsigned>(__builtin_ctz(low));
+    return 32 + static_cast<unsigned>(__builtin_ctz(static_cast<u32>(value >> 32)));
+}
+
+// Bit i of the result is set when bits i .. i+count-1 of `bits` all are: where a run of `count` free
+// slices starts.
+u64 run_starts(u64 bits, unsigned count) {
+    u64 runs = bits;
+    for (unsigned k = 1; k < count; ++k) runs &= bits >> k;
+    return runs;
+}
+
+u64 slice_bits(unsigned first, unsigned count) {
+    u64 ones = count == 64 ? ~u64(0) : (u64(1) << count) - 1;
+    return ones << first;
+}
+
+}  // namespace
+
+SegregatedAllocator::SegregatedAllocator(MemorySource& source, const Options& options)
+    : m_source(source), m_options(options) {
+    m_empty_page = {};
+    m_empty_page.kind = PageKind::Free;
+    for (unsigned c = 0; c < SizeClasses::kCount; ++c) {
+        m_current[c] = &m_empty_page;
+        m_queue_tail[c] = nullptr;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Segments and pages
+// ---------------------------------------------------------------------------------------------------------
+
+bool SegregatedAllocator::add_segment() {
+    char* start;
+    if (m_segments == 0) {
+        start = static_cast<char*>(extend_aligned(m_source, kSegmentBytes, kSegmentBytes, m_padding));
+        if (!start) return false;
+        m_base = reinterpret_cast<uptr>(start);
+    } else {
+        start = static_cast<char*>(m_source.extend(kSegmentBytes));
+        if (!start) return false;
+        VERIFY(reinterpret_cast<uptr>(start) == m_base + m_segments * kSegmentBytes);  // grows without gaps
+    }
+    Segment* fresh = reinterpret_cast<Segment*>(start);
+    fresh->magic = kSegmentMagic;
+    fresh->reserved = 0;
+    fresh->free_slices = kAllSlices;
+    fresh->clean_slices = kAllSlices;  // never touched: not resident
+    for (Page& page : fresh->pages) page = {};
+    fresh->pages[0].kind = PageKind::SegmentHeader;
+    ++m_segments;
+    return true;
+}
+
+SegregatedAllocator::Page* SegregatedAllocator::new_page(unsigned size_class) {
+    collect_retired();
+    unsigned count = slices_for(size_class);
+    Segment* chosen = nullptr;
+    unsigned first = 0;
+    // Prefer free slices that are still resident (no page faults), then any; lowest address first, which
+    // keeps the top segments empty so they can be given back.
+    for (int pass = 0; pass < 2 && !chosen; ++pass) {
+        for (size_t s = 0; s < m_segments; ++s) {
+            Segment* candidate = segment(s);
+            u64 usable = candidate->free_slices & (pass == 0 ? ~candidate->clean_slices : ~u64(0));
+            u64 runs = run_starts(usable, count);
+            if (runs) {
+                chosen = candidate;
+                first = lowest_bit(runs);
+                break;
+            }
+        }
+    }
+    if (!chosen) {
+        if (!add_segment()) return nullptr;
+        chosen = segment(m_segments - 1);
+        first = 1;
+    }
+    u64 bits = slice_bits(first, count);
+    m_resident_free_slices -= count_bits(bits & ~chosen->clean_slices);
+    chosen->free_slices &= ~bits;
+    chosen->clean_slices &= ~bits;
+
+    Page* page = &chosen->pages[first];
+    for (unsigned k = 1; k < count; ++k) {
+        chosen->pages[first + k] = {};
+        chosen->pages[first + k].kind = PageKind::Tail;
+        chosen->pages[first + k].head_distance = static_cast<u8>(k);
+    }
+    u32 size = kSizeClasses.size[size_class];
+    u32 capacity = static_cast<u32>((count * kSliceBytes) / size);
+    *page = {};
+    page->area = slice_address(chosen, first);
+    page->area_bytes = size_t(capacity) * size;
+    page->bump = page->area;
+    page->reciprocal = kSizeClasses.reciprocal[size_class];
+    page->capacity = capacity;
+    page->block_size = size;
+    page->size_class = static_cast<u8>(size_class);
+    page->kind = PageKind::Small;
+    page->slices = static_cast<u8>(count);
+    enqueue(page);
+    return page;
+}
+
+void SegregatedAllocator::enqueue(Page* page) {
+    unsigned c = page->size_class;
+    page->next = nullptr;
+    page->prev = m_queue_tail[c];
+    if (m_queue_tail[c]) m_queue_tail[c]->next = page;
+    else m_current[c] = page;
+    m_queue_tail[c] = page;
+    page->queued = true;
+}
+
+void SegregatedAllocator::dequeue(Page* page) {
+    unsigned c = page->size_class;
+    if (page->prev) page->prev->next = page->next;
+    else m_current[c] = page->next ? page->next : &m_empty_page;
+    if (page->next) page->next->prev = page->prev;
+    else m_queue_tail[c] = page->prev;
+    page->next = page->prev = nullptr;
+    page->queued = false;
+}
+
+// After a free: a page that was full rejoins its queue; an empty page goes back to its segment unless it
+// is its class's only page, which retires instead (hysteresis: one object allocated and freed in a loop
+// must not create and destroy a page every time).
+void SegregatedAllocator::page_changed_state(Page* page) {
+    if (!page->queued) enqueue(page);
+    collect_retired();
+    if (page->used != 0) return;
+    unsigned c = page->size_class;
+    if (m_current[c] == page && m_queue_tail[c] == page) {
+        page->retire_ticks = kRetireTicks;
+        m_retired_classes |= u64(1) << c;
+        return;
+    }
+    dequeue(page);
+    release_page(page);
+}
+
+// One slow-path event for every retired page: a page that was used again leaves retirement, one whose
+// ticks ran out goes back to its segment. Cost: a loop over the set bits, usually none.
+void SegregatedAllocator::collect_retired() {
+    for (u64 pending = m_retired_classes; pending; pending &= pending - 1) {
+        unsigned c = lowest_bit(pending);
+        Page* page = m_current[c];
+        if (page == &m_empty_page || page->used != 0 || page->next) {
+            m_retired_classes &= ~(u64(1) << c);
+        } else if (--page->retire_ticks == 0) {
+            m_retired_classes &= ~(u64(1) << c);
+            dequeue(page);
+            release_page(page);
+        }
+    }
+}
+
+void SegregatedAllocator::release_page(Page* page) {
+    Segment* owner = segment_of(reinterpret_cast<uptr>(page));
+    unsigned first = slice_index(page);
+    unsigned count = page->slices;
+    char* area = page->area;
+    for (unsigned k = 0; k < count; ++k) owner->pages[first + k] = {};
+    u64 bits = slice_bits(first, count);
+    owner->free_slices |= bits;
+    m_resident_free_slices += count;
+    // Keep up to retain_bytes of free slices resident for the next page; beyond that, let the source
+    // drop the contents so the process's resident size follows its live data.
+    if (m_resident_free_slices * kSliceBytes > m_options.retain_bytes) {
+        m_source.discard(area, count * kSliceBytes);
+        owner->clean_slices |= bits;
+        m_resident_free_slices -= count;
+    }
+    maybe_trim_segments();
+}
+
+void SegregatedAllocator::maybe_trim_segments() {
+    while (m_segments > 1) {
+        size_t empty_top = 0;
+        for (size_t s = m_segments; s > 0 && empty_top <= m_options.spare_segments; --s) {
+            if (segment(s - 1)->free_slices != kAllSlices) break;
+            ++empty_top;
+        }
+        if (empty_top <= m_options.spare_segments) return;
+        Segment* top = segment(m_segments - 1);
+        unsigned resident = count_bits(top->free_slices & ~top->clean_slices);
+        if (!m_source.shrink(kSegmentBytes)) return;
+        m_resident_free_slices -= resident;
+        --m_segments;
+    }
+}
+
+void SegregatedAllocator::release_free_memory() {
+    // Empty pages kept for hysteresis go back to their segments, free slices are discarded, and wholly
+    // free top segments are returned.
+    m_retired_classes = 0;
+    for (unsigned c = 0; c < SizeClasses::kCount; ++c) {
+        Page* page = m_current[c];
+        if (page != &m_empty_page && page->used == 0 && page->next == nullptr) {
+            dequeue(page);
+            release_page(page);
+        }
+    }
+    for (size_t s = 0; s < m_segments; ++s) {
+        Segment* seg = segment(s);
+        u64 resident = seg->free_slices & ~seg->clean_slices;
+        for (unsigned i = 1; i < kSlicesPerSegment; ++i)
+            if (resident & (u64(1) << i)) m_source.discard(slice_address(seg, i), kSliceBytes);
+        seg->clean_slices |= seg->free_slices;
+        m_resident_free_slices -= count_bits(resident);
+    }
+    size_t saved = m_options.spare_segments;
+    m_options.spare_segments = 0;
+    maybe_trim_segments();
+    m_options.spare_segments = saved;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Allocation
+// ---------------------------------------------------------------------------------------------------------
+
+void SegregatedAllocator::report_bad_link(const Page* page, const FreeBlock* block) const {
+    (void)page;
+    report_corruption("a free block's link points outside its page (written after free?)", block);
+}
+
+// Hands out the next never-used block, and threads up to about 4 KiB of the following ones onto the free
+// list so the next allocations take the fast path; memory is touched about a page at a time.
+void* SegregatedAllocator::carve(Page* page) {
+    char* end = page->area + page->area_bytes;
+    if (page->bump == end) return nullptr;
+    size_t size = page->block_size;
+    FreeBlock* result = reinterpret_cast<FreeBlock*>(page->bump);
+    char* batch_start = page->bump + size;
+    size_t batch = 4096 / size;
+    size_t remaining = static_cast<size_t>(end - batch_start) / size;
+    if (batch > remaining) batch = remaining;
+    FreeBlock* list = page->free;
+    for (size_t i = batch; i > 0; --i) {
+        FreeBlock* block = reinterpret_cast<FreeBlock*>(batch_start + (i - 1) * size);
+        block->next = list;
+        block->canary = reinterpret_cast<uptr>(block) ^ m_options.secret;
+        list = block;
+    }
+    page->free = list;
+    page->bump = batch_start + batch * size;
+    ++page->used;
+    result->canary = 0;
+    return result;
+}
+
+void* SegregatedAllocator::allocate_slow(size_t size) {
+    if (size > kMaxSize) return nullptr;
+    unsigned c = kSizeClasses.class_of(size);
+    for (;;) {
+        Page* page = m_current[c];
+        if (page == &m_empty_page) {
+            page = new_page(c);
+            if (!page) return nullptr;
+        }
+        if (FreeBlock* block = page->free) {
+            FreeBlock* next = block->next;
+            if (reinterpret_cast<uptr>(next) - reinterpret_cast<uptr>(page->area) >= page->area_bytes && next)
+                report_bad_link(page, block);
+            page->free = next;
+            ++page->used;
+            block->canary = 0;
+            return block;
+        }
+        if (void* block = carve(page)) return block;
+        dequeue(page);  // full: it rejoins the queue when one of its blocks is freed
+    }
+}
+
+void* SegregatedAllocator::allocate_aligned(size_t alignment, size_t size) {
+    if (alignment <= 16) return allocate(size);
+    if (alignment > kSliceBytes || size > kMaxSize) return nullptr;
+    // Blocks of a class whose size is a multiple of the alignment are all aligned: pages start on 64 KiB
+    // boundaries and blocks sit at multiples of the size.
+    unsigned c = kSizeClasses.class_of(size < alignment ? alignment : size);
+    while (c < SizeClasses::kCount && kSizeClasses.size[c] % alignment != 0) ++c;
+    if (c == SizeClasses::kCount) return nullptr;
+    return allocate_slow(kSizeClasses.size[c]);
+}
+
+size_t SegregatedAllocator::allocate_batch(unsigned size_class, FreeBlock*& list, size_t count) {
+    size_t size = kSizeClasses.size[size_class];
+    size_t taken = 0;
+    list = nullptr;
+    while (taken < count) {
+        void* block = allocate(size);
+        if (!block) break;
+        FreeBlock* entry = static_cast<FreeBlock*>(block);
+        entry->next = list;
+        list = entry;
+        ++taken;
+    }
+    return taken;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Free
+// ---------------------------------------------------------------------------------------------------------
+
+SegregatedAllocator::Page* SegregatedAllocator::validated_page(const void* pointer, const char* operation) const {
+    uptr address = reinterpret_cast<uptr>(pointer);
+    if (!contains(pointer)) report_misuse(operation, pointer, "invalid pointer: not returned by malloc");
+    Segment* owner = segment_of(address);
+    if (owner->magic != kSegmentMagic)
+        report_corruption("segment header overwritten (a write past the end of a block?)", owner);
+    unsigned index = (address >> kSliceShift) & (kSlicesPerSegment - 1);
+    unsigned distance = owner->pages[index].head_distance;
+    if (distance >= index && index != 0) report_corruption("page descriptor overwritten", &owner->pages[index]);
+    Page* page = &owner->pages[index - distance];
+    if (page->kind != PageKind::Small)
+        report_misuse(operation, pointer, "invalid pointer: not returned by malloc (no block there)");
+    uptr offset = address - reinterpret_cast<uptr>(page->area);
+    if ((u64(offset) * page->reciprocal >> 40) * page->block_size != offset || offset >= page->area_bytes)
+        report_misuse(operation, pointer, "invalid pointer: not the start of a block (not returned by malloc)");
+    if (address >= reinterpret_cast<uptr>(page->bump))
+        report_misuse(operation, pointer, "invalid pointer: not returned by malloc (block never allocated)");
+    return page;
+}
+
+void SegregatedAllocator::free_block(void* pointer) {
+    Page* page = validated_page(pointer, "free");
+    FreeBlock* block = static_cast<FreeBlock*>(pointer);
+    block->next = page->free;
+    block->canary = reinterpret_cast<uptr>(pointer) ^ m_options.secret;
+    page->free = block;
+    if (--page->used == 0 || !page->queued) page_changed_state(page);
+}
+
+void SegregatedAllocator::free_slow(void* pointer) {
+    Page* page = validated_page(pointer, "free");
+    FreeBlock* block = static_cast<FreeBlock*>(pointer);
+    if (block->canary == (reinterpret_cast<uptr>(pointer) ^ m_options.secret)) {
+        // The canary says "free"; it could also be the program's data. The free list decides.
+        for (FreeBlock* entry = page->free; entry; entry = entry->next)
+            if (entry == block) report_misuse("free", pointer, "double free: the block is already free");
+    }
+    free_block(pointer);
+}
+
+size_t SegregatedAllocator::usable_size(const void* pointer, const char* operation) const {
+    Page* page = validated_page(pointer, operation);
+    const FreeBlock* block = static_cast<const FreeBlock*>(pointer);
+    if (block->canary == (reinterpret_cast<uptr>(pointer) ^ m_options.secret)) {
+        for (FreeBlock* entry = page->free; entry; entry = entry->next)
+            if (entry == block) report_misuse(operation, pointer, "the block is free (used after free)");
+    }
+    return page->block_size;
+}
+
+unsigned SegregatedAllocator::class_of_block(const void* pointer, const char* operation) const {
+    return validated_page(pointer, operation)->size_class;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Statistics, invariants, dump
+// ---------------------------------------------------------------------------------------------------------
+
+void SegregatedAllocator::add_statistics(Statistics& s) const {
+    s.live_bytes_exact = false;
+    if (m_segments == 0) return;
+    s.heap_bytes += m_segments * kSegmentBytes + m_padding;
+    s.metadata_bytes += m_padding + m_segments * kSliceBytes;  // the header slices
+    for (size_t index = 0; index < m_segments; ++index) {
+        Segment* seg = segment(index);
+        size_t run = 0;
+        for (unsigned i = 1; i <= kSlicesPerSegment; ++i) {
+            bool is_free = i < kSlicesPerSegment && (seg->free_slices & (u64(1) << i));
+            if (is_free) {
+                ++run;
+                continue;
+            }
+            if (run) {
+                ++s.free_blocks;
+                s.free_bytes += run * kSliceBytes;
+                if (run * kSliceBytes > s.largest_free_block) s.largest_free_block = run * kSliceBytes;
+                run = 0;
+            }
+            if (i == kSlicesPerSegment) break;
+            const Page& page = seg->pages[i];
+            if (page.kind != PageKind::Small) continue;
+            s.live_blocks += page.used;
+            s.live_bytes += size_t(page.used) * page.block_size;
+            size_t unused = page.capacity - page.used;
+            s.free_blocks += unused;
+            s.free_bytes += unused * page.block_size;
+            if (unused && page.block_size > s.largest_free_block) s.largest_free_block = page.block_size;
+            s.metadata_bytes += page.slices * kSliceBytes - page.area_bytes;  // the tail no block fits in
+        }
+    }
+}
+
+void SegregatedAllocator::check_invariants() const {
+    VERIFY(m_empty_page.free == nullptr && m_empty_page.bump == m_empty_page.area);
+    size_t resident = 0;
+    for (size_t index = 0; index < m_segments; ++index) {
+        Segment* seg = segment(index);
+        VERIFY(seg->magic == kSegmentMagic);
+        VERIFY((seg->free_slices & 1) == 0 && (seg->clean_slices & ~seg->free_slices) == 0);
+        VERIFY(seg->pages[0].kind == PageKind::SegmentHeader);
+        resident += count_bits(seg->free_slices & ~seg->clean_slices);
+        for (unsigned i = 1; i < kSlicesPerSegment; ++i) {
+            const Page& page = seg->pages[i];
+            bool is_free = seg->free_slices & (u64(1) << i);
+            VERIFY(is_free == (page.kind == PageKind::Free));
+            if (page.kind == PageKind::Tail) {
+                VERIFY(page.head_distance > 0 && page.head_distance < i);
+                const Page& head = seg->pages[i - page.head_distance];
+                VERIFY(head.kind == PageKind::Small && head.slices > page.head_distance);
+                continue;
+            }
+            if (page.kind != PageKind::Small) continue;
+            VERIFY(page.head_distance == 0 && page.slices == slices_for(page.size_class));
+            VERIFY(i + page.slices <= kSlicesPerSegment);
+            VERIFY(page.block_size == kSizeClasses.size[page.size_class]);
+            VERIFY(page.area == slice_address(seg, i));
+            VERIFY(page.area_bytes == size_t(page.capacity) * page.block_size);
+            VERIFY(page.area_bytes <= page.slices * kSliceBytes);
+            VERIFY(page.bump >= page.area && page.bump <= page.area + page.area_bytes);
+            size_t listed = 0;
+            for (FreeBlock* block = page.free; block; block = block->next) {
+                uptr offset = reinterpret_cast<uptr>(block) - reinterpret_cast<uptr>(page.area);
+                VERIFY(reinterpret_cast<char*>(block) < page.bump && offset % page.block_size == 0);
+                VERIFY(block->canary == (reinterpret_cast<uptr>(block) ^ m_options.secret));
+                VERIFY(++listed <= page.capacity);
+            }
+            size_t never_used = static_cast<size_t>(page.area + page.area_bytes - page.bump) / page.block_size;
+            VERIFY(page.used + listed + never_used == page.capacity);
+            if (listed + never_used > 0) VERIFY(page.queued);
+        }
+    }
+    VERIFY(resident == m_resident_free_slices);
+    for (unsigned c = 0; c < SizeClasses::kCount; ++c) {
+        const Page* previous = nullptr;
+        for (Page* page = m_current[c] == &m_empty_page ? nullptr : m_current[c]; page; page = page->next) {
+            VERIFY(contains(page) && page->kind == PageKind::Small && page->size_class == c && page->queued);
+            VERIFY(page->prev == previous);
+            previous = page;
+        }
+        VERIFY(m_queue_tail[c] == previous);
+    }
+}
+
+void SegregatedAllocator::dump(FormatSink sink, void* context) const {
+    format(sink, context, "segregated heap at %p: %zu segments, %zu resident free slices\n",
+           reinterpret_cast<void*>(m_base), m_segments, m_resident_free_slices);
+    for (size_t index = 0; index < m_segments; ++index) {
+        Segment* seg = segment(index);
+        for (unsigned i = 1; i < kSlicesPerSegment; ++i) {
+            const Page& page = seg->pages[i];
+            if (page.kind != PageKind::Small) continue;
+            format(sink, context, "  page %p: class %2u (%6u bytes) %u/%u used%s\n", static_cast<void*>(page.area),
+                   page.size_class, page.block_size, page.used, page.capacity, page.queued ? "" : " (full)");
+        }
+    }
+}
+
+}  // namespace Malloc

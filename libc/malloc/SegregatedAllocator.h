@@ -1,0 +1,217 @@
+// SegregatedAllocator.h: the fast default policy -- size classes, each served from pages of its own.
+//
+// Simple segregated storage (Wilson et al. 1995), organised like mimalloc (Leijen, Zorn, de Moura 2019):
+//
+//   segment (4 MiB, aligned to 4 MiB, from MemorySource::extend)
+//   +----------+----------+----------+----------+----- ... -----+----------+
+//   | header   | page     | page     |  free    |               | page     |    64 slices of 64 KiB
+//   | slice 0  | class 64 | class 16 |  slice   |               | (8 sl.)  |
+//   +----------+----------+----------+----------+----- ... -----+----------+
+//     `-- the Segment: free-slice bitmap and one Page descriptor per slice
+//
+// A page is 1 slice (classes up to 8 KiB) or 8 slices (larger classes, up to 128 KiB) and holds blocks of
+// one size only, so blocks need no header: free() finds the page descriptor from the address alone (mask
+// to the segment, shift to the slice). Each page keeps its own LIFO free list, threaded through the free
+// blocks, and a bump pointer for blocks never handed out, so a new page is touched only as it fills.
+// Pages of a class with free blocks form the class queue; the head is where allocation happens.
+//
+// Fast paths (inline, the single-threaded common case):
+//   allocate: class table lookup, load the class's current page, pop its free list -- about 12
+//             instructions with two well-predicted branches.
+//   free:     range check, mask and shift to the page, block-boundary check (one multiply), double-free
+//             canary test, push -- about 20 instructions.
+//
+// Returning memory, with hysteresis: an empty page goes back to its segment at once unless it is its
+// class's only page; that one is "retired" and kept for kRetireTicks more slow-path events (so a loop that
+// allocates and frees one object does not create and destroy a page each time), then released. Free slices
+// stay resident up to retain_bytes and are discarded (MADV_DONTNEED) beyond; a wholly free segment at the
+// top is given back to the source when another wholly free one sits below it.
+//
+// Misuse: free() of an address inside a page that is not a block start, or of a never-handed-out block, or
+// of a free slice, is reported; a freed block carries a canary (address ^ secret) in its second word, so a
+// second free() of it is caught and confirmed by searching the page's free list. Popping checks that the
+// next pointer stays inside the page, so a use-after-free write to a free block is caught when it is used.
+//
+// Invariants (check_invariants): per page, used + free-list length + never-used blocks == capacity; every
+// free-list entry is a block start below the bump pointer; pages with free blocks are queued; slice kinds
+// match the free bitmap; the count of resident free slices matches the bitmaps.
+#pragma once
+
+#include "libc/base/Format.h"
+#include "libc/base/Types.h"
+#include "libc/malloc/MemorySource.h"
+#include "libc/malloc/SizeClasses.h"
+#include "libc/malloc/Statistics.h"
+
+namespace Malloc {
+
+class SegregatedAllocator {
+public:
+    static constexpr unsigned kSliceShift = 16;
+    static constexpr size_t kSliceBytes = size_t(1) << kSliceShift;
+    static constexpr unsigned kSegmentShift = 22;
+    static constexpr size_t kSegmentBytes = size_t(1) << kSegmentShift;
+    static constexpr unsigned kSlicesPerSegment = kSegmentBytes / kSliceBytes;
+    static constexpr size_t kMaxSize = SizeClasses::kMaxSize;
+    static constexpr size_t kSmallPageMaxBlock = 8 * KiB;  // larger classes get 8-slice pages
+    static constexpr unsigned kLargePageSlices = 8;
+    static_assert(kSlicesPerSegment == 64);
+
+    struct Options {
+        size_t retain_bytes = 2 * MiB;  // free slices kept resident before discarding (hysteresis)
+        size_t spare_segments = 1;      // wholly free segments kept below a free top segment
+        uptr secret = 0x5EC2E7;
+    };
+
+    SegregatedAllocator(MemorySource& source, const Options& options);
+    MNEME_NONCOPYABLE(SegregatedAllocator);
+    MNEME_NONMOVABLE(SegregatedAllocator);
+
+    struct FreeBlock {
+        FreeBlock* next;
+        uptr canary;  // address ^ secret while free; 0 once handed out
+    };
+
+    // The fast path. nullptr: not handled here (too large, or the class's current page has no free block
+    // on its list) -- call allocate_slow, which gives the final answer.
+    void* allocate_fast(size_t size) {
+        if (size > SizeClasses::kTableMax) return nullptr;
+        Page* page = m_current[kSizeClasses.table[(size + 15) >> 4]];
+        FreeBlock* block = page->free;
+        if (!block) return nullptr;
+        FreeBlock* next = block->next;
+        // A free block's link must stay in its page; anything else is a use-after-free write.
+        if (reinterpret_cast<uptr>(next) - reinterpret_cast<uptr>(page->area) >= page->area_bytes && next)
+            [[unlikely]] report_bad_link(page, block);
+        page->free = next;
+        ++page->used;
+        block->canary = 0;
+        return block;
+    }
+    // nullptr: out of memory, or size > kMaxSize.
+    void* allocate_slow(size_t size);
+    void* allocate(size_t size) {
+        void* block = allocate_fast(size);
+        return block ? block : allocate_slow(size);
+    }
+    // Aligned blocks come from the smallest class whose size is a multiple of the alignment (its blocks
+    // are all aligned); nullptr when there is none.
+    void* allocate_aligned(size_t alignment, size_t size);
+
+    bool contains(const void* pointer) const {
+        return reinterpret_cast<uptr>(pointer) - m_base < m_segments * kSegmentBytes;
+    }
+
+    // The fast path. false: not handled (pointer outside the heap, a page's first or last block left or
+    // entered its class queue, or something suspicious) -- call free_slow.
+    bool free_fast(void* pointer) {
+        uptr address = reinterpret_cast<uptr>(pointer);
+        if (address - m_base >= m_segments * kSegmentBytes) return false;
+        Page* page = page_at(address);
+        if (page->kind != PageKind::Small) return false;
+        uptr offset = address - reinterpret_cast<uptr>(page->area);
+        u64 index = (u64(offset) * page->reciprocal) >> 40;
+        if (index * page->block_size != offset || address >= reinterpret_cast<uptr>(page->bump)) return false;
+        FreeBlock* block = static_cast<FreeBlock*>(pointer);
+        uptr canary = address ^ m_options.secret;
+        if (block->canary == canary) return false;  // maybe a double free: free_slow makes sure
+        block->next = page->free;
+        block->canary = canary;
+        page->free = block;
+        if (--page->used == 0 || !page->queued) [[unlikely]] page_changed_state(page);
+        return true;
+    }
+    // Frees `pointer`, which must be in the heap (contains), reporting misuse.
+    void free_slow(void* pointer);
+
+    // The usable size (the class size), reporting misuse.
+    size_t usable_size(const void* pointer, const char* operation) const;
+
+    void release_free_memory();
+    void add_statistics(Statistics& statistics) const;
+    void check_invariants() const;
+    void dump(FormatSink sink, void* context) const;
+
+    // For thread caches (ThreadCache): the class of a live block, validated; and batch transfer.
+    unsigned class_of_block(const void* pointer, const char* operation) const;
+    static unsigned class_of_size(size_t size) { return kSizeClasses.class_of(size); }
+    // Takes up to `count` blocks of class `size_class`, linked through FreeBlock::next; returns how many.
+    size_t allocate_batch(unsigned size_class, FreeBlock*& list, size_t count);
+    void free_block(void* pointer);  // a validated block, canary already set or not
+
+private:
+    enum class PageKind : u8 { Free = 0, Small = 1, Tail = 2, SegmentHeader = 3 };
+    struct Page {
+        FreeBlock* free;      // LIFO free list
+        char* area;           // first block
+        size_t area_bytes;    // capacity * block_size
+        char* bump;           // blocks in [bump, area + area_bytes) were never handed out
+        u64 reciprocal;       // see SizeClasses
+        u32 used;             // blocks handed out (including those sitting in thread caches)
+        u32 capacity;
+        u32 block_size;
+        u8 size_class;
+        PageKind kind;
+        u8 slices;            // a page head: how many slices the page spans
+        u8 head_distance;     // slices back to the page head (0 for the head itself)
+        bool queued;          // in its class queue
+        u8 retire_ticks;      // an empty page kept for hysteresis: slow-path events left before release
+        Page* next;           // class queue
+        Page* prev;
+    };
+    struct Segment {
+        u32 magic;
+        u32 reserved;
+        u64 free_slices;      // bit i: slice i is free (bit 0, the header, never is)
+        u64 clean_slices;     // free slices whose memory is discarded or was never touched
+        Page pages[kSlicesPerSegment];
+    };
+    static_assert(sizeof(Segment) <= kSliceBytes);
+    static constexpr u32 kSegmentMagic = 0x5E6D3E47;
+    static constexpr u64 kAllSlices = ~u64(1);  // every slice but the header
+
+    static Segment* segment_of(uptr address) {
+        return reinterpret_cast<Segment*>(address & ~(kSegmentBytes - 1));
+    }
+    static Page* page_at(uptr address) {
+        Page* page = &segment_of(address)->pages[(address >> kSliceShift) & (kSlicesPerSegment - 1)];
+        return page - page->head_distance;
+    }
+    static unsigned slice_index(const Page* page) {
+        return static_cast<unsigned>(page - segment_of(reinterpret_cast<uptr>(page))->pages);
+    }
+    static char* slice_address(Segment* segment, unsigned index) {
+        return reinterpret_cast<char*>(segment) + (size_t(index) << kSliceShift);
+    }
+    static unsigned slices_for(unsigned size_class) {
+        return kSizeClasses.size[size_class] <= kSmallPageMaxBlock ? 1 : kLargePageSlices;
+    }
+    Segment* segment(size_t index) const { return reinterpret_cast<Segment*>(m_base + index * kSegmentBytes); }
+
+    [[noreturn]] void report_bad_link(const Page* page, const FreeBlock* block) const;
+    Page* validated_page(const void* pointer, const char* operation) const;
+    void* carve(Page* page);
+    Page* new_page(unsigned size_class);
+    bool add_segment();
+    void enqueue(Page* page);
+    void dequeue(Page* page);
+    void page_changed_state(Page* page);
+    void release_page(Page* page);
+    void collect_retired();
+    void maybe_trim_segments();
+
+    MemorySource& m_source;
+    Options m_options;
+    uptr m_base = 0;
+    size_t m_segments = 0;
+    size_t m_padding = 0;
+    size_t m_resident_free_slices = 0;
+    u64 m_retired_classes = 0;             // bit c: class c's only page is empty and retiring
+    static constexpr u8 kRetireTicks = 16;
+    static_assert(SizeClasses::kCount <= 64);
+    Page* m_current[SizeClasses::kCount];  // the queue head, or &m_empty_page
+    Page* m_queue_tail[SizeClasses::kCount];
+    Page m_empty_page;                     // no free blocks, nothing to carve: sends the fast path to the slow
+};
+
+}  // namespace Malloc

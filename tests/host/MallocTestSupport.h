@@ -1,0 +1,153 @@
+// MallocTestSupport.h: memory sources and helpers for the malloc tests and the fuzzer.
+//
+// TestMemorySource is a MemorySource over one reserved range (the heap) plus real mappings, that:
+//   - fails on demand (a heap capacity, a mapping budget, or map() switched off), so exhaustion paths run;
+//   - protects what it takes back (PROT_NONE above the break after shrink, munmap for unmap), so an
+//     allocator that touches returned memory faults at once;
+//   - fills discarded pages with junk, so an allocator that relies on their contents is caught;
+//   - checks that unmap() gets exactly what map() gave; counts every call, for hysteresis tests.
+#pragma once
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <vector>
+
+#include "libc/malloc/MemorySource.h"
+
+namespace MallocTest {
+
+class TestMemorySource final : public Malloc::MemorySource {
+public:
+    // `start_offset` shifts the first break off page alignment, to exercise alignment padding.
+    explicit TestMemorySource(size_t heap_capacity = 256 << 20, size_t start_offset = 3 * 4096)
+        : m_capacity(heap_capacity) {
+        m_reservation_bytes = heap_capacity + start_offset + 4096;
+        void* reservation = mmap(nullptr, m_reservation_bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                                 -1, 0);
+        if (reservation == MAP_FAILED) abort();
+        m_reservation = static_cast<char*>(reservation);
+        m_start = m_reservation + start_offset;
+        m_break = m_start;
+        m_protected_from = m_reservation + (start_offset & ~size_t(4095));
+    }
+    ~TestMemorySource() {
+        munmap(m_reservation, m_reservation_bytes);
+        for (auto& [address, bytes] : m_mappings) munmap(address, bytes);
+    }
+    TestMemorySource(const TestMemorySource&) = delete;
+    TestMemorySource& operator=(const TestMemorySource&) = delete;
+
+    void* extend(size_t bytes) override {
+        ++extend_calls;
+        if (fail_extend || bytes > m_capacity - heap_bytes()) return nullptr;
+        char* old_break = m_break;
+        m_break += bytes;
+        protect();
+        return old_break;
+    }
+    bool shrink(size_t bytes) override {
+        ++shrink_calls;
+        if (refuse_shrink) return false;
+        if (bytes > heap_bytes()) abort();  // an allocator bug: it never had that much
+        m_break -= bytes;
+        protect();
+        return true;
+    }
+    void* map(size_t bytes) override {
+        ++map_calls;
+        if (bytes % page_size() != 0) abort();
+        if (fail_map || bytes > map_budget - mapped_bytes()) return nullptr;
+        void* address = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (address == MAP_FAILED) return nullptr;
+        m_mappings[address] = bytes;
+        return address;
+    }
+    void unmap(void* address, size_t bytes) override {
+        ++unmap_calls;
+        auto it = m_mappings.find(address);
+        if (it == m_mappings.end() || it->second != bytes) abort();  // not what map() gave
+        munmap(address, bytes);
+        m_mappings.erase(it);
+    }
+    void* remap(void* address, size_t old_bytes, size_t new_bytes) override {
+        ++remap_calls;
+        if (!allow_remap) return nullptr;
+        auto it = m_mappings.find(address);
+        if (it == m_mappings.end() || it->second != old_bytes || new_bytes % page_size() != 0) abort();
+        if (new_bytes > old_bytes && new_bytes - old_bytes > map_budget - mapped_bytes()) return nullptr;
+        void* moved = mremap(address, old_bytes, new_bytes, MREMAP_MAYMOVE);
+        if (moved == MAP_FAILED) return nullptr;
+        m_mappings.erase(it);
+        m_mappings[moved] = new_bytes;
+        return moved;
+    }
+    void discard(void* address, size_t bytes) override {
+        ++discard_calls;
+        char* start = static_cast<char*>(address);
+        if (start < m_start || start + bytes > m_break) abort();  // not heap memory
+        if (junk_on_discard) memset(start, 0xDD, bytes);  // catches an allocator relying on the contents
+        else madvise(start, bytes, MADV_DONTNEED);       // really not resident any more
+    }
+
+    size_t heap_bytes() const { return static_cast<size_t>(m_break - m_start); }
+    size_t mapped_bytes() const {
+        size_t total = 0;
+        for (auto& [address, bytes] : m_mappings) total += bytes;
+        return total;
+    }
+    size_t mapping_count() const { return m_mappings.size(); }
+    // Heap pages the kernel holds in memory (mincore), what RSS would count.
+    size_t resident_heap_bytes() const {
+        uintptr_t page = page_size();
+        char* first = reinterpret_cast<char*>(reinterpret_cast<uintptr_t>(m_start) & ~(page - 1));
+        size_t length = static_cast<size_t>(m_break - first);
+        std::vector<unsigned char> in_core((length + page - 1) / page);
+        if (length == 0 || mincore(first, length, in_core.data()) != 0) return 0;
+        size_t resident = 0;
+        for (unsigned char flag : in_core) resident += (flag & 1) ? page : 0;
+        return resident;
+    }
+    void set_capacity(size_t capacity) { m_capacity = capacity; }
+    bool owns_heap_address(const void* pointer) const {
+        return pointer >= m_start && pointer < m_break;
+    }
+
+    bool fail_extend = false;
+    bool junk_on_discard = false;
+    bool refuse_shrink = false;
+    bool fail_map = false;
+    bool allow_remap = true;
+    size_t map_budget = SIZE_MAX / 4;
+    size_t extend_calls = 0, shrink_calls = 0, map_calls = 0, unmap_calls = 0, remap_calls = 0, discard_calls = 0;
+
+private:
+    // Pages wholly above the break are inaccessible; the rest of the range below it is read-write.
+    void protect() {
+        uintptr_t page = page_size();
+        uintptr_t top = (reinterpret_cast<uintptr_t>(m_break) + page - 1) & ~(page - 1);
+        char* accessible_end = reinterpret_cast<char*>(top);
+        if (accessible_end > m_protected_from) {
+            mprotect(m_protected_from, accessible_end - m_protected_from, PROT_READ | PROT_WRITE);
+        } else if (accessible_end < m_protected_from) {
+            // Fresh pages again on the next extend, like a real shrink.
+            mmap(accessible_end, m_protected_from - accessible_end, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+        }
+        m_protected_from = accessible_end;
+    }
+
+    size_t m_capacity;
+    size_t m_reservation_bytes;
+    char* m_reservation;
+    char* m_start;
+    char* m_break;
+    char* m_protected_from;  // pages from here up are PROT_NONE
+    std::map<void*, size_t> m_mappings;
+};
+
+}  // namespace MallocTest
