@@ -1,0 +1,405 @@
+// sh.cpp: Mneme's shell, on the serial console.
+//
+//   mneme$ hello a "b c"                 run /bin/hello with two arguments, wait, report "[exit 0]"
+//   mneme$ MNEME_MALLOC=best malloctest  NAME=value words before the program go into its environment
+//   mneme$ compute 7 &                   run in the background; "[done] pid 5 compute: exit 0" later
+//   mneme$ ps | mem | kill PID [-9] | monitor | help | exit
+//
+// The console gives the shell raw bytes (no line discipline in the kernel), so the shell does its own line
+// editing: echo, Backspace (0x7f or 0x08), Ctrl-U (erase the line), Ctrl-C (cancel the line), up/down arrows
+// (ESC [ A / ESC [ B) walk a small history. While a program runs in the foreground the shell is in waitpid
+// and reads nothing: keys typed meanwhile wait in the kernel's console buffer until the next prompt. So
+// Ctrl-C cannot stop a foreground program; start a long one with & and end it with `kill`.
+//
+// `sh -c "LINE"` runs one line and exits with its status (for scripts and tests).
+#include "libc/base/Error.h"
+#include "libc/rt/String.h"
+#include "libc/user/Malloc.h"
+#include "libc/user/Process.h"
+#include "libc/user/Stdio.h"
+#include "libc/user/Stdlib.h"
+
+namespace {
+
+constexpr size_t kLineMax = 256;
+constexpr int kMaxWords = 32;
+constexpr int kHistory = 16;
+constexpr int kMaxJobs = 16;
+
+// ------------------------------------------------------------------------------------------------------
+// Line editing and history
+// ------------------------------------------------------------------------------------------------------
+
+char g_history[kHistory][kLineMax];
+int g_history_count = 0;  // lines ever added; the newest is g_history[(count - 1) % kHistory]
+
+void remember(const char* line) {
+    if (!*line) return;
+    if (g_history_count > 0 && strcmp(g_history[(g_history_count - 1) % kHistory], line) == 0) return;
+    strcpy(g_history[g_history_count % kHistory], line);
+    ++g_history_count;
+}
+
+void erase_on_screen(size_t count) {
+    for (; count > 0; --count) fputs("\b \b", stdout);
+}
+
+enum class LineResult { Line, Cancelled, EndOfInput };
+
+// Reads one edited line into `line`. Escape sequences: ESC [ A (up), ESC [ B (down); others are ignored.
+LineResult edit_line(char* line) {
+    size_t length = 0;
+    line[0] = '\0';
+    int browsing = g_history_count;  // history position: g_history_count means "the line being typed"
+    char draft[kLineMax] = "";       // what was typed before walking into the history
+    int escape = 0;                  // 0 none, 1 after ESC, 2 after ESC [
+    for (;;) {
+        fflush(stdout);
+        int c = getchar();
+        if (c == EOF) return LineResult::EndOfInput;
+        if (escape == 1) {
+            escape = c == '[' ? 2 : 0;
+            continue;
+        }
+        if (escape == 2) {
+            escape = 0;
+            int target = browsing;
+            if (c == 'A' && browsing > 0 && browsing > g_history_count - kHistory) target = browsing - 1;
+            if (c == 'B' && browsing < g_history_count) target = browsing + 1;
+            if (target == browsing) continue;
+            if (browsing == g_history_count) strcpy(draft, line);
+            browsing = target;
+            const char* shown = browsing == g_history_count ? draft : g_history[browsing % kHistory];
+            erase_on_screen(length);
+            strcpy(line, shown);
+            length = strlen(line);
+            fputs(line, stdout);
+            continue;
+        }
+        switch (c) {
+        case 0x1b: escape = 1; break;
+        case '\r':
+        case '\n':
+            fputs("\n", stdout);
+            line[length] = '\0';
+            return LineResult::Line;
+        case 0x03:  // Ctrl-C
+            fputs("^C\n", stdout);
+            return LineResult::Cancelled;
+        case 0x15:  // Ctrl-U
+            erase_on_screen(length);
+            length = 0;
+            line[0] = '\0';
+            break;
+        case 0x7f:
+        case '\b':
+            if (length > 0) {
+                line[--length] = '\0';
+                erase_on_screen(1);
+            }
+            break;
+        default:
+            if (c >= ' ' && c < 0x7f && length + 1 < kLineMax) {
+                line[length++] = static_cast<char>(c);
+                line[length] = '\0';
+                fputc(c, stdout);
+            }
+            break;
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------------------
+// Parsing: words separated by spaces, "double quotes" group, a trailing & means background
+// ------------------------------------------------------------------------------------------------------
+
+struct Command {
+    char storage[kLineMax];
+    const char* words[kMaxWords + 1];
+    int count = 0;
+    bool background = false;
+};
+
+// Splits `line` into words (in cmd.storage). false, with a message, on a syntax error.
+bool parse(const char* line, Command& cmd) {
+    char* out = cmd.storage;
+    const char* in = line;
+    cmd.count = 0;
+    cmd.background = false;
+    for (;;) {
+        while (*in == ' ' || *in == '\t') ++in;
+        if (!*in) break;
+        if (cmd.count == kMaxWords) {
+            fprintf(stderr, "sh: too many words (at most %d)\n", kMaxWords);
+            return false;
+        }
+        cmd.words[cmd.count++] = out;
+        bool quoted = false;
+        while (*in && (quoted || (*in != ' ' && *in != '\t'))) {
+            if (*in == '"') quoted = !quoted;
+            else *out++ = *in;
+            ++in;
+        }
+        *out++ = '\0';
+        if (quoted) {
+            fprintf(stderr, "sh: missing closing quote\n");
+            return false;
+        }
+    }
+    // "prog &" or "prog&": background.
+    if (cmd.count > 0) {
+        char* last = const_cast<char*>(cmd.words[cmd.count - 1]);
+        size_t length = strlen(last);
+        if (length > 0 && last[length - 1] == '&') {
+            cmd.background = true;
+            last[length - 1] = '\0';
+            if (length == 1) --cmd.count;
+        }
+    }
+    cmd.words[cmd.count] = nullptr;
+    return true;
+}
+
+bool is_assignment(const char* word) {
+    const char* equals = strchr(word, '=');
+    return equals && equals != word;
+}
+
+// ------------------------------------------------------------------------------------------------------
+// Jobs: background children, reported when they end
+// ------------------------------------------------------------------------------------------------------
+
+struct Job {
+    int pid = 0;
+    char name[32] = "";
+};
+
+Job g_jobs[kMaxJobs];
+
+void add_job(int pid, const char* name) {
+    for (Job& job : g_jobs) {
+        if (job.pid == 0) {
+            job.pid = pid;
+            strncpy(job.name, name, sizeof(job.name) - 1);
+            return;
+        }
+    }
+}
+
+const char* job_name(int pid) {
+    for (Job& job : g_jobs)
+        if (job.pid == pid) return job.name;
+    return "?";
+}
+
+void forget_job(int pid) {
+    for (Job& job : g_jobs)
+        if (job.pid == pid) job = Job{};
+}
+
+void report_finished_jobs() {
+    for (;;) {
+        int status;
+        int pid = sys_waitpid(-1, &status, kWaitNoHang);
+        if (pid <= 0) return;
+        char how[40];
+        describe_status(status, how, sizeof(how));
+        printf("[done] pid %d %s: %s\n", pid, job_name(pid), how);
+        forget_job(pid);
+    }
+}
+
+// ------------------------------------------------------------------------------------------------------
+// Builtins
+// ------------------------------------------------------------------------------------------------------
+
+const char* state_name(ProcessState state) {
+    switch (state) {
+    case ProcessState::Running: return "running";
+    case ProcessState::Ready: return "ready";
+    case ProcessState::Sleeping: return "sleeping";
+    case ProcessState::Waiting: return "waiting";
+    case ProcessState::Zombie: return "zombie";
+    }
+    return "?";
+}
+
+int builtin_ps() {
+    printf("  PID  PPID STATE     NAME             RES  SHARED     HEAP     MMAP    STACK  FAULTS\n");
+    for (u32 index = 0;; ++index) {
+        MnemeProcInfo info;
+        int result = sys_mneme_procinfo(index, &info);
+        if (result == -static_cast<int>(Error::NoProcess)) break;
+        if (result != 0) {
+            fprintf(stderr, "ps: mneme_procinfo: %s\n", strerror(result));
+            return 1;
+        }
+        info.name[sizeof(info.name) - 1] = '\0';
+        printf("%5d %5d %-9s %-15s %5u %7u %7uK %7uK %7uK %7u\n", info.pid, info.parent, state_name(info.state),
+               info.name, info.resident_pages, info.shared_pages, info.heap_bytes / 1024, info.mapped_bytes / 1024,
+               info.stack_bytes / 1024, info.page_faults);
+    }
+    printf("(RES and SHARED in pages; a copy-on-write page shared by two processes counts in both)\n");
+    return 0;
+}
+
+int builtin_mem() {
+    MnemeMemInfo info{};
+    int result = sys_mneme_meminfo(&info);
+    if (result != 0) {
+        fprintf(stderr, "mem: mneme_meminfo: %s\n", strerror(result));
+        return 1;
+    }
+    info.allocator[sizeof(info.allocator) - 1] = '\0';
+    u32 page_kib = info.page_size / 1024;
+    u32 used = info.total_frames - info.free_frames;
+    printf("physical memory: %u frames of %u KiB = %u KiB\n", info.total_frames, page_kib, info.total_frames * page_kib);
+    printf("  free  %7u frames = %7u KiB (%u%%)\n", info.free_frames, info.free_frames * page_kib,
+           info.total_frames ? info.free_frames * 100 / info.total_frames : 0);
+    printf("  used  %7u frames = %7u KiB\n", used, used * page_kib);
+    printf("page allocator: %s; kernel heap (slab caches and large kmalloc blocks): %u KiB\n", info.allocator,
+           info.kernel_heap_bytes / 1024);
+    printf("processes: %u\n", info.process_count);
+    return 0;
+}
+
+int builtin_kill(const Command& cmd) {
+    if (cmd.count < 2) {
+        fprintf(stderr, "usage: kill PID [-9|-15]\n");
+        return 64;
+    }
+    int signal = kSignalTerm;
+    int pid = 0;
+    for (int i = 1; i < cmd.count; ++i) {
+        if (cmd.words[i][0] == '-') signal = atoi(cmd.words[i] + 1);
+        else pid = atoi(cmd.words[i]);
+    }
+    int result = sys_kill(pid, signal);
+    if (result != 0) {
+        fprintf(stderr, "kill: %d: %s\n", pid, strerror(result));
+        return 1;
+    }
+    return 0;
+}
+
+int builtin_help() {
+    printf("Mneme shell. Builtins:\n"
+           "  ps               processes: pid, parent, state, name, memory (pages, heap, mmap, stack), faults\n"
+           "  mem              free physical memory and the kernel's allocators\n"
+           "  kill PID [-9]    end a process (SIGTERM, or -9 for SIGKILL)\n"
+           "  monitor          the kernel monitor on this console (its `exit` comes back here)\n"
+           "  history          the last commands (up/down arrows recall them)\n"
+           "  help, exit\n"
+           "Programs in /bin: hello, forkdemo, memhog, compute, malloctest, argcheck, init, sh, and the hostile\n"
+           "  badread badwrite nullderef badjump badcli badhlt badout badcr3 divzero badopcode stackbomb\n"
+           "  badsyscall forkbomb allocbomb   (docs/user-space.md says what each does)\n"
+           "Syntax: [NAME=value ...] program [args ...] [&]     e.g.  MNEME_MALLOC=best malloctest\n"
+           "Line editing: Backspace, Ctrl-U erases the line, Ctrl-C cancels it, up/down for history.\n");
+    return 0;
+}
+
+int builtin_history() {
+    int first = g_history_count > kHistory ? g_history_count - kHistory : 0;
+    for (int i = first; i < g_history_count; ++i) printf("%4d  %s\n", i + 1, g_history[i % kHistory]);
+    return 0;
+}
+
+// ------------------------------------------------------------------------------------------------------
+// Running programs
+// ------------------------------------------------------------------------------------------------------
+
+constexpr int kMaxEnvironment = 64;
+
+// The child's environment: ours, with NAME=value words from the command line added or replacing ours.
+int build_environment(const char** out, const char* const* assignments, int assignment_count) {
+    int count = 0;
+    for (char** entry = environ; entry && *entry && count < kMaxEnvironment - assignment_count; ++entry) {
+        bool replaced = false;
+        for (int i = 0; i < assignment_count; ++i) {
+            size_t name_length = static_cast<size_t>(strchr(assignments[i], '=') - assignments[i]);
+            if (strncmp(*entry, assignments[i], name_length + 1) == 0) replaced = true;
+        }
+        if (!replaced) out[count++] = *entry;
+    }
+    for (int i = 0; i < assignment_count; ++i) out[count++] = assignments[i];
+    out[count] = nullptr;
+    return count;
+}
+
+int run_program(const Command& cmd, int first_word) {
+    const char* const* argv = cmd.words + first_word;
+    const char* environment[kMaxEnvironment + 1];
+    build_environment(environment, cmd.words, first_word);
+    int pid = spawn(argv[0], argv, environment);
+    if (pid < 0) {
+        fprintf(stderr, "sh: cannot start %s: %s\n", argv[0], strerror(pid));
+        return 126;
+    }
+    if (cmd.background) {
+        add_job(pid, argv[0]);
+        printf("[bg] pid %d %s\n", pid, argv[0]);
+        return 0;
+    }
+    int status = 0;
+    if (wait_for(pid, &status) != pid) return 1;
+    char how[40];
+    describe_status(status, how, sizeof(how));
+    printf("[%s]\n", how);
+    return wait_exited(status) ? wait_exit_status(status) : 128 + wait_term_signal(status);
+}
+
+bool g_exit_requested = false;
+
+// Runs one command line; returns its status (the last program's, as in sh's $?).
+int execute(const char* line) {
+    Command cmd;
+    if (!parse(line, cmd)) return 2;
+    if (cmd.count == 0) return 0;
+    int first = 0;
+    while (first < cmd.count && is_assignment(cmd.words[first])) ++first;
+    if (first == cmd.count) {
+        fprintf(stderr, "sh: NAME=value needs a program after it (the shell keeps no variables)\n");
+        return 2;
+    }
+    const char* name = cmd.words[first];
+    if (first == 0) {
+        if (strcmp(name, "ps") == 0) return builtin_ps();
+        if (strcmp(name, "mem") == 0) return builtin_mem();
+        if (strcmp(name, "kill") == 0) return builtin_kill(cmd);
+        if (strcmp(name, "help") == 0) return builtin_help();
+        if (strcmp(name, "history") == 0) return builtin_history();
+        if (strcmp(name, "monitor") == 0) {
+            int result = sys_mneme_monitor();
+            if (result != 0) fprintf(stderr, "monitor: %s\n", strerror(result));
+            return result == 0 ? 0 : 1;
+        }
+        if (strcmp(name, "exit") == 0) {
+            g_exit_requested = true;
+            return cmd.count > 1 ? atoi(cmd.words[1]) : 0;
+        }
+    }
+    return run_program(cmd, first);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc >= 3 && strcmp(argv[1], "-c") == 0) {
+        int status = execute(argv[2]);
+        report_finished_jobs();
+        return status;
+    }
+    printf("Mneme shell: type `help` for commands.\n");
+    char line[kLineMax];
+    int status = 0;
+    while (!g_exit_requested) {
+        report_finished_jobs();
+        printf("mneme$ ");
+        LineResult result = edit_line(line);
+        if (result == LineResult::EndOfInput) break;
+        if (result == LineResult::Cancelled) continue;
+        remember(line);
+        status = execute(line);
+    }
+    return status;
+}
