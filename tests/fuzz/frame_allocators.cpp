@@ -77,15 +77,8 @@ struct Subject {
         require_equal(added.value(), model.add_range(start, end), allocator().name(), "frames added");
     }
 
-    void allocate(u32 count, u32 align, Zone zone, ErrorOr<u32> result) {
-        std::optional<u32> first_fit = model.first_fit(count, align, zone);
-        if (result.is_error()) {
-            if (result.error() != Error::NoMemory) require("unexpected error", allocator().name(), "allocate");
-            require(model.failed(count, align, zone), allocator().name(), "allocate failed");
-        } else {
-            if (is_bitmap && first_fit != result.value()) require("not the first fit", allocator().name(), "allocate");
-            require(model.allocated(result.value(), count, align, zone), allocator().name(), "allocate");
-        }
+    void allocate(u32 count, u32 align, Zone zone, const ErrorOr<u32>& result) {
+        require(model.outcome(result, count, align, zone, is_bitmap), allocator().name(), "allocate");
     }
 
     void check() {

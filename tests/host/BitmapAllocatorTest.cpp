@@ -1,6 +1,7 @@
 // BitmapAllocatorTest.cpp: the bitmap allocator on hand-made memory maps, first fit and alignment, the
 // adjacency problem it cannot see, exhaustion and zones, every misuse it can detect as a death test,
-// corruption caught by check_invariants(), and randomized runs that demand exactly the first fit.
+// corruption caught by check_invariants(). The randomized model-based runs, which demand exactly the first
+// fit, are in FrameAllocatorContractTest.cpp.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -58,16 +59,6 @@ TEST(BitmapAllocator, AddFreeRangeRoundsInwardAndClips) {
         EXPECT_EQ(bitmap.allocator.free_frames(), expected_frames);
         EXPECT_EQ(invariants(bitmap.allocator), "");
     }
-}
-
-TEST(BitmapAllocator, AddingAManagedFrameAgainIsAnError) {
-    OwnedBitmap bitmap(0, 64);
-    ASSERT_FALSE(bitmap.allocator.add_free_range(0, 16 * kPage).is_error());
-    auto again = bitmap.allocator.add_free_range(15 * kPage, 20 * kPage);
-    ASSERT_TRUE(again.is_error());
-    EXPECT_EQ(again.error(), Error::Exists);
-    EXPECT_EQ(bitmap.allocator.total_frames(), 16u);
-    EXPECT_EQ(invariants(bitmap.allocator), "");
 }
 
 TEST(BitmapAllocator, FirstFitWithAlignmentForOrders) {
@@ -150,18 +141,6 @@ TEST(BitmapAllocator, DumpListsFreeRuns) {
               std::string::npos)
         << text;
     EXPECT_NE(text.find("  0x00004000-0x0003ffff       60 frames"), std::string::npos) << text;
-}
-
-TEST(BitmapAllocator, WorksThroughTheFrameAllocatorInterface) {
-    OwnedBitmap bitmap(0, 1024);
-    FrameAllocator& allocator = bitmap.allocator;
-    EXPECT_STREQ(allocator.name(), "bitmap");
-    ASSERT_FALSE(allocator.add_free_range(0, 4 * MiB).is_error());
-    u32 pfn = allocator.allocate(5, Zone::Dma).value();
-    EXPECT_EQ(allocator.free_frames(), 1024u - 32u);
-    allocator.free(pfn, 5);
-    EXPECT_EQ(allocator.free_frames(), allocator.total_frames());
-    EXPECT_TRUE(allocator.check_invariants());
 }
 
 struct MisuseSetup {
@@ -248,85 +227,6 @@ TEST(BitmapAllocator, CheckInvariantsCatchesFreedPadding) {
     bitmap.words[3] |= 1u << 31;  // padding marked managed
     message = invariants(bitmap.allocator);
     EXPECT_NE(message.find("padding bits past the last frame"), std::string::npos) << message;
-}
-
-struct RandomCase {
-    const char* name;
-    u32 first_pfn;
-    u32 end_pfn;
-    std::vector<std::pair<u64, u64>> ranges;
-    u32 seed;
-};
-
-void run_random_case(const RandomCase& c, int steps) {
-    SCOPED_TRACE(c.name);
-    OwnedBitmap bitmap(c.first_pfn, c.end_pfn);
-    FrameAllocModel model(c.first_pfn, c.end_pfn);
-    for (auto [start, end] : c.ranges) {
-        ASSERT_FALSE(bitmap.allocator.add_free_range(start, end).is_error());
-        model.add_range(start, end);
-    }
-    const Runs initial = free_runs_of(bitmap.allocator);
-    ASSERT_EQ(initial, model.free_runs());
-    Random random(c.seed);
-    int failures = 0;
-    for (int step = 0; step < steps; ++step) {
-        SCOPED_TRACE("step " + std::to_string(step));
-        bool filling = (step / 400) % 2 == 0;
-        bool allocate = model.live().empty() || random.below(10) < (filling ? 9u : 1u);
-        if (allocate) {
-            Zone zone = random.below(4) == 0 ? Zone::Dma : Zone::Any;
-            bool by_order = random.below(2) == 0;
-            unsigned order = std::min<unsigned>(static_cast<unsigned>(__builtin_ctz(random.next() | 0x800)), kMaxOrder);
-            u32 count = by_order ? 1u << order : 1 + random.below(random.below(2) == 0 ? 4 : 64);
-            u32 align = by_order ? count : 1;
-            ErrorOr<u32> result =
-                by_order ? bitmap.allocator.allocate(order, zone) : bitmap.allocator.allocate_run(count, zone);
-            std::optional<u32> expected = model.first_fit(count, align, zone);
-            if (result.is_error()) {
-                ++failures;
-                ASSERT_EQ(result.error(), Error::NoMemory);
-                ASSERT_EQ(model.failed(count, align, zone), "");
-                ASSERT_FALSE(expected.has_value());
-            } else {
-                ASSERT_EQ(std::optional<u32>(result.value()), expected) << "not the first fit";
-                ASSERT_EQ(model.allocated(result.value(), count, align, zone), "");
-            }
-        } else {
-            auto [pfn, count] = model.live_block(random.next());
-            if (is_power_of_two(count) && count <= kMaxBlockFrames && pfn % count == 0 && random.below(2) == 0)
-                bitmap.allocator.free(pfn, static_cast<unsigned>(__builtin_ctz(count)));
-            else
-                bitmap.allocator.free_run(pfn, count);
-            ASSERT_EQ(model.freed(pfn), "");
-        }
-        ASSERT_EQ(bitmap.allocator.free_frames(), model.free_frames());
-        ASSERT_EQ(invariants(bitmap.allocator), "");
-    }
-    EXPECT_GT(failures, 0) << "the run never reached exhaustion; the test is too gentle";
-    ASSERT_EQ(free_runs_of(bitmap.allocator), model.free_runs());
-    while (!model.live().empty()) {
-        auto [pfn, count] = model.live_block(random.next());
-        bitmap.allocator.free_run(pfn, count);
-        ASSERT_EQ(model.freed(pfn), "");
-    }
-    EXPECT_EQ(invariants(bitmap.allocator), "");
-    EXPECT_EQ(bitmap.allocator.free_frames(), bitmap.allocator.total_frames());
-    EXPECT_EQ(free_runs_of(bitmap.allocator), initial);
-}
-
-TEST(BitmapAllocator, RandomizedAgainstShadowModel) {
-    const RandomCase cases[] = {
-        {"one 8 MiB range", 0, 2048, {{0, 8 * MiB}}, 11},
-        {"holes and unaligned edges", 0, 1024, {{0x1800, 0x9fc00}, {0xa1000, 0x1a3456}, {0x200000, 0x3ff000}}, 12},
-        {"across the DMA limit, odd first pfn", 3581, 4611, {{0, 32 * MiB}}, 13},
-        {"many tiny ranges",
-         100,
-         400,
-         {{0x64000, 0x65000}, {0x67000, 0x6b000}, {0x70000, 0x90000}, {0x91000, 0x190000}},
-         14},
-    };
-    for (const RandomCase& c : cases) run_random_case(c, 20000);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // BuddyAllocatorTest.cpp: the buddy allocator on hand-made memory maps, a worked split/coalesce example,
-// exhaustion and zones, every misuse as a death test, corruption caught by check_invariants(), and long
-// randomized runs against the FrameAllocModel shadow with check_invariants() after every step.
+// exhaustion and zones, every misuse as a death test, corruption caught by check_invariants(), and the
+// kernel's path from a RangeSet. The randomized model-based runs are in FrameAllocatorContractTest.cpp.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -105,16 +105,6 @@ TEST(BuddyAllocator, InitializationFreesMaximalAlignedBlocks) {
         EXPECT_EQ(buddy.allocator.free_frames(), expected_frames);
         EXPECT_EQ(invariants(buddy.allocator), "");
     }
-}
-
-TEST(BuddyAllocator, AddingAManagedFrameAgainIsAnError) {
-    OwnedBuddy buddy(0, 64);
-    ASSERT_FALSE(buddy.allocator.add_free_range(0, 16 * kPage).is_error());
-    auto again = buddy.allocator.add_free_range(15 * kPage, 20 * kPage);
-    ASSERT_TRUE(again.is_error());
-    EXPECT_EQ(again.error(), Error::Exists);
-    EXPECT_EQ(buddy.allocator.total_frames(), 16u);  // nothing of the failed range was added
-    EXPECT_EQ(invariants(buddy.allocator), "");
 }
 
 // The example drawn in docs/physical-memory.md: 16 frames, one block of order 4.
@@ -241,18 +231,6 @@ TEST(BuddyAllocator, AddingMemoryLaterCoalescesWithFreeBuddies) {
     buddy.allocator.free(pfn, 1);
     EXPECT_EQ(free_blocks_of(buddy.allocator), (Blocks{{0, 4}}));
     EXPECT_EQ(invariants(buddy.allocator), "");
-}
-
-TEST(BuddyAllocator, WorksThroughTheFrameAllocatorInterface) {
-    OwnedBuddy buddy(0, 1024);
-    FrameAllocator& allocator = buddy.allocator;
-    EXPECT_STREQ(allocator.name(), "buddy");
-    ASSERT_FALSE(allocator.add_free_range(0, 4 * MiB).is_error());
-    u32 pfn = allocator.allocate(5, Zone::Dma).value();
-    EXPECT_EQ(allocator.free_frames(), 1024u - 32u);
-    allocator.free(pfn, 5);
-    EXPECT_EQ(allocator.free_frames(), allocator.total_frames());
-    EXPECT_TRUE(allocator.check_invariants());
 }
 
 TEST(BuddyAllocator, DumpShowsOrdersAndFreeLists) {
@@ -411,81 +389,6 @@ TEST(BuddyAllocator, CheckInvariantsCatchesAnUnmergedPair) {
     std::string message = invariants(buddy.allocator);
     EXPECT_NE(message.find("free block 0x0 (order 1) and its free buddy 0x2000 are not merged"), std::string::npos)
         << message;
-}
-
-// The model-based randomized run: a memory map, a seed, allocate and free at random with every order and
-// both zones, check the shadow and the invariants after every step, and at the end free everything and
-// expect exactly the blocks a fresh allocator starts with.
-struct RandomCase {
-    const char* name;
-    u32 first_pfn;
-    u32 end_pfn;
-    std::vector<std::pair<u64, u64>> ranges;
-    u32 seed;
-};
-
-void run_random_case(const RandomCase& c, int steps) {
-    SCOPED_TRACE(c.name);
-    OwnedBuddy buddy(c.first_pfn, c.end_pfn);
-    OwnedBuddy fresh(c.first_pfn, c.end_pfn);
-    FrameAllocModel model(c.first_pfn, c.end_pfn);
-    for (auto [start, end] : c.ranges) {
-        ASSERT_FALSE(buddy.allocator.add_free_range(start, end).is_error());
-        ASSERT_FALSE(fresh.allocator.add_free_range(start, end).is_error());
-        model.add_range(start, end);
-    }
-    const Blocks initial = free_blocks_of(fresh.allocator);
-    Random random(c.seed);
-    int failures = 0;
-    for (int step = 0; step < steps; ++step) {
-        SCOPED_TRACE("step " + std::to_string(step));
-        // Phases of 400 steps, filling (90% allocations) then draining (10%), so the run visits both nearly
-        // empty and exhausted states.
-        bool filling = (step / 400) % 2 == 0;
-        bool allocate = model.live().empty() || random.below(10) < (filling ? 9u : 1u);
-        if (allocate) {
-            // Small orders are the common case: order = number of trailing zero bits, capped.
-            unsigned order = std::min<unsigned>(static_cast<unsigned>(__builtin_ctz(random.next() | 0x800)), kMaxOrder);
-            Zone zone = random.below(4) == 0 ? Zone::Dma : Zone::Any;
-            auto result = buddy.allocator.allocate(order, zone);
-            if (result.is_error()) {
-                ++failures;
-                ASSERT_EQ(result.error(), Error::NoMemory);
-                ASSERT_EQ(model.failed(1u << order, 1u << order, zone), "");
-            } else {
-                ASSERT_EQ(model.allocated(result.value(), 1u << order, 1u << order, zone), "");
-            }
-        } else {
-            auto [pfn, count] = model.live_block(random.next());
-            buddy.allocator.free(pfn, static_cast<unsigned>(__builtin_ctz(count)));
-            ASSERT_EQ(model.freed(pfn), "");
-        }
-        ASSERT_EQ(buddy.allocator.free_frames(), model.free_frames());
-        ASSERT_EQ(invariants(buddy.allocator), "");
-    }
-    EXPECT_GT(failures, 0) << "the run never reached exhaustion; the test is too gentle";
-    while (!model.live().empty()) {
-        auto [pfn, count] = model.live_block(random.next());
-        buddy.allocator.free(pfn, static_cast<unsigned>(__builtin_ctz(count)));
-        ASSERT_EQ(model.freed(pfn), "");
-        ASSERT_EQ(invariants(buddy.allocator), "");
-    }
-    EXPECT_EQ(buddy.allocator.free_frames(), buddy.allocator.total_frames());
-    EXPECT_EQ(free_blocks_of(buddy.allocator), initial);
-}
-
-TEST(BuddyAllocator, RandomizedAgainstShadowModel) {
-    const RandomCase cases[] = {
-        {"one 8 MiB range", 0, 2048, {{0, 8 * MiB}}, 1},
-        {"holes and unaligned edges", 0, 1024, {{0x1800, 0x9fc00}, {0xa1000, 0x1a3456}, {0x200000, 0x3ff000}}, 2},
-        {"across the DMA limit, odd first pfn", 3581, 4611, {{0, 32 * MiB}}, 3},
-        {"many tiny ranges",
-         100,
-         400,
-         {{0x64000, 0x65000}, {0x67000, 0x6b000}, {0x70000, 0x90000}, {0x91000, 0x190000}},
-         4},
-    };
-    for (const RandomCase& c : cases) run_random_case(c, 20000);
 }
 
 // The kernel's path: a firmware map into a RangeSet, reservations subtracted, the rest into the allocator.

@@ -140,6 +140,20 @@ public:
         return "";
     }
 
+    // Checks the outcome of a request for `count` frames aligned to `align` (an error, or a block that is then
+    // recorded as live); `first_fit` demands exactly the first fit, as the bitmap promises.
+    std::string outcome(const ErrorOr<u32>& result, u32 count, u32 align, Zone zone, bool first_fit) {
+        if (result.is_error()) {
+            if (result.error() != Error::NoMemory)
+                return std::string("unexpected error: ") + error_string(result.error());
+            return failed(count, align, zone);
+        }
+        if (first_fit && this->first_fit(count, align, zone) != result.value())
+            return "allocation of " + std::to_string(count) + " frames at " + hex(pfn_to_address(result.value())) +
+                   " is not the first fit";
+        return allocated(result.value(), count, align, zone);
+    }
+
     // Records the free of the live block at pfn.
     std::string freed(u32 pfn) {
         auto it = m_live.find(pfn);
@@ -209,6 +223,11 @@ public:
         return m_state;
     }
     u32 below(u32 bound) { return next() % bound; }
+    // An order from 0 to kMaxOrder, order k with probability about 2^-(k+1): small blocks are the common case.
+    unsigned order() {
+        unsigned zeros = static_cast<unsigned>(__builtin_ctz(next() | (1u << kMaxOrder)));
+        return zeros < kMaxOrder ? zeros : kMaxOrder;
+    }
 
 private:
     u32 m_state;
