@@ -59,6 +59,26 @@ bool apply_pmm(const char* value, BootOptions& options) {
     return true;
 }
 
+bool apply_quantum(const char* value, BootOptions& options) {
+    u32 ticks;
+    if (!parse_u32(value, ticks) || ticks < 1 || ticks > 1000) return false;
+    options.quantum = ticks;
+    return true;
+}
+
+bool apply_init(const char* value, BootOptions& options) {
+    if (!*value || strlen(value) >= sizeof(options.init)) return false;
+    strcpy(options.init, value);
+    return true;
+}
+
+bool apply_shell(const char* value, BootOptions& options) {
+    if (strcmp(value, "user") == 0) options.shell_monitor = false;
+    else if (strcmp(value, "monitor") == 0) options.shell_monitor = true;
+    else return false;
+    return true;
+}
+
 const Option kOptions[] = {
     {"test", "all, or suite names separated by commas", "(off)", "run the tests, print a summary, exit QEMU",
      apply_test},
@@ -66,6 +86,9 @@ const Option kOptions[] = {
     {"panic", "exit or halt", "exit", "after a panic: leave QEMU (exit) or stay halted on screen (halt)",
      apply_panic},
     {"pmm", "buddy or bitmap", "buddy", "the physical page allocator", apply_pmm},
+    {"quantum", "1..1000 (timer ticks)", "5", "how long a process runs before the next one", apply_quantum},
+    {"init", "program names separated by commas", "(none)", "programs init runs before the shell", apply_init},
+    {"shell", "user or monitor", "user", "end boot at the user shell or at the kernel monitor", apply_shell},
 };
 
 void print_accepted_keys() {

@@ -17,6 +17,12 @@ struct BootOptions {
     bool panic_halt = false;
     // pmm=buddy | bitmap: the physical page allocator.
     bool pmm_bitmap = false;
+    // quantum=N: timer ticks a process runs before the next one gets the CPU.
+    u32 quantum = 5;
+    // init=prog[,prog...]: programs init runs (in order) before the shell.
+    char init[96] = "";
+    // shell=user | monitor: end boot at the user shell (init) or at the kernel monitor.
+    bool shell_monitor = false;
 };
 
 namespace boot_options {

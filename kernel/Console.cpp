@@ -15,12 +15,14 @@ constexpr size_t kInputCapacity = 256;
 char g_input[kInputCapacity];
 volatile size_t g_input_head = 0;  // next byte to read
 volatile size_t g_input_tail = 0;  // next slot to fill
+void (*g_listener)() = nullptr;
 
 void on_receive(u8 byte) {
     size_t next = (g_input_tail + 1) % kInputCapacity;
     if (next == g_input_head) return;  // full: drop the keystroke rather than block in an interrupt
     g_input[g_input_tail] = static_cast<char>(byte);
     g_input_tail = next;
+    if (g_listener) g_listener();
 }
 
 }  // namespace
@@ -44,6 +46,7 @@ void write(const char* text) {
 void sink(void*, const char* text, size_t length) { write(text, length); }
 
 void enable_input() { uart::enable_receive_interrupt(on_receive); }
+void set_input_listener(void (*listener)()) { g_listener = listener; }
 
 int try_read_char() {
     cpu::InterruptGuard guard;

@@ -17,6 +17,8 @@ void write(const char* text, size_t length);
 void write(const char* text);
 // Starts receiving keystrokes (interrupt-driven) once the IDT and PIC are up.
 void enable_input();
+// Called (in interrupt context) after each received byte: the scheduler wakes processes reading the console.
+void set_input_listener(void (*listener)());
 // Blocks (halting the CPU between interrupts) until a byte arrives.
 char read_char();
 // Returns a pending byte without blocking, or -1.

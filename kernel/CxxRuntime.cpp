@@ -3,3 +3,7 @@
 #include "libc/base/Assert.h"
 
 extern "C" void __cxa_pure_virtual() { mneme_panic("pure virtual function called"); }
+
+// Destructors of function-local statics are registered with atexit (with -fno-use-cxa-atexit). The kernel
+// never exits, so there is nothing to register them for.
+extern "C" int atexit(void (*)()) { return 0; }

@@ -19,8 +19,17 @@
 #include "kernel/Panic.h"
 #include "kernel/Paging.h"
 #include "kernel/PhysicalMemory.h"
+#include "kernel/Initrd.h"
+#include "kernel/KernelHeapGlue.h"
+#include "kernel/PageTables.h"
+#include "kernel/Process.h"
+#include "kernel/Scheduler.h"
 #include "kernel/Symbols.h"
+#include "kernel/Syscalls.h"
+#include "kernel/TestMode.h"
 #include "kernel/Traps.h"
+#include "kernel/UserFaults.h"
+#include "libc/rt/String.h"
 
 extern "C" void double_fault_task_entry();
 
@@ -36,6 +45,18 @@ void run_global_constructors() {
 }
 
 void on_timer(TrapFrame&) { pit::tick(); }
+
+bool start_init(const char* const* argv) {
+    const char* envp[] = {"PATH=/bin", nullptr};
+    char message[200];
+    auto init = process::spawn("/bin/init", argv, envp, 0, message, sizeof(message));
+    if (init.is_error()) {
+        kwarn("init", "cannot start /bin/init: %s", message);
+        return false;
+    }
+    klog("init", "started /bin/init as pid %d", init.value()->pid);
+    return true;
+}
 
 void print_loader_information() {
     const char* loader = multiboot::loader_name();
@@ -89,12 +110,36 @@ extern "C" [[noreturn]] void kmain(u32 magic, u32 multiboot_info) {
     pmm::begin();
     paging::initialize();
     pmm::finish(options.pmm_bitmap ? pmm::Kind::Bitmap : pmm::Kind::Buddy);
+    page_tables::initialize();
+    kernel_heap::initialize();
+
+    // Processes: programs from the initrd, the scheduler on the timer, system calls, faults in ring 3.
+    initrd::initialize();
+    scheduler::initialize(options.quantum);
+    syscalls::initialize();
+    user_faults::initialize();
+    console::set_input_listener([] { scheduler::wake_all(WaitReason::Console); });
+    klog("sched", "round-robin, quantum %u ticks (%u ms); up to %u processes", options.quantum,
+         options.quantum * 1000 / options.hz, process::kMaxProcesses);
 
     if (options.test[0]) {
-        bool passed = ktest::run(options.test);
-        power::qemu_exit(passed ? power::ExitCode::TestsPassed : power::ExitCode::TestsFailed);
-        kprintf("ktest: no isa-debug-exit device; halting.\n");
+        if (test_mode::run_kernel_part(options.test)) {
+            const char* argv[] = {"init", test_mode::init_argument(), nullptr};
+            if (start_init(argv)) scheduler::run_idle();
+            test_mode::user_tests_vanished();
+        }
         power::halt_forever();
+    }
+    if (!options.shell_monitor && initrd::present()) {
+        const char* argv[4] = {"init", nullptr, nullptr, nullptr};
+        if (options.init[0]) {
+            argv[1] = "--run";
+            argv[2] = options.init;
+        }
+        if (start_init(argv)) {
+            scheduler::run_idle();
+            klog("sched", "no process left to run: starting the kernel monitor");
+        }
     }
     monitor::run();
 }

@@ -5,6 +5,7 @@
 // last few commands.
 #include "kernel/Monitor.h"
 
+#include "arch/i386/Cpu.h"
 #include "kernel/Console.h"
 #include "libc/rt/String.h"
 
@@ -139,18 +140,48 @@ void execute(char* line) {
     command->run(count, words);
 }
 
-void run() {
-    kprintf("\nMneme kernel monitor. Type 'help' for commands.\n");
+namespace {
+bool g_nested = false;
+bool g_exit_requested = false;
+
+void loop() {
     char line[kLineCapacity];
-    for (;;) {
+    while (!g_exit_requested) {
         kprintf("> ");
         if (!read_line(line)) continue;
         remember(line);
         execute(line);
     }
 }
+}  // namespace
+
+void run() {
+    kprintf("\nMneme kernel monitor. Type 'help' for commands.\n");
+    loop();
+    for (;;) cpu::halt();  // not reached: `exit` only ends a nested monitor
+}
+
+void run_until_exit() {
+    kprintf("\nMneme kernel monitor (entered from a process; every process is paused). 'exit' returns.\n");
+    g_nested = true;
+    g_exit_requested = false;
+    loop();
+    g_nested = false;
+    g_exit_requested = false;
+}
+
+bool request_exit() {
+    if (!g_nested) return false;
+    g_exit_requested = true;
+    return true;
+}
 
 }  // namespace monitor
+
+MONITOR_COMMAND(exit, "exit", "", "leave the monitor (when entered from the shell's `monitor`)") {
+    if (!monitor::request_exit())
+        kprintf("exit: this monitor is the system's console (no process to go back to); 'halt' powers off\n");
+}
 
 MONITOR_COMMAND(help, "help", "", "list the monitor's commands") {
     kprintf("Commands:\n");

@@ -19,6 +19,10 @@ namespace monitor {
 
 // Reads and executes commands forever.
 [[noreturn]] void run();
+// The monitor entered from a process (the mneme_monitor system call): returns after `exit`.
+void run_until_exit();
+// `exit`: true if a nested monitor will return.
+bool request_exit();
 // Executes one command line (modified in place while splitting into words).
 void execute(char* line);
 // Parses "123", "0x1c0", "0xC0100000" into `out`; false if malformed.

@@ -28,6 +28,8 @@ alignas(BuddyAllocator) u8 g_buddy_storage[sizeof(BuddyAllocator)];
 alignas(BitmapAllocator) u8 g_bitmap_storage[sizeof(BitmapAllocator)];
 BuddyAllocator* g_buddy = nullptr;
 BitmapAllocator* g_bitmap = nullptr;
+u16* g_references = nullptr;
+u32 g_first_pfn = 0, g_end_pfn = 0;
 
 void reserve(const char* name, u64 start, u64 end) {
     if (end <= start) return;
@@ -116,6 +118,13 @@ void finish(Kind kind) {
     if (metadata.is_error())
         mneme_panic("pmm: no room for %llu KiB of allocator metadata", static_cast<unsigned long long>(bytes / KiB));
     void* storage = layout::physical_pointer<void>(static_cast<uptr>(metadata.value()));
+    u64 reference_bytes = static_cast<u64>(end_pfn - first_pfn) * sizeof(u16);
+    auto references = boot_allocate(reference_bytes, layout::kDirectMapLimit, "frame reference counts");
+    if (references.is_error()) mneme_panic("pmm: no room for the frame reference counts");
+    g_references = layout::physical_pointer<u16>(static_cast<uptr>(references.value()));
+    __builtin_memset(g_references, 0, reference_bytes);
+    g_first_pfn = first_pfn;
+    g_end_pfn = end_pfn;
 
     if (kind == Kind::Buddy) {
         g_buddy = new (g_buddy_storage) BuddyAllocator(
@@ -156,6 +165,33 @@ void* frame_pointer(u32 pfn) { return layout::physical_pointer<void>(static_cast
 u32 pfn_of(const void* direct_mapped) {
     return static_cast<u32>(layout::virtual_to_physical(reinterpret_cast<uptr>(direct_mapped)) >> kFrameShift);
 }
+
+void share_frame(u32 pfn) {
+    VERIFY(pfn >= g_first_pfn && pfn < g_end_pfn);
+    u16& count = g_references[pfn - g_first_pfn];
+    VERIFY(count > 0 && count < 0xFFFF);
+    ++count;
+}
+
+void set_frame_references(u32 pfn, u32 count) {
+    VERIFY(pfn >= g_first_pfn && pfn < g_end_pfn && count <= 0xFFFF);
+    g_references[pfn - g_first_pfn] = static_cast<u16>(count);
+}
+
+u32 frame_references(u32 pfn) {
+    if (pfn < g_first_pfn || pfn >= g_end_pfn) return 0;
+    return g_references[pfn - g_first_pfn];
+}
+
+void release_frame(u32 pfn) {
+    VERIFY(pfn >= g_first_pfn && pfn < g_end_pfn);
+    u16& count = g_references[pfn - g_first_pfn];
+    if (count == 0) mneme_panic("pmm: frame 0x%08llx released with no reference left", static_cast<unsigned long long>(pfn_to_address(pfn)));
+    if (--count == 0) free(pfn, 0);
+}
+
+u32 first_managed_pfn() { return g_first_pfn; }
+u32 end_managed_pfn() { return g_end_pfn; }
 
 u32 reserved_region_count() { return g_reserved_count; }
 const ReservedRegion& reserved_region(u32 index) { return g_reserved[index]; }

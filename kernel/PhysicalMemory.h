@@ -43,7 +43,18 @@ ErrorOr<u32> allocate(unsigned order = 0, Zone zone = Zone::Any);
 void free(u32 pfn, unsigned order = 0);
 // The frame's bytes through the direct map.
 void* frame_pointer(u32 pfn);
+// The span of frame numbers the allocator covers (holes included).
+u32 first_managed_pfn();
+u32 end_managed_pfn();
 u32 pfn_of(const void* direct_mapped);
+
+// Reference counts of frames mapped into user address spaces: fork shares a frame copy-on-write by taking
+// a reference; unmapping drops one, and the last drop frees the frame. The counts are a u16 array carved at
+// boot next to the allocator's metadata (whichever allocator runs), 2 bytes per frame.
+void share_frame(u32 pfn);               // +1
+void set_frame_references(u32 pfn, u32 count);
+u32 frame_references(u32 pfn);
+void release_frame(u32 pfn);             // -1, frees at 0
 
 u32 reserved_region_count();
 const ReservedRegion& reserved_region(u32 index);

@@ -96,6 +96,12 @@ public:
         return space;
     }
 
+    // The kernel's space from a directory the caller built itself (the kernel does, at boot, with 4 MiB pages
+    // for its direct map where the CPU has PSE, which create_kernel() does not make). The caller guarantees
+    // the kernel-half PDEs never change afterwards: later kernel mappings go into tables that already exist.
+    // Only used to create() user spaces from; never destroyed.
+    static AddressSpace adopt_kernel(Ops& ops, u32 directory) { return AddressSpace(ops, directory, true); }
+
     // A user space: a fresh directory whose kernel half is a copy of `kernel`'s PDEs.
     static ErrorOr<AddressSpace> create(Ops& ops, const AddressSpace& kernel) {
         VERIFY(kernel.is_kernel() && kernel.m_directory != 0);

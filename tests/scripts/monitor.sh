@@ -15,7 +15,7 @@ run() {
   local log=$logs/monitor-$name.log fifo
   fifo=$(mktemp -u)
   mkfifo "$fifo"
-  tools/qemu.sh --timeout 20 --append "$append" < "$fifo" > "$log" 2>&1 &
+  tools/qemu.sh --timeout 20 --append "shell=monitor $append" < "$fifo" > "$log" 2>&1 &
   local qemu=$!
   exec 3> "$fifo"
   for _ in $(seq 100); do grep -q "Type 'help'" "$log" 2>/dev/null && break; sleep 0.1; done
@@ -71,7 +71,7 @@ expect df 37 'CPU exception 8: Double fault \(#DF\)' 'guard page under the boot 
 # A bad boot option is reported and boot goes on to the prompt.
 run bad-options 'halt\r' "hz=5 colour=red pmm=slab"
 expect bad-options 0 "bad value '5' for hz \(accepted: 19..10000\)" "unknown option 'colour'" \
-  'accepted keys: test hz panic pmm' "bad value 'slab' for pmm" 'Mneme kernel monitor'
+  'accepted keys: test hz panic pmm quantum init shell' "bad value 'slab' for pmm" 'Mneme kernel monitor'
 
 # pmm=bitmap boots and the monitor shows the bitmap's view.
 run bitmap 'meminfo\rbuddy\rhalt\r' pmm=bitmap

@@ -1,0 +1,241 @@
+// Process.cpp: creating processes (spawn, fork), ending them (exit, kill, faults) and reaping them (wait).
+#include "kernel/Process.h"
+
+#include "arch/i386/Context.h"
+#include "arch/i386/Cpu.h"
+#include "arch/i386/Gdt.h"
+#include "kernel/Console.h"
+#include "kernel/Exec.h"
+#include "kernel/Paging.h"
+#include "kernel/Scheduler.h"
+#include "libc/rt/String.h"
+
+namespace process {
+namespace {
+
+Process g_table[kMaxProcesses];
+i32 g_next_pid = 1;
+u32 g_count = 0;
+
+Process* allocate_slot() {
+    for (Process& p : g_table)
+        if (!p.in_use) return &p;
+    return nullptr;
+}
+
+void set_name(Process& p, const char* path) {
+    const char* base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    strncpy(p.name, base, sizeof(p.name) - 1);
+    p.name[sizeof(p.name) - 1] = '\0';
+}
+
+// Puts a TrapFrame for the first return to user mode at the top of the process's kernel stack, and under it
+// the context switch_context pops: four zero registers and trap_return as the return address.
+void build_initial_context(Process& p, const TrapFrame& frame) {
+    u32 top = p.kernel_stack.top();
+    auto* trap = reinterpret_cast<TrapFrame*>(top - sizeof(TrapFrame));
+    *trap = frame;
+    auto* context = reinterpret_cast<InitialContext*>(reinterpret_cast<u32>(trap) - sizeof(InitialContext));
+    *context = InitialContext{0, 0, 0, 0, reinterpret_cast<u32>(&trap_return)};
+    p.saved_esp = reinterpret_cast<u32>(context);
+    p.trap_frame = trap;
+}
+
+TrapFrame user_frame(u32 entry, u32 stack_pointer) {
+    TrapFrame f{};
+    f.ds = f.es = f.fs = f.gs = gdt::kUserData;
+    f.eip = entry;
+    f.cs = gdt::kUserCode;
+    f.eflags = 0x202;  // IF: interrupts on in user mode; bit 1 is reserved and reads as one
+    f.user_esp = stack_pointer;
+    f.user_ss = gdt::kUserData;
+    return f;
+}
+
+Process* init_process() { return find(kInitPid); }
+
+// Children of `p` become children of init; init is woken if one of them has already ended.
+void reparent_children(Process& p) {
+    Process* init = init_process();
+    for (Process& child : g_table) {
+        if (!child.in_use || child.parent != p.pid) continue;
+        child.parent = init ? kInitPid : 0;
+        if (child.state == ProcessState::Zombie && init && init->wait_reason == WaitReason::Child)
+            scheduler::wake(init);
+    }
+}
+
+// Memory freed, children handed on, parent told: what remains is a zombie holding its exit status.
+void terminate(Process& p, i32 wait_status) {
+    if (&p == current()) cpu::write_cr3(paging::kernel_directory());
+    p.memory.release();
+    reparent_children(p);
+    p.state = ProcessState::Zombie;
+    p.wait_status = wait_status;
+    Process* parent = find(p.parent);
+    if (parent && parent->wait_reason == WaitReason::Child) scheduler::wake(parent);
+    if (!parent) {
+        // Nobody will reap it (init itself, or a process started before init): free the slot now, unless it
+        // is the one running (its kernel stack is in use until the switch; the idle loop collects it).
+        if (&p != current()) {
+            p.kernel_stack.release();
+            p.in_use = false;
+            --g_count;
+        }
+    }
+}
+
+void reap(Process& p) {
+    p.kernel_stack.release();
+    p.in_use = false;
+    --g_count;
+}
+
+}  // namespace
+
+Process* current() { return scheduler::current(); }
+
+Process* find(i32 pid) {
+    for (Process& p : g_table)
+        if (p.in_use && p.pid == pid) return &p;
+    return nullptr;
+}
+
+Process* slot(u32 index) { return index < kMaxProcesses && g_table[index].in_use ? &g_table[index] : nullptr; }
+u32 count() { return g_count; }
+
+ErrorOr<Process*> spawn(const char* path, const char* const* argv, const char* const* envp, i32 parent,
+                        char* message, u32 message_size) {
+    Process* p = allocate_slot();
+    if (!p) {
+        format_to_buffer(message, message_size, "the process table is full (%u processes)", kMaxProcesses);
+        return Error::TryAgain;
+    }
+    static exec::Arguments arguments;  // one exec at a time: the kernel is not preemptible
+    arguments = exec::Arguments{};
+    for (u32 i = 0; argv && argv[i]; ++i) TRY(arguments.add_argument(argv[i]));
+    for (u32 i = 0; envp && envp[i]; ++i) TRY(arguments.add_environment(envp[i]));
+    auto stack = KernelStack::allocate();
+    if (stack.is_error()) {
+        format_to_buffer(message, message_size, "no memory for a kernel stack");
+        return stack.error();
+    }
+    auto image = exec::load(p->memory, path, arguments, message, message_size);
+    if (image.is_error()) {
+        stack.value().release();
+        return image.error();
+    }
+    p->in_use = true;
+    p->pid = g_next_pid++;
+    p->parent = parent;
+    p->kill_pending = false;
+    p->ticks_used = 0;
+    p->wait_reason = WaitReason::None;
+    set_name(*p, path);
+    p->kernel_stack = stack.value();
+    build_initial_context(*p, user_frame(image.value().entry, image.value().stack_pointer));
+    p->state = ProcessState::Ready;
+    ++g_count;
+    return p;
+}
+
+ErrorOr<i32> fork() {
+    Process* parent = current();
+    Process* child = allocate_slot();
+    if (!child) return Error::TryAgain;
+    auto stack = KernelStack::allocate();
+    if (stack.is_error()) return Error::NoMemory;
+    if (auto forked = parent->memory.fork_into(child->memory); forked.is_error()) {
+        stack.value().release();
+        return forked.error();
+    }
+    child->in_use = true;
+    child->pid = g_next_pid++;
+    child->parent = parent->pid;
+    child->kill_pending = false;
+    child->ticks_used = 0;
+    child->wait_reason = WaitReason::None;
+    memcpy(child->name, parent->name, sizeof(child->name));
+    child->kernel_stack = stack.value();
+    TrapFrame frame = *parent->trap_frame;
+    frame.eax = 0;  // fork returns 0 in the child
+    build_initial_context(*child, frame);
+    child->state = ProcessState::Ready;
+    ++g_count;
+    return child->pid;
+}
+
+void exit_current(i32 wait_status) {
+    Process* p = current();
+    VERIFY(p);
+    if (p->pid == kInitPid) {
+        if (wait_exited(wait_status))
+            kprintf("[kernel] init (pid 1) exited with status %d\n", wait_exit_status(wait_status));
+        else
+            kprintf("[kernel] init (pid 1) was killed by signal %d\n", wait_term_signal(wait_status));
+    }
+    terminate(*p, wait_status);
+    scheduler::schedule();
+    VERIFY_NOT_REACHED();
+}
+
+ErrorOr<void> kill(i32 pid, int signal) {
+    Process* target = find(pid);
+    if (!target || target->state == ProcessState::Zombie) return Error::NoProcess;
+    if (pid == kInitPid) return Error::NotPermitted;  // the system needs init
+    if (signal != kSignalKill && signal != kSignalTerm && signal != 0) return Error::Invalid;
+    if (signal == 0) return {};  // kill(pid, 0): does it exist?
+    if (target == current()) {
+        target->kill_pending = true;
+        target->kill_signal = signal;
+        return {};
+    }
+    terminate(*target, signal);
+    return {};
+}
+
+ErrorOr<i32> wait(i32 pid, u32 options, i32& status) {
+    Process* self = current();
+    for (;;) {
+        bool has_child = false;
+        for (Process& p : g_table) {
+            if (!p.in_use || p.parent != self->pid || (pid != -1 && p.pid != pid)) continue;
+            has_child = true;
+            if (p.state != ProcessState::Zombie) continue;
+            status = p.wait_status;
+            i32 reaped = p.pid;
+            reap(p);
+            return reaped;
+        }
+        if (!has_child) return Error::NoChild;
+        if (options & kWaitNoHang) return 0;
+        scheduler::block(WaitReason::Child);
+    }
+}
+
+ErrorOr<void> exec_current(const char* path, const exec::Arguments& arguments, char* message, u32 message_size) {
+    Process* p = current();
+    static UserMemory incoming;  // one exec at a time: the kernel is not preemptible
+    auto image = exec::load(incoming, path, arguments, message, message_size);
+    if (image.is_error()) return image.error();
+    // Point of no return: switch to the new image, free the old one.
+    cpu::write_cr3(incoming.directory());
+    p->memory.take_from(incoming);
+    set_name(*p, path);
+    *p->trap_frame = user_frame(image.value().entry, image.value().stack_pointer);
+    return {};
+}
+
+void collect_orphans() {
+    for (Process& p : g_table)
+        if (p.in_use && p.state == ProcessState::Zombie && &p != current() && !find(p.parent)) reap(p);
+}
+
+void kill_current_for_fault(const char* what, int signal) {
+    Process* p = current();
+    kprintf("[kernel] killed pid %d (%s): %s\n", p->pid, p->name, what);
+    exit_current(signal);
+}
+
+}  // namespace process
