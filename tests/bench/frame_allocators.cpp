@@ -69,6 +69,22 @@ void make_warm(Allocator& allocator, unsigned order) {
     for (size_t i = 0; i < blocks.size(); i += 2) allocator.free(blocks[i], order);
 }
 
+// Allocates all of memory as single frames; returns them in address order.
+template <typename Allocator>
+std::vector<u32> allocate_every_frame(Allocator& allocator) {
+    std::vector<u32> frames;
+    for (u32 i = 0; i < kFrames; ++i) frames.push_back(allocator.allocate(0).value());
+    std::sort(frames.begin(), frames.end());
+    return frames;
+}
+
+// Every other frame in use, except the top 4 MiB, which is free: the only place a 4 MiB block fits.
+template <typename Allocator>
+void fragment_all_but_the_top(Allocator& allocator) {
+    for (u32 pfn : allocate_every_frame(allocator))
+        if (pfn >= kFrames - kMaxBlockFrames || pfn % 2 == 0) allocator.free(pfn, 0);
+}
+
 template <typename Allocator>
 void pair_loop(benchmark::State& state, Allocator& allocator, unsigned order) {
     for (auto _ : state) {
@@ -94,8 +110,7 @@ template <typename Owner>
 void BM_OccupancyPair(benchmark::State& state) {
     auto owner = std::make_unique<Owner>();
     auto& allocator = owner->allocator;
-    std::vector<u32> live;
-    for (u32 i = 0; i < kFrames; ++i) live.push_back(allocator.allocate(0).value());
+    std::vector<u32> live = allocate_every_frame(allocator);
     Random random;
     // Free a random subset (Fisher-Yates shuffle) until the occupancy is reached.
     for (size_t i = live.size() - 1; i > 0; --i) std::swap(live[i], live[random.next() % (i + 1)]);
@@ -119,24 +134,16 @@ void BM_BuddyWorstCase(benchmark::State& state) {
 
 template <typename Owner>
 void BM_LargeBlockFragmented(benchmark::State& state) {
-    // Every other frame allocated below the top 4 MiB, the top 4 MiB free: a 4 MiB block exists only there.
     auto owner = std::make_unique<Owner>();
-    auto& allocator = owner->allocator;
-    std::vector<u32> frames;
-    for (u32 i = 0; i < kFrames; ++i) frames.push_back(allocator.allocate(0).value());
-    std::sort(frames.begin(), frames.end());
-    for (u32 pfn : frames)
-        if (pfn >= kFrames - kMaxBlockFrames || pfn % 2 == 0) allocator.free(pfn, 0);
-    pair_loop(state, allocator, kMaxOrder);
+    fragment_all_but_the_top(owner->allocator);
+    pair_loop(state, owner->allocator, kMaxOrder);
 }
 
 // The bitmap's real worst case: an unaligned first-fit run, where every free frame is a candidate.
 void BM_BitmapRunFragmented(benchmark::State& state) {
     auto owner = std::make_unique<Bitmap>();
     auto& allocator = owner->allocator;
-    for (u32 i = 0; i < kFrames; ++i) (void)allocator.allocate(0);
-    for (u32 pfn = 0; pfn < kFrames; ++pfn)
-        if (pfn >= kFrames - kMaxBlockFrames || pfn % 2 == 0) allocator.free(pfn, 0);
+    fragment_all_but_the_top(allocator);
     for (auto _ : state) {
         auto result = allocator.allocate_run(kMaxBlockFrames);
         benchmark::DoNotOptimize(result.value());
