@@ -11,7 +11,7 @@
 #include "libc/user/Random.h"
 
 constexpr u32 kComputeWords = 256 * 1024;  // 1 MiB
-constexpr u32 kComputeRounds = 4;
+constexpr u32 kComputeRounds = 12;
 
 inline u32 compute_fold(u32 checksum, u32 word) {
     checksum = (checksum << 5 | checksum >> 27) ^ word;

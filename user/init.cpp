@@ -24,6 +24,9 @@
 #include "user/ArgHash.h"
 #include "user/Compute.h"
 
+// user/user.ld: where the program's pages begin and end.
+extern "C" char __executable_start[], __data_start[], _end[];
+
 namespace {
 
 // -------------------------------------------------------------------------------------------------------
@@ -491,9 +494,9 @@ u32 descend(u32 depth, volatile char* caller) {
 
 const char* stack_body() {
     u32 start = free_frames();
-    descend(256, nullptr);  // 256 x 4000 bytes
+    descend(270, nullptr);  // 270 x 4000 bytes: a little more than 1 MiB
     int taken = -frames_since(start);
-    if (taken < 240) return child_fail("a 1 MiB deep recursion took only %d frames", taken);
+    if (taken < 256) return child_fail("a 1 MiB deep recursion took only %d frames", taken);
     for (u32 index = 0;; ++index) {
         MnemeProcInfo info;
         if (sys_mneme_procinfo(index, &info) != 0) return child_fail("my pid is not in mneme_procinfo");
@@ -583,6 +586,8 @@ void test_compute_parallel() {
         running += strcmp(info.name, "compute") == 0 && info.state != ProcessState::Zombie;
     }
     printf("  user.compute_parallel: %d compute processes alive together\n", running);
+    // They run long enough (several time slices each) that a preemptive scheduler has them all alive at once.
+    EXPECT(running >= 2, "only %d compute processes were alive at the same time", running);
     for (int i = 0; i < kWorkers; ++i) {
         if (pids[i] < 0) continue;
         int status;
@@ -631,11 +636,20 @@ void test_no_frame_leak() {
            heap_growth);
 }
 
-// Pages init will touch during the tests are touched before the baseline, so only leaks change the count.
+// Pages init will touch during the tests are touched before the baseline, so only leaks change the count:
+// the program is demand-paged, so a page of code, constants or data first used by a late test would
+// otherwise take its frame after the baseline. Every page is read; data and bss pages are also written
+// (a write is what gives a process its own copy of a data page), and 64 KiB of stack are touched.
 void prepare_baseline() {
     volatile char stack[64 * 1024];
     for (u32 i = 0; i < sizeof(stack); i += 4096) stack[i] = 0;
-    memset(g_cow_pages, 0, sizeof(g_cow_pages));
+    for (uptr page = reinterpret_cast<uptr>(__executable_start); page < reinterpret_cast<uptr>(__data_start);
+         page += 4096)
+        (void)*reinterpret_cast<volatile const char*>(page);
+    for (uptr page = reinterpret_cast<uptr>(__data_start); page < reinterpret_cast<uptr>(_end); page += 4096) {
+        volatile char* byte = reinterpret_cast<volatile char*>(page);
+        *byte = *byte;
+    }
     // One process started and reaped: kernel caches (process slots, slabs) reach their working size.
     const char* argv[] = {"hello", "warm-up", nullptr};
     int pid = spawn("hello", argv, nullptr);
