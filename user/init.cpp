@@ -1,8 +1,9 @@
 // init.cpp: process 1. The kernel starts /bin/init with
 //
 //   ["init"]                        start the shell (and start it again whenever it exits)
-//   ["init", "hello,forkdemo", ...] (boot option init=hello,forkdemo) run those programs one after the other,
-//                                   then the shell; words may be separate or joined by commas
+//   ["init", "--run", "hello,forkdemo"]  (boot option init=hello,forkdemo) run those programs one after the
+//                                   other, then the shell; names may also come as separate words, with or
+//                                   without --run
 //   ["init", "--test[=SUITES]"]     (boot option test=user or test=all) run the user-level test suite: one line
 //                                   per test, "ok   user.NAME" or "FAIL user.NAME: reason", then
 //                                   "user: N passed, M failed", then mneme_test_exit ends the QEMU run
@@ -719,6 +720,7 @@ int run_and_wait(const char* name, const char* const* argv) {
 
 void run_boot_programs(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
+        if (strcmp(argv[i], "--run") == 0) continue;
         // "hello,forkdemo" or separate words: each comma-separated name is one program, without arguments.
         char names[128];
         strncpy(names, argv[i], sizeof(names) - 1);
