@@ -161,6 +161,16 @@ MnemeMemInfo meminfo() {
     return info;
 }
 
+// This process's entry in mneme_procinfo (pid 0 when it is missing).
+MnemeProcInfo my_procinfo() {
+    for (u32 index = 0; index < 1000; ++index) {
+        MnemeProcInfo info;
+        if (sys_mneme_procinfo(index, &info) != 0) break;
+        if (info.pid == sys_getpid()) return info;
+    }
+    return MnemeProcInfo{};
+}
+
 // -------------------------------------------------------------------------------------------------------
 // Processes: fork, exec, wait, exit status, kill
 // -------------------------------------------------------------------------------------------------------
@@ -270,6 +280,37 @@ void test_argv_env() {
            describe(status));
 }
 
+// The shell's parsing and environment, through `sh -c LINE`: quotes group words, NAME=value words go into
+// the program's environment after the shell's own (init's, here), and the exit status comes back.
+void test_shell_command() {
+    const char* args[] = {"a b", "c", ""};
+    const char* added = "MNEME_X=x y";
+    const char* environment[64];
+    int count = 0;
+    for (char** entry = environ; entry && *entry && count < 60; ++entry) environment[count++] = *entry;
+    environment[count++] = added;
+    environment[count] = nullptr;
+    char line[120];
+    snprintf(line, sizeof(line), "MNEME_X=\"x y\" argcheck %08x \"a b\"   c \"\"", argv_hash(3, args, environment));
+    const char* argv[] = {"sh", "-c", line, nullptr};
+    int status;
+    if (!run_program(argv, const_cast<const char* const*>(environ), status)) return;
+    EXPECT(wait_exited(status) && wait_exit_status(status) == 0, "sh -c '%s' ended with %s", line, describe(status));
+
+    struct Case {
+        const char* line;
+        int status;
+    };
+    const Case cases[] = {{"exit 7", 7}, {"nullderef", 128 + kSignalSegv}, {"nonexistent", kExecFailedStatus},
+                          {"hello \"unclosed", 2}};
+    for (const Case& c : cases) {
+        const char* case_argv[] = {"sh", "-c", c.line, nullptr};
+        if (!run_program(case_argv, nullptr, status)) return;
+        EXPECT(wait_exited(status) && wait_exit_status(status) == c.status, "sh -c '%s' ended with %s, expected exit %d",
+               c.line, describe(status), c.status);
+    }
+}
+
 void test_kill() {
     const int signals[] = {kSignalKill, kSignalTerm};
     for (int signal : signals) {
@@ -350,6 +391,7 @@ void test_cow() {
         if (strcmp(g_cow_pages[1], "original 1") != 0) code |= 8;
         if (sys_mneme_frame_of(g_cow_pages[1]) != before[1]) code |= 16;  // the parent's write moved my frame
         if (sys_mneme_frame_of(g_cow_pages[2]) != before[2]) code |= 1;
+        if (my_procinfo().shared_pages < 2) code |= 32;  // pages 2 and 3 at least are still shared
         sys_exit(code);
     }
     if (pid < 0) return fail("fork: %s", strerror(pid));
@@ -359,10 +401,10 @@ void test_cow() {
     int status;
     if (!wait_with_timeout(pid, status, 10000)) return fail("the child did not end");
     int code = wait_exited(status) ? wait_exit_status(status) : -1;
-    EXPECT(code == 0, "child: %s%s%s%s%s(%s)", code & 1 ? "pages not shared after fork; " : "",
+    EXPECT(code == 0, "child: %s%s%s%s%s%s(%s)", code & 1 ? "pages not shared after fork; " : "",
            code & 2 ? "its write did not get a new frame; " : "", code & 4 ? "it did not see its own write; " : "",
            code & 8 ? "it saw the parent's write; " : "", code & 16 ? "the parent's write moved its frame; " : "",
-           describe(status));
+           code & 32 ? "procinfo shows no shared pages; " : "", describe(status));
     EXPECT(strcmp(g_cow_pages[0], "original 0") == 0, "the parent sees \"%s\" in the page the child wrote",
            g_cow_pages[0]);
     EXPECT(strcmp(g_cow_pages[1], "parent") == 0, "the parent lost its own write");
@@ -422,6 +464,10 @@ const char* brk_body() {
     int touched = -frames_since(start);
     if (touched < static_cast<int>(kGrowPages))
         return child_fail("touching 1024 heap pages took only %d frames", touched);
+    MnemeProcInfo info = my_procinfo();
+    if (info.heap_bytes < kGrowPages * 4096 || info.resident_pages < kGrowPages)
+        return child_fail("procinfo: heap %u bytes, %u resident pages after a 4 MiB heap was touched", info.heap_bytes,
+                          info.resident_pages);
     if (sbrk(-static_cast<long>(kGrowPages * 4096)) == reinterpret_cast<void*>(-1)) return child_fail("sbrk(-4 MiB)");
     if (sbrk(0) != base) return child_fail("the break did not come back");
     int left = -frames_since(start);
@@ -453,6 +499,7 @@ const char* mmap_body() {
     }
     int touched = -frames_since(start);
     if (touched < static_cast<int>(kGrowPages)) return child_fail("touching 1024 mapped pages took %d frames", touched);
+    if (my_procinfo().mapped_bytes < kBytes) return child_fail("procinfo: %u mapped bytes", my_procinfo().mapped_bytes);
     // A second mapping must not overlap the first.
     long second = sys_mmap2(nullptr, 8192, kProtRead | kProtWrite, kMapPrivate | kMapAnonymous, -1, 0);
     if (is_error_result(second)) return child_fail("a second mmap2 failed");
@@ -498,13 +545,10 @@ const char* stack_body() {
     descend(270, nullptr);  // 270 x 4000 bytes: a little more than 1 MiB
     int taken = -frames_since(start);
     if (taken < 256) return child_fail("a 1 MiB deep recursion took only %d frames", taken);
-    for (u32 index = 0;; ++index) {
-        MnemeProcInfo info;
-        if (sys_mneme_procinfo(index, &info) != 0) return child_fail("my pid is not in mneme_procinfo");
-        if (info.pid != sys_getpid()) continue;
-        if (info.stack_bytes < 1 * MiB) return child_fail("procinfo says %u stack bytes", info.stack_bytes);
-        return nullptr;
-    }
+    MnemeProcInfo info = my_procinfo();
+    if (info.pid == 0) return child_fail("my pid is not in mneme_procinfo");
+    if (info.stack_bytes < 1 * MiB) return child_fail("procinfo says %u stack bytes", info.stack_bytes);
+    return nullptr;
 }
 
 void test_stack_growth() { run_in_child(stack_body); }
@@ -670,6 +714,7 @@ int run_tests(const char* filter) {
     run_test("fork_returns_pids", test_fork_returns_pids);
     run_test("waitpid_semantics", test_waitpid_semantics);
     run_test("argv_env", test_argv_env);
+    run_test("shell_command", test_shell_command);
     run_test("kill", test_kill);
     run_test("procinfo", test_procinfo);
     run_test("cow", test_cow);
