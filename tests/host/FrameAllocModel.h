@@ -95,12 +95,17 @@ public:
         return true;
     }
     // The lowest pfn in [low, high) that is a multiple of align and starts `count` free frames ending by high.
+    // Linear: after a frame that is not free, the next candidate is the next aligned pfn beyond it.
     std::optional<u32> first_free_run(u32 count, u32 align, u32 low, u32 high) const {
         low = std::max(low, m_first);
         high = std::min(high, m_end);
         u64 pfn = (static_cast<u64>(low) + align - 1) / align * align;
-        for (; pfn + count <= high; pfn += align)
-            if (is_free_run(static_cast<u32>(pfn), count)) return static_cast<u32>(pfn);
+        while (pfn + count <= high) {
+            u64 blocked = pfn;
+            while (blocked < pfn + count && at(static_cast<u32>(blocked)) == Frame::Free) ++blocked;
+            if (blocked == pfn + count) return static_cast<u32>(pfn);
+            pfn = (blocked + align) / align * align;
+        }
         return std::nullopt;
     }
 
