@@ -23,7 +23,7 @@ void touch(char* block, size_t bytes) {
 
 void report(const char* what, u32 start_frames) {
     u32 now = free_frames();
-    printf("memhog: %-28s %6u frames free (%u MiB), %d MiB taken since the start\n", what, now, now / 256,
+    printf("memhog: %-29s %6u frames free (%u MiB), %d MiB taken since the start\n", what, now, now / 256,
            static_cast<int>(start_frames - now) / 256);
 }
 
@@ -63,9 +63,10 @@ int main(int argc, char** argv) {
         }
         g_blocks[done] = block;
         char label[40];
-        format_to_buffer(label, sizeof(label), "%ld MiB allocated:", (done + 1) * step_mib);
-        report("(reserved, not yet touched)", start);
+        format_to_buffer(label, sizeof(label), "%ld MiB reserved, untouched:", (done + 1) * step_mib);
+        report(label, start);
         touch(block, step);
+        format_to_buffer(label, sizeof(label), "%ld MiB written:", (done + 1) * step_mib);
         report(label, start);
     }
 
