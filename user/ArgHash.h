@@ -15,7 +15,8 @@ inline u32 argv_hash(int count, const char* const* arguments, const char* const*
     mix(static_cast<u8>(count));
     for (int i = 0; i < count; ++i) mix_string(arguments[i]);
     int environment_count = 0;
-    for (; environment && environment[environment_count]; ++environment_count) mix_string(environment[environment_count]);
+    for (; environment && environment[environment_count]; ++environment_count)
+        mix_string(environment[environment_count]);
     mix(static_cast<u8>(environment_count));
     return hash;
 }

@@ -31,8 +31,8 @@ bool brk_phase() {
         if (sbrk(static_cast<long>(kStep)) == reinterpret_cast<void*>(-1)) break;
         total += kStep;
     }
-    printf("allocbomb: brk grew by %zu MiB from %p before the kernel refused (%u frames free)\n", total / MiB,
-           start, free_frames());
+    printf("allocbomb: brk grew by %zu MiB from %p before the kernel refused (%u frames free)\n", total / MiB, start,
+           free_frames());
     // Back down in the same steps: the total may not fit in sbrk's signed argument.
     bool ok = total > 0;
     for (size_t left = total; left > 0 && ok; left -= kStep)
@@ -53,8 +53,8 @@ bool mmap_phase() {
         }
         g_mappings[count++] = reinterpret_cast<void*>(result);
     }
-    printf("allocbomb: %d mappings of 4 MiB (%d MiB) before mmap2 failed with %ld (%s)\n", count, count * 4,
-           failure, strerror(static_cast<int>(failure)));
+    printf("allocbomb: %d mappings of 4 MiB (%d MiB) before mmap2 failed with %ld (%s)\n", count, count * 4, failure,
+           strerror(static_cast<int>(failure)));
     bool ok = count > 0 && failure == -static_cast<long>(Error::NoMemory);
     for (int i = 0; i < count; ++i) {
         if (sys_munmap(g_mappings[i], kMapStep) != 0) ok = false;

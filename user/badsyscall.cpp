@@ -41,8 +41,9 @@ const MnemeMemInfo kReadOnlyInfo{};  // in .rodata: the kernel must refuse to wr
 }  // namespace
 
 int main() {
-    printf("badsyscall: passing kernel, unmapped and read-only pointers to system calls; each must return "
-           "-EFAULT and I must not be killed\n");
+    printf(
+        "badsyscall: passing kernel, unmapped and read-only pointers to system calls; each must return "
+        "-EFAULT and I must not be killed\n");
 
     char buffer[16] = "0123456789abcde";
     expect_fault("write(1, kernel 0xc0100000, 16)", sys_write(1, at<char>(kKernel), 16));

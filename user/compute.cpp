@@ -8,11 +8,11 @@
 // with the one computed without a buffer (user/Compute.h) and, if given, with EXPECTED (hexadecimal).
 //
 // Exit status: 0 correct, 1 wrong checksum, 2 a word read back differs from what was written.
+#include "user/Compute.h"
 #include "libc/user/Malloc.h"
 #include "libc/user/Process.h"
 #include "libc/user/Stdio.h"
 #include "libc/user/Stdlib.h"
-#include "user/Compute.h"
 
 int main(int argc, char** argv) {
     if (argc < 2) {
@@ -35,8 +35,8 @@ int main(int argc, char** argv) {
         for (u32 i = 0; i < kComputeWords; ++i) {
             u32 expected = reader.next();
             if (buffer[i] != expected) {
-                printf("compute %u: ERROR: word %u at %p is %#x, wrote %#x\n", seed, i,
-                       static_cast<void*>(&buffer[i]), buffer[i], expected);
+                printf("compute %u: ERROR: word %u at %p is %#x, wrote %#x\n", seed, i, static_cast<void*>(&buffer[i]),
+                       buffer[i], expected);
                 return 2;
             }
             checksum = compute_fold(checksum, buffer[i]);

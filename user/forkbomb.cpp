@@ -49,7 +49,6 @@ int main() {
         if (wait_for(g_children[i], &status) == g_children[i]) ++reaped;
     }
     u32 after = free_frames();
-    printf("forkbomb: killed and reaped %d of %d children; %u frames free (%u before)\n", reaped, count, after,
-           before);
+    printf("forkbomb: killed and reaped %d of %d children; %u frames free (%u before)\n", reaped, count, after, before);
     return clean && reaped == count ? 0 : 1;
 }

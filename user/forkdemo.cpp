@@ -92,11 +92,12 @@ int main() {
     long now[kPages];
     frames(now);
     bool unchanged = memcmp(now, g_frames_before, sizeof(now)) == 0;
-    print_frames("parent:", "after the child wrote:", now, unchanged ? "(the parent kept its frames)" : "ERROR: changed");
+    print_frames("parent:", "after the child wrote:", now,
+                 unchanged ? "(the parent kept its frames)" : "ERROR: changed");
     printf("parent: page 1 still says \"%s\"\n", g_pages[1]);
-    bool ok = unchanged && strcmp(g_pages[1], "parent page 1") == 0 && wait_exited(status) &&
-              wait_exit_status(status) == 0;
-    printf("forkdemo: %s\n", ok ? "copy-on-write worked: shared until written, then each its own copy"
-                                : "ERROR: see above");
+    bool ok =
+        unchanged && strcmp(g_pages[1], "parent page 1") == 0 && wait_exited(status) && wait_exit_status(status) == 0;
+    printf("forkdemo: %s\n",
+           ok ? "copy-on-write worked: shared until written, then each its own copy" : "ERROR: see above");
     return ok ? 0 : 1;
 }

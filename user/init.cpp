@@ -88,9 +88,9 @@ void fail(const char* format, ...) {
     va_end(args);
 }
 
-#define EXPECT(condition, ...)                  \
-    do {                                        \
-        if (!(condition)) fail(__VA_ARGS__);    \
+#define EXPECT(condition, ...)               \
+    do {                                     \
+        if (!(condition)) fail(__VA_ARGS__); \
     } while (0)
 
 bool selected(const char* name) {
@@ -234,8 +234,8 @@ void test_waitpid_semantics() {
     int early = sys_waitpid(pid, &status, kWaitNoHang);
     EXPECT(early == 0, "waitpid(WNOHANG) on a sleeping child returned %d", early);
     int reaped = sys_waitpid(-1, &status, 0);
-    EXPECT(reaped == pid && wait_exited(status) && wait_exit_status(status) == 9,
-           "waitpid(-1) returned %d with %s", reaped, describe(status));
+    EXPECT(reaped == pid && wait_exited(status) && wait_exit_status(status) == 9, "waitpid(-1) returned %d with %s",
+           reaped, describe(status));
     EXPECT(sys_waitpid(pid, &status, 0) == -static_cast<int>(Error::NoChild), "a child was reaped twice");
     // A null status pointer is allowed: the caller does not want it.
     pid = fork();
@@ -301,13 +301,13 @@ void test_shell_command() {
         const char* line;
         int status;
     };
-    const Case cases[] = {{"exit 7", 7}, {"nullderef", 128 + kSignalSegv}, {"nonexistent", kExecFailedStatus},
-                          {"hello \"unclosed", 2}};
+    const Case cases[] = {
+        {"exit 7", 7}, {"nullderef", 128 + kSignalSegv}, {"nonexistent", kExecFailedStatus}, {"hello \"unclosed", 2}};
     for (const Case& c : cases) {
         const char* case_argv[] = {"sh", "-c", c.line, nullptr};
         if (!run_program(case_argv, nullptr, status)) return;
-        EXPECT(wait_exited(status) && wait_exit_status(status) == c.status, "sh -c '%s' ended with %s, expected exit %d",
-               c.line, describe(status), c.status);
+        EXPECT(wait_exited(status) && wait_exit_status(status) == c.status,
+               "sh -c '%s' ended with %s, expected exit %d", c.line, describe(status), c.status);
     }
 }
 
@@ -430,8 +430,10 @@ void run_in_child(ChildBody body) {
     if (pid < 0) return fail("fork: %s", strerror(pid));
     int status;
     if (!wait_with_timeout(pid, status, 20000)) return fail("the test child did not end");
-    EXPECT(wait_exited(status) && wait_exit_status(status) == 0, "the test child ended with %s (its reason is "
-           "printed above)", describe(status));
+    EXPECT(wait_exited(status) && wait_exit_status(status) == 0,
+           "the test child ended with %s (its reason is "
+           "printed above)",
+           describe(status));
 }
 
 char g_child_message[160];
@@ -567,12 +569,18 @@ struct Hostile {
 // SIGSEGV -- cli, hlt, out and mov to cr3 in ring 3 all raise #GP -- the invalid opcode SIGILL, the divide
 // error SIGFPE.
 constexpr Hostile kHostile[] = {
-    {"hostile.badread", "badread", kSignalSegv},     {"hostile.badwrite", "badwrite", kSignalSegv},
-    {"hostile.nullderef", "nullderef", kSignalSegv}, {"hostile.badjump", "badjump", kSignalSegv},
-    {"hostile.badcli", "badcli", kSignalSegv},       {"hostile.badhlt", "badhlt", kSignalSegv},
-    {"hostile.badout", "badout", kSignalSegv},       {"hostile.badcr3", "badcr3", kSignalSegv},
-    {"hostile.divzero", "divzero", kSignalFpe},      {"hostile.badopcode", "badopcode", kSignalIll},
-    {"hostile.stackbomb", "stackbomb", kSignalSegv}, {"hostile.badsyscall", "badsyscall", 0},
+    {"hostile.badread", "badread", kSignalSegv},
+    {"hostile.badwrite", "badwrite", kSignalSegv},
+    {"hostile.nullderef", "nullderef", kSignalSegv},
+    {"hostile.badjump", "badjump", kSignalSegv},
+    {"hostile.badcli", "badcli", kSignalSegv},
+    {"hostile.badhlt", "badhlt", kSignalSegv},
+    {"hostile.badout", "badout", kSignalSegv},
+    {"hostile.badcr3", "badcr3", kSignalSegv},
+    {"hostile.divzero", "divzero", kSignalFpe},
+    {"hostile.badopcode", "badopcode", kSignalIll},
+    {"hostile.stackbomb", "stackbomb", kSignalSegv},
+    {"hostile.badsyscall", "badsyscall", 0},
     {"hostile.forkbomb", "forkbomb", 0},
 };
 
@@ -583,8 +591,10 @@ void test_hostile() {
     int status;
     if (!run_program(argv, nullptr, status, 60000)) return;
     if (g_hostile->signal != 0) {
-        EXPECT(wait_signaled(status) && wait_term_signal(status) == g_hostile->signal, "%s ended with %s, expected "
-               "killed by %s", g_hostile->program, describe(status), signal_name(g_hostile->signal));
+        EXPECT(wait_signaled(status) && wait_term_signal(status) == g_hostile->signal,
+               "%s ended with %s, expected "
+               "killed by %s",
+               g_hostile->program, describe(status), signal_name(g_hostile->signal));
     } else {
         EXPECT(wait_exited(status) && wait_exit_status(status) == 0, "%s ended with %s, expected exit 0",
                g_hostile->program, describe(status));
@@ -601,8 +611,8 @@ void test_allocbomb() {
     int status;
     if (!run_program(argv, nullptr, status, 60000)) return;
     printf("  user.allocbomb: allocbomb ended with %s\n", describe(status));
-    EXPECT((wait_exited(status) && wait_exit_status(status) == 0) || wait_signaled(status),
-           "allocbomb ended with %s", describe(status));
+    EXPECT((wait_exited(status) && wait_exit_status(status) == 0) || wait_signaled(status), "allocbomb ended with %s",
+           describe(status));
     int lost = -frames_since(before);
     EXPECT(lost <= static_cast<int>(kSlackFrames), "%d frames did not come back after allocbomb", lost);
     expect_system_alive("allocbomb");
@@ -654,8 +664,10 @@ void test_malloctest() {
     const char* argv[] = {"malloctest", nullptr};
     int status;
     if (!run_program(argv, g_policy ? envp : nullptr, status, 60000)) return;
-    EXPECT(wait_exited(status) && wait_exit_status(status) == 0, "malloctest (%s) ended with %s (134: a heap "
-           "invariant broke)", g_policy ? g_policy : "default", describe(status));
+    EXPECT(wait_exited(status) && wait_exit_status(status) == 0,
+           "malloctest (%s) ended with %s (134: a heap "
+           "invariant broke)",
+           g_policy ? g_policy : "default", describe(status));
 }
 
 // -------------------------------------------------------------------------------------------------------
@@ -670,11 +682,12 @@ void test_no_frame_leak() {
     int lost = static_cast<int>(g_baseline.free_frames) - static_cast<int>(now.free_frames);
     // The kernel heap's slab caches may keep a few more pages than at the start (a cache grown by a test
     // keeps its empty slab); those are not leaked, and they are visible in kernel_heap_bytes.
-    int heap_growth = (static_cast<int>(now.kernel_heap_bytes) - static_cast<int>(g_baseline.kernel_heap_bytes) +
-                       4095) / 4096;
-    printf("  user.no_frame_leak: %u frames free before the tests, %u after; kernel heap %u -> %u bytes; %u processes\n",
-           g_baseline.free_frames, now.free_frames, g_baseline.kernel_heap_bytes, now.kernel_heap_bytes,
-           now.process_count);
+    int heap_growth =
+        (static_cast<int>(now.kernel_heap_bytes) - static_cast<int>(g_baseline.kernel_heap_bytes) + 4095) / 4096;
+    printf(
+        "  user.no_frame_leak: %u frames free before the tests, %u after; kernel heap %u -> %u bytes; %u processes\n",
+        g_baseline.free_frames, now.free_frames, g_baseline.kernel_heap_bytes, now.kernel_heap_bytes,
+        now.process_count);
     EXPECT(now.process_count == g_baseline.process_count, "%u processes before, %u after", g_baseline.process_count,
            now.process_count);
     EXPECT(lost <= (heap_growth > 0 ? heap_growth : 0), "%d frames lost (the kernel heap grew by %d pages)", lost,

@@ -24,15 +24,15 @@ int g_failures = 0;
 const char* g_section = "";
 
 // A check that can fail: prints the section, line and message when it does.
-#define CHECK(condition, ...)                                                        \
-    do {                                                                             \
-        ++g_checks;                                                                  \
-        if (!(condition)) {                                                          \
-            ++g_failures;                                                            \
+#define CHECK(condition, ...)                                                               \
+    do {                                                                                    \
+        ++g_checks;                                                                         \
+        if (!(condition)) {                                                                 \
+            ++g_failures;                                                                   \
             printf("malloctest: FAIL %s (line %d): %s: ", g_section, __LINE__, #condition); \
-            printf(__VA_ARGS__);                                                     \
-            printf("\n");                                                            \
-        }                                                                            \
+            printf(__VA_ARGS__);                                                            \
+            printf("\n");                                                                   \
+        }                                                                                   \
     } while (0)
 
 bool aligned(const void* pointer, size_t alignment) { return (reinterpret_cast<uptr>(pointer) & (alignment - 1)) == 0; }
@@ -331,7 +331,8 @@ void statistics() {
     const char* wanted = getenv("MNEME_MALLOC");
     Malloc::Policy policy;
     if (wanted && Malloc::parse_policy(wanted, policy))
-        CHECK(empty.policy == policy, "MNEME_MALLOC=%s but the heap runs %s", wanted, Malloc::policy_name(empty.policy));
+        CHECK(empty.policy == policy, "MNEME_MALLOC=%s but the heap runs %s", wanted,
+              Malloc::policy_name(empty.policy));
     void* blocks[100];
     for (void*& block : blocks) block = malloc(200);
     Malloc::Statistics s = mneme_malloc_statistics();

@@ -34,9 +34,12 @@ int main(int argc, char** argv) {
     bool use_sbrk = false;
     int numbers = 0;
     for (int i = 1; i < argc; ++i) {
-        if (strcmp(argv[i], "--sbrk") == 0) use_sbrk = true;
-        else if (numbers++ == 0) total_mib = strtol(argv[i], nullptr, 10);
-        else step_mib = strtol(argv[i], nullptr, 10);
+        if (strcmp(argv[i], "--sbrk") == 0)
+            use_sbrk = true;
+        else if (numbers++ == 0)
+            total_mib = strtol(argv[i], nullptr, 10);
+        else
+            step_mib = strtol(argv[i], nullptr, 10);
     }
     if (total_mib <= 0 || step_mib <= 0 || total_mib / step_mib > kMaxSteps) {
         fprintf(stderr, "usage: memhog [MIB [STEP-MIB]] [--sbrk]\n");

@@ -136,8 +136,10 @@ bool parse(const char* line, Command& cmd) {
         cmd.words[cmd.count++] = out;
         bool quoted = false;
         while (*in && (quoted || (*in != ' ' && *in != '\t'))) {
-            if (*in == '"') quoted = !quoted;
-            else *out++ = *in;
+            if (*in == '"')
+                quoted = !quoted;
+            else
+                *out++ = *in;
             ++in;
         }
         *out++ = '\0';
@@ -253,7 +255,8 @@ int builtin_mem() {
     info.allocator[sizeof(info.allocator) - 1] = '\0';
     u32 page_kib = info.page_size / 1024;
     u32 used = info.total_frames - info.free_frames;
-    printf("physical memory: %u frames of %u KiB = %u KiB\n", info.total_frames, page_kib, info.total_frames * page_kib);
+    printf("physical memory: %u frames of %u KiB = %u KiB\n", info.total_frames, page_kib,
+           info.total_frames * page_kib);
     printf("  free  %7u frames = %7u KiB (%u%%)\n", info.free_frames, info.free_frames * page_kib,
            info.total_frames ? info.free_frames * 100 / info.total_frames : 0);
     printf("  used  %7u frames = %7u KiB\n", used, used * page_kib);
@@ -271,8 +274,10 @@ int builtin_kill(const Command& cmd) {
     int signal = kSignalTerm;
     int pid = 0;
     for (int i = 1; i < cmd.count; ++i) {
-        if (cmd.words[i][0] == '-') signal = atoi(cmd.words[i] + 1);
-        else pid = atoi(cmd.words[i]);
+        if (cmd.words[i][0] == '-')
+            signal = atoi(cmd.words[i] + 1);
+        else
+            pid = atoi(cmd.words[i]);
     }
     int result = sys_kill(pid, signal);
     if (result != 0) {
@@ -283,18 +288,19 @@ int builtin_kill(const Command& cmd) {
 }
 
 int builtin_help() {
-    printf("Mneme shell. Builtins:\n"
-           "  ps               processes: pid, parent, state, name, memory (pages, heap, mmap, stack), faults\n"
-           "  mem              free physical memory and the kernel's allocators\n"
-           "  kill PID [-9]    end a process (SIGTERM, or -9 for SIGKILL)\n"
-           "  monitor          the kernel monitor on this console (its `exit` comes back here)\n"
-           "  history          the last commands (up/down arrows recall them)\n"
-           "  help, exit\n"
-           "Programs in /bin: hello, forkdemo, memhog, compute, malloctest, argcheck, init, sh, and the hostile\n"
-           "  badread badwrite nullderef badjump badcli badhlt badout badcr3 divzero badopcode stackbomb\n"
-           "  badsyscall forkbomb allocbomb   (docs/user-space.md says what each does)\n"
-           "Syntax: [NAME=value ...] program [args ...] [&]     e.g.  MNEME_MALLOC=best malloctest\n"
-           "Line editing: Backspace, Ctrl-U erases the line, Ctrl-C cancels it, up/down for history.\n");
+    printf(
+        "Mneme shell. Builtins:\n"
+        "  ps               processes: pid, parent, state, name, memory (pages, heap, mmap, stack), faults\n"
+        "  mem              free physical memory and the kernel's allocators\n"
+        "  kill PID [-9]    end a process (SIGTERM, or -9 for SIGKILL)\n"
+        "  monitor          the kernel monitor on this console (its `exit` comes back here)\n"
+        "  history          the last commands (up/down arrows recall them)\n"
+        "  help, exit\n"
+        "Programs in /bin: hello, forkdemo, memhog, compute, malloctest, argcheck, init, sh, and the hostile\n"
+        "  badread badwrite nullderef badjump badcli badhlt badout badcr3 divzero badopcode stackbomb\n"
+        "  badsyscall forkbomb allocbomb   (docs/user-space.md says what each does)\n"
+        "Syntax: [NAME=value ...] program [args ...] [&]     e.g.  MNEME_MALLOC=best malloctest\n"
+        "Line editing: Backspace, Ctrl-U erases the line, Ctrl-C cancels it, up/down for history.\n");
     return 0;
 }
 

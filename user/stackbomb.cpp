@@ -19,7 +19,8 @@ u32 dive(u32 depth, const volatile char* caller_frame) {
     frame[kFrameBytes - 1] = caller_frame ? caller_frame[0] : 0;
     u32 bytes = depth * kFrameBytes;
     if (bytes >= g_report_at * MiB) {
-        printf("stackbomb: about %u MiB of stack (esp near %p)\n", g_report_at, static_cast<void*>(const_cast<char*>(frame)));
+        printf("stackbomb: about %u MiB of stack (esp near %p)\n", g_report_at,
+               static_cast<void*>(const_cast<char*>(frame)));
         ++g_report_at;
     }
     // Used after the call, so this is no tail call and every level keeps its frame.

@@ -57,7 +57,8 @@ private:
         if (is_error_result(current)) return false;
         if (m_break == 0) m_break = static_cast<uptr>(current);
         if (static_cast<uptr>(current) != m_break) {
-            if (!m_warned) fputs("malloc: the program break was moved by someone else; the heap stops growing\n", stderr);
+            if (!m_warned)
+                fputs("malloc: the program break was moved by someone else; the heap stops growing\n", stderr);
             m_warned = true;
             return false;
         }
@@ -153,7 +154,8 @@ void* sbrk(long increment) {
     if (increment == 0) return reinterpret_cast<void*>(current);
     uptr target = static_cast<uptr>(current) + static_cast<uptr>(increment);
     // Wrapping around either end of the address space is a refusal, not a move.
-    if ((increment > 0 && target < static_cast<uptr>(current)) || (increment < 0 && target > static_cast<uptr>(current)))
+    if ((increment > 0 && target < static_cast<uptr>(current)) ||
+        (increment < 0 && target > static_cast<uptr>(current)))
         return reinterpret_cast<void*>(-1);
     long result = sys_brk(reinterpret_cast<void*>(target));
     if (is_error_result(result) || static_cast<uptr>(result) != target) return reinterpret_cast<void*>(-1);

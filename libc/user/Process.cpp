@@ -41,8 +41,10 @@ const char* signal_name(int signal) {
 }
 
 void describe_status(int status, char* buffer, size_t size) {
-    if (wait_exited(status)) format_to_buffer(buffer, size, "exit %d", wait_exit_status(status));
-    else format_to_buffer(buffer, size, "killed by %s", signal_name(wait_term_signal(status)));
+    if (wait_exited(status))
+        format_to_buffer(buffer, size, "exit %d", wait_exit_status(status));
+    else
+        format_to_buffer(buffer, size, "killed by %s", signal_name(wait_term_signal(status)));
 }
 
 void sleep_ms(u32 milliseconds) {

@@ -27,8 +27,8 @@ int digit_value(char c) {
 }
 
 // The common part of strtol/strtoul: sign, base prefix, digits. `magnitude` saturates at `limit`.
-const char* parse_unsigned(const char* text, int base, unsigned long limit, unsigned long& magnitude,
-                           bool& negative, bool& any_digits) {
+const char* parse_unsigned(const char* text, int base, unsigned long limit, unsigned long& magnitude, bool& negative,
+                           bool& any_digits) {
     while (is_space(*text)) ++text;
     negative = false;
     if (*text == '+' || *text == '-') negative = *text++ == '-';
@@ -79,8 +79,7 @@ const char* find_in_environment(const char* const* environment, const char* name
     if (!environment || !name) return nullptr;
     size_t length = strlen(name);
     for (; *environment; ++environment) {
-        if (strncmp(*environment, name, length) == 0 && (*environment)[length] == '=')
-            return *environment + length + 1;
+        if (strncmp(*environment, name, length) == 0 && (*environment)[length] == '=') return *environment + length + 1;
     }
     return nullptr;
 }
