@@ -243,6 +243,67 @@ void test_waitpid_semantics() {
     EXPECT(sys_waitpid(pid, nullptr, 0) == pid, "waitpid(pid, NULL, 0)");
 }
 
+// A process whose parent ends is given to init (pid 1), which must be able to reap it.
+void test_orphan_reparenting() {
+    if (sys_getpid() != 1) {
+        printf("  user.orphan_reparenting: not pid 1, orphans go to the real init: nothing to check\n");
+        return;
+    }
+    int middle = fork();
+    if (middle == 0) {
+        int grandchild = fork();
+        if (grandchild == 0) {
+            sleep_ms(60);  // outlive the middle process
+            sys_exit(sys_getppid() == 1 ? 5 : 6);
+        }
+        sys_exit(grandchild > 0 ? 0 : 1);
+    }
+    if (middle < 0) return fail("fork: %s", strerror(middle));
+    int status;
+    wait_for(middle, &status);
+    EXPECT(wait_exited(status) && wait_exit_status(status) == 0, "the middle process ended with %s", describe(status));
+    // The grandchild is now init's child: waitpid(-1) must find it.
+    int reaped = 0;
+    for (int tries = 0; tries < 300 && reaped <= 0; ++tries) {
+        reaped = sys_waitpid(-1, &status, kWaitNoHang);
+        if (reaped == 0) sleep_ms(kPollMs);
+    }
+    EXPECT(reaped > 0, "init never got the orphan (waitpid returned %d)", reaped);
+    if (reaped > 0)
+        EXPECT(wait_exited(status) && wait_exit_status(status) == 5,
+               "the orphan ended with %s (exit 6: its getppid() was not 1)", describe(status));
+}
+
+// A process that has exited but is not yet reaped is a zombie: listed, but its memory already freed.
+void test_zombie() {
+    u32 before = free_frames();
+    int pid = fork();
+    if (pid == 0) {
+        char* heap = static_cast<char*>(sbrk(256 * 4096));
+        if (heap != reinterpret_cast<char*>(-1))
+            for (u32 page = 0; page < 256; ++page) heap[page * 4096] = 1;
+        sys_exit(3);
+    }
+    if (pid < 0) return fail("fork: %s", strerror(pid));
+    sleep_ms(100);
+    bool listed = false;
+    for (u32 index = 0;; ++index) {
+        MnemeProcInfo info;
+        if (sys_mneme_procinfo(index, &info) != 0) break;
+        if (info.pid != pid) continue;
+        listed = true;
+        EXPECT(info.state == ProcessState::Zombie, "the exited child is in state %u, not zombie",
+               static_cast<u32>(info.state));
+        EXPECT(info.resident_pages == 0, "the zombie still holds %u pages", info.resident_pages);
+    }
+    EXPECT(listed, "the exited, unreaped child is not listed");
+    int lost = static_cast<int>(before) - static_cast<int>(free_frames());
+    EXPECT(lost <= 8, "%d frames still gone while the child is a zombie", lost);
+    int status;
+    wait_for(pid, &status);
+    EXPECT(wait_exited(status) && wait_exit_status(status) == 3, "the zombie reported %s", describe(status));
+}
+
 void test_exec_failures() {
     const char* argv[] = {"nonexistent", nullptr};
     int result = sys_execve("/bin/nonexistent", argv, nullptr);
@@ -670,6 +731,27 @@ void test_malloctest() {
            g_policy ? g_policy : "default", describe(status));
 }
 
+// Heap misuse must end the program through the user-space mneme_panic (status 134), under every policy.
+// The segregated policy keeps no per-block headers, so an overrun into a neighbour is not detectable there.
+void test_malloc_misuse() {
+    static const char* const kPolicies[] = {"segregated", "first", "next", "best", "worst", "buddy"};
+    static const char* const kKinds[] = {"double-free", "bad-pointer", "overrun"};
+    for (const char* policy : kPolicies) {
+        for (const char* kind : kKinds) {
+            if (strcmp(policy, "segregated") == 0 && strcmp(kind, "overrun") == 0) continue;
+            char variable[40];
+            snprintf(variable, sizeof(variable), "MNEME_MALLOC=%s", policy);
+            const char* envp[] = {variable, nullptr};
+            const char* argv[] = {"malloctest", "--misuse", kind, nullptr};
+            int status;
+            if (!run_program(argv, envp, status)) return;
+            EXPECT(wait_exited(status) && wait_exit_status(status) == kAbortStatus,
+                   "%s with policy %s ended with %s, expected exit %d (panic)", kind, policy, describe(status),
+                   kAbortStatus);
+        }
+    }
+}
+
 // -------------------------------------------------------------------------------------------------------
 // The suite
 // -------------------------------------------------------------------------------------------------------
@@ -726,6 +808,8 @@ int run_tests(const char* filter) {
     run_test("fork_exit_status", test_fork_exit_status);
     run_test("fork_returns_pids", test_fork_returns_pids);
     run_test("waitpid_semantics", test_waitpid_semantics);
+    run_test("orphan_reparenting", test_orphan_reparenting);
+    run_test("zombie", test_zombie);
     run_test("argv_env", test_argv_env);
     run_test("shell_command", test_shell_command);
     run_test("kill", test_kill);
@@ -748,6 +832,7 @@ int run_tests(const char* filter) {
         g_policy = kPolicies[i];
         run_test(kPolicyTests[i], test_malloctest);
     }
+    run_test("malloc_misuse", test_malloc_misuse);
     run_test("no_frame_leak", test_no_frame_leak);
 
     printf("user: %u passed, %u failed\n", g_passed, g_failed);

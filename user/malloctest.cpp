@@ -377,7 +377,33 @@ void large_blocks_and_frames() {
 
 }  // namespace
 
-int main() {
+// `malloctest --misuse KIND`: commits one heap error on purpose. The allocator must notice and end the
+// program through mneme_panic ("panic: malloc: free(0x...): double free ...", exit status 134) instead of
+// corrupting the heap; init's test user.malloc_misuse checks that status for each policy.
+int misuse(const char* kind) {
+    char* block = static_cast<char*>(malloc(100));
+    char* other = static_cast<char*>(malloc(100));
+    printf("malloctest: %s with policy %s; expect \"panic: malloc: ...\" and exit status %d\n", kind,
+           mneme_malloc_policy_name(), kAbortStatus);
+    if (strcmp(kind, "double-free") == 0) {
+        free(block);
+        free(block);
+    } else if (strcmp(kind, "bad-pointer") == 0) {
+        free(block + 48);  // inside a block: never returned by malloc
+    } else if (strcmp(kind, "overrun") == 0) {
+        memset(block, 0x41, 100 + 64);  // past the end, over the next block's header (if it has one)
+        free(other);
+        free(block);
+    } else {
+        fprintf(stderr, "usage: malloctest [--misuse double-free|bad-pointer|overrun]\n");
+        return 64;
+    }
+    printf("malloctest: ERROR: the %s went unnoticed\n", kind);
+    return 1;
+}
+
+int main(int argc, char** argv) {
+    if (argc == 3 && strcmp(argv[1], "--misuse") == 0) return misuse(argv[2]);
     const char* policy = mneme_malloc_policy_name();  // the first malloc call: reads MNEME_MALLOC
     printf("malloctest: policy %s\n", policy);
     small_requests();
