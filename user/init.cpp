@@ -285,16 +285,26 @@ void test_zombie() {
         sys_exit(3);
     }
     if (pid < 0) return fail("fork: %s", strerror(pid));
-    sleep_ms(100);
+    // Wait (up to 3 s) until the child has exited; it stays a zombie because nobody reaps it yet.
+    MnemeProcInfo child{};
     bool listed = false;
-    for (u32 index = 0;; ++index) {
-        MnemeProcInfo info;
-        if (sys_mneme_procinfo(index, &info) != 0) break;
-        if (info.pid != pid) continue;
-        listed = true;
-        EXPECT(info.state == ProcessState::Zombie, "the exited child is in state %u, not zombie",
-               static_cast<u32>(info.state));
-        EXPECT(info.resident_pages == 0, "the zombie still holds %u pages", info.resident_pages);
+    for (int tries = 0; tries < 300; ++tries) {
+        listed = false;
+        for (u32 index = 0;; ++index) {
+            MnemeProcInfo info;
+            if (sys_mneme_procinfo(index, &info) != 0) break;
+            if (info.pid == pid) {
+                child = info;
+                listed = true;
+            }
+        }
+        if (!listed || child.state == ProcessState::Zombie) break;
+        sleep_ms(kPollMs);
+    }
+    if (listed) {
+        EXPECT(child.state == ProcessState::Zombie, "the exited child is in state %u, not zombie",
+               static_cast<u32>(child.state));
+        EXPECT(child.resident_pages == 0, "the zombie still holds %u pages", child.resident_pages);
     }
     EXPECT(listed, "the exited, unreaped child is not listed");
     int lost = static_cast<int>(before) - static_cast<int>(free_frames());
