@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <map>
 #include <random>
@@ -159,6 +160,9 @@ void BM_MallocMixed(benchmark::State& state) {
 // Collects each run's time (ns per iteration) so the glibc run can print the target ratios.
 class RatioReporter : public benchmark::ConsoleReporter {
 public:
+    // Colour only on a terminal, so `make bench` logs stay plain text.
+    RatioReporter() : ConsoleReporter(isatty(STDOUT_FILENO) ? OO_ColorTabular : OO_Tabular) {}
+
     void ReportRuns(const std::vector<Run>& runs) override {
         // Plain runs, or the median when --benchmark_repetitions asks for aggregates.
         for (const Run& run : runs) {

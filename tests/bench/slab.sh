@@ -13,5 +13,5 @@ if [ ! -x "$binary" ]; then
   echo "slab.sh: $binary is missing (make build/bench/slab)" >&2
   exit 1
 fi
-exec tools/bench-allocators.sh "$binary" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
-  --benchmark_color=false "$@"
+exec tools/bench-allocators.sh "$binary" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+  --benchmark_min_time=0.2 "$@"
