@@ -80,7 +80,8 @@ bool apply_shell(const char* value, BootOptions& options) {
 }
 
 const Option kOptions[] = {
-    {"test", "all, or suite names separated by commas", "(off)", "run the tests, print a summary, exit QEMU",
+    {"test", "all, kernel, user, or suites/tests separated by commas", "(off)",
+     "run the tests, print a summary, exit QEMU",
      apply_test},
     {"hz", "19..10000", "100", "timer interrupts per second", apply_hz},
     {"panic", "exit or halt", "exit", "after a panic: leave QEMU (exit) or stay halted on screen (halt)",

@@ -10,7 +10,7 @@
 
 struct BootOptions {
     // test=all | SUITE[,SUITE...]: run the in-kernel tests (and later the user-level suite), then exit QEMU.
-    char test[64] = "";
+    char test[200] = "";
     // hz=N: the PIT tick rate.
     u32 hz = 100;
     // panic=exit | halt: what a panic does after its report.

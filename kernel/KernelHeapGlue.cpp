@@ -84,6 +84,23 @@ u32 bytes_in_use() {
     return total;
 }
 
+bool check_invariants() { return g_heap->check_invariants(console::sink, nullptr); }
+u32 shrink() { return static_cast<u32>(g_heap->shrink()); }
+
+// ObjectCache is an opaque name for Heap::Cache, so callers need not see the template.
+namespace {
+Heap::Cache* real(ObjectCache* cache) { return reinterpret_cast<Heap::Cache*>(cache); }
+}  // namespace
+
+ObjectCache* create_cache(const SlabCacheConfig& config) {
+    auto cache = g_heap->create_cache(config);
+    return cache.is_error() ? nullptr : reinterpret_cast<ObjectCache*>(cache.value());
+}
+void destroy_cache(ObjectCache* cache) { g_heap->destroy_cache(real(cache)); }
+void* cache_allocate(ObjectCache* cache) { return real(cache)->allocate(__builtin_return_address(0)); }
+void cache_free(ObjectCache* cache, void* object) { real(cache)->deallocate(object, __builtin_return_address(0)); }
+SlabStatistics cache_statistics(ObjectCache* cache) { return real(cache)->statistics(); }
+
 }  // namespace kernel_heap
 
 void* kmalloc(size_t size) { return g_heap->allocate(size, __builtin_return_address(0)); }

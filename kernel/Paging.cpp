@@ -165,6 +165,13 @@ u32 unmap_kernel_page(u32 vaddr) {
     return physical;
 }
 
+PageTableEntry* kernel_area_entry(u32 vaddr) {
+    if (vaddr < layout::kKernelAreaBase) return nullptr;
+    PageDirectoryEntry pde = directory_at(g_directory)[page_directory_index(vaddr)];
+    if (!pde.is_present() || pde.is_large()) return nullptr;
+    return &table_at(pde.physical_address())[page_table_index(vaddr)];
+}
+
 Walk walk(u32 cr3, u32 vaddr) {
     Walk w{};
     w.directory_index = page_directory_index(vaddr);

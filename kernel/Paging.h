@@ -29,6 +29,8 @@ const PageDirectoryEntry* kernel_directory_entries();
 ErrorOr<void> map_kernel_page(u32 vaddr, u32 physical, bool writable);
 // Returns the physical address that was mapped (0 if none).
 u32 unmap_kernel_page(u32 vaddr);
+// The PTE of a kernel-area page, for code that changes it in place (and must INVLPG itself).
+PageTableEntry* kernel_area_entry(u32 vaddr);
 
 // Where `vaddr` leads under the directory at `cr3`: the PDE, the PTE (if any) and the physical address.
 struct Walk {

@@ -9,8 +9,8 @@
 namespace test_mode {
 namespace {
 
-char g_kernel_selection[96];
-char g_init_argument[112];
+char g_kernel_selection[256];
+char g_init_argument[264];
 bool g_kernel_passed = true;
 u32 g_kernel_ran = 0;
 
@@ -23,7 +23,7 @@ void finish(bool passed) {
 
 bool run_kernel_part(const char* selection) {
     g_kernel_selection[0] = '\0';
-    char user_items[96] = "";
+    char user_items[256] = "";
     bool user = false;
     const char* p = selection;
     while (*p) {
@@ -36,6 +36,8 @@ bool run_kernel_part(const char* selection) {
         item[length] = '\0';
         if (*p == ',') ++p;
         bool all = strcmp(item, "all") == 0;
+        // "kernel": every in-kernel suite, no user-level tests.
+        if (strcmp(item, "kernel") == 0) strcpy(item, "all");
         bool is_user = strcmp(item, "user") == 0 || strncmp(item, "user.", 5) == 0;
         if (all || is_user) user = true;
         if (is_user && strcmp(item, "user") != 0) {

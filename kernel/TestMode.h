@@ -1,8 +1,8 @@
 // TestMode.h: `test=...` on the command line: run the in-kernel tests, then the user-level suite (init
 // --test), and leave QEMU with one verdict for both (arch/i386/Power.h's exit codes).
 //
-// The selection is a comma-separated list: `all`; kernel suites or suite.test names (kernel/KTest.h); `user`
-// or `user.NAME` for init's suite.
+// The selection is a comma-separated list: `all` (everything); `kernel` (every in-kernel suite); kernel
+// suites or suite.test names (kernel/KTest.h); `user` or `user.NAME` for init's suite.
 #pragma once
 
 #include "libc/base/Types.h"
