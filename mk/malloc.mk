@@ -28,15 +28,17 @@ $(BUILD)/host/malloc/so/libc/malloc/host/PreloadShimTrace.o: libc/malloc/host/Pr
 	@echo "  HOSTCXX $< (preload, tracing)"
 	@$(HOST_CXX) $(MALLOC_SO_FLAGS) -DMNEME_MALLOC_TRACE -c $< -o $@
 
-MALLOC_SO_LDFLAGS := -shared -nostdlib++ -Wl,-z,now -Wl,--no-undefined -Wl,-soname,libmneme_malloc.so
+# Linked by the C driver: the library needs libc only, not libstdc++.
+MALLOC_LD ?= gcc
+MALLOC_SO_LDFLAGS := -shared -Wl,-z,now -Wl,--no-undefined -Wl,-soname,libmneme_malloc.so
 
 $(BUILD)/host/libmneme_malloc.so: $(MALLOC_SO_OBJS) $(BUILD)/host/malloc/so/libc/malloc/host/PreloadShim.o
 	@echo "  LINK    $@"
-	@$(HOST_CXX) $(MALLOC_SO_LDFLAGS) -o $@ $^ -lc
+	@$(MALLOC_LD) $(MALLOC_SO_LDFLAGS) -o $@ $^ -lc
 
 $(BUILD)/host/libmneme_malloc_trace.so: $(MALLOC_SO_OBJS) $(BUILD)/host/malloc/so/libc/malloc/host/PreloadShimTrace.o
 	@echo "  LINK    $@"
-	@$(HOST_CXX) $(MALLOC_SO_LDFLAGS) -o $@ $^ -lc
+	@$(MALLOC_LD) $(MALLOC_SO_LDFLAGS) -o $@ $^ -lc
 
 # Trace replayer: the core, optimised, plus the host memory source.
 $(BUILD)/host/malloc/replay: tools/malloc/replay.cpp $(MALLOC_SO_OBJS)

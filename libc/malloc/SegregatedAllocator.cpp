@@ -374,10 +374,6 @@ size_t SegregatedAllocator::usable_size(const void* pointer, const char* operati
     return page->block_size;
 }
 
-unsigned SegregatedAllocator::class_of_block(const void* pointer, const char* operation) const {
-    return validated_page(pointer, operation)->size_class;
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Statistics, invariants, dump
 // ---------------------------------------------------------------------------------------------------------

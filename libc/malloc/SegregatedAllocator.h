@@ -132,9 +132,22 @@ public:
     void check_invariants() const;
     void dump(FormatSink sink, void* context) const;
 
-    // For thread caches (ThreadCache): the class of a live block, validated; and batch transfer.
-    unsigned class_of_block(const void* pointer, const char* operation) const;
-    static unsigned class_of_size(size_t size) { return kSizeClasses.class_of(size); }
+    // For thread caches (ThreadCache), which read page descriptors without the heap's lock (a page with a
+    // live block on it is stable). The class of a plausible live block, or kNoClass when the pointer is
+    // anything else (then a locked free() reports it). Same checks as free_fast.
+    static constexpr unsigned kNoClass = ~0u;
+    unsigned peek_class(const void* pointer) const {
+        uptr address = reinterpret_cast<uptr>(pointer);
+        if (address - m_base >= m_segments * kSegmentBytes) return kNoClass;
+        Page* page = page_at(address);
+        if (page->kind != PageKind::Small) return kNoClass;
+        uptr offset = address - reinterpret_cast<uptr>(page->area);
+        if (((u64(offset) * page->reciprocal) >> 40) * page->block_size != offset) return kNoClass;
+        if (address >= reinterpret_cast<uptr>(__atomic_load_n(&page->bump, __ATOMIC_RELAXED))) return kNoClass;
+        return page->size_class;
+    }
+    // What a free block carries in FreeBlock::canary.
+    uptr canary_for(const void* pointer) const { return reinterpret_cast<uptr>(pointer) ^ m_options.secret; }
     // Takes up to `count` blocks of class `size_class`, linked through FreeBlock::next; returns how many.
     size_t allocate_batch(unsigned size_class, FreeBlock*& list, size_t count);
     void free_block(void* pointer);  // a validated block, canary already set or not
