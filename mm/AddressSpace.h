@@ -13,7 +13,7 @@
 // A user address space therefore refuses to map, unmap or protect kernel-half addresses (they belong to
 // the kernel space), and destroy() never frees the shared tables.
 //
-// Invariants (check_invariants):
+// Invariants (check_invariants, which describes the first broken one and returns false):
 //   - user half PDEs are either null or reference a table with P, RW and US set, so the PTE alone
 //     decides the access rights (SDM 4.6: the effective rights are the most restrictive of both levels);
 //   - no user-half PTE is global and no kernel-half PTE is user-accessible;
@@ -29,6 +29,8 @@
 // Locking: none inside. The caller serialises operations on one address space (the kernel holds the
 // owning process's lock); the Ops' allocator has its own.
 #pragma once
+
+#include <stdarg.h>
 
 #include <type_traits>
 #include <utility>
@@ -370,37 +372,41 @@ public:
                 .global = entry.is_global()};
     }
 
-    // Panics with the broken invariant (see the top of this file). Pass the kernel space to also check
-    // that a user space still shares its kernel half.
-    void check_invariants(const AddressSpace* kernel = nullptr) const {
-        VERIFY(m_directory != 0);
+    // True if every invariant at the top of this file holds; otherwise describes the first broken one to
+    // `sink` (when given) and returns false. Pass the kernel space to also check that a user space still
+    // shares its kernel half.
+    bool check_invariants(const AddressSpace* kernel = nullptr, FormatSink sink = nullptr, void* context = nullptr) const {
+        if (m_directory == 0) return report(sink, context, "AddressSpace: destroyed");
         for (u32 index = 0; index < kEntries; ++index) {
             const DirectoryEntry& pde = directory()[index];
             bool kernel_half = index >= kFirstKernelIndex;
             if (kernel_half && m_is_kernel && !pde.is_present())
-                mneme_panic("AddressSpace: kernel PDE %u has no page table", index);
+                return report(sink, context, "AddressSpace: kernel PDE %u has no page table", index);
             if (kernel_half && !m_is_kernel && kernel && pde.raw() != kernel->directory()[index].raw())
-                mneme_panic("AddressSpace: PDE %u differs from the kernel's (%#x, kernel %#x)", index, pde.raw(),
-                            kernel->directory()[index].raw());
+                return report(sink, context, "AddressSpace: PDE %u differs from the kernel's (%#x, kernel %#x)", index,
+                              pde.raw(), kernel->directory()[index].raw());
             if (!pde.is_present()) {
-                if (!pde.is_null()) mneme_panic("AddressSpace: not-present PDE %u holds %#x", index, pde.raw());
+                if (!pde.is_null())
+                    return report(sink, context, "AddressSpace: not-present PDE %u holds %#x", index, pde.raw());
                 continue;
             }
             if (pde.is_large()) {
-                if (!kernel_half) mneme_panic("AddressSpace: 4 MiB page in the user half at PDE %u", index);
+                if (!kernel_half) return report(sink, context, "AddressSpace: 4 MiB page in the user half at PDE %u", index);
                 continue;
             }
             if (!kernel_half && !(pde.is_writable() && pde.is_user()))
-                mneme_panic("AddressSpace: user-half PDE %u is not P RW US (%#x)", index, pde.raw());
+                return report(sink, context, "AddressSpace: user-half PDE %u is not P RW US (%#x)", index, pde.raw());
             const TableEntry* table = m_ops->table(pde.physical_address());
             for (u32 slot = 0; slot < kEntries; ++slot) {
                 if (!table[slot].is_present()) continue;
+                u32 address = (index << 22) | (slot << 12);
                 if (!kernel_half && table[slot].is_global())
-                    mneme_panic("AddressSpace: global page in the user half at %#x", (index << 22) | (slot << 12));
+                    return report(sink, context, "AddressSpace: global page in the user half at %#x", address);
                 if (kernel_half && table[slot].is_user())
-                    mneme_panic("AddressSpace: user page in the kernel half at %#x", (index << 22) | (slot << 12));
+                    return report(sink, context, "AddressSpace: user page in the kernel half at %#x", address);
             }
         }
+        return true;
     }
 
     // One line per run of pages that map consecutive frames with the same flags, for the monitor's vmmap:
@@ -465,6 +471,18 @@ private:
     }
 
     // Page-aligned, non-empty, not wrapping, and inside this space's own half.
+    static bool report(FormatSink sink, void* context, const char* format_string, ...)
+        __attribute__((format(printf, 3, 4))) {
+        if (sink) {
+            va_list args;
+            va_start(args, format_string);
+            vformat(sink, context, format_string, args);
+            va_end(args);
+            sink(context, "\n", 1);
+        }
+        return false;
+    }
+
     ErrorOr<void> check_range(u32 vaddr, u32 pages) const {
         if (vaddr % kPageSize != 0 || pages == 0) return Error::Invalid;
         u64 end = u64(vaddr) + u64(pages) * kPageSize;
