@@ -412,7 +412,7 @@ public:
     // One line per run of pages that map consecutive frames with the same flags, for the monitor's vmmap:
     // "0x00400000-0x00402fff -> 0x00123000 RW US". Only this space's own half.
     void dump(FormatSink sink, void* context) const {
-        format(sink, context, "address space %s, directory %#010x, %u tables, %u pages\n",
+        format(sink, context, "address space %s, directory %#010x, page tables: %u, pages: %u\n",
                m_is_kernel ? "kernel" : "user", m_directory, count_tables(), count_mappings());
         bool open = false;
         u32 run_start = 0, run_end = 0, run_frame = 0, run_flags = 0;
