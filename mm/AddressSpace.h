@@ -375,7 +375,8 @@ public:
     // True if every invariant at the top of this file holds; otherwise describes the first broken one to
     // `sink` (when given) and returns false. Pass the kernel space to also check that a user space still
     // shares its kernel half.
-    bool check_invariants(const AddressSpace* kernel = nullptr, FormatSink sink = nullptr, void* context = nullptr) const {
+    bool check_invariants(const AddressSpace* kernel = nullptr, FormatSink sink = nullptr,
+                          void* context = nullptr) const {
         if (m_directory == 0) return report(sink, context, "AddressSpace: destroyed");
         for (u32 index = 0; index < kEntries; ++index) {
             const DirectoryEntry& pde = directory()[index];
@@ -391,7 +392,8 @@ public:
                 continue;
             }
             if (pde.is_large()) {
-                if (!kernel_half) return report(sink, context, "AddressSpace: 4 MiB page in the user half at PDE %u", index);
+                if (!kernel_half)
+                    return report(sink, context, "AddressSpace: 4 MiB page in the user half at PDE %u", index);
                 continue;
             }
             if (!kernel_half && !(pde.is_writable() && pde.is_user()))
@@ -441,7 +443,8 @@ public:
     }
 
 private:
-    AddressSpace(Ops& ops, u32 directory, bool is_kernel) : m_ops(&ops), m_directory(directory), m_is_kernel(is_kernel) {}
+    AddressSpace(Ops& ops, u32 directory, bool is_kernel)
+        : m_ops(&ops), m_directory(directory), m_is_kernel(is_kernel) {}
 
     DirectoryEntry* directory() const { return m_ops->directory(m_directory); }
     u32 own_directory_entries() const { return m_is_kernel ? kEntries : kFirstKernelIndex; }
@@ -526,7 +529,8 @@ private:
                 continue;
             }
             TableEntry* table = m_ops->table(pde.physical_address());
-            for (; address < stop; address += kPageSize) visit(u32(address), pde, &table[(address >> 12) & (kEntries - 1)]);
+            for (; address < stop; address += kPageSize)
+                visit(u32(address), pde, &table[(address >> 12) & (kEntries - 1)]);
         }
     }
 

@@ -49,13 +49,18 @@ public:
 
     // `debug` turns on red zones and poisoning for the size classes and every cache created later.
     explicit KernelHeap(PageSource& source, bool debug = kSlabDebugDefault)
-        : m_source(source), m_debug(debug),
-          m_cache_cache(source, {.name = "slab-caches", .object_size = sizeof(NamedCache),
-                                 .alignment = alignof(NamedCache), .debug = debug}) {
+        : m_source(source),
+          m_debug(debug),
+          m_cache_cache(source, {.name = "slab-caches",
+                                 .object_size = sizeof(NamedCache),
+                                 .alignment = alignof(NamedCache),
+                                 .debug = debug}) {
         for (size_t i = 0; i < kClassCount; ++i)
-            new (&m_class_storage[i * sizeof(Cache)]) Cache(
-                source, {.name = kClassNames[i], .object_size = kClassSizes[i],
-                         .alignment = kClassSizes[i] < 16 ? kClassSizes[i] : 16, .debug = debug});
+            new (&m_class_storage[i * sizeof(Cache)])
+                Cache(source, {.name = kClassNames[i],
+                               .object_size = kClassSizes[i],
+                               .alignment = kClassSizes[i] < 16 ? kClassSizes[i] : 16,
+                               .debug = debug});
         m_named.prev = m_named.next = &m_named;
     }
 
@@ -131,7 +136,8 @@ public:
             SlabLocker<Lock> locker(m_lock);
             for (Link* link = m_named.next; link != &m_named; link = link->next)
                 if (&static_cast<NamedCache*>(link)->cache == cache) found = static_cast<NamedCache*>(link);
-            if (!found) mneme_panic("kernel heap: destroy_cache(%p): not a cache of this heap", static_cast<void*>(cache));
+            if (!found)
+                mneme_panic("kernel heap: destroy_cache(%p): not a cache of this heap", static_cast<void*>(cache));
             found->prev->next = found->next;
             found->next->prev = found->prev;
         }
@@ -185,8 +191,8 @@ public:
 
     // `slabinfo`: one line per cache, then the large blocks.
     void dump(FormatSink sink, void* context) {
-        format(sink, context, "%-16s %7s %7s %9s %5s %5s %5s %10s %6s\n", "cache", "size", "in use", "total",
-               "full", "part", "empty", "bytes", "eff");
+        format(sink, context, "%-16s %7s %7s %9s %5s %5s %5s %10s %6s\n", "cache", "size", "in use", "total", "full",
+               "part", "empty", "bytes", "eff");
         for_each_cache([&](Cache& cache) {
             SlabStatistics s = cache.statistics();
             format(sink, context, "%-16s %7zu %7zu %9zu %5zu %5zu %5zu %10zu %4u.%u%%\n", s.name, s.object_size,

@@ -34,16 +34,16 @@
 // (slab magic and owner) and the common double free (the object is the slab's free-list head).
 //
 // Invariants (check_invariants): every slab on the full/partial/empty list has in_use == capacity /
-// 0 < in_use < capacity (0 allowed for the only partial slab) / in_use == 0; its free list has exactly capacity - in_use entries, each an object
-// start in that slab; list lengths match the counters; the in_use sum is objects_in_use; at most
-// empty_slab_limit empty slabs; in debug mode every free object is poisoned and every red zone intact.
+// 0 < in_use < capacity (0 allowed for the only partial slab) / in_use == 0; its free list has exactly capacity -
+// in_use entries, each an object start in that slab; list lengths match the counters; the in_use sum is objects_in_use;
+// at most empty_slab_limit empty slabs; in debug mode every free object is poisoned and every red zone intact.
 //
 // Lock order: the cache lock, then the page source's own lock (allocate_pages/free_pages are called with
 // the cache lock held). Nothing is called with the page source's lock held, so there is no cycle.
 #pragma once
 
-#include <new>
 #include <stdarg.h>
+#include <new>
 #include <type_traits>
 
 #include "libc/base/Assert.h"
@@ -52,7 +52,7 @@
 #include "libc/base/Types.h"
 
 #ifndef MNEME_SLAB_DEBUG
-#    define MNEME_SLAB_DEBUG 0
+#define MNEME_SLAB_DEBUG 0
 #endif
 constexpr bool kSlabDebugDefault = MNEME_SLAB_DEBUG != 0;
 
@@ -66,11 +66,11 @@ concept SlabPageSource = requires(Source& source, void* pages, unsigned order) {
 // A page source that also keeps one tag word per page (see mm/SlabPageTags.h). SlabCache tags every page
 // of its slabs with its own address when the source can, so KernelHeap can route any pointer.
 template <typename Source>
-concept TaggedPageSource =
-    SlabPageSource<Source> && requires(Source& source, void* page, const void* address, size_t count, uptr tag) {
-        source.set_page_tags(page, count, tag);
-        requires std::is_same_v<decltype(source.page_tag(address)), uptr>;
-    };
+concept TaggedPageSource = SlabPageSource<Source> &&
+    requires(Source& source, void* page, const void* address, size_t count, uptr tag) {
+    source.set_page_tags(page, count, tag);
+    requires std::is_same_v<decltype(source.page_tag(address)), uptr>;
+};
 
 // lock()/unlock(): interrupts off (and a spinlock on SMP) in the kernel; a no-op or std::mutex on the host.
 template <typename L>
@@ -93,7 +93,7 @@ private:
 struct SlabCacheConfig {
     const char* name = "unnamed";
     size_t object_size = 0;
-    size_t alignment = 8;                        // a power of two; at least pointer alignment is used
+    size_t alignment = 8;                         // a power of two; at least pointer alignment is used
     void (*constructor)(void* object) = nullptr;  // optional, see the top of this file
     bool debug = kSlabDebugDefault;
     unsigned empty_slab_limit = 2;  // empty slabs kept for reuse; more go back to the page source
@@ -185,7 +185,9 @@ public:
     // Validates the configuration (VERIFY: a bad one is a programming error; KernelHeap::create_cache
     // checks first and returns Error::Invalid). No memory is taken until the first allocation.
     SlabCache(PageSource& source, const SlabCacheConfig& config)
-        : m_debug(config.debug), m_source(source), m_constructor(config.constructor),
+        : m_debug(config.debug),
+          m_source(source),
+          m_constructor(config.constructor),
           m_empty_limit(config.empty_slab_limit) {
         VERIFY(is_valid(config));
         size_t i = 0;
@@ -199,15 +201,14 @@ public:
 
     // Every object must have been freed (a panic names the cache otherwise); all slabs go back.
     ~SlabCache() {
-        if (m_objects_in_use != 0)
-            mneme_panic("slab %s: destroyed with %zu objects in use", m_name, m_objects_in_use);
+        if (m_objects_in_use != 0) mneme_panic("slab %s: destroyed with %zu objects in use", m_name, m_objects_in_use);
         shrink();
         VERIFY(SlabDetail::list_empty(m_partial) && SlabDetail::list_empty(m_full) && SlabDetail::list_empty(m_empty));
     }
 
     static bool is_valid(const SlabCacheConfig& config) {
-        return config.object_size > 0 && config.object_size <= kMaxObjectSize &&
-               is_power_of_two(config.alignment) && config.alignment <= kMaxAlignment;
+        return config.object_size > 0 && config.object_size <= kMaxObjectSize && is_power_of_two(config.alignment) &&
+               config.alignment <= kMaxAlignment;
     }
 
     // An object, or nullptr when the page source is out of memory. The caller's address is recorded for
@@ -400,9 +401,9 @@ private:
         SlabDetail::ListNode node;  // first, so a list node is its slab
         u32 magic;
         u32 in_use;
-        void* free;          // head of this slab's free list, threaded through the free objects
-        SlabCache* cache;    // owner, checked on every free
-        u8* objects;         // object 0 (after the colour offset)
+        void* free;        // head of this slab's free list, threaded through the free objects
+        SlabCache* cache;  // owner, checked on every free
+        u8* objects;       // object 0 (after the colour offset)
     };
     // Debug mode only: after the object and its red zone.
     struct Trailer {
@@ -542,8 +543,7 @@ private:
             next = object;
         }
         slab->free = next;
-        if constexpr (TaggedPageSource<PageSource>)
-            m_source.set_page_tags(memory, size_t(1) << m_order, page_tag());
+        if constexpr (TaggedPageSource<PageSource>) m_source.set_page_tags(memory, size_t(1) << m_order, page_tag());
         return slab;
     }
 
@@ -586,8 +586,8 @@ private:
     void check_red_zone(const u8* object, size_t from, const void* caller) const {
         for (size_t i = from; i < m_trailer_offset; ++i)
             if (object[i] != SlabDetail::kRedZone) [[unlikely]]
-                mneme_panic("slab %s: write past the end of %p (%zu-byte object, byte %zu is %#04x; caller %p)",
-                            m_name, object, from, i, object[i], caller);
+                mneme_panic("slab %s: write past the end of %p (%zu-byte object, byte %zu is %#04x; caller %p)", m_name,
+                            object, from, i, object[i], caller);
     }
 
     [[gnu::noinline]] void debug_on_allocate(void* object, size_t requested, const void* caller) {
@@ -659,8 +659,8 @@ private:
                     return report(sink, context, "slab %s: free object %p is not marked free", m_name, object);
                 for (size_t i = 0; i < m_object_size; ++i)
                     if (bytes[i] != SlabDetail::kPoisonFree)
-                        return report(sink, context, "slab %s: free object %p written after free (byte %zu)",
-                                      m_name, object, i);
+                        return report(sink, context, "slab %s: free object %p written after free (byte %zu)", m_name,
+                                      object, i);
             }
         }
         if (free_count != expected_free)

@@ -46,8 +46,8 @@ constexpr u32 kPat = 1u << 7;           // PAT in a PTE: third memory-type selec
 constexpr u32 kGlobal = 1u << 8;        // G: survives a MOV to CR3 if CR4.PGE=1 (SDM 4.10.2.4); PDE: 4 MiB only
 constexpr u32 kAvailableShift = 9;      // bits 11:9 are ignored by the CPU: free for the OS (SDM Table 4-6)
 constexpr u32 kAvailableMask = 7u << kAvailableShift;
-constexpr u32 kLargePat = 1u << 12;     // PAT of a PDE mapping a 4 MiB page (SDM Table 4-4)
-constexpr u32 kFrameMask = 0xFFFFF000;  // bits 31:12: 4 KiB-aligned physical address (SDM Tables 4-5, 4-6)
+constexpr u32 kLargePat = 1u << 12;          // PAT of a PDE mapping a 4 MiB page (SDM Table 4-4)
+constexpr u32 kFrameMask = 0xFFFFF000;       // bits 31:12: 4 KiB-aligned physical address (SDM Tables 4-5, 4-6)
 constexpr u32 kLargeFrameMask = 0xFFC00000;  // bits 31:22 of a 4 MiB page's physical address (SDM Table 4-4)
 }  // namespace PagingBits
 
@@ -64,9 +64,9 @@ inline int describe_paging_entry(u32 raw, const char* bit7, char* buffer, size_t
         u32 bit;
         const char* text;
     };
-    const Name names[] = {{kPresent, "P"},      {kWritable, "RW"}, {kUser, "US"},  {kWriteThrough, "PWT"},
-                          {kCacheDisable, "PCD"}, {kAccessed, "A"},  {kDirty, "D"},  {1u << 7, bit7},
-                          {kGlobal, "G"}};
+    const Name names[] = {{kPresent, "P"},        {kWritable, "RW"},      {kUser, "US"},
+                          {kWriteThrough, "PWT"}, {kCacheDisable, "PCD"}, {kAccessed, "A"},
+                          {kDirty, "D"},          {1u << 7, bit7},        {kGlobal, "G"}};
     size_t length = 0;
     auto append = [&](const char* text, u32 value, bool with_value) {
         char* out = length < size ? buffer + length : nullptr;
@@ -112,7 +112,8 @@ public:
     // Bits 11:9, ignored by the CPU (SDM Tables 4-5, 4-6): three bits of OS state (e.g. copy-on-write).
     constexpr u32 available() const { return (m_raw & PagingBits::kAvailableMask) >> PagingBits::kAvailableShift; }
     constexpr void set_available(u32 value) {
-        m_raw = (m_raw & ~PagingBits::kAvailableMask) | ((value << PagingBits::kAvailableShift) & PagingBits::kAvailableMask);
+        m_raw = (m_raw & ~PagingBits::kAvailableMask) |
+                ((value << PagingBits::kAvailableShift) & PagingBits::kAvailableMask);
     }
 
     // With P=0 the CPU ignores bits 31:1 (SDM 4.3), so the OS may store 31 bits there (a swap slot).

@@ -198,7 +198,8 @@ void print_targets(const RatioReporter& reporter, const std::string& allocator) 
     if (malloc_pair > 0) line("cache alloc+free pair / glibc malloc+free", cache_pair / malloc_pair, 1.0);
     if (cache_pair > 0) line("kmalloc(64)+kfree pair / cache pair", kmalloc_pair / cache_pair, 1.25);
     if (malloc_batch > 0) line("cache 1000 allocs + 1000 frees / glibc", cache_batch / malloc_batch, 1.0);
-    if (malloc_mixed > 0) printf("  %-44s %5.2fx  (no target)\n", "kmalloc mixed sizes / glibc", kmalloc_mixed / malloc_mixed);
+    if (malloc_mixed > 0)
+        printf("  %-44s %5.2fx  (no target)\n", "kmalloc mixed sizes / glibc", kmalloc_mixed / malloc_mixed);
     // Memory overhead of a full slab of 64-byte objects.
     HostPageSource source;
     SlabCache<HostPageSource, NoLock> cache(source, {.name = "overhead-64", .object_size = 64, .debug = false});
@@ -206,8 +207,9 @@ void print_targets(const RatioReporter& reporter, const std::string& allocator) 
     for (size_t i = 0; i < cache.objects_per_slab(); ++i) objects.push_back(cache.allocate());
     SlabStatistics s = cache.statistics();
     double overhead = 100.0 * double(s.memory_bytes - s.live_bytes) / double(s.memory_bytes);
-    printf("  %-44s %5.2f%% (target <= 3%%) %s  [%zu objects per %zu-byte slab]\n", "slab memory overhead, 64-byte objects",
-           overhead, overhead <= 3.0 ? "met" : "MISSED", s.objects_per_slab, s.memory_bytes);
+    printf("  %-44s %5.2f%% (target <= 3%%) %s  [%zu objects per %zu-byte slab]\n",
+           "slab memory overhead, 64-byte objects", overhead, overhead <= 3.0 ? "met" : "MISSED", s.objects_per_slab,
+           s.memory_bytes);
     for (void* object : objects) cache.deallocate(object);
 }
 
@@ -221,7 +223,8 @@ int main(int argc, char** argv) {
     if (slab) {
         benchmark::RegisterBenchmark("slab_cache_pair/64", BM_SlabCachePair)->Unit(unit);
         for (size_t size : {64, 96, 4096})
-            benchmark::RegisterBenchmark(("kmalloc_pair/" + std::to_string(size)).c_str(), BM_KmallocPair, size)->Unit(unit);
+            benchmark::RegisterBenchmark(("kmalloc_pair/" + std::to_string(size)).c_str(), BM_KmallocPair, size)
+                ->Unit(unit);
         benchmark::RegisterBenchmark("kmalloc_pair_debug/64", BM_KmallocPairDebug)->Unit(unit);
         benchmark::RegisterBenchmark("slab_cache_batch/1000x64", BM_SlabCacheBatch)->Unit(unit);
         benchmark::RegisterBenchmark("kmalloc_batch/1000x64", BM_KmallocBatch)->Unit(unit);

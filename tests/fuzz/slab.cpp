@@ -54,7 +54,7 @@ bool holds(const void* object, size_t size, u8 seed) {
 struct Live {
     size_t size;  // bytes the test may use and fills
     u8 seed;
-    bool named;   // from the named cache (freed through it) rather than kmalloc
+    bool named;  // from the named cache (freed through it) rather than kmalloc
 };
 
 // Sizes cover every class edge (7/8/9, 64/65, 96/97 ...), the large path and the occasional zero.
@@ -158,9 +158,7 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, size_t size) {
             case 6:  // the page source fails after `argument % 4` more allocations, or recovers
                 source.fail_after(argument % 5 == 4 ? -1 : long(argument % 4));
                 break;
-            case 7:
-                heap.shrink();
-                break;
+            case 7: heap.shrink(); break;
             }
             if (!heap.check_invariants()) {
                 heap.check_invariants([](void*, const char* text, size_t length) { fwrite(text, 1, length, stderr); },

@@ -66,8 +66,8 @@ using Space = AddressSpace<HostPageTableOps>;
 template <typename SpaceType>
 std::string invariant_message(const SpaceType& space, const SpaceType* kernel = nullptr) {
     std::string text;
-    space.check_invariants(kernel, [](void* c, const char* p, size_t n) { static_cast<std::string*>(c)->append(p, n); },
-                           &text);
+    space.check_invariants(
+        kernel, [](void* c, const char* p, size_t n) { static_cast<std::string*>(c)->append(p, n); }, &text);
     return text;
 }
 #define EXPECT_INVARIANTS(...) EXPECT_TRUE((invariant_message(__VA_ARGS__).empty())) << invariant_message(__VA_ARGS__)
@@ -291,7 +291,7 @@ TEST_F(AddressSpaceTest, IterationVisitsMappingsAndSwapEntriesInOrder) {
     ASSERT_FALSE(slot.is_error());
     *slot.value() = PageTableEntry::make_not_present(77);
     std::vector<u32> present, all;
-    user.for_each_mapping(0, 0xC0000 , [&](u32 vaddr, PageTableEntry&) { present.push_back(vaddr); });
+    user.for_each_mapping(0, 0xC0000, [&](u32 vaddr, PageTableEntry&) { present.push_back(vaddr); });
     user.for_each_entry(0, 0xC0000, [&](u32 vaddr, PageTableEntry&) { all.push_back(vaddr); });
     EXPECT_EQ(present, (std::vector<u32>{0x00400000, 0x00401000, 0x00402000, 0x08000000}));
     EXPECT_EQ(all, (std::vector<u32>{0x00400000, 0x00401000, 0x00402000, 0x08000000, 0x08001000}));
@@ -304,7 +304,7 @@ TEST_F(AddressSpaceTest, IterationVisitsMappingsAndSwapEntriesInOrder) {
 TEST_F(AddressSpaceTest, UnmapRangeSkipsHolesAndFreesEmptiedTables) {
     Space user = make_user();
     ASSERT_FALSE(user.map_range(0x003FF000, 0x00200000, 2, kUserRw).is_error());  // straddles two tables
-    ASSERT_FALSE(user.map(0x00800000, 0x00300000, kUserRw).is_error());            // a third table
+    ASSERT_FALSE(user.map(0x00800000, 0x00300000, kUserRw).is_error());           // a third table
     EXPECT_EQ(user.count_tables(), 3u);
     auto removed = user.unmap_range(0x003FE000, 0x402);  // up to and including 0x007FF000
     ASSERT_FALSE(removed.is_error());
@@ -335,8 +335,8 @@ TEST_F(AddressSpaceTest, DestroyReturnsEveryFrameTableAndSwapSlot) {
         // Going out of scope destroys it.
     }
     EXPECT_EQ(swap_ops.tables.size(), 257u) << "directory and the three user tables are back";
-    EXPECT_EQ(swap_ops.released, (std::multiset<u32>{0x00200000, 0x00201000, 0x00202000, 0x00203000, 0x00204000,
-                                                     0x00900000}));
+    EXPECT_EQ(swap_ops.released,
+              (std::multiset<u32>{0x00200000, 0x00201000, 0x00202000, 0x00203000, 0x00204000, 0x00900000}));
     EXPECT_EQ(swap_ops.released_slots.size(), 2u);
     EXPECT_EQ(swap_ops.released_slots[1], (std::pair<u32, u32>{0x20000000, 42}));
     kernel_space.value().destroy();

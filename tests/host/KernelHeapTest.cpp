@@ -48,7 +48,8 @@ TEST(Kmalloc, SizeClassIsTheSmallestThatFits) {
 TEST(Kmalloc, ObjectsComeFromTheirClassAndAreAligned) {
     HostPageSource source;
     Heap heap(source, false);
-    for (size_t size : {0, 1, 8, 9, 16, 17, 64, 65, 96, 100, 128, 150, 192, 200, 256, 300, 512, 700, 1024, 1500, 2048}) {
+    for (size_t size :
+         {0, 1, 8, 9, 16, 17, 64, 65, 96, 100, 128, 150, 192, 200, 256, 300, 512, 700, 1024, 1500, 2048}) {
         void* object = heap.allocate(size);
         ASSERT_NE(object, nullptr) << size;
         size_t expected = Heap::kClassSizes[Heap::class_index(size)];
@@ -238,8 +239,9 @@ TEST(KmallocDeathTest, DebugModeCatchesAWritePastTheRequestedSize) {
     HostPageSource source;
     Heap heap(source, true);
     auto* object = static_cast<u8*>(heap.allocate(50));  // from kmalloc-64
-    object[50] = 7;  // inside the 64-byte object, but past what was asked for
-    EXPECT_DEATH(heap.deallocate(object), "slab kmalloc-64: write past the end of 0x[0-9a-f]+ \\(50-byte object, byte 50 is 0x07");
+    object[50] = 7;                                      // inside the 64-byte object, but past what was asked for
+    EXPECT_DEATH(heap.deallocate(object),
+                 "slab kmalloc-64: write past the end of 0x[0-9a-f]+ \\(50-byte object, byte 50 is 0x07");
     object[50] = 0xbb;
     heap.deallocate(object);
 }

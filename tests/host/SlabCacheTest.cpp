@@ -19,8 +19,8 @@ using Cache = SlabCache<HostPageSource, NoLock>;
 
 std::string invariant_message(const Cache& cache) {
     std::string text;
-    cache.check_invariants([](void* context, const char* s, size_t n) { static_cast<std::string*>(context)->append(s, n); },
-                           &text);
+    cache.check_invariants(
+        [](void* context, const char* s, size_t n) { static_cast<std::string*>(context)->append(s, n); }, &text);
     return text;
 }
 #define EXPECT_INVARIANTS(cache) EXPECT_TRUE((cache).check_invariants()) << invariant_message(cache)
@@ -207,8 +207,9 @@ TEST(SlabCache, ConstructorRunsOncePerObjectAndStateSurvivesFree) {
 TEST(SlabCache, DebugModeConstructsOnEveryAllocation) {
     g_constructed = 0;
     HostPageSource source;
-    Cache cache(source, {.name = "ctor-debug", .object_size = sizeof(Counter), .constructor = construct_counter,
-                         .debug = true});
+    Cache cache(
+        source,
+        {.name = "ctor-debug", .object_size = sizeof(Counter), .constructor = construct_counter, .debug = true});
     auto* counter = static_cast<Counter*>(cache.allocate());
     EXPECT_EQ(g_constructed, 1);
     EXPECT_EQ(counter->magic, 0xC0FFEEu);
@@ -306,7 +307,8 @@ TEST(SlabCacheDeathTest, DebugModeCatchesADoubleFreeAnywhereInTheList) {
     void* b = cache.allocate();
     cache.deallocate(a);
     cache.deallocate(b);  // a is no longer the head
-    EXPECT_DEATH(cache.deallocate(a), "slab twice-debug: double free of 0x[0-9a-f]+ \\(caller 0x[0-9a-f]+, first freed");
+    EXPECT_DEATH(cache.deallocate(a),
+                 "slab twice-debug: double free of 0x[0-9a-f]+ \\(caller 0x[0-9a-f]+, first freed");
 }
 
 TEST(SlabCacheDeathTest, DebugModeCatchesAWritePastTheEnd) {
@@ -315,7 +317,8 @@ TEST(SlabCacheDeathTest, DebugModeCatchesAWritePastTheEnd) {
     auto* object = static_cast<u8*>(cache.allocate());
     fill(object, 60, 1);
     object[60] = 0;  // one byte past the end
-    EXPECT_DEATH(cache.deallocate(object), "slab overrun: write past the end of 0x[0-9a-f]+ \\(60-byte object, byte 60");
+    EXPECT_DEATH(cache.deallocate(object),
+                 "slab overrun: write past the end of 0x[0-9a-f]+ \\(60-byte object, byte 60");
     object[60] = 0xbb;
     cache.deallocate(object);
 }

@@ -110,8 +110,7 @@ public:
     static constexpr size_t kPageSize = 4096;
     static constexpr unsigned kMaxOrder = 10;
 
-    explicit ArenaPageSource(size_t bytes = 256 * 1024 * 1024)
-        : m_bytes(bytes), m_tag_storage(bytes / kPageSize, 0) {
+    explicit ArenaPageSource(size_t bytes = 256 * 1024 * 1024) : m_bytes(bytes), m_tag_storage(bytes / kPageSize, 0) {
         m_base = static_cast<u8*>(aligned_alloc(kPageSize << kMaxOrder, bytes));
         VERIFY(m_base);
         m_tags = SlabPageTags(Span<uptr>(m_tag_storage.data(), m_tag_storage.size()), reinterpret_cast<uptr>(m_base));
