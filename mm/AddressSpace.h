@@ -302,20 +302,10 @@ public:
     // Read and clear the accessed (dirty) bit of a present mapping; invalidates when the bit was set, so
     // the CPU sets it again on the next access (SDM 4.8). For the clock and NRU replacement policies.
     ErrorOr<bool> test_and_clear_accessed(u32 vaddr) {
-        TableEntry* entry = lookup(vaddr);
-        if (!entry || !entry->is_present()) return Error::NoEntry;
-        if (!entry->is_accessed()) return false;
-        entry->set_accessed(false);
-        m_ops->invalidate(vaddr & ~(kPageSize - 1));
-        return true;
+        return test_and_clear(vaddr, &TableEntry::is_accessed, &TableEntry::set_accessed);
     }
     ErrorOr<bool> test_and_clear_dirty(u32 vaddr) {
-        TableEntry* entry = lookup(vaddr);
-        if (!entry || !entry->is_present()) return Error::NoEntry;
-        if (!entry->is_dirty()) return false;
-        entry->set_dirty(false);
-        m_ops->invalidate(vaddr & ~(kPageSize - 1));
-        return true;
+        return test_and_clear(vaddr, &TableEntry::is_dirty, &TableEntry::set_dirty);
     }
 
     // Call `callback(u32 vaddr, TableEntry& entry)` for each present mapping in the range, in address
@@ -471,6 +461,16 @@ private:
         entry.set_present(true);
         apply(entry, protection);
         return entry;
+    }
+
+    template <typename Test, typename Set>
+    ErrorOr<bool> test_and_clear(u32 vaddr, Test test, Set set) {
+        TableEntry* entry = lookup(vaddr);
+        if (!entry || !entry->is_present()) return Error::NoEntry;
+        if (!(entry->*test)()) return false;
+        (entry->*set)(false);
+        m_ops->invalidate(vaddr & ~(kPageSize - 1));
+        return true;
     }
 
     // Page-aligned, non-empty, not wrapping, and inside this space's own half.
