@@ -130,7 +130,9 @@ BuddyAllocator::Header* BuddyAllocator::block_of(const void* pointer, const char
         if (header->check != check_of(header) || !contains(header))
             report_misuse(operation, pointer, "overwritten block header (heap corruption)");
     }
-    if (header->state == State::Free) report_misuse(operation, pointer, "double free: the block is already free");
+    if (header->state == State::Free)
+        report_misuse(operation, pointer, operation[0] == 'f' ? "double free: the block is already free"
+                                                              : "use after free: the block is free");
     if (header->state != State::InUse || header->order < kMinOrder || header->order > kMaxOrder)
         report_misuse(operation, pointer, "invalid pointer: not returned by malloc");
     return header;
@@ -159,7 +161,11 @@ void BuddyAllocator::free(void* pointer) {
         Header* alias = reinterpret_cast<Header*>(reinterpret_cast<uptr>(pointer) - kHeaderBytes);
         set_header(alias, block->order, State::Free);
     }
-    release(block, block->order);
+    // Mark the block free before merging: if it melts into its lower buddy its header stays behind as
+    // "free", so a second free() of the pointer is reported instead of freeing a block twice.
+    unsigned order = block->order;
+    set_header(block, order, State::Free);
+    release(block, order);
     maybe_shrink();
 }
 
@@ -198,8 +204,8 @@ void BuddyAllocator::release_free_memory() {
     }
 }
 
-size_t BuddyAllocator::usable_size(const void* pointer) const {
-    Header* block = block_of(pointer, "malloc_usable_size");
+size_t BuddyAllocator::usable_size(const void* pointer, const char* operation) const {
+    Header* block = block_of(pointer, operation);
     return reinterpret_cast<uptr>(block) + block_bytes(block->order) - reinterpret_cast<uptr>(pointer);
 }
 

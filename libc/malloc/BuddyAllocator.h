@@ -52,7 +52,7 @@ public:
     void free(void* pointer);
     // Shrinks by freeing upper halves, grows by absorbing free right buddies. false: cannot, unchanged.
     bool resize_in_place(void* pointer, size_t size);
-    size_t usable_size(const void* pointer) const;
+    size_t usable_size(const void* pointer, const char* operation = "malloc_usable_size") const;
     bool contains(const void* pointer) const {
         return reinterpret_cast<uptr>(pointer) - m_base < m_arenas * kArenaBytes;
     }

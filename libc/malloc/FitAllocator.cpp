@@ -184,6 +184,9 @@ void* FitAllocator::allocate(size_t request) {
     Header* block = find_fit(size);
     if (!block) block = grow(size);
     if (!block) return nullptr;
+    // Next fit: the next search starts here -- at the remainder of the block (take() moves the rover
+    // with it), or at its successor when it is used whole.
+    if (m_strategy == FitStrategy::Next) m_rover = block;
     return take(block, size, request);
 }
 
@@ -243,7 +246,9 @@ FitAllocator::Header* FitAllocator::validate(const void* pointer, const char* op
         report_misuse(operation, pointer, "invalid pointer: not returned by malloc");
     Header* header = header_of(pointer);
     if (header->check != check_of(header)) report_bad_header(pointer, operation);
-    if (!in_use(header)) report_misuse(operation, pointer, "double free: the block is already free");
+    if (!in_use(header))
+        report_misuse(operation, pointer, operation[0] == 'f' ? "double free: the block is already free"
+                                                              : "use after free: the block is free");
     return header;
 }
 
@@ -325,8 +330,8 @@ void FitAllocator::release_free_memory() {
 // realloc support
 // ---------------------------------------------------------------------------------------------------------
 
-size_t FitAllocator::usable_size(const void* pointer) const {
-    return size_of(validate(pointer, "malloc_usable_size")) - kHeaderBytes;
+size_t FitAllocator::usable_size(const void* pointer, const char* operation) const {
+    return size_of(validate(pointer, operation)) - kHeaderBytes;
 }
 
 bool FitAllocator::resize_in_place(void* pointer, size_t request) {

@@ -62,7 +62,7 @@ public:
     // Grows or shrinks the block where it is (absorbing a free neighbour, or growing the heap when the
     // block is the last one). false: it cannot, nothing changed.
     bool resize_in_place(void* pointer, size_t size);
-    size_t usable_size(const void* pointer) const;
+    size_t usable_size(const void* pointer, const char* operation = "malloc_usable_size") const;
 
     bool contains(const void* pointer) const {
         return reinterpret_cast<uptr>(pointer) - m_start < m_end - m_start;

@@ -104,8 +104,8 @@ void Heap::policy_free(void* pointer) {
 size_t Heap::policy_usable_size(const void* pointer, const char* operation) const {
     switch (m_policy) {
     case Policy::Segregated: return m_segregated.usable_size(pointer, operation);
-    case Policy::Buddy: return m_buddy.usable_size(pointer);
-    default: return m_fit.usable_size(pointer);
+    case Policy::Buddy: return m_buddy.usable_size(pointer, operation);
+    default: return m_fit.usable_size(pointer, operation);
     }
 }
 
