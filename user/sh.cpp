@@ -46,6 +46,8 @@ void erase_on_screen(size_t count) {
 
 enum class LineResult { Line, Cancelled, EndOfInput };
 
+bool g_last_was_cr = false;
+
 // Reads one edited line into `line`. Escape sequences: ESC [ A (up), ESC [ B (down); others are ignored.
 LineResult edit_line(char* line) {
     size_t length = 0;
@@ -57,6 +59,10 @@ LineResult edit_line(char* line) {
         fflush(stdout);
         int c = getchar();
         if (c == EOF) return LineResult::EndOfInput;
+        // A terminal that sends CR LF for Enter must not produce an empty second line.
+        bool after_cr = g_last_was_cr;
+        g_last_was_cr = c == '\r';
+        if (c == '\n' && after_cr) continue;
         if (escape == 1) {
             escape = c == '[' ? 2 : 0;
             continue;

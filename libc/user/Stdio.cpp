@@ -162,11 +162,19 @@ int getchar() {
     return static_cast<unsigned char>(g_stdin.buffer[g_stdin.position++]);
 }
 
+namespace {
+bool g_last_was_cr = false;
+}  // namespace
+
 int read_line(char* buffer, size_t size) {
     if (size == 0) return -1;
     size_t length = 0;
     for (;;) {
         int c = getchar();
+        // A terminal that sends CR LF for Enter must not end the next line at once.
+        bool after_cr = g_last_was_cr;
+        g_last_was_cr = c == '\r';
+        if (c == '\n' && after_cr) continue;
         if (c == EOF) {
             if (length == 0) return -1;
             break;

@@ -1,0 +1,111 @@
+// ubench.cpp: user-level benchmarks, counted in instructions (run by the kernel with `bench=all` under
+// QEMU's -icount shift=0, where an RDTSC difference is the number of instructions executed; see
+// kernel/Bench.h). Each figure is one line "bench: NAME: N instructions (ITERATIONS iterations)".
+//
+// What each measures, end to end as a program sees it (user and kernel instructions together):
+//   getpid round trip        int 0x80 in, the dispatcher, iret out
+//   yield ping-pong          two processes calling sched_yield in turn: per context switch
+//   fork+exit+wait           a child created copy-on-write, exiting at once, reaped
+//   demand-zero fault        the first write to a fresh mmap page: fault, frame, clear, map, retry
+//   copy-on-write fault      the first write to a page shared with a child: fault, frame, copy, remap
+#include "libc/abi/Syscalls.h"
+#include "libc/user/Process.h"
+#include "libc/user/Stdio.h"
+#include "libc/user/Syscall.h"
+
+namespace {
+
+inline u64 rdtsc() {
+    u32 low, high;
+    asm volatile("rdtsc" : "=a"(low), "=d"(high));
+    return (static_cast<u64>(high) << 32) | low;
+}
+
+void report(const char* name, u64 instructions, u32 iterations) {
+    printf("bench: %s: %u instructions (%u iterations)\n", name, static_cast<unsigned>(instructions / iterations),
+           iterations);
+}
+
+void bench_getpid() {
+    constexpr u32 n = 10000;
+    for (u32 i = 0; i < 100; ++i) sys_getpid();
+    u64 start = rdtsc();
+    for (u32 i = 0; i < n; ++i) sys_getpid();
+    report("getpid round trip", rdtsc() - start, n);
+}
+
+void bench_yield() {
+    constexpr u32 n = 2000;
+    int child = sys_fork();
+    if (child == 0) {
+        for (u32 i = 0; i < n; ++i) sys_sched_yield();
+        sys_exit(0);
+    }
+    sys_sched_yield();  // let the child start
+    u64 start = rdtsc();
+    for (u32 i = 0; i < n; ++i) sys_sched_yield();
+    u64 elapsed = rdtsc() - start;
+    int status;
+    sys_waitpid(child, &status, 0);
+    // Each of our yields switches to the child and its yield switches back: two switches per iteration.
+    report("context switch (sched_yield ping-pong, per switch)", elapsed, 2 * n);
+}
+
+void bench_fork() {
+    constexpr u32 n = 200;
+    u64 start = rdtsc();
+    for (u32 i = 0; i < n; ++i) {
+        int child = sys_fork();
+        if (child == 0) sys_exit(0);
+        int status;
+        sys_waitpid(child, &status, 0);
+    }
+    report("fork+exit+wait", rdtsc() - start, n);
+}
+
+void bench_demand_zero() {
+    constexpr u32 pages = 1000;
+    long mapped = sys_mmap2(nullptr, pages * 4096, kProtRead | kProtWrite, kMapPrivate | kMapAnonymous, -1, 0);
+    if (is_error_result(mapped)) {
+        printf("bench: demand-zero fault: mmap2 failed (%ld)\n", mapped);
+        return;
+    }
+    volatile char* memory = reinterpret_cast<volatile char*>(mapped);
+    u64 start = rdtsc();
+    for (u32 i = 0; i < pages; ++i) memory[i * 4096] = 1;
+    report("demand-zero fault (includes clearing the page)", rdtsc() - start, pages);
+    sys_munmap(reinterpret_cast<void*>(mapped), pages * 4096);
+}
+
+void bench_copy_on_write() {
+    constexpr u32 pages = 500;
+    long mapped = sys_mmap2(nullptr, pages * 4096, kProtRead | kProtWrite, kMapPrivate | kMapAnonymous, -1, 0);
+    if (is_error_result(mapped)) return;
+    volatile char* memory = reinterpret_cast<volatile char*>(mapped);
+    for (u32 i = 0; i < pages; ++i) memory[i * 4096] = 1;
+    int child = sys_fork();
+    if (child == 0) {
+        // Keep the pages shared while the parent writes: sleep, then leave.
+        NanoTime t{10, 0};
+        sys_nanosleep(&t, nullptr);
+        sys_exit(0);
+    }
+    u64 start = rdtsc();
+    for (u32 i = 0; i < pages; ++i) memory[i * 4096] = 2;
+    report("copy-on-write fault (includes copying the page)", rdtsc() - start, pages);
+    sys_kill(child, kSignalKill);
+    int status;
+    sys_waitpid(child, &status, 0);
+    sys_munmap(reinterpret_cast<void*>(mapped), pages * 4096);
+}
+
+}  // namespace
+
+int main() {
+    bench_getpid();
+    bench_yield();
+    bench_fork();
+    bench_demand_zero();
+    bench_copy_on_write();
+    return 0;
+}
