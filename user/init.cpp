@@ -11,7 +11,7 @@
 // Whatever it does, init also reaps orphans: the kernel gives it every process whose parent died, and a
 // zombie nobody waits for would keep its process-table slot forever.
 //
-// The test suite (UserTests below) runs every check that needs real processes: fork/exec/wait, exit statuses,
+// The test suite (run_tests below) runs every check that needs real processes: fork/exec/wait, exit statuses,
 // copy-on-write (frame numbers from mneme_frame_of), brk and mmap growth and release (free frames from
 // mneme_meminfo), argv and environment passing, every hostile program (the signal that killed it, then a
 // check that the system still runs), 8 compute processes at once, malloctest under every policy, and at the
