@@ -97,10 +97,16 @@ $(BUILD)/user/libmneme.a: $(ULIB_OBJS)
 	@rm -f $@
 	@$(CROSS)ar rcs $@ $^
 
-$(BUILD)/initrd/bin/%: $(BUILD)/user/user/%.o $(BUILD)/user/libmneme.a user/user.ld
+# Programs are linked with their symbols into build/user/bin/ (for gdb: `file build/user/bin/sh`) and
+# stripped into the initrd, which keeps the archive (and the boot) small.
+$(BUILD)/user/bin/%: $(BUILD)/user/user/%.o $(BUILD)/user/libmneme.a user/user.ld
 	@mkdir -p $(dir $@)
 	@echo "  ULD     $@"
 	@$(KCXX) $(ULDFLAGS) -o $@ $< $(BUILD)/user/libmneme.a
+
+$(BUILD)/initrd/bin/%: $(BUILD)/user/bin/%
+	@mkdir -p $(dir $@)
+	@$(CROSS)strip -o $@ $<
 
 $(BUILD)/initrd.tar: $(USER_BINS)
 	@echo "  TAR     $@"
@@ -114,7 +120,7 @@ initrd: $(BUILD)/initrd.tar
 # build/mneme.iso boots to the monitor (ISO_ARGS adds boot options); build/mneme-test.iso runs the tests.
 ISO_ARGS ?=
 $(BUILD)/mneme.iso: GRUB_ARGS = $(ISO_ARGS)
-$(BUILD)/mneme-test.iso: GRUB_ARGS = test=all
+$(BUILD)/mneme-test.iso: GRUB_ARGS = test=kernel,user.exec_hello,user.fork_exit_status,user.cow
 $(BUILD)/mneme%iso: $(BUILD)/kernel.elf $(BUILD)/initrd.tar boot/grub.cfg
 	@rm -rf $@.d && mkdir -p $@.d/boot/grub
 	@cp $(BUILD)/kernel.elf $(BUILD)/initrd.tar $@.d/boot/

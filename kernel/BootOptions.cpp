@@ -79,6 +79,12 @@ bool apply_shell(const char* value, BootOptions& options) {
     return true;
 }
 
+bool apply_bench(const char* value, BootOptions& options) {
+    if (strcmp(value, "kernel") != 0 && strcmp(value, "all") != 0) return false;
+    strcpy(options.bench, value);
+    return true;
+}
+
 const Option kOptions[] = {
     {"test", "all, kernel, user, or suites/tests separated by commas", "(off)",
      "run the tests, print a summary, exit QEMU",
@@ -90,6 +96,8 @@ const Option kOptions[] = {
     {"quantum", "1..1000 (timer ticks)", "5", "how long a process runs before the next one", apply_quantum},
     {"init", "program names separated by commas", "(none)", "programs init runs before the shell", apply_init},
     {"shell", "user or monitor", "user", "end boot at the user shell or at the kernel monitor", apply_shell},
+    {"bench", "kernel or all", "(off)", "count instructions of kernel (and user) operations, exit QEMU",
+     apply_bench},
 };
 
 void print_accepted_keys() {

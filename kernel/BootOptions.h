@@ -23,6 +23,8 @@ struct BootOptions {
     char init[96] = "";
     // shell=user | monitor: end boot at the user shell (init) or at the kernel monitor.
     bool shell_monitor = false;
+    // bench=kernel | all: run the instruction-count benchmarks and exit QEMU.
+    char bench[16] = "";
 };
 
 namespace boot_options {

@@ -9,6 +9,7 @@
 #include "arch/i386/Pic.h"
 #include "arch/i386/Pit.h"
 #include "arch/i386/Power.h"
+#include "kernel/Bench.h"
 #include "kernel/BootOptions.h"
 #include "kernel/Console.h"
 #include "kernel/KTest.h"
@@ -122,6 +123,18 @@ extern "C" [[noreturn]] void kmain(u32 magic, u32 multiboot_info) {
     klog("sched", "round-robin, quantum %u ticks (%u ms); up to %u processes", options.quantum,
          options.quantum * 1000 / options.hz, process::kMaxProcesses);
 
+    if (options.bench[0]) {
+        if (bench::run_kernel(options.bench)) {
+            // ubench runs alone (no init, no shell): when it ends, nothing is left and run_idle returns.
+            const char* argv[] = {"ubench", nullptr};
+            char message[200];
+            auto ubench = process::spawn("/bin/ubench", argv, nullptr, 0, message, sizeof(message));
+            if (ubench.is_error()) kwarn("bench", "cannot start /bin/ubench: %s", message);
+            else scheduler::run_idle();
+        }
+        power::qemu_exit(power::ExitCode::TestsPassed);
+        power::halt_forever();
+    }
     if (options.test[0]) {
         if (test_mode::run_kernel_part(options.test)) {
             const char* argv[] = {"init", test_mode::init_argument(), nullptr};

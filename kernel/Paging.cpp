@@ -4,6 +4,7 @@
 #include "arch/i386/Cpu.h"
 #include "arch/i386/Cpuid.h"
 #include "arch/i386/Gdt.h"
+#include "arch/i386/LocalApic.h"
 #include "kernel/Console.h"
 #include "kernel/Layout.h"
 #include "kernel/Multiboot.h"
@@ -16,6 +17,7 @@ extern "C" char boot_stack_guard[];
 namespace paging {
 namespace {
 
+constexpr u32 kApicRegisters = 0xFFFFF000;
 u32 g_directory = 0;  // physical
 bool g_large = false;
 bool g_global = false;
@@ -123,6 +125,17 @@ void initialize() {
     }
     cpu::write_cr3(g_directory);
     gdt::double_fault_tss().cr3 = g_directory;
+
+    // The local APIC's registers, uncached, at the top of the kernel area, so the PIC's interrupts can be
+    // routed through it (arch/i386/LocalApic.h).
+    if (cpuid::has(cpuid::kApic)) {
+        (void)map_kernel_page(kApicRegisters, local_apic::kDefaultPhysicalBase, true);
+        PageTableEntry* pte = kernel_area_entry(kApicRegisters);
+        pte->set_cache_disabled(true);
+        pte->set_write_through(true);
+        cpu::invlpg(kApicRegisters);
+        local_apic::route_pic_interrupts(kApicRegisters);
+    }
 
     klog("paging", "kernel page directory at 0x%08x: direct map of %u MiB with %s pages, %u page tables",
          g_directory, static_cast<unsigned>(top / MiB), g_large ? "4 MiB" : "4 KiB", tables);

@@ -69,6 +69,7 @@ void reparent_children(Process& p) {
 // Memory freed, children handed on, parent told: what remains is a zombie holding its exit status.
 void terminate(Process& p, i32 wait_status) {
     if (&p == current()) cpu::write_cr3(paging::kernel_directory());
+    scheduler::remove(&p);
     p.memory.release();
     reparent_children(p);
     p.state = ProcessState::Zombie;
@@ -135,8 +136,8 @@ ErrorOr<Process*> spawn(const char* path, const char* const* argv, const char* c
     set_name(*p, path);
     p->kernel_stack = stack.value();
     build_initial_context(*p, user_frame(image.value().entry, image.value().stack_pointer));
-    p->state = ProcessState::Ready;
     ++g_count;
+    scheduler::make_ready(p);
     return p;
 }
 
@@ -161,8 +162,8 @@ ErrorOr<i32> fork() {
     TrapFrame frame = *parent->trap_frame;
     frame.eax = 0;  // fork returns 0 in the child
     build_initial_context(*child, frame);
-    child->state = ProcessState::Ready;
     ++g_count;
+    scheduler::make_ready(child);
     return child->pid;
 }
 

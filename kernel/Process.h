@@ -39,6 +39,11 @@ struct Process {
 
     u32 ticks_used = 0;
     u32 quantum_left = 0;
+
+    // The scheduler's run queue (FIFO of Ready processes): intrusive, so queueing never allocates.
+    Process* ready_next = nullptr;
+    Process* ready_prev = nullptr;
+    bool queued = false;
 };
 
 namespace process {

@@ -15,29 +15,40 @@ namespace {
 u32 g_quantum = 5;
 u32 g_idle_esp = 0;
 Process* g_current = nullptr;
-u32 g_last_index = 0;
 u64 g_switches = 0;
 
-// The next Ready process after the current one in table order (round robin), or null.
-Process* pick_next() {
-    for (u32 step = 1; step <= process::kMaxProcesses; ++step) {
-        u32 index = (g_last_index + step) % process::kMaxProcesses;
-        Process* p = process::slot(index);
-        if (p && p->state == ProcessState::Ready) {
-            g_last_index = index;
-            return p;
-        }
-    }
-    return nullptr;
+// The run queue: Ready processes in the order they became ready. Taking the head and appending the
+// preempted process at the tail is round robin, in O(1) per switch.
+Process* g_head = nullptr;
+Process* g_tail = nullptr;
+
+void enqueue(Process* p) {
+    if (p->queued) return;
+    p->queued = true;
+    p->ready_next = nullptr;
+    p->ready_prev = g_tail;
+    if (g_tail) g_tail->ready_next = p;
+    else g_head = p;
+    g_tail = p;
 }
 
-bool any_ready() {
-    for (u32 i = 0; i < process::kMaxProcesses; ++i) {
-        Process* p = process::slot(i);
-        if (p && p->state == ProcessState::Ready) return true;
-    }
-    return false;
+void dequeue(Process* p) {
+    if (!p->queued) return;
+    if (p->ready_prev) p->ready_prev->ready_next = p->ready_next;
+    else g_head = p->ready_next;
+    if (p->ready_next) p->ready_next->ready_prev = p->ready_prev;
+    else g_tail = p->ready_prev;
+    p->ready_next = p->ready_prev = nullptr;
+    p->queued = false;
 }
+
+Process* pick_next() {
+    Process* p = g_head;
+    if (p) dequeue(p);
+    return p;
+}
+
+bool any_ready() { return g_head != nullptr; }
 
 void switch_address_space(Process* next) {
     u32 cr3 = next && next->memory.exists() ? next->memory.directory() : paging::kernel_directory();
@@ -49,7 +60,7 @@ void on_timer(TrapFrame& frame) {
     u64 now = pit::ticks();
     for (u32 i = 0; i < process::kMaxProcesses; ++i) {
         Process* p = process::slot(i);
-        if (p && p->state == ProcessState::Sleeping && p->wake_tick <= now) p->state = ProcessState::Ready;
+        if (p && p->state == ProcessState::Sleeping && p->wake_tick <= now) make_ready(p);
     }
     // Preempt only a process interrupted in user mode; the kernel is not preemptible, and the idle loop
     // schedules by itself after each HLT.
@@ -72,9 +83,8 @@ u64 context_switches() { return g_switches; }
 
 void schedule() {
     Process* previous = g_current;
-    if (previous && previous->state == ProcessState::Running) previous->state = ProcessState::Ready;
+    if (previous && previous->state == ProcessState::Running) make_ready(previous);
     Process* next = pick_next();
-    if (!next && previous && previous->state == ProcessState::Ready) next = previous;
     if (next == previous && next) {
         next->state = ProcessState::Running;
         next->quantum_left = g_quantum;
@@ -112,14 +122,21 @@ void block(WaitReason reason) {
     g_current->wait_reason = WaitReason::None;
 }
 
+void make_ready(Process* p) {
+    p->state = ProcessState::Ready;
+    enqueue(p);
+}
+
+void remove(Process* p) { dequeue(p); }
+
 void wake(Process* p) {
-    if (p && p->state == ProcessState::Waiting) p->state = ProcessState::Ready;
+    if (p && p->state == ProcessState::Waiting) make_ready(p);
 }
 
 void wake_all(WaitReason reason) {
     for (u32 i = 0; i < process::kMaxProcesses; ++i) {
         Process* p = process::slot(i);
-        if (p && p->state == ProcessState::Waiting && p->wait_reason == reason) p->state = ProcessState::Ready;
+        if (p && p->state == ProcessState::Waiting && p->wait_reason == reason) make_ready(p);
     }
 }
 

@@ -29,6 +29,10 @@ void sleep_until(u64 tick);
 void block(WaitReason reason);
 void wake(Process* process);
 void wake_all(WaitReason reason);
+// A new or woken process joins the end of the run queue.
+void make_ready(Process* process);
+// A process leaving for good (killed while Ready) leaves the run queue.
+void remove(Process* process);
 
 // Turns the boot context into the idle loop; returns only when no process is left (e.g. init exited), so
 // kmain can fall back to the kernel monitor.

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# qemu-instructions.sh: the in-QEMU benchmarks. Boots with bench=all under -icount shift=0, where an RDTSC
+# difference is an instruction count (kernel/Bench.h), and prints each figure next to its target.
+set -u
+cd "$(dirname "$0")/../.."
+log=build/bench-qemu.log
+tools/qemu.sh --append bench=all --timeout 300 --log "$log" -- -icount shift=0
+status=$?
+if [ "$status" != 33 ]; then
+  echo "qemu-instructions: the benchmark run ended with QEMU status $status; log: $log"
+  exit 1
+fi
+grep '^bench: calibration' "$log"
+printf '\n%-64s %12s  %s\n' "operation (instructions per operation, -icount shift=0)" "measured" "target"
+target() {
+  case "$1" in
+    "getpid round trip") echo "<= 150" ;;
+    "context switch"*) echo "<= 500" ;;
+    "demand-zero fault"*) echo "<= 1500 + the page clear" ;;
+    *) echo "" ;;
+  esac
+}
+grep '^bench: ' "$log" | grep -v 'calibration\|instruction counts under' | while IFS= read -r line; do
+  name=${line#bench: }
+  name=${name%%: *}
+  value=$(echo "$line" | sed -E 's/.*: ([0-9]+) instructions.*/\1/')
+  printf '%-64s %12s  %s\n' "$name" "$value" "$(target "$name")"
+done
+clear=$(grep 'clearing one 4 KiB page' "$log" | sed -E 's/.*: ([0-9]+) instructions.*/\1/')
+fault=$(grep 'demand-zero fault' "$log" | sed -E 's/.*: ([0-9]+) instructions.*/\1/')
+if [ -n "$clear" ] && [ -n "$fault" ]; then
+  echo
+  echo "demand-zero fault without the page clear: $((fault - clear)) instructions (target <= 1500)"
+fi
