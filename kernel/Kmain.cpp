@@ -116,6 +116,7 @@ extern "C" [[noreturn]] void kmain(u32 magic, u32 multiboot_info) {
 
     // Processes: programs from the initrd, the scheduler on the timer, system calls, faults in ring 3.
     initrd::initialize();
+    process::initialize();
     scheduler::initialize(options.quantum);
     syscalls::initialize();
     user_faults::initialize();

@@ -6,21 +6,50 @@
 #include "arch/i386/Gdt.h"
 #include "kernel/Console.h"
 #include "kernel/Exec.h"
+#include "kernel/KernelHeapGlue.h"
 #include "kernel/Paging.h"
 #include "kernel/Scheduler.h"
 #include "libc/rt/String.h"
+#include "mm/SlabCache.h"
+
+#include <new>
 
 namespace process {
 namespace {
 
-Process g_table[kMaxProcesses];
+// The table holds pointers; the process control blocks themselves come from the kernel heap's "process"
+// slab cache (created at boot), the classic use of a slab cache: objects of one type, often made and freed.
+Process* g_table[kMaxProcesses];
+kernel_heap::ObjectCache* g_cache = nullptr;
 i32 g_next_pid = 1;
 u32 g_count = 0;
 
+// A fresh control block in a free slot; null when the table is full or the heap is out of memory.
 Process* allocate_slot() {
-    for (Process& p : g_table)
-        if (!p.in_use) return &p;
+    for (Process*& slot : g_table) {
+        if (slot) continue;
+        void* memory = kernel_heap::cache_allocate(g_cache);
+        if (!memory) return nullptr;
+        slot = new (memory) Process();
+        return slot;
+    }
     return nullptr;
+}
+
+void free_slot(Process* p) {
+    for (Process*& slot : g_table) {
+        if (slot != p) continue;
+        p->~Process();
+        kernel_heap::cache_free(g_cache, p);
+        slot = nullptr;
+        return;
+    }
+}
+
+template <typename Visitor>
+void for_each_process(Visitor visit) {
+    for (Process* p : g_table)
+        if (p) visit(*p);
 }
 
 void set_name(Process& p, const char* path) {
@@ -58,12 +87,12 @@ Process* init_process() { return find(kInitPid); }
 // Children of `p` become children of init; init is woken if one of them has already ended.
 void reparent_children(Process& p) {
     Process* init = init_process();
-    for (Process& child : g_table) {
-        if (!child.in_use || child.parent != p.pid) continue;
+    for_each_process([&](Process& child) {
+        if (child.parent != p.pid) return;
         child.parent = init ? kInitPid : 0;
         if (child.state == ProcessState::Zombie && init && init->wait_reason == WaitReason::Child)
             scheduler::wake(init);
-    }
+    });
 }
 
 // Memory freed, children handed on, parent told: what remains is a zombie holding its exit status.
@@ -81,29 +110,38 @@ void terminate(Process& p, i32 wait_status) {
         // is the one running (its kernel stack is in use until the switch; the idle loop collects it).
         if (&p != current()) {
             p.kernel_stack.release();
-            p.in_use = false;
             --g_count;
+            free_slot(&p);
         }
     }
 }
 
 void reap(Process& p) {
     p.kernel_stack.release();
-    p.in_use = false;
     --g_count;
+    free_slot(&p);
 }
 
 }  // namespace
 
 Process* current() { return scheduler::current(); }
 
+void initialize() {
+    SlabCacheConfig config;
+    config.name = "process";
+    config.object_size = sizeof(Process);
+    config.alignment = alignof(Process);
+    g_cache = kernel_heap::create_cache(config);
+    if (!g_cache) mneme_panic("process: cannot create the process cache");
+}
+
 Process* find(i32 pid) {
-    for (Process& p : g_table)
-        if (p.in_use && p.pid == pid) return &p;
+    for (Process* p : g_table)
+        if (p && p->pid == pid) return p;
     return nullptr;
 }
 
-Process* slot(u32 index) { return index < kMaxProcesses && g_table[index].in_use ? &g_table[index] : nullptr; }
+Process* slot(u32 index) { return index < kMaxProcesses ? g_table[index] : nullptr; }
 u32 count() { return g_count; }
 
 ErrorOr<Process*> spawn(const char* path, const char* const* argv, const char* const* envp, i32 parent,
@@ -115,19 +153,26 @@ ErrorOr<Process*> spawn(const char* path, const char* const* argv, const char* c
     }
     static exec::Arguments arguments;  // one exec at a time: the kernel is not preemptible
     arguments = exec::Arguments{};
-    for (u32 i = 0; argv && argv[i]; ++i) TRY(arguments.add_argument(argv[i]));
-    for (u32 i = 0; envp && envp[i]; ++i) TRY(arguments.add_environment(envp[i]));
+    bool too_big = false;
+    for (u32 i = 0; argv && argv[i]; ++i) too_big |= arguments.add_argument(argv[i]).is_error();
+    for (u32 i = 0; envp && envp[i]; ++i) too_big |= arguments.add_environment(envp[i]).is_error();
+    if (too_big) {
+        format_to_buffer(message, message_size, "arguments and environment exceed %u bytes", exec::kArgumentBytes);
+        free_slot(p);
+        return Error::TooBig;
+    }
     auto stack = KernelStack::allocate();
     if (stack.is_error()) {
         format_to_buffer(message, message_size, "no memory for a kernel stack");
+        free_slot(p);
         return stack.error();
     }
     auto image = exec::load(p->memory, path, arguments, message, message_size);
     if (image.is_error()) {
         stack.value().release();
+        free_slot(p);
         return image.error();
     }
-    p->in_use = true;
     p->pid = g_next_pid++;
     p->parent = parent;
     p->kill_pending = false;
@@ -146,12 +191,15 @@ ErrorOr<i32> fork() {
     Process* child = allocate_slot();
     if (!child) return Error::TryAgain;
     auto stack = KernelStack::allocate();
-    if (stack.is_error()) return Error::NoMemory;
+    if (stack.is_error()) {
+        free_slot(child);
+        return Error::NoMemory;
+    }
     if (auto forked = parent->memory.fork_into(child->memory); forked.is_error()) {
         stack.value().release();
+        free_slot(child);
         return forked.error();
     }
-    child->in_use = true;
     child->pid = g_next_pid++;
     child->parent = parent->pid;
     child->kill_pending = false;
@@ -200,13 +248,13 @@ ErrorOr<i32> wait(i32 pid, u32 options, i32& status) {
     Process* self = current();
     for (;;) {
         bool has_child = false;
-        for (Process& p : g_table) {
-            if (!p.in_use || p.parent != self->pid || (pid != -1 && p.pid != pid)) continue;
+        for (Process* p : g_table) {
+            if (!p || p->parent != self->pid || (pid != -1 && p->pid != pid)) continue;
             has_child = true;
-            if (p.state != ProcessState::Zombie) continue;
-            status = p.wait_status;
-            i32 reaped = p.pid;
-            reap(p);
+            if (p->state != ProcessState::Zombie) continue;
+            status = p->wait_status;
+            i32 reaped = p->pid;
+            reap(*p);
             return reaped;
         }
         if (!has_child) return Error::NoChild;
@@ -229,8 +277,8 @@ ErrorOr<void> exec_current(const char* path, const exec::Arguments& arguments, c
 }
 
 void collect_orphans() {
-    for (Process& p : g_table)
-        if (p.in_use && p.state == ProcessState::Zombie && &p != current() && !find(p.parent)) reap(p);
+    for (Process* p : g_table)
+        if (p && p->state == ProcessState::Zombie && p != current() && !find(p->parent)) reap(*p);
 }
 
 void kill_current_for_fault(const char* what, int signal) {

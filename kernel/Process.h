@@ -3,8 +3,8 @@
 // A process is what the seed notes call a PCB: its identity (pid, parent, name), its state, its saved kernel
 // context (a kernel stack whose top holds the user registers while it is in the kernel), its memory (a page
 // directory with the kernel half shared, and its regions), and how it ended. The table is a fixed array of
-// kMaxProcesses slots: creating a process never allocates kernel heap, and a fork bomb simply finds the
-// table full (fork returns -EAGAIN).
+// kMaxProcesses slots pointing at control blocks from the "process" slab cache (`slabinfo` shows it); a fork
+// bomb finds the table full (fork returns -EAGAIN).
 //
 // Life cycle: Ready <-> Running (the scheduler), Running -> Sleeping (nanosleep) / Waiting (waitpid, console
 // read) -> Ready (woken), Running -> Zombie (exit or killed: memory freed at once, the slot kept until the
@@ -20,7 +20,6 @@
 enum class WaitReason : u8 { None, Child, Console, Monitor };
 
 struct Process {
-    bool in_use = false;
     i32 pid = 0;
     i32 parent = 0;
     ProcessState state = ProcessState::Ready;
@@ -51,6 +50,8 @@ namespace process {
 constexpr u32 kMaxProcesses = 64;
 constexpr i32 kInitPid = 1;
 
+// Creates the "process" slab cache the control blocks come from.
+void initialize();
 Process* current();
 Process* find(i32 pid);
 // Iterates the slots in use (for ps and the scheduler).
