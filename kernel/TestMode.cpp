@@ -25,6 +25,7 @@ bool run_kernel_part(const char* selection) {
     g_kernel_selection[0] = '\0';
     char user_items[256] = "";
     bool user = false;
+    bool whole_user_suite = false;
     const char* p = selection;
     while (*p) {
         const char* start = p;
@@ -40,6 +41,7 @@ bool run_kernel_part(const char* selection) {
         if (strcmp(item, "kernel") == 0) strcpy(item, "all");
         bool is_user = strcmp(item, "user") == 0 || strncmp(item, "user.", 5) == 0;
         if (all || is_user) user = true;
+        if (all || strcmp(item, "user") == 0) whole_user_suite = true;
         if (is_user && strcmp(item, "user") != 0) {
             if (user_items[0]) strcat(user_items, ",");
             strcat(user_items, item);
@@ -49,9 +51,8 @@ bool run_kernel_part(const char* selection) {
             strcat(g_kernel_selection, item);
         }
     }
-    if (user_items[0] && strstr(selection, "all") == nullptr && strstr(selection, "user,") == nullptr &&
-        strcmp(selection, "user") != 0)
-        format_to_buffer(g_init_argument, sizeof(g_init_argument), "--test=%s", user_items);
+    // init runs a subset only when every user item named a test: `all` or a bare `user` means the whole suite.
+    if (user_items[0] && !whole_user_suite) format_to_buffer(g_init_argument, sizeof(g_init_argument), "--test=%s", user_items);
     else format_to_buffer(g_init_argument, sizeof(g_init_argument), "--test");
 
     if (g_kernel_selection[0]) {

@@ -245,6 +245,15 @@ ErrorOr<u32> UserMemory::map_anonymous(u32 length, bool writable) {
         }
         if (candidate + size > kMappingTop || candidate + size < candidate) return Error::NoMemory;
     }
+    // A mapping that starts where another with the same rights ends extends it (as Linux merges adjacent
+    // anonymous VMAs), so many mappings do not use up the region table; munmap splits them again.
+    for (u32 i = 0; i < m_region_count; ++i) {
+        MemoryRegion& r = m_regions[i];
+        if (r.kind == RegionKind::Mapping && r.writable == writable && r.end == candidate) {
+            r.end = candidate + size;
+            return candidate;
+        }
+    }
     TRY(add_region(candidate, candidate + size, RegionKind::Mapping, writable));
     return candidate;
 }

@@ -51,7 +51,7 @@ public:
     static constexpr u32 kStackLimit = 8 * 1024 * 1024;
     static constexpr u32 kStackBottom = kStackTop - kStackLimit;
     static constexpr u32 kMappingTop = kStackBottom - 16 * 1024 * 1024;  // a gap below the stack
-    static constexpr u32 kMaxRegions = 32;
+    static constexpr u32 kMaxRegions = 64;
     static constexpr u32 kPage = 4096;
 
     UserMemory() = default;
