@@ -139,12 +139,14 @@ timeout 60 gdb -batch -nx \
   -ex 'break kmain' -ex 'continue' -ex 'bt' \
   -ex 'break pmm::begin' -ex 'continue' \
   -ex 'mneme-gdt' \
+  -ex 'break process::spawn' -ex 'continue' -ex 'finish' \
+  -ex 'mneme-pt 0xc0100000' \
   -ex 'kill' > "$gdb_log" 2>&1
 kill "$qemu_pid" 2>/dev/null
 wait "$qemu_pid" 2>/dev/null
-if grep -q '^#0 .*kmain' "$gdb_log" && grep -q 'code RX' "$gdb_log"; then
+if grep -q '^#0 .*kmain' "$gdb_log" && grep -q 'code RX' "$gdb_log" && grep -q 'PTE\[ 256\] = 0x00100[0-9a-f]*  P' "$gdb_log"; then
   pass
-  echo "  ok   gdb breaks at kmain, backtrace and mneme-gdt work"
+  echo "  ok   gdb breaks at kmain, backtrace, mneme-gdt and mneme-pt work"
 else
   fail "gdb scenario: see $gdb_log"
 fi

@@ -5,6 +5,7 @@
 # does, so a student can compare the two.
 #
 #   mneme-gdt        the live GDT: base, limit, type, DPL per entry (GDTR from QEMU's `info registers`)
+#   mneme-pt ADDR    the page-table walk for a virtual address under the current CR3
 #   mneme-help       this list
 import re
 
@@ -73,6 +74,58 @@ class MnemeGdt(gdb.Command):
                 index, index * 8, d_base, d_limit, name, dpl, "" if present else "  (not present)"))
 
 
+KERNEL_BASE = 0xC0000000
+DIRECT_MAP_LIMIT = 0xFC000000 - KERNEL_BASE
+
+
+def read_physical_u32(physical):
+    """Reads physical memory through the kernel's direct map (physical p is at 0xC0000000 + p)."""
+    if physical >= DIRECT_MAP_LIMIT:
+        raise gdb.GdbError("physical 0x%x lies beyond the direct map" % physical)
+    return read_u32(KERNEL_BASE + physical)
+
+
+def describe_entry(raw, bit7):
+    """Spells the set bits like PageTableEntry::describe() (Intel SDM Vol. 3A Tables 4-4 to 4-6)."""
+    if not raw & 1:
+        return "-" if raw == 0 else "not present, payload 0x%x" % (raw >> 1)
+    names = [(0, "P"), (1, "RW"), (2, "US"), (3, "PWT"), (4, "PCD"), (5, "A"), (6, "D"), (7, bit7), (8, "G")]
+    text = " ".join(name for bit, name in names if raw & (1 << bit))
+    if raw & 0xE00:
+        text += " AVL=%d" % ((raw >> 9) & 7)
+    return text
+
+
+class MnemePt(gdb.Command):
+    """Walk the page tables for a virtual address: CR3 -> PDE -> PTE -> frame, bits decoded."""
+
+    def __init__(self):
+        super().__init__("mneme-pt", gdb.COMMAND_DATA)
+
+    def invoke(self, argument, from_tty):
+        if not argument:
+            raise gdb.GdbError("usage: mneme-pt VIRTUAL-ADDRESS")
+        address = int(gdb.parse_and_eval(argument)) & 0xFFFFFFFF
+        cr3 = int(gdb.parse_and_eval("$cr3")) & 0xFFFFF000
+        directory_index, table_index, offset = address >> 22, (address >> 12) & 0x3FF, address & 0xFFF
+        print("virtual 0x%08x: directory index %d, table index %d, offset 0x%03x" %
+              (address, directory_index, table_index, offset))
+        pde = read_physical_u32(cr3 + directory_index * 4)
+        print("CR3 0x%08x  PDE[%4d] = 0x%08x  %s" % (cr3, directory_index, pde, describe_entry(pde, "PS")))
+        if not pde & 1:
+            print("-> not present: an access page-faults")
+            return
+        if pde & 0x80:
+            print("-> 4 MiB page: physical 0x%08x" % ((pde & 0xFFC00000) + (address & 0x3FFFFF)))
+            return
+        pte = read_physical_u32((pde & 0xFFFFF000) + table_index * 4)
+        print("table 0x%08x  PTE[%4d] = 0x%08x  %s" % (pde & 0xFFFFF000, table_index, pte, describe_entry(pte, "PAT")))
+        if not pte & 1:
+            print("-> not present: an access page-faults")
+            return
+        print("-> physical 0x%08x" % ((pte & 0xFFFFF000) + offset))
+
+
 class MnemeHelp(gdb.Command):
     """List Mneme's gdb helpers."""
 
@@ -85,5 +138,5 @@ class MnemeHelp(gdb.Command):
             print("  %-14s %s" % (name, (command.__doc__ or "").strip().splitlines()[0]))
 
 
-HELPERS = {"mneme-gdt": MnemeGdt(), "mneme-help": MnemeHelp()}
+HELPERS = {"mneme-gdt": MnemeGdt(), "mneme-pt": MnemePt(), "mneme-help": MnemeHelp()}
 print("mneme: gdb helpers loaded (%s); type mneme-help" % ", ".join(sorted(HELPERS)))
