@@ -31,8 +31,8 @@ struct ElfImage {
 };
 
 struct ElfLimits {
-    u32 lowest = 0x1000;        // nothing may be mapped below (page 0 stays empty: null pointers fault)
-    u32 highest = 0xC0000000;   // exclusive: the kernel half
+    u32 lowest = 0x1000;       // nothing may be mapped below (page 0 stays empty: null pointers fault)
+    u32 highest = 0xC0000000;  // exclusive: the kernel half
 };
 
 // Parses `file` (size bytes). On error, `message` says what was wrong in words ("segment 1 (vaddr

@@ -97,10 +97,11 @@ bool UstarReader::next(UstarMember& member) {
     for (size_t i = 0; i < kBlock; ++i)
         computed += (i >= kChecksumOffset && i < kChecksumOffset + kChecksumLength) ? ' ' : header[i];
     if (computed != stored_checksum)
-        return fail("member %u at offset %zu: header checksum 0%llo, computed 0%llo (not a ustar archive, or "
-                    "damaged)",
-                    m_index, m_offset, static_cast<unsigned long long>(stored_checksum),
-                    static_cast<unsigned long long>(computed));
+        return fail(
+            "member %u at offset %zu: header checksum 0%llo, computed 0%llo (not a ustar archive, or "
+            "damaged)",
+            m_index, m_offset, static_cast<unsigned long long>(stored_checksum),
+            static_cast<unsigned long long>(computed));
     if (header[kMagicOffset] != 'u' || header[kMagicOffset + 1] != 's' || header[kMagicOffset + 2] != 't' ||
         header[kMagicOffset + 3] != 'a' || header[kMagicOffset + 4] != 'r')
         return fail("member %u at offset %zu: no \"ustar\" magic (an old-style tar archive?)", m_index, m_offset);
@@ -109,8 +110,10 @@ bool UstarReader::next(UstarMember& member) {
     char name[kNameLength + 1];
     copy_field(prefix, sizeof(prefix), header + kPrefixOffset, kPrefixLength);
     copy_field(name, sizeof(name), header + kNameOffset, kNameLength);
-    if (prefix[0]) format_to_buffer(member.name, sizeof(member.name), "%s/%s", prefix, name);
-    else format_to_buffer(member.name, sizeof(member.name), "%s", name);
+    if (prefix[0])
+        format_to_buffer(member.name, sizeof(member.name), "%s/%s", prefix, name);
+    else
+        format_to_buffer(member.name, sizeof(member.name), "%s", name);
     const char* trimmed = skip_dot_slash(member.name);
     if (trimmed != member.name) {
         size_t i = 0;
@@ -126,8 +129,8 @@ bool UstarReader::next(UstarMember& member) {
     u64 data_size = (member.type == '0' || member.type == '\0' || member.type == '7') ? size : 0;
     u64 data_offset = m_offset + kBlock;
     if (data_size > m_size - data_offset)
-        return fail("member %u (%s): size %llu runs past the end of the archive (%zu bytes left)", m_index,
-                    member.name, static_cast<unsigned long long>(data_size), m_size - static_cast<size_t>(data_offset));
+        return fail("member %u (%s): size %llu runs past the end of the archive (%zu bytes left)", m_index, member.name,
+                    static_cast<unsigned long long>(data_size), m_size - static_cast<size_t>(data_offset));
     member.data = m_archive + data_offset;
     member.size = static_cast<u32>(data_size);
     u64 next = data_offset + ((data_size + kBlock - 1) / kBlock) * kBlock;

@@ -14,10 +14,10 @@
 #include "libc/base/Types.h"
 
 struct UstarMember {
-    char name[256];      // prefix + "/" + name, NUL-terminated, leading "./" removed
-    const u8* data;      // inside the archive
+    char name[256];  // prefix + "/" + name, NUL-terminated, leading "./" removed
+    const u8* data;  // inside the archive
     u32 size;
-    char type;           // '0' or '\0' regular file, '5' directory, others kept as is
+    char type;  // '0' or '\0' regular file, '5' directory, others kept as is
     bool is_file() const { return type == '0' || type == '\0'; }
     bool is_directory() const { return type == '5'; }
 };

@@ -46,53 +46,68 @@ bool run_kernel(const char* selection) {
         u32 n = 50;
         asm volatile("1: decl %0; jnz 1b" : "+r"(n) : : "cc");
     });
-    kprintf("bench: calibration: a 100-instruction loop body measures %u (loop overhead %u)\n", hundred - empty,
-            empty);
+    kprintf("bench: calibration: a 100-instruction loop body measures %u (loop overhead %u)\n", hundred - empty, empty);
 
     FrameAllocator& allocator = pmm::allocator();
     char name[96];
     // Cold: the free lists as boot leaves them, fully coalesced, so every allocation splits a 4 MiB block
     // down to the order asked for and every free merges it all back (the allocator's worst case).
-    format_to_buffer(name, sizeof(name), "%s order-0 allocate+free pair, coalesced lists (worst case)", allocator.name());
-    measure(name, [&] {
-        auto frame = allocator.allocate(0);
-        allocator.free(frame.value(), 0);
-    }, empty);
+    format_to_buffer(name, sizeof(name), "%s order-0 allocate+free pair, coalesced lists (worst case)",
+                     allocator.name());
+    measure(
+        name,
+        [&] {
+            auto frame = allocator.allocate(0);
+            allocator.free(frame.value(), 0);
+        },
+        empty);
     // Warm: one frame held, so its buddy waits on the order-0 list: no split, no merge.
     auto held = allocator.allocate(0);
     format_to_buffer(name, sizeof(name), "%s order-0 allocate+free pair, warm lists", allocator.name());
-    measure(name, [&] {
-        auto frame = allocator.allocate(0);
-        allocator.free(frame.value(), 0);
-    }, empty);
+    measure(
+        name,
+        [&] {
+            auto frame = allocator.allocate(0);
+            allocator.free(frame.value(), 0);
+        },
+        empty);
     auto held3 = allocator.allocate(3);
     format_to_buffer(name, sizeof(name), "%s order-3 allocate+free pair, warm lists", allocator.name());
-    measure(name, [&] {
-        auto frame = allocator.allocate(3);
-        allocator.free(frame.value(), 3);
-    }, empty);
+    measure(
+        name,
+        [&] {
+            auto frame = allocator.allocate(3);
+            allocator.free(frame.value(), 3);
+        },
+        empty);
     allocator.free(held3.value(), 3);
     allocator.free(held.value(), 0);
 
-    measure("kmalloc(64)+kfree pair", [] { kfree(kmalloc(64)); }, empty);
+    measure(
+        "kmalloc(64)+kfree pair", [] { kfree(kmalloc(64)); }, empty);
     SlabCacheConfig config;
     config.name = "bench-64";
     config.object_size = 64;
     kernel_heap::ObjectCache* cache = kernel_heap::create_cache(config);
-    measure("slab cache allocate+free pair (64-byte objects)",
-            [&] { kernel_heap::cache_free(cache, kernel_heap::cache_allocate(cache)); }, empty);
+    measure(
+        "slab cache allocate+free pair (64-byte objects)",
+        [&] { kernel_heap::cache_free(cache, kernel_heap::cache_allocate(cache)); }, empty);
     kernel_heap::destroy_cache(cache);
 
     auto frame = pmm::allocate(0);
     u32 physical = frame.value() << 12;
     constexpr u32 kPage = 0xFF001000;
-    measure("page map+unmap (kernel area, with INVLPG)", [&] {
-        (void)paging::map_kernel_page(kPage, physical, true);
-        paging::unmap_kernel_page(kPage);
-    }, empty);
+    measure(
+        "page map+unmap (kernel area, with INVLPG)",
+        [&] {
+            (void)paging::map_kernel_page(kPage, physical, true);
+            paging::unmap_kernel_page(kPage);
+        },
+        empty);
     pmm::free(frame.value(), 0);
     // For the demand-zero figure: what clearing one 4 KiB page costs by itself.
-    measure("clearing one 4 KiB page (memset)", [&] { memset(pmm::frame_pointer(frame.value()), 0, 4096); }, empty);
+    measure(
+        "clearing one 4 KiB page (memset)", [&] { memset(pmm::frame_pointer(frame.value()), 0, 4096); }, empty);
     return strcmp(selection, "all") == 0;
 }
 

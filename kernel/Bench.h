@@ -11,4 +11,4 @@
 namespace bench {
 // Runs the kernel part; returns true when /bin/ubench should run next.
 bool run_kernel(const char* selection);
-}
+}  // namespace bench

@@ -46,16 +46,22 @@ bool apply_hz(const char* value, BootOptions& options) {
 }
 
 bool apply_panic(const char* value, BootOptions& options) {
-    if (strcmp(value, "exit") == 0) options.panic_halt = false;
-    else if (strcmp(value, "halt") == 0) options.panic_halt = true;
-    else return false;
+    if (strcmp(value, "exit") == 0)
+        options.panic_halt = false;
+    else if (strcmp(value, "halt") == 0)
+        options.panic_halt = true;
+    else
+        return false;
     return true;
 }
 
 bool apply_pmm(const char* value, BootOptions& options) {
-    if (strcmp(value, "buddy") == 0) options.pmm_bitmap = false;
-    else if (strcmp(value, "bitmap") == 0) options.pmm_bitmap = true;
-    else return false;
+    if (strcmp(value, "buddy") == 0)
+        options.pmm_bitmap = false;
+    else if (strcmp(value, "bitmap") == 0)
+        options.pmm_bitmap = true;
+    else
+        return false;
     return true;
 }
 
@@ -73,9 +79,12 @@ bool apply_init(const char* value, BootOptions& options) {
 }
 
 bool apply_shell(const char* value, BootOptions& options) {
-    if (strcmp(value, "user") == 0) options.shell_monitor = false;
-    else if (strcmp(value, "monitor") == 0) options.shell_monitor = true;
-    else return false;
+    if (strcmp(value, "user") == 0)
+        options.shell_monitor = false;
+    else if (strcmp(value, "monitor") == 0)
+        options.shell_monitor = true;
+    else
+        return false;
     return true;
 }
 
@@ -87,17 +96,14 @@ bool apply_bench(const char* value, BootOptions& options) {
 
 const Option kOptions[] = {
     {"test", "all, kernel, user, or suites/tests separated by commas", "(off)",
-     "run the tests, print a summary, exit QEMU",
-     apply_test},
+     "run the tests, print a summary, exit QEMU", apply_test},
     {"hz", "19..10000", "100", "timer interrupts per second", apply_hz},
-    {"panic", "exit or halt", "exit", "after a panic: leave QEMU (exit) or stay halted on screen (halt)",
-     apply_panic},
+    {"panic", "exit or halt", "exit", "after a panic: leave QEMU (exit) or stay halted on screen (halt)", apply_panic},
     {"pmm", "buddy or bitmap", "buddy", "the physical page allocator", apply_pmm},
     {"quantum", "1..1000 (timer ticks)", "5", "how long a process runs before the next one", apply_quantum},
     {"init", "program names separated by commas", "(none)", "programs init runs before the shell", apply_init},
     {"shell", "user or monitor", "user", "end boot at the user shell or at the kernel monitor", apply_shell},
-    {"bench", "kernel or all", "(off)", "count instructions of kernel (and user) operations, exit QEMU",
-     apply_bench},
+    {"bench", "kernel or all", "(off)", "count instructions of kernel (and user) operations, exit QEMU", apply_bench},
 };
 
 void print_accepted_keys() {
@@ -120,8 +126,8 @@ bool apply_word(char* word, BootOptions& options) {
     for (const Option& option : kOptions) {
         if (strcmp(option.key, key) != 0) continue;
         if (option.apply(value, options)) return true;
-        kwarn("cmdline", "bad value '%s' for %s (accepted: %s); using the default, %s", value, key,
-              option.accepted, option.default_value);
+        kwarn("cmdline", "bad value '%s' for %s (accepted: %s); using the default, %s", value, key, option.accepted,
+              option.default_value);
         return false;
     }
     kwarn("cmdline", "unknown option '%s'; ignored", key);

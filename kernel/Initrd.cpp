@@ -47,8 +47,10 @@ bool present() { return g_archive != nullptr; }
 ErrorOr<UstarMember> find_program(const char* path) {
     if (!g_archive || !*path) return Error::NoEntry;
     char full[128];
-    if (!strchr(path, '/')) format_to_buffer(full, sizeof(full), "bin/%s", path);
-    else format_to_buffer(full, sizeof(full), "%s", path);
+    if (!strchr(path, '/'))
+        format_to_buffer(full, sizeof(full), "bin/%s", path);
+    else
+        format_to_buffer(full, sizeof(full), "%s", path);
     auto member = UstarReader::find(g_archive, g_size, full);
     if (member.is_error()) return member.error();
     if (!member.value().is_file()) return Error::AccessDenied;
@@ -62,8 +64,7 @@ void list() {
     }
     UstarReader reader(g_archive, g_size);
     UstarMember member;
-    while (reader.next(member))
-        kprintf("  %c %8u  %s\n", member.is_directory() ? 'd' : '-', member.size, member.name);
+    while (reader.next(member)) kprintf("  %c %8u  %s\n", member.is_directory() ? 'd' : '-', member.size, member.name);
 }
 
 }  // namespace initrd

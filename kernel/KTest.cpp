@@ -67,8 +67,10 @@ bool is_selected(const char* selection, const KTestCase& test) {
 }
 
 void begin_failure_line() {
-    if (!g_current_failed) kprintf("FAIL %s.%s: ", g_current->suite, g_current->name);
-    else kprintf("     %s.%s: ", g_current->suite, g_current->name);
+    if (!g_current_failed)
+        kprintf("FAIL %s.%s: ", g_current->suite, g_current->name);
+    else
+        kprintf("     %s.%s: ", g_current->suite, g_current->name);
     g_current_failed = true;
 }
 

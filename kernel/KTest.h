@@ -41,43 +41,45 @@ bool current_test_failed();
 
 template <typename T>
 u64 as_u64(T value) {
-    if constexpr (std::is_pointer_v<T>) return reinterpret_cast<uptr>(value);
-    else return static_cast<u64>(value);
+    if constexpr (std::is_pointer_v<T>)
+        return reinterpret_cast<uptr>(value);
+    else
+        return static_cast<u64>(value);
 }
 
 }  // namespace ktest
 
 #define KTEST_CONCAT_(a, b) a##b
-#define KTEST(suite, name)                                                                              \
-    static void KTEST_CONCAT_(ktest_fn_##suite##_, name)();                                             \
-    static const KTestCase KTEST_CONCAT_(ktest_case_##suite##_, name) = {                               \
-        #suite, #name, KTEST_CONCAT_(ktest_fn_##suite##_, name), __FILE__, __LINE__};                             \
-    [[gnu::used, gnu::section(".ktests")]] static const KTestCase* const KTEST_CONCAT_(                 \
-        ktest_ptr_##suite##_, name) = &KTEST_CONCAT_(ktest_case_##suite##_, name);                       \
+#define KTEST(suite, name)                                                                                           \
+    static void KTEST_CONCAT_(ktest_fn_##suite##_, name)();                                                          \
+    static const KTestCase KTEST_CONCAT_(ktest_case_##suite##_, name) = {                                            \
+        #suite, #name, KTEST_CONCAT_(ktest_fn_##suite##_, name), __FILE__, __LINE__};                                \
+    [[gnu::used, gnu::section(".ktests")]] static const KTestCase* const KTEST_CONCAT_(ktest_ptr_##suite##_, name) = \
+        &KTEST_CONCAT_(ktest_case_##suite##_, name);                                                                 \
     static void KTEST_CONCAT_(ktest_fn_##suite##_, name)()
 
-#define EXPECT(expression)                                                      \
-    do {                                                                        \
+#define EXPECT(expression)                                                         \
+    do {                                                                           \
         if (!(expression)) ktest::report_failure(#expression, __FILE__, __LINE__); \
     } while (0)
 
-#define ASSERT(expression)                                                        \
-    do {                                                                          \
-        if (!(expression)) {                                                      \
-            ktest::report_failure(#expression, __FILE__, __LINE__);               \
-            return;                                                               \
-        }                                                                         \
+#define ASSERT(expression)                                          \
+    do {                                                            \
+        if (!(expression)) {                                        \
+            ktest::report_failure(#expression, __FILE__, __LINE__); \
+            return;                                                 \
+        }                                                           \
     } while (0)
 
-#define KTEST_COMPARE_(macro, op, a, b, on_fail)                                                               \
-    do {                                                                                                       \
-        const auto _left = (a);                                                                                  \
-        const auto _right = (b);                                                                                 \
-        if (!(_left op _right)) {                                                                              \
+#define KTEST_COMPARE_(macro, op, a, b, on_fail)                                                                \
+    do {                                                                                                        \
+        const auto _left = (a);                                                                                 \
+        const auto _right = (b);                                                                                \
+        if (!(_left op _right)) {                                                                               \
             ktest::report_compare_failure(macro, #a, #b, ktest::as_u64(_left), ktest::as_u64(_right), __FILE__, \
-                                          __LINE__);                                                           \
-            on_fail;                                                                                           \
-        }                                                                                                      \
+                                          __LINE__);                                                            \
+            on_fail;                                                                                            \
+        }                                                                                                       \
     } while (0)
 
 #define EXPECT_EQ(a, b) KTEST_COMPARE_("EXPECT_EQ", ==, a, b, (void)0)
@@ -86,9 +88,9 @@ u64 as_u64(T value) {
 #define EXPECT_LE(a, b) KTEST_COMPARE_("EXPECT_LE", <=, a, b, (void)0)
 #define EXPECT_GT(a, b) KTEST_COMPARE_("EXPECT_GT", >, a, b, (void)0)
 #define EXPECT_GE(a, b) KTEST_COMPARE_("EXPECT_GE", >=, a, b, (void)0)
-#define ASSERT_EQ(a, b) KTEST_COMPARE_("ASSERT_EQ", ==, a, b, return)
-#define ASSERT_NE(a, b) KTEST_COMPARE_("ASSERT_NE", !=, a, b, return)
-#define ASSERT_LT(a, b) KTEST_COMPARE_("ASSERT_LT", <, a, b, return)
-#define ASSERT_LE(a, b) KTEST_COMPARE_("ASSERT_LE", <=, a, b, return)
-#define ASSERT_GT(a, b) KTEST_COMPARE_("ASSERT_GT", >, a, b, return)
-#define ASSERT_GE(a, b) KTEST_COMPARE_("ASSERT_GE", >=, a, b, return)
+#define ASSERT_EQ(a, b) KTEST_COMPARE_("ASSERT_EQ", ==, a, b, return )
+#define ASSERT_NE(a, b) KTEST_COMPARE_("ASSERT_NE", !=, a, b, return )
+#define ASSERT_LT(a, b) KTEST_COMPARE_("ASSERT_LT", <, a, b, return )
+#define ASSERT_LE(a, b) KTEST_COMPARE_("ASSERT_LE", <=, a, b, return )
+#define ASSERT_GT(a, b) KTEST_COMPARE_("ASSERT_GT", >, a, b, return )
+#define ASSERT_GE(a, b) KTEST_COMPARE_("ASSERT_GE", >=, a, b, return )

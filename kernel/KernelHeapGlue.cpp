@@ -73,8 +73,9 @@ void initialize() {
     g_source.m_tags = SlabPageTags(Span<uptr>(static_cast<uptr*>(storage), end - first),
                                    layout::physical_to_virtual(static_cast<uptr>(first) << 12));
     g_heap = new (g_heap_storage) Heap(g_source);
-    klog("heap", "slab kernel heap: %u size classes (8 to 2048 bytes)%s; page tags %u KiB", static_cast<unsigned>(Heap::kClassCount),
-         g_heap->is_debug() ? ", DEBUG: red zones and poisoning" : "", (4096u << order) / 1024);
+    klog("heap", "slab kernel heap: %u size classes (8 to 2048 bytes)%s; page tags %u KiB",
+         static_cast<unsigned>(Heap::kClassCount), g_heap->is_debug() ? ", DEBUG: red zones and poisoning" : "",
+         (4096u << order) / 1024);
 }
 
 u32 bytes_in_use() {

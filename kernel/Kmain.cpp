@@ -12,17 +12,17 @@
 #include "kernel/Bench.h"
 #include "kernel/BootOptions.h"
 #include "kernel/Console.h"
+#include "kernel/Initrd.h"
 #include "kernel/KTest.h"
+#include "kernel/KernelHeapGlue.h"
 #include "kernel/Layout.h"
 #include "kernel/Monitor.h"
 #include "kernel/Multiboot.h"
 #include "kernel/PageFault.h"
-#include "kernel/Panic.h"
-#include "kernel/Paging.h"
-#include "kernel/PhysicalMemory.h"
-#include "kernel/Initrd.h"
-#include "kernel/KernelHeapGlue.h"
 #include "kernel/PageTables.h"
+#include "kernel/Paging.h"
+#include "kernel/Panic.h"
+#include "kernel/PhysicalMemory.h"
 #include "kernel/Process.h"
 #include "kernel/Scheduler.h"
 #include "kernel/Symbols.h"
@@ -130,8 +130,10 @@ extern "C" [[noreturn]] void kmain(u32 magic, u32 multiboot_info) {
             const char* argv[] = {"ubench", nullptr};
             char message[200];
             auto ubench = process::spawn("/bin/ubench", argv, nullptr, 0, message, sizeof(message));
-            if (ubench.is_error()) kwarn("bench", "cannot start /bin/ubench: %s", message);
-            else scheduler::run_idle();
+            if (ubench.is_error())
+                kwarn("bench", "cannot start /bin/ubench: %s", message);
+            else
+                scheduler::run_idle();
         }
         power::qemu_exit(power::ExitCode::TestsPassed);
         power::halt_forever();

@@ -33,5 +33,5 @@ T* physical_pointer(uptr physical) {
 }  // namespace layout
 
 // Linker-script symbols (linker.ld): their addresses are the boundaries.
-extern "C" char __kernel_start[], __kernel_end[], __text_start[], __text_end[], __rodata_start[],
-    __rodata_end[], __data_start[], __data_end[], __bss_start[], __bss_end[];
+extern "C" char __kernel_start[], __kernel_end[], __text_start[], __text_end[], __rodata_start[], __rodata_end[],
+    __data_start[], __data_end[], __bss_start[], __bss_end[];

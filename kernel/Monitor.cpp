@@ -70,8 +70,10 @@ bool read_line(char* line) {
             } else {
                 continue;
             }
-            if (history_index == g_history_count) line[0] = '\0';
-            else strcpy(line, g_history[history_index % kHistory]);
+            if (history_index == g_history_count)
+                line[0] = '\0';
+            else
+                strcpy(line, g_history[history_index % kHistory]);
             length = strlen(line);
             redraw(line, old);
             continue;
@@ -109,11 +111,16 @@ bool parse_number(const char* text, u32& out) {
     u64 value = 0;
     for (; *text; ++text) {
         u32 digit;
-        if (*text >= '0' && *text <= '9') digit = static_cast<u32>(*text - '0');
-        else if (base == 16 && *text >= 'a' && *text <= 'f') digit = static_cast<u32>(*text - 'a' + 10);
-        else if (base == 16 && *text >= 'A' && *text <= 'F') digit = static_cast<u32>(*text - 'A' + 10);
-        else if (*text == '_') continue;
-        else return false;
+        if (*text >= '0' && *text <= '9')
+            digit = static_cast<u32>(*text - '0');
+        else if (base == 16 && *text >= 'a' && *text <= 'f')
+            digit = static_cast<u32>(*text - 'a' + 10);
+        else if (base == 16 && *text >= 'A' && *text <= 'F')
+            digit = static_cast<u32>(*text - 'A' + 10);
+        else if (*text == '_')
+            continue;
+        else
+            return false;
         value = value * base + digit;
         if (value > 0xFFFFFFFFull) return false;
     }

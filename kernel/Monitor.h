@@ -30,9 +30,9 @@ bool parse_number(const char* text, u32& out);
 
 }  // namespace monitor
 
-#define MONITOR_COMMAND(identifier, name, usage, help)                                                \
-    static void monitor_fn_##identifier(int argc, char** argv);                                       \
-    static const MonitorCommand monitor_cmd_##identifier = {name, usage, help, monitor_fn_##identifier}; \
-    [[gnu::used, gnu::section(".monitor_commands")]] static const MonitorCommand* const                \
-        monitor_ptr_##identifier = &monitor_cmd_##identifier;                                         \
+#define MONITOR_COMMAND(identifier, name, usage, help)                                                             \
+    static void monitor_fn_##identifier(int argc, char** argv);                                                    \
+    static const MonitorCommand monitor_cmd_##identifier = {name, usage, help, monitor_fn_##identifier};           \
+    [[gnu::used, gnu::section(".monitor_commands")]] static const MonitorCommand* const monitor_ptr_##identifier = \
+        &monitor_cmd_##identifier;                                                                                 \
     static void monitor_fn_##identifier([[maybe_unused]] int argc, [[maybe_unused]] char** argv)

@@ -34,8 +34,8 @@ void print_descriptor(u32 index, const SegmentDescriptor& d) {
 MONITOR_COMMAND(gdt, "gdt", "", "the live GDT decoded: base, limit, type, DPL of each entry") {
     cpu::DescriptorTablePointer gdtr = cpu::store_gdtr();
     u32 entries = (gdtr.limit + 1u) / 8;
-    kprintf("GDTR: base 0x%08x, limit 0x%04x (%u entries); task register 0x%02x\n", gdtr.base, gdtr.limit,
-            entries, cpu::store_task_register());
+    kprintf("GDTR: base 0x%08x, limit 0x%04x (%u entries); task register 0x%02x\n", gdtr.base, gdtr.limit, entries,
+            cpu::store_task_register());
     kprintf("  %2s  %-4s  %-10s  %-10s  %-24s  %s  %s\n", "#", "sel", "base", "limit", "type", "DPL", "flags");
     const auto* table = reinterpret_cast<const SegmentDescriptor*>(gdtr.base);
     u32 shown = 0;
@@ -46,9 +46,10 @@ MONITOR_COMMAND(gdt, "gdt", "", "the live GDT decoded: base, limit, type, DPL of
         ++shown;
     }
     if (shown < entries) kprintf("  (%u unused slots not shown)\n", entries - shown);
-    kprintf("Selectors in use: CS 0x%02x (kernel code), DS/ES/SS 0x%02x (kernel data); user code 0x%02x and user "
-            "data 0x%02x carry RPL 3.\n",
-            gdt::kKernelCode, gdt::kKernelData, gdt::kUserCode, gdt::kUserData);
+    kprintf(
+        "Selectors in use: CS 0x%02x (kernel code), DS/ES/SS 0x%02x (kernel data); user code 0x%02x and user "
+        "data 0x%02x carry RPL 3.\n",
+        gdt::kKernelCode, gdt::kKernelData, gdt::kUserCode, gdt::kUserData);
 }
 
 MONITOR_COMMAND(idt, "idt", "", "the IDT's present gates and their handlers") {
@@ -60,7 +61,8 @@ MONITOR_COMMAND(idt, "idt", "", "the IDT's present gates and their handlers") {
         if (!g.present) continue;
         const char* type = g.type == 0x5 ? "task gate" : (g.type == 0xE ? "interrupt gate" : "trap gate");
         kprintf("  0x%02x  %-30s %-16s %u    ", v, idt::vector_name(v), type, g.dpl);
-        if (g.type == 0x5) kprintf("TSS selector 0x%02x (runs on its own stack)\n", g.selector);
+        if (g.type == 0x5)
+            kprintf("TSS selector 0x%02x (runs on its own stack)\n", g.selector);
         else {
             symbols::print_address(g.offset);
             kprintf("\n");
@@ -135,9 +137,10 @@ MONITOR_COMMAND(ktest, "ktest", "[all|SUITE...]", "run in-kernel tests here (no 
 }
 
 [[gnu::noinline]] void fault_write_read_only() {
-    kprintf("Writing to the kernel's own code at 0x%08x: the page is mapped read-only (and CR0.WP makes the\n"
-            "kernel obey that too).\n",
-            reinterpret_cast<u32>(&fault_write_read_only));
+    kprintf(
+        "Writing to the kernel's own code at 0x%08x: the page is mapped read-only (and CR0.WP makes the\n"
+        "kernel obey that too).\n",
+        reinterpret_cast<u32>(&fault_write_read_only));
     *reinterpret_cast<volatile u8*>(&fault_write_read_only) = 0xC3;
 }
 
@@ -151,12 +154,14 @@ volatile bool g_keep_recursing = true;
 }
 
 [[gnu::noinline]] void fault_stack_overflow() {
-    kprintf("Recursing without end on the 16 KiB boot stack. Below it lies an unmapped guard page: the page fault\n"
-            "cannot push its frame there, so the CPU raises a double fault, which runs on a stack of its own.\n");
+    kprintf(
+        "Recursing without end on the 16 KiB boot stack. Below it lies an unmapped guard page: the page fault\n"
+        "cannot push its frame there, so the CPU raises a double fault, which runs on a stack of its own.\n");
     recurse_deeply(0);
 }
 
-MONITOR_COMMAND(fault, "fault", "pf|ro|gp|ud|de|df", "raise an exception on purpose to see its report (stops the machine)") {
+MONITOR_COMMAND(fault, "fault", "pf|ro|gp|ud|de|df",
+                "raise an exception on purpose to see its report (stops the machine)") {
     struct Kind {
         const char* name;
         const char* what;

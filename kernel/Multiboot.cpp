@@ -20,8 +20,10 @@ const T* at(u32 physical) {
 }
 
 void print_size(u64 bytes) {
-    if (bytes >= 10 * static_cast<u64>(MiB)) kprintf("%6u MiB", static_cast<unsigned>(bytes / MiB));
-    else kprintf("%6u KiB", static_cast<unsigned>(bytes / KiB));
+    if (bytes >= 10 * static_cast<u64>(MiB))
+        kprintf("%6u MiB", static_cast<unsigned>(bytes / MiB));
+    else
+        kprintf("%6u KiB", static_cast<unsigned>(bytes / KiB));
 }
 
 }  // namespace
@@ -39,8 +41,10 @@ const char* region_type_name(u32 type) {
 
 bool initialize(u32 magic, u32 info_physical) {
     if (magic != kBootloaderMagic) {
-        kwarn("boot", "not started by a multiboot loader (EAX = 0x%08x, expected 0x%08x): no memory map, "
-              "no command line, no modules", magic, kBootloaderMagic);
+        kwarn("boot",
+              "not started by a multiboot loader (EAX = 0x%08x, expected 0x%08x): no memory map, "
+              "no command line, no modules",
+              magic, kBootloaderMagic);
         return false;
     }
     if (info_physical >= kEarlyMappedLimit - sizeof(Info)) {
@@ -59,8 +63,7 @@ const char* command_line() {
 }
 
 const char* loader_name() {
-    if (!g_info || !(g_info->flags & kFlagLoaderName) || g_info->boot_loader_name >= kEarlyMappedLimit)
-        return nullptr;
+    if (!g_info || !(g_info->flags & kFlagLoaderName) || g_info->boot_loader_name >= kEarlyMappedLimit) return nullptr;
     return at<char>(g_info->boot_loader_name);
 }
 
@@ -107,8 +110,10 @@ void print_memory_map() {
                 static_cast<unsigned long long>(e.base + e.length - 1));
         print_size(e.length);
         kprintf("  %s\n", region_type_name(e.type));
-        if (e.type == static_cast<u32>(RegionType::Available)) available += e.length;
-        else reserved += e.length;
+        if (e.type == static_cast<u32>(RegionType::Available))
+            available += e.length;
+        else
+            reserved += e.length;
     });
     kprintf("    total: %u KiB available, %u KiB reserved\n", static_cast<unsigned>(available / KiB),
             static_cast<unsigned>(reserved / KiB));

@@ -16,7 +16,7 @@ struct [[gnu::packed]] Info {
     u32 mem_lower;  // KiB below 1 MiB            (flags bit 0)
     u32 mem_upper;  // KiB above 1 MiB            (flags bit 0)
     u32 boot_device;
-    u32 cmdline;  // physical address of a C string (flags bit 2)
+    u32 cmdline;     // physical address of a C string (flags bit 2)
     u32 mods_count;  // (flags bit 3)
     u32 mods_addr;
     u32 syms[4];

@@ -112,7 +112,8 @@ void initialize() {
 
     // The kernel area: empty tables, present from the start so their PDEs can be shared.
     for (u64 address = layout::kKernelAreaBase; address < layout::kKernelAreaEnd; address += kLargePageSize) {
-        directory[page_directory_index(static_cast<u32>(address))] = table_entry_for(allocate_table("kernel area page tables"));
+        directory[page_directory_index(static_cast<u32>(address))] =
+            table_entry_for(allocate_table("kernel area page tables"));
         ++tables;
     }
 
@@ -137,8 +138,8 @@ void initialize() {
         local_apic::route_pic_interrupts(kApicRegisters);
     }
 
-    klog("paging", "kernel page directory at 0x%08x: direct map of %u MiB with %s pages, %u page tables",
-         g_directory, static_cast<unsigned>(top / MiB), g_large ? "4 MiB" : "4 KiB", tables);
+    klog("paging", "kernel page directory at 0x%08x: direct map of %u MiB with %s pages, %u page tables", g_directory,
+         static_cast<unsigned>(top / MiB), g_large ? "4 MiB" : "4 KiB", tables);
     klog("paging", "kernel text and rodata read-only, guard page under the boot stack at 0x%08x%s",
          reinterpret_cast<u32>(boot_stack_guard), g_global ? ", kernel pages global (PGE)" : "");
 }
@@ -207,8 +208,8 @@ Walk walk(u32 cr3, u32 vaddr) {
 void print_walk(u32 cr3, u32 vaddr) {
     Walk w = walk(cr3, vaddr);
     char bits[96];
-    kprintf("  virtual 0x%08x = directory index %u (bits 31:22), table index %u (21:12), offset 0x%03x (11:0)\n",
-            vaddr, w.directory_index, w.table_index, page_offset(vaddr));
+    kprintf("  virtual 0x%08x = directory index %u (bits 31:22), table index %u (21:12), offset 0x%03x (11:0)\n", vaddr,
+            w.directory_index, w.table_index, page_offset(vaddr));
     kprintf("  CR3 0x%08x -> page directory at physical 0x%08x\n", cr3, cr3 & PagingBits::kFrameMask);
     w.pde.describe(bits, sizeof(bits));
     kprintf("  PDE[%4u] at 0x%08x = 0x%08x  %s\n", w.directory_index,
@@ -228,8 +229,10 @@ void print_walk(u32 cr3, u32 vaddr) {
             w.pte.raw(), bits);
     if (!w.pte.is_present()) {
         if (!w.pte.is_null())
-            kprintf("  -> not present, but the OS keeps 0x%08x in it (e.g. a swap slot)\n", w.pte.not_present_payload());
-        else kprintf("  -> not present: an access page-faults\n");
+            kprintf("  -> not present, but the OS keeps 0x%08x in it (e.g. a swap slot)\n",
+                    w.pte.not_present_payload());
+        else
+            kprintf("  -> not present: an access page-faults\n");
         return;
     }
     kprintf("  -> frame 0x%08x + offset 0x%03x = physical address 0x%08x\n", w.pte.physical_address(),
@@ -254,8 +257,8 @@ void print_mappings(u32 cr3, u64 start, u64 end) {
     };
     auto add = [&](u64 address, u64 size, u32 physical, bool writable, bool user, bool global, bool large) {
         mapped_bytes += size;
-        if (run.open && run.end == address && run.writable == writable && run.user == user &&
-            run.global == global && run.large == large && run.physical + (address - run.start) == physical) {
+        if (run.open && run.end == address && run.writable == writable && run.user == user && run.global == global &&
+            run.large == large && run.physical + (address - run.start) == physical) {
             run.end += size;
             return;
         }

@@ -28,8 +28,9 @@ void stop(const char* reason) {
     g_in_progress = true;
     if (g_test_name) kprintf("FAIL %s.%s: kernel panic: %s\n", g_test_suite, g_test_name, reason);
     if (g_action == Action::Exit) {
-        kprintf("*** The machine is stopped (QEMU exits with status 37; boot with panic=halt to keep it "
-                "on screen).\n");
+        kprintf(
+            "*** The machine is stopped (QEMU exits with status 37; boot with panic=halt to keep it "
+            "on screen).\n");
         power::qemu_exit(power::ExitCode::Panic);
     }
     kprintf("*** The machine is halted.\n");

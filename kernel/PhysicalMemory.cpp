@@ -48,8 +48,10 @@ void reserve(const char* name, u64 start, u64 end) {
 }
 
 void print_bytes(u64 bytes) {
-    if (bytes >= 10 * static_cast<u64>(MiB)) kprintf("%u MiB", static_cast<unsigned>(bytes / MiB));
-    else kprintf("%u KiB", static_cast<unsigned>((bytes + KiB - 1) / KiB));
+    if (bytes >= 10 * static_cast<u64>(MiB))
+        kprintf("%u MiB", static_cast<unsigned>(bytes / MiB));
+    else
+        kprintf("%u KiB", static_cast<unsigned>((bytes + KiB - 1) / KiB));
 }
 
 }  // namespace
@@ -111,9 +113,8 @@ void finish(Kind kind) {
 
     // The metadata covers the span of usable memory; it is carved from that memory itself (and excluded from
     // the allocator by being reserved first).
-    u64 bytes = kind == Kind::Buddy
-                    ? BuddyAllocator::descriptors_needed(first_pfn, end_pfn) * sizeof(FrameDescriptor)
-                    : BitmapAllocator::words_needed(end_pfn - first_pfn) * sizeof(u32);
+    u64 bytes = kind == Kind::Buddy ? BuddyAllocator::descriptors_needed(first_pfn, end_pfn) * sizeof(FrameDescriptor)
+                                    : BitmapAllocator::words_needed(end_pfn - first_pfn) * sizeof(u32);
     auto metadata = boot_allocate(bytes, layout::kDirectMapLimit, "page allocator metadata");
     if (metadata.is_error())
         mneme_panic("pmm: no room for %llu KiB of allocator metadata", static_cast<unsigned long long>(bytes / KiB));
@@ -186,7 +187,9 @@ u32 frame_references(u32 pfn) {
 void release_frame(u32 pfn) {
     VERIFY(pfn >= g_first_pfn && pfn < g_end_pfn);
     u16& count = g_references[pfn - g_first_pfn];
-    if (count == 0) mneme_panic("pmm: frame 0x%08llx released with no reference left", static_cast<unsigned long long>(pfn_to_address(pfn)));
+    if (count == 0)
+        mneme_panic("pmm: frame 0x%08llx released with no reference left",
+                    static_cast<unsigned long long>(pfn_to_address(pfn)));
     if (--count == 0) free(pfn, 0);
 }
 

@@ -51,17 +51,17 @@ u32 pfn_of(const void* direct_mapped);
 // Reference counts of frames mapped into user address spaces: fork shares a frame copy-on-write by taking
 // a reference; unmapping drops one, and the last drop frees the frame. The counts are a u16 array carved at
 // boot next to the allocator's metadata (whichever allocator runs), 2 bytes per frame.
-void share_frame(u32 pfn);               // +1
+void share_frame(u32 pfn);  // +1
 void set_frame_references(u32 pfn, u32 count);
 u32 frame_references(u32 pfn);
-void release_frame(u32 pfn);             // -1, frees at 0
+void release_frame(u32 pfn);  // -1, frees at 0
 
 u32 reserved_region_count();
 const ReservedRegion& reserved_region(u32 index);
 bool is_reserved(u64 physical);
 
-u64 available_bytes();       // "available" in the memory map
-u64 unused_above_limit();    // available, but above the direct map
+u64 available_bytes();     // "available" in the memory map
+u64 unused_above_limit();  // available, but above the direct map
 // Memory map, reserved regions and the allocator's view, for `meminfo`.
 void print_summary();
 

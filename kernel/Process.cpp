@@ -144,8 +144,8 @@ Process* find(i32 pid) {
 Process* slot(u32 index) { return index < kMaxProcesses ? g_table[index] : nullptr; }
 u32 count() { return g_count; }
 
-ErrorOr<Process*> spawn(const char* path, const char* const* argv, const char* const* envp, i32 parent,
-                        char* message, u32 message_size) {
+ErrorOr<Process*> spawn(const char* path, const char* const* argv, const char* const* envp, i32 parent, char* message,
+                        u32 message_size) {
     Process* p = allocate_slot();
     if (!p) {
         format_to_buffer(message, message_size, "the process table is full (%u processes)", kMaxProcesses);

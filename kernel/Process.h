@@ -27,11 +27,11 @@ struct Process {
     char name[32] = "";
 
     KernelStack kernel_stack;
-    u32 saved_esp = 0;              // the kernel context while not running (switch_context)
+    u32 saved_esp = 0;                // the kernel context while not running (switch_context)
     TrapFrame* trap_frame = nullptr;  // the user registers of the current system call or fault
     UserMemory memory;
 
-    u64 wake_tick = 0;   // Sleeping: when to wake
+    u64 wake_tick = 0;    // Sleeping: when to wake
     i32 wait_status = 0;  // Zombie: Linux-encoded status for waitpid
     bool kill_pending = false;
     int kill_signal = 0;
@@ -60,8 +60,8 @@ u32 count();
 
 // A new process running the program at `path` from the initrd, child of `parent` (0 for init). On failure
 // nothing is left behind and `message` says why.
-ErrorOr<Process*> spawn(const char* path, const char* const* argv, const char* const* envp, i32 parent,
-                        char* message, u32 message_size);
+ErrorOr<Process*> spawn(const char* path, const char* const* argv, const char* const* envp, i32 parent, char* message,
+                        u32 message_size);
 
 // fork(): a copy of the current process (memory shared copy-on-write), returning 0 in the child.
 ErrorOr<i32> fork();

@@ -27,17 +27,23 @@ void enqueue(Process* p) {
     p->queued = true;
     p->ready_next = nullptr;
     p->ready_prev = g_tail;
-    if (g_tail) g_tail->ready_next = p;
-    else g_head = p;
+    if (g_tail)
+        g_tail->ready_next = p;
+    else
+        g_head = p;
     g_tail = p;
 }
 
 void dequeue(Process* p) {
     if (!p->queued) return;
-    if (p->ready_prev) p->ready_prev->ready_next = p->ready_next;
-    else g_head = p->ready_next;
-    if (p->ready_next) p->ready_next->ready_prev = p->ready_prev;
-    else g_tail = p->ready_prev;
+    if (p->ready_prev)
+        p->ready_prev->ready_next = p->ready_next;
+    else
+        g_head = p->ready_next;
+    if (p->ready_next)
+        p->ready_next->ready_prev = p->ready_prev;
+    else
+        g_tail = p->ready_prev;
     p->ready_next = p->ready_prev = nullptr;
     p->queued = false;
 }

@@ -27,8 +27,10 @@ Lookup find(u32 address) {
     // Find the last symbol whose address is <= address.
     while (low < high) {
         u32 middle = low + (high - low) / 2;
-        if (kernel_symbol_table[middle].address <= address) low = middle + 1;
-        else high = middle;
+        if (kernel_symbol_table[middle].address <= address)
+            low = middle + 1;
+        else
+            high = middle;
     }
     if (low == 0) return {nullptr, 0};
     const KernelSymbol& symbol = kernel_symbol_table[low - 1];
@@ -40,9 +42,12 @@ namespace {
 void print_named(u32 address, u32 lookup_address) {
     Lookup lookup = find(lookup_address);
     u32 offset = lookup.offset + (address - lookup_address);
-    if (!lookup.name) kprintf("0x%08x", address);
-    else if (offset == 0) kprintf("0x%08x <%s>", address, lookup.name);
-    else kprintf("0x%08x <%s+0x%x>", address, lookup.name, offset);
+    if (!lookup.name)
+        kprintf("0x%08x", address);
+    else if (offset == 0)
+        kprintf("0x%08x <%s>", address, lookup.name);
+    else
+        kprintf("0x%08x <%s+0x%x>", address, lookup.name, offset);
 }
 }  // namespace
 

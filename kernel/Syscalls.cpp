@@ -28,8 +28,10 @@ i32 error(Error e) { return -static_cast<i32>(e); }
 template <typename T>
 i32 result(const ErrorOr<T>& r) {
     if (r.is_error()) return error(r.error());
-    if constexpr (requires { r.value(); }) return static_cast<i32>(r.value());
-    else return 0;
+    if constexpr (requires { r.value(); })
+        return static_cast<i32>(r.value());
+    else
+        return 0;
 }
 
 UserMemory& memory() { return process::current()->memory; }

@@ -52,8 +52,10 @@ bool run_kernel_part(const char* selection) {
         }
     }
     // init runs a subset only when every user item named a test: `all` or a bare `user` means the whole suite.
-    if (user_items[0] && !whole_user_suite) format_to_buffer(g_init_argument, sizeof(g_init_argument), "--test=%s", user_items);
-    else format_to_buffer(g_init_argument, sizeof(g_init_argument), "--test");
+    if (user_items[0] && !whole_user_suite)
+        format_to_buffer(g_init_argument, sizeof(g_init_argument), "--test=%s", user_items);
+    else
+        format_to_buffer(g_init_argument, sizeof(g_init_argument), "--test");
 
     if (g_kernel_selection[0]) {
         g_kernel_passed = ktest::run(g_kernel_selection);

@@ -131,9 +131,10 @@ extern "C" void double_fault_handler() {
     kprintf("    A fault happened while the CPU was delivering another one (SDM Vol. 3A 6.15, Interrupt 8).\n");
     u32 guard = reinterpret_cast<u32>(boot_stack_guard);
     if (cr2 >= guard && cr2 < guard + 4096)
-        kprintf("    CR2 0x%08x lies in the unmapped guard page under the boot stack: a kernel stack overflow.\n"
-                "    The page fault could not push its frame onto that stack, so it became a double fault.\n",
-                cr2);
+        kprintf(
+            "    CR2 0x%08x lies in the unmapped guard page under the boot stack: a kernel stack overflow.\n"
+            "    The page fault could not push its frame onto that stack, so it became a double fault.\n",
+            cr2);
     kprintf("    EIP ");
     symbols::print_address(saved.eip);
     kprintf("\n    EAX 0x%08x  EBX 0x%08x  ECX 0x%08x  EDX 0x%08x\n", saved.eax, saved.ebx, saved.ecx, saved.edx);

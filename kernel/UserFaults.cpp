@@ -34,8 +34,8 @@ void on_user_page_fault(TrapFrame& frame, u32 address) {
 
 int signal_for(u32 vector) {
     switch (vector) {
-    case 0: return kSignalFpe;   // #DE
-    case 6: return kSignalIll;   // #UD
+    case 0: return kSignalFpe;    // #DE
+    case 6: return kSignalIll;    // #UD
     default: return kSignalSegv;  // #GP, #SS, #NP and the rest
     }
 }

@@ -159,8 +159,7 @@ FaultResult UserMemory::handle_fault(u32 address, bool write, bool present) {
         return FaultResult::Resolved;
     }
     // A protection violation on a present page: only a write to a copy-on-write page is legitimate.
-    if (!write || !region->writable || !entry || !entry->is_present() ||
-        !(entry->available() & kPteCopyOnWrite))
+    if (!write || !region->writable || !entry || !entry->is_present() || !(entry->available() & kPteCopyOnWrite))
         return FaultResult::ProtectionFault;
     u32 pfn = entry->physical_address() >> 12;
     PageTableEntry updated = *entry;
@@ -271,7 +270,8 @@ void UserMemory::remove_region_range(u32 start, u32 end) {
         }
         if (start > r.start && end < r.end) {
             // A hole in the middle: split in two (the second half goes at the end of the list).
-            if (m_region_count < kMaxRegions) m_regions[m_region_count++] = MemoryRegion{end, r.end, r.kind, r.writable};
+            if (m_region_count < kMaxRegions)
+                m_regions[m_region_count++] = MemoryRegion{end, r.end, r.kind, r.writable};
             r.end = start;
         } else if (start <= r.start) {
             r.start = end;

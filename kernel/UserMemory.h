@@ -27,11 +27,11 @@ struct MemoryRegion {
 
 // What handle_fault() decided.
 enum class FaultResult {
-    Resolved,        // a page was mapped (demand-zero) or copied (copy-on-write): retry the instruction
-    NotInRegion,     // no region covers the address: a wild pointer
-    StackOverflow,   // just below the stack's 8 MiB limit
-    ProtectionFault, // the region or page forbids the access (write to code, user access to the kernel)
-    OutOfMemory,     // no frame for the page
+    Resolved,         // a page was mapped (demand-zero) or copied (copy-on-write): retry the instruction
+    NotInRegion,      // no region covers the address: a wild pointer
+    StackOverflow,    // just below the stack's 8 MiB limit
+    ProtectionFault,  // the region or page forbids the access (write to code, user access to the kernel)
+    OutOfMemory,      // no frame for the page
 };
 const char* fault_result_name(FaultResult result);
 
@@ -40,7 +40,7 @@ struct MemoryStatistics {
     u32 shared_pages;    // present pages whose frame is shared (reference count > 1)
     u32 heap_bytes;
     u32 mapped_bytes;
-    u32 stack_bytes;     // present stack pages, in bytes
+    u32 stack_bytes;  // present stack pages, in bytes
 };
 
 class UserMemory {

@@ -26,13 +26,15 @@ void copy_register(char* out, u32 value) {
 }
 
 const char* const kEdxNames[32] = {
-    "fpu", "vme", "de",  "pse",  "tsc", "msr", "pae",  "mce",  "cx8",  "apic", nullptr, "sep",  "mtrr", "pge", "mca", "cmov",
-    "pat", "pse36", "psn", "clfsh", nullptr, "ds", "acpi", "mmx", "fxsr", "sse", "sse2", "ss", "htt", "tm", nullptr, "pbe",
+    "fpu",  "vme",  "de",   "pse", "tsc",  "msr", "pae",   "mce", "cx8",   "apic",  nullptr,
+    "sep",  "mtrr", "pge",  "mca", "cmov", "pat", "pse36", "psn", "clfsh", nullptr, "ds",
+    "acpi", "mmx",  "fxsr", "sse", "sse2", "ss",  "htt",   "tm",  nullptr, "pbe",
 };
 const char* const kEcxNames[32] = {
-    "sse3", "pclmulqdq", "dtes64", "monitor", "ds-cpl", "vmx", "smx", "est", "tm2", "ssse3", "cnxt-id", "sdbg",
-    "fma", "cx16", "xtpr", "pdcm", nullptr, "pcid", "dca", "sse4.1", "sse4.2", "x2apic", "movbe", "popcnt",
-    "tsc-deadline", "aes", "xsave", "osxsave", "avx", "f16c", "rdrand", "hypervisor",
+    "sse3",         "pclmulqdq", "dtes64",  "monitor", "ds-cpl", "vmx",    "smx",    "est",
+    "tm2",          "ssse3",     "cnxt-id", "sdbg",    "fma",    "cx16",   "xtpr",   "pdcm",
+    nullptr,        "pcid",      "dca",     "sse4.1",  "sse4.2", "x2apic", "movbe",  "popcnt",
+    "tsc-deadline", "aes",       "xsave",   "osxsave", "avx",    "f16c",   "rdrand", "hypervisor",
 };
 
 }  // namespace

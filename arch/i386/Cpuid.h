@@ -21,7 +21,7 @@ struct Info {
 
 // Leaf 1 EDX bits (SDM Vol. 2A Table 3-11).
 constexpr u32 kFpu = 1u << 0;
-constexpr u32 kPse = 1u << 3;   // 4 MiB pages
+constexpr u32 kPse = 1u << 3;  // 4 MiB pages
 constexpr u32 kTsc = 1u << 4;
 constexpr u32 kPae = 1u << 6;
 constexpr u32 kApic = 1u << 9;

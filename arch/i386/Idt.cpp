@@ -29,18 +29,43 @@ Handler g_handlers[kVectors];
 Handler g_default_exception_handler;
 
 void set_gate(u16 vector, u32 offset, u16 selector, u8 type, u8 dpl) {
-    g_idt[vector] = Gate{static_cast<u16>(offset & 0xFFFF), selector, 0,
-                         static_cast<u8>(0x80 | (dpl << 5) | type), static_cast<u16>(offset >> 16)};
+    g_idt[vector] = Gate{static_cast<u16>(offset & 0xFFFF), selector, 0, static_cast<u8>(0x80 | (dpl << 5) | type),
+                         static_cast<u16>(offset >> 16)};
 }
 
 const char* const kExceptionNames[32] = {
-    "Divide error", "Debug", "Non-maskable interrupt", "Breakpoint", "Overflow", "BOUND range exceeded",
-    "Invalid opcode", "Device not available", "Double fault", "Coprocessor segment overrun",
-    "Invalid TSS", "Segment not present", "Stack-segment fault", "General protection fault", "Page fault",
-    "Reserved (15)", "x87 floating-point error", "Alignment check", "Machine check",
-    "SIMD floating-point exception", "Virtualization exception", "Control protection exception",
-    "Reserved (22)", "Reserved (23)", "Reserved (24)", "Reserved (25)", "Reserved (26)", "Reserved (27)",
-    "Hypervisor injection exception", "VMM communication exception", "Security exception", "Reserved (31)",
+    "Divide error",
+    "Debug",
+    "Non-maskable interrupt",
+    "Breakpoint",
+    "Overflow",
+    "BOUND range exceeded",
+    "Invalid opcode",
+    "Device not available",
+    "Double fault",
+    "Coprocessor segment overrun",
+    "Invalid TSS",
+    "Segment not present",
+    "Stack-segment fault",
+    "General protection fault",
+    "Page fault",
+    "Reserved (15)",
+    "x87 floating-point error",
+    "Alignment check",
+    "Machine check",
+    "SIMD floating-point exception",
+    "Virtualization exception",
+    "Control protection exception",
+    "Reserved (22)",
+    "Reserved (23)",
+    "Reserved (24)",
+    "Reserved (25)",
+    "Reserved (26)",
+    "Reserved (27)",
+    "Hypervisor injection exception",
+    "VMM communication exception",
+    "Security exception",
+    "Reserved (31)",
 };
 const char* const kMnemonics[32] = {
     "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "-",
@@ -64,8 +89,8 @@ void set_default_exception_handler(Handler handler) { g_default_exception_handle
 
 GateInfo gate(u16 vector) {
     const Gate& g = g_idt[vector];
-    return GateInfo{(g.attributes & 0x80) != 0, g.offset_low | (static_cast<u32>(g.offset_high) << 16),
-                    g.selector, static_cast<u8>(g.attributes & 0xF), static_cast<u8>((g.attributes >> 5) & 3)};
+    return GateInfo{(g.attributes & 0x80) != 0, g.offset_low | (static_cast<u32>(g.offset_high) << 16), g.selector,
+                    static_cast<u8>(g.attributes & 0xF), static_cast<u8>((g.attributes >> 5) & 3)};
 }
 
 const char* vector_name(u32 vector) {

@@ -72,10 +72,22 @@ bool is_spurious(u8 irq) {
 
 const char* irq_name(u8 irq) {
     static const char* const kNames[16] = {
-        "IRQ 0 (PIT timer)", "IRQ 1 (keyboard)",     "IRQ 2 (cascade)",     "IRQ 3 (COM2)",
-        "IRQ 4 (COM1)",      "IRQ 5",                "IRQ 6 (floppy)",      "IRQ 7 (LPT1/spurious)",
-        "IRQ 8 (RTC)",       "IRQ 9",                "IRQ 10",              "IRQ 11",
-        "IRQ 12 (PS/2 mouse)", "IRQ 13 (FPU)",       "IRQ 14 (primary ATA)", "IRQ 15 (secondary ATA)",
+        "IRQ 0 (PIT timer)",
+        "IRQ 1 (keyboard)",
+        "IRQ 2 (cascade)",
+        "IRQ 3 (COM2)",
+        "IRQ 4 (COM1)",
+        "IRQ 5",
+        "IRQ 6 (floppy)",
+        "IRQ 7 (LPT1/spurious)",
+        "IRQ 8 (RTC)",
+        "IRQ 9",
+        "IRQ 10",
+        "IRQ 11",
+        "IRQ 12 (PS/2 mouse)",
+        "IRQ 13 (FPU)",
+        "IRQ 14 (primary ATA)",
+        "IRQ 15 (secondary ATA)",
     };
     return irq < 16 ? kNames[irq] : "IRQ ?";
 }

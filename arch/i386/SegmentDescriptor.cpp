@@ -5,8 +5,8 @@ const char* SegmentDescriptor::type_name() const {
     if (is_null()) return "null";
     if (is_code_or_data()) {
         static const char* const kNames[8] = {
-            "data R",  "data RW",  "data R expand-down",  "data RW expand-down",
-            "code X",  "code RX",  "code X conforming",   "code RX conforming",
+            "data R", "data RW", "data R expand-down", "data RW expand-down",
+            "code X", "code RX", "code X conforming",  "code RX conforming",
         };
         return kNames[(type() >> 1) & 7];
     }

@@ -23,8 +23,8 @@ public:
 
     // Type nibbles (SDM Vol. 3A Table 3-1 and 3-2).
     static constexpr u8 kTypeAccessed = 1 << 0;
-    static constexpr u8 kTypeWritable = 1 << 1;  // data
-    static constexpr u8 kTypeReadable = 1 << 1;  // code
+    static constexpr u8 kTypeWritable = 1 << 1;    // data
+    static constexpr u8 kTypeReadable = 1 << 1;    // code
     static constexpr u8 kTypeExpandDown = 1 << 2;  // data
     static constexpr u8 kTypeConforming = 1 << 2;  // code
     static constexpr u8 kTypeExecutable = 1 << 3;
@@ -87,8 +87,7 @@ public:
     const char* type_name() const;
 
 private:
-    static constexpr SegmentDescriptor make(u32 base, u32 limit, u8 type, bool code_or_data, Privilege dpl,
-                                            bool big) {
+    static constexpr SegmentDescriptor make(u32 base, u32 limit, u8 type, bool code_or_data, Privilege dpl, bool big) {
         bool page_granular = limit > 0xFFFFF;
         u32 field = page_granular ? (limit >> 12) : limit;
         SegmentDescriptor d;

@@ -18,8 +18,6 @@ struct TrapFrame {
     bool from_user() const { return (cs & 3) == 3; }
     // The stack pointer the interrupted code had: for a ring-0 trap the CPU pushed nothing more, so it is
     // the address just past eflags.
-    u32 interrupted_esp() const {
-        return from_user() ? user_esp : reinterpret_cast<u32>(&user_esp);
-    }
+    u32 interrupted_esp() const { return from_user() ? user_esp : reinterpret_cast<u32>(&user_esp); }
 };
 static_assert(sizeof(TrapFrame) == 19 * 4);

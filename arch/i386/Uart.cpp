@@ -9,8 +9,8 @@ namespace uart {
 namespace {
 
 constexpr u16 kBase = 0x3F8;
-constexpr u16 kData = kBase + 0;               // DLAB=0: RBR/THR; DLAB=1: divisor low
-constexpr u16 kInterruptEnable = kBase + 1;    // DLAB=1: divisor high
+constexpr u16 kData = kBase + 0;             // DLAB=0: RBR/THR; DLAB=1: divisor low
+constexpr u16 kInterruptEnable = kBase + 1;  // DLAB=1: divisor high
 constexpr u16 kFifoControl = kBase + 2;
 constexpr u16 kLineControl = kBase + 3;
 constexpr u16 kModemControl = kBase + 4;

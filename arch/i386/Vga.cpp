@@ -38,15 +38,16 @@ void put(char c) {
     }
     switch (c) {
     case '\x1b': g_in_escape = true; return;
-    case '\n': g_column = 0; ++g_row; break;
+    case '\n':
+        g_column = 0;
+        ++g_row;
+        break;
     case '\r': g_column = 0; break;
     case '\b':
         if (g_column > 0) --g_column;
         break;
     case '\t': g_column = (g_column + 8) & ~7; break;
-    default:
-        g_buffer[g_row * kColumns + g_column] = kAttribute | static_cast<u8>(c);
-        ++g_column;
+    default: g_buffer[g_row * kColumns + g_column] = kAttribute | static_cast<u8>(c); ++g_column;
     }
     if (g_column >= kColumns) {
         g_column = 0;

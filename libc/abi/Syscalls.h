@@ -60,7 +60,7 @@ struct MnemeMemInfo {
     u32 total_frames;  // managed by the page allocator
     u32 free_frames;
     u32 page_size;
-    char allocator[16];  // "buddy" or "bitmap"
+    char allocator[16];     // "buddy" or "bitmap"
     u32 kernel_heap_bytes;  // slab caches and large kmalloc blocks
     u32 process_count;
 };

@@ -8,10 +8,10 @@
 [[noreturn]] void mneme_panic(const char* format, ...) __attribute__((format(printf, 1, 2)));
 
 // VERIFY(expr): an invariant that must hold in every build. On failure: "VERIFY(expr) failed at file:line".
-#define VERIFY(expr)                                                                              \
-    do {                                                                                          \
-        if (!(expr)) [[unlikely]]                                                                 \
-            mneme_panic("VERIFY(%s) failed at %s:%d", #expr, __FILE__, __LINE__);                 \
+#define VERIFY(expr)                                                              \
+    do {                                                                          \
+        if (!(expr)) [[unlikely]]                                                 \
+            mneme_panic("VERIFY(%s) failed at %s:%d", #expr, __FILE__, __LINE__); \
     } while (0)
 
 #define VERIFY_NOT_REACHED() mneme_panic("VERIFY_NOT_REACHED at %s:%d", __FILE__, __LINE__)

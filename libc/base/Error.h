@@ -14,26 +14,26 @@
 
 enum class Error : int {
     None = 0,
-    NotPermitted = 1,       // EPERM
-    NoEntry = 2,            // ENOENT
-    NoProcess = 3,          // ESRCH
-    Interrupted = 4,        // EINTR
-    IO = 5,                 // EIO
-    TooBig = 7,             // E2BIG
-    BadExecutable = 8,      // ENOEXEC
-    BadFile = 9,            // EBADF
-    NoChild = 10,           // ECHILD
-    TryAgain = 11,          // EAGAIN
-    NoMemory = 12,          // ENOMEM
-    AccessDenied = 13,      // EACCES
-    BadAddress = 14,        // EFAULT
-    Busy = 16,              // EBUSY
-    Exists = 17,            // EEXIST
-    NoDevice = 19,          // ENODEV
-    Invalid = 22,           // EINVAL
-    NoSpace = 28,           // ENOSPC
-    OutOfRange = 34,        // ERANGE
-    NotImplemented = 38,    // ENOSYS
+    NotPermitted = 1,     // EPERM
+    NoEntry = 2,          // ENOENT
+    NoProcess = 3,        // ESRCH
+    Interrupted = 4,      // EINTR
+    IO = 5,               // EIO
+    TooBig = 7,           // E2BIG
+    BadExecutable = 8,    // ENOEXEC
+    BadFile = 9,          // EBADF
+    NoChild = 10,         // ECHILD
+    TryAgain = 11,        // EAGAIN
+    NoMemory = 12,        // ENOMEM
+    AccessDenied = 13,    // EACCES
+    BadAddress = 14,      // EFAULT
+    Busy = 16,            // EBUSY
+    Exists = 17,          // EEXIST
+    NoDevice = 19,        // ENODEV
+    Invalid = 22,         // EINVAL
+    NoSpace = 28,         // ENOSPC
+    OutOfRange = 34,      // ERANGE
+    NotImplemented = 38,  // ENOSYS
 };
 
 // A short lower-case description, for messages ("out of memory").
@@ -48,21 +48,16 @@ public:
 
     // For a trivially copyable T (a pfn, a pointer) ErrorOr is trivially copyable too, so the ABI returns it
     // in registers instead of through memory: allocators' fast paths depend on that.
-    ErrorOr(const ErrorOr&)
-        requires std::is_trivially_copy_constructible_v<T>
+    ErrorOr(const ErrorOr&) requires std::is_trivially_copy_constructible_v<T>
     = default;
-    ErrorOr(const ErrorOr& other)
-        requires(!std::is_trivially_copy_constructible_v<T>)
+    ErrorOr(const ErrorOr& other) requires(!std::is_trivially_copy_constructible_v<T>)
         : m_has_value(other.m_has_value), m_error(other.m_error) {
         if (m_has_value) new (&m_storage) T(other.value());
     }
     ErrorOr& operator=(const ErrorOr&) = delete;
-    ~ErrorOr()
-        requires std::is_trivially_destructible_v<T>
+    ~ErrorOr() requires std::is_trivially_destructible_v<T>
     = default;
-    ~ErrorOr()
-        requires(!std::is_trivially_destructible_v<T>)
-    {
+    ~ErrorOr() requires(!std::is_trivially_destructible_v<T>) {
         if (m_has_value) value().~T();
     }
 
@@ -92,9 +87,9 @@ private:
 };
 
 // Evaluate an ErrorOr expression; on error return it from the enclosing function, else yield the value.
-#define TRY(expression)                                \
-    ({                                                 \
-        auto _try_result = (expression);               \
+#define TRY(expression)                                         \
+    ({                                                          \
+        auto _try_result = (expression);                        \
         if (_try_result.is_error()) return _try_result.error(); \
-        _try_result.release_value();                   \
+        _try_result.release_value();                            \
     })

@@ -56,9 +56,12 @@ void emit_integer(Emitter& out, const Spec& spec, u64 magnitude, bool negative, 
     if (magnitude == 0 && spec.precision != 0) buffer[length++] = '0';
 
     const char* prefix = "";
-    if (negative) prefix = "-";
-    else if (spec.plus) prefix = "+";
-    else if (spec.space) prefix = " ";
+    if (negative)
+        prefix = "-";
+    else if (spec.plus)
+        prefix = "+";
+    else if (spec.space)
+        prefix = " ";
     if (spec.alternate && magnitude != 0) {
         if (base == 16) prefix = upper ? "0X" : "0x";
         if (base == 2) prefix = "0b";
@@ -136,12 +139,18 @@ int vformat(FormatSink sink, void* context, const char* fmt, va_list incoming) {
         const char* directive = p++;
         Spec spec;
         for (;; ++p) {
-            if (*p == '-') spec.left = true;
-            else if (*p == '0') spec.zero = true;
-            else if (*p == '+') spec.plus = true;
-            else if (*p == ' ') spec.space = true;
-            else if (*p == '#') spec.alternate = true;
-            else break;
+            if (*p == '-')
+                spec.left = true;
+            else if (*p == '0')
+                spec.zero = true;
+            else if (*p == '+')
+                spec.plus = true;
+            else if (*p == ' ')
+                spec.space = true;
+            else if (*p == '#')
+                spec.alternate = true;
+            else
+                break;
         }
         if (*p == '*') {
             spec.width = va_arg(args, int);

@@ -34,10 +34,10 @@ constexpr bool is_power_of_two(T value) {
     return value != 0 && (value & (value - 1)) == 0;
 }
 
-#define MNEME_NONCOPYABLE(Class)         \
-    Class(const Class&) = delete;        \
+#define MNEME_NONCOPYABLE(Class)  \
+    Class(const Class&) = delete; \
     Class& operator=(const Class&) = delete
 
-#define MNEME_NONMOVABLE(Class)     \
-    Class(Class&&) = delete;        \
+#define MNEME_NONMOVABLE(Class) \
+    Class(Class&&) = delete;    \
     Class& operator=(Class&&) = delete

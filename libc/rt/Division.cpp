@@ -48,8 +48,7 @@ i64 __divdi3(i64 n, i64 d) {
 
 i64 __moddi3(i64 n, i64 d) {
     u64 r = 0;
-    divide(n < 0 ? -static_cast<u64>(n) : static_cast<u64>(n), d < 0 ? -static_cast<u64>(d) : static_cast<u64>(d),
-           &r);
+    divide(n < 0 ? -static_cast<u64>(n) : static_cast<u64>(n), d < 0 ? -static_cast<u64>(d) : static_cast<u64>(d), &r);
     return n < 0 ? -static_cast<i64>(r) : static_cast<i64>(r);
 }
 

@@ -64,17 +64,20 @@ TEST(Elf32, TruncatedFilesAreRefused) {
 }
 
 TEST(Elf32, SegmentsInTheKernelHalfOrPageZeroAreRefused) {
-    EXPECT_NE(error_of(make_elf({{1, 0xBFFFF000, 0x2000, 0x10, 5}}, 0xBFFFF000)).find("kernel half"), std::string::npos);
-    EXPECT_NE(error_of(make_elf({{1, 0xC0100000, 0x1000, 0x10, 5}}, 0xC0100000)).find("kernel half"), std::string::npos);
+    EXPECT_NE(error_of(make_elf({{1, 0xBFFFF000, 0x2000, 0x10, 5}}, 0xBFFFF000)).find("kernel half"),
+              std::string::npos);
+    EXPECT_NE(error_of(make_elf({{1, 0xC0100000, 0x1000, 0x10, 5}}, 0xC0100000)).find("kernel half"),
+              std::string::npos);
     EXPECT_NE(error_of(make_elf({{1, 0x0, 0x1000, 0x10, 5}}, 0x0)).find("below"), std::string::npos);
     // vaddr + memsz wrapping around 4 GiB.
-    EXPECT_NE(error_of(make_elf({{1, 0x400000, 0xFFFFF000, 0x10, 5}}, 0x400000)).find("kernel half"), std::string::npos);
+    EXPECT_NE(error_of(make_elf({{1, 0x400000, 0xFFFFF000, 0x10, 5}}, 0x400000)).find("kernel half"),
+              std::string::npos);
 }
 
 TEST(Elf32, OverlapsBadSizesAndEntryAreRefused) {
-    EXPECT_NE(error_of(make_elf({{1, 0x400000, 0x2000, 0x10, 5}, {1, 0x401000, 0x1000, 0x10, 6}}, 0x400000))
-                  .find("overlap"),
-              std::string::npos);
+    EXPECT_NE(
+        error_of(make_elf({{1, 0x400000, 0x2000, 0x10, 5}, {1, 0x401000, 0x1000, 0x10, 6}}, 0x400000)).find("overlap"),
+        std::string::npos);
     auto file = make_elf({{1, 0x400000, 0x1000, 0x1000, 5}}, 0x400000);
     uint32_t filesz = 0x2000;  // larger than memsz
     std::memcpy(&file[52 + 16], &filesz, 4);

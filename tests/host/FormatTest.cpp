@@ -93,8 +93,6 @@ TEST(Format, TruncatesLikeSnprintf) {
 
 TEST(Format, UnknownConversionIsVisible) { EXPECT_EQ(mneme("a%qb"), "a%qb"); }
 
-TEST(Format, MixedLine) {
-    EXPECT_LIKE_LIBC("%-12s %08x %5u%%  [%c]", "kernel", 0xc0100000u, 42u, 'R');
-}
+TEST(Format, MixedLine) { EXPECT_LIKE_LIBC("%-12s %08x %5u%%  [%c]", "kernel", 0xc0100000u, 42u, 'R'); }
 
 }  // namespace

@@ -57,8 +57,8 @@ inline std::vector<uint8_t> make_elf(const std::vector<Segment>& segments, uint3
     auto put32 = [&](size_t at, uint32_t v) { std::memcpy(&file[at], &v, 4); };
     const uint8_t ident[] = {0x7F, 'E', 'L', 'F', 1, 1, 1};
     std::memcpy(file.data(), ident, sizeof(ident));
-    put16(16, 2);   // ET_EXEC
-    put16(18, 3);   // EM_386
+    put16(16, 2);  // ET_EXEC
+    put16(18, 3);  // EM_386
     put32(20, 1);
     put32(24, entry);
     put32(28, phoff);

@@ -57,8 +57,10 @@ TEST(Ustar, ReadsWhatGnuTarWrites) {
     char dir[] = "/tmp/mneme-ustar-XXXXXX";
     ASSERT_NE(mkdtemp(dir), nullptr);
     std::string root = dir;
-    ASSERT_EQ(std::system(("mkdir -p " + root + "/in/bin && printf 'abc' > " + root + "/in/bin/a && head -c 5000 "
-                           "/dev/zero > " + root + "/in/bin/b")
+    ASSERT_EQ(std::system(("mkdir -p " + root + "/in/bin && printf 'abc' > " + root +
+                           "/in/bin/a && head -c 5000 "
+                           "/dev/zero > " +
+                           root + "/in/bin/b")
                               .c_str()),
               0);
     ASSERT_EQ(std::system(("tar --format=ustar -C " + root + "/in -cf " + root + "/x.tar .").c_str()), 0);

@@ -120,12 +120,13 @@ KTEST(idt, gates_for_exceptions_irqs_and_syscall) {
 
 KTEST(traps, page_fault_delivers_error_code_and_cr2) {
     HandlerOverride override(14);
-    asm volatile("movl $1f, %0\n\t"
-                 "movl $0x5a5a, 0x1234\n\t"  // write to an unmapped page
-                 "1:"
-                 : "=m"(g_recovery_eip)
-                 :
-                 : "memory");
+    asm volatile(
+        "movl $1f, %0\n\t"
+        "movl $0x5a5a, 0x1234\n\t"  // write to an unmapped page
+        "1:"
+        : "=m"(g_recovery_eip)
+        :
+        : "memory");
     EXPECT_EQ(g_seen.vector, 14u);
     EXPECT_EQ(g_seen.cr2, 0x1234u);
     EXPECT_EQ(g_seen.error_code, 0x2u);  // not present, write, supervisor
@@ -140,30 +141,32 @@ KTEST(traps, invalid_opcode_and_divide_error_reach_handlers) {
     }
     {
         HandlerOverride override(0);
-        asm volatile("movl $1f, %0\n\t"
-                     "xorl %%edx, %%edx\n\t"
-                     "movl $1, %%eax\n\t"
-                     "xorl %%ecx, %%ecx\n\t"
-                     "divl %%ecx\n\t"
-                     "1:"
-                     : "=m"(g_recovery_eip)
-                     :
-                     : "eax", "ecx", "edx", "memory");
+        asm volatile(
+            "movl $1f, %0\n\t"
+            "xorl %%edx, %%edx\n\t"
+            "movl $1, %%eax\n\t"
+            "xorl %%ecx, %%ecx\n\t"
+            "divl %%ecx\n\t"
+            "1:"
+            : "=m"(g_recovery_eip)
+            :
+            : "eax", "ecx", "edx", "memory");
         EXPECT_EQ(g_seen.vector, 0u);
     }
 }
 
 KTEST(traps, general_protection_names_the_selector) {
     HandlerOverride override(13);
-    asm volatile("movl $1f, %0\n\t"
-                 "movw $0x1230, %%ax\n\t"
-                 "movw %%ax, %%ds\n\t"
-                 "1:\n\t"
-                 "movw %1, %%ax\n\t"
-                 "movw %%ax, %%ds"
-                 : "=m"(g_recovery_eip)
-                 : "i"(gdt::kKernelData)
-                 : "eax", "memory");
+    asm volatile(
+        "movl $1f, %0\n\t"
+        "movw $0x1230, %%ax\n\t"
+        "movw %%ax, %%ds\n\t"
+        "1:\n\t"
+        "movw %1, %%ax\n\t"
+        "movw %%ax, %%ds"
+        : "=m"(g_recovery_eip)
+        : "i"(gdt::kKernelData)
+        : "eax", "memory");
     EXPECT_EQ(g_seen.vector, 13u);
     EXPECT_EQ(g_seen.error_code, 0x1230u);
     char text[96];

@@ -55,12 +55,13 @@ private:
 
 u32 read_with_recovery(u32 address) {
     u32 value = 0xFFFFFFFF;
-    asm volatile("movl $1f, %1\n\t"
-                 "movl (%2), %0\n\t"
-                 "1:"
-                 : "+r"(value), "=m"(g_resume_eip)
-                 : "r"(address)
-                 : "memory");
+    asm volatile(
+        "movl $1f, %1\n\t"
+        "movl (%2), %0\n\t"
+        "1:"
+        : "+r"(value), "=m"(g_resume_eip)
+        : "r"(address)
+        : "memory");
     return value;
 }
 
@@ -71,12 +72,13 @@ constexpr u32 kScratch = 0xFF000000;  // a kernel-area page for these tests (ker
 KTEST(paging, write_to_read_only_page_faults) {
     Override override(14, record);
     u32 target = reinterpret_cast<u32>(__text_start) + 0x100;
-    asm volatile("movl $1f, %0\n\t"
-                 "movb $0x90, (%1)\n\t"
-                 "1:"
-                 : "=m"(g_resume_eip)
-                 : "r"(target)
-                 : "memory");
+    asm volatile(
+        "movl $1f, %0\n\t"
+        "movb $0x90, (%1)\n\t"
+        "1:"
+        : "=m"(g_resume_eip)
+        : "r"(target)
+        : "memory");
     EXPECT_EQ(g_seen.vector, 14u);
     EXPECT_EQ(g_seen.cr2, target);
     EXPECT_EQ(g_seen.error_code, 0x3u);  // present (protection), write, supervisor
@@ -106,10 +108,10 @@ KTEST(paging, user_mode_access_to_kernel_page_faults) {
             "pushl %%ebp\n\t"
             "movl %%esp, paging_test_saved_esp\n\t"
             "movl $1f, %0\n\t"
-            "pushl %1\n\t"          // SS
+            "pushl %1\n\t"           // SS
             "pushl $0x00801000\n\t"  // ESP
-            "pushl $0x2\n\t"        // EFLAGS: interrupts off in ring 3 for this excursion
-            "pushl %2\n\t"          // CS
+            "pushl $0x2\n\t"         // EFLAGS: interrupts off in ring 3 for this excursion
+            "pushl %2\n\t"           // CS
             "pushl $0x00400000\n\t"  // EIP
             "movw %w1, %%ax\n\t"
             "movw %%ax, %%ds\n\t"

@@ -14,7 +14,8 @@ void mneme_panic(const char* fmt, ...) {
     va_start(args, fmt);
     int n = vformat_to_buffer(message, sizeof(message) - 1, fmt, args);
     va_end(args);
-    size_t length = n < 0 ? 0 : (static_cast<size_t>(n) < sizeof(message) - 2 ? static_cast<size_t>(n) : sizeof(message) - 2);
+    size_t length =
+        n < 0 ? 0 : (static_cast<size_t>(n) < sizeof(message) - 2 ? static_cast<size_t>(n) : sizeof(message) - 2);
     message[length++] = '\n';
     static const char prefix[] = "mneme: panic: ";
     ssize_t ignored = write(2, prefix, sizeof(prefix) - 1);
