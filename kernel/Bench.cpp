@@ -49,37 +49,25 @@ bool run_kernel(const char* selection) {
     kprintf("bench: calibration: a 100-instruction loop body measures %u (loop overhead %u)\n", hundred - empty, empty);
 
     FrameAllocator& allocator = pmm::allocator();
-    char name[96];
+    auto pair = [&](unsigned order, const char* lists) {
+        char name[96];
+        format_to_buffer(name, sizeof(name), "%s order-%u allocate+free pair, %s", allocator.name(), order, lists);
+        measure(
+            name,
+            [&] {
+                auto frame = allocator.allocate(order);
+                allocator.free(frame.value(), order);
+            },
+            empty);
+    };
     // Cold: the free lists as boot leaves them, fully coalesced, so every allocation splits a 4 MiB block
     // down to the order asked for and every free merges it all back (the allocator's worst case).
-    format_to_buffer(name, sizeof(name), "%s order-0 allocate+free pair, coalesced lists (worst case)",
-                     allocator.name());
-    measure(
-        name,
-        [&] {
-            auto frame = allocator.allocate(0);
-            allocator.free(frame.value(), 0);
-        },
-        empty);
-    // Warm: one frame held, so its buddy waits on the order-0 list: no split, no merge.
+    pair(0, "coalesced lists (worst case)");
+    // Warm: one block of the order held, so its buddy waits on that order's list: no split, no merge.
     auto held = allocator.allocate(0);
-    format_to_buffer(name, sizeof(name), "%s order-0 allocate+free pair, warm lists", allocator.name());
-    measure(
-        name,
-        [&] {
-            auto frame = allocator.allocate(0);
-            allocator.free(frame.value(), 0);
-        },
-        empty);
+    pair(0, "warm lists");
     auto held3 = allocator.allocate(3);
-    format_to_buffer(name, sizeof(name), "%s order-3 allocate+free pair, warm lists", allocator.name());
-    measure(
-        name,
-        [&] {
-            auto frame = allocator.allocate(3);
-            allocator.free(frame.value(), 3);
-        },
-        empty);
+    pair(3, "warm lists");
     allocator.free(held3.value(), 3);
     allocator.free(held.value(), 0);
 
