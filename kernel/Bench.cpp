@@ -7,6 +7,8 @@
 #include "kernel/Paging.h"
 #include "kernel/PhysicalMemory.h"
 #include "libc/rt/String.h"
+#include "mm/BitmapAllocator.h"
+#include "mm/BuddyAllocator.h"
 #include "mm/SlabCache.h"
 
 namespace bench {
@@ -48,28 +50,49 @@ bool run_kernel(const char* selection) {
     });
     kprintf("bench: calibration: a 100-instruction loop body measures %u (loop overhead %u)\n", hundred - empty, empty);
 
-    FrameAllocator& allocator = pmm::allocator();
-    auto pair = [&](unsigned order, const char* lists) {
-        char name[96];
-        format_to_buffer(name, sizeof(name), "%s order-%u allocate+free pair, %s", allocator.name(), order, lists);
-        measure(
-            name,
-            [&] {
-                auto frame = allocator.allocate(order);
-                allocator.free(frame.value(), order);
-            },
-            empty);
-    };
-    // Cold: the free lists as boot leaves them, fully coalesced, so every allocation splits a 4 MiB block
-    // down to the order asked for and every free merges it all back (the allocator's worst case).
-    pair(0, "coalesced lists (worst case)");
-    // Warm: one block of the order held, so its buddy waits on that order's list: no split, no merge.
-    auto held = allocator.allocate(0);
-    pair(0, "warm lists");
-    auto held3 = allocator.allocate(3);
-    pair(3, "warm lists");
-    allocator.free(held3.value(), 3);
-    allocator.free(held.value(), 0);
+    // The page allocators, each on a private 4 MiB block taken from the running one, so the states are known:
+    // "coalesced" is one free 4 MiB block (an order-0 pair splits it ten times and merges it ten times,
+    // the buddy's worst case); "warm" holds blocks so that a free buddy waits on that order's list.
+    auto block = pmm::allocate(kMaxOrder);
+    if (block.is_error()) {
+        kprintf("bench: no free 4 MiB block for the allocator benchmarks; skipped\n");
+    } else {
+        u32 base = block.value();
+        u64 start = pfn_to_address(base), end = pfn_to_address(base + kMaxBlockFrames);
+        static FrameDescriptor descriptors[kMaxBlockFrames];
+        static u32 bitmap_words[BitmapAllocator::words_needed(kMaxBlockFrames)];
+        BuddyAllocator buddy(Span<FrameDescriptor>(descriptors, kMaxBlockFrames), base);
+        BitmapAllocator bitmap(Span<u32>(bitmap_words, BitmapAllocator::words_needed(kMaxBlockFrames)), base,
+                               kMaxBlockFrames);
+        (void)buddy.add_free_range(start, end);
+        (void)bitmap.add_free_range(start, end);
+        for (FrameAllocator* allocator : {static_cast<FrameAllocator*>(&buddy), static_cast<FrameAllocator*>(&bitmap)}) {
+            auto pair = [&](unsigned order, const char* lists) {
+                char name[96];
+                format_to_buffer(name, sizeof(name), "%s order-%u allocate+free pair, %s", allocator->name(), order,
+                                 lists);
+                measure(
+                    name,
+                    [&] {
+                        auto frame = allocator->allocate(order);
+                        allocator->free(frame.value(), order);
+                    },
+                    empty);
+            };
+            pair(0, "coalesced 4 MiB (worst case for the buddy)");
+            auto held = allocator->allocate(0);
+            pair(0, "warm lists");
+            // The first order-3 block takes the free one the order-0 split left; the second splits an order-4
+            // block and leaves its buddy on the order-3 list.
+            auto held3 = allocator->allocate(3);
+            auto held3b = allocator->allocate(3);
+            pair(3, "warm lists");
+            allocator->free(held3b.value(), 3);
+            allocator->free(held3.value(), 3);
+            allocator->free(held.value(), 0);
+        }
+        pmm::free(base, kMaxOrder);
+    }
 
     measure(
         "kmalloc(64)+kfree pair", [] { kfree(kmalloc(64)); }, empty);
