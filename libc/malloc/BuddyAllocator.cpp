@@ -107,8 +107,10 @@ void* BuddyAllocator::allocate(size_t request) {
 // header), and an alias header just below the payload points back to the real one.
 void* BuddyAllocator::allocate_aligned(size_t alignment, size_t request) {
     if (alignment <= kAlignment) return allocate(request);
-    if (request > kMaxRequest || alignment > kArenaBytes / 2 || request + alignment > kArenaBytes) return nullptr;
-    unsigned order = order_for(request + alignment);
+    // At least one usable byte after the payload start, so that even a zero-size block lies inside its block.
+    size_t needed = request == 0 ? 1 : request;
+    if (request > kMaxRequest || alignment > kArenaBytes / 2 || needed + alignment > kArenaBytes) return nullptr;
+    unsigned order = order_for(needed + alignment);
     Header* block = take(order);
     if (!block) return nullptr;
     set_header(block, order, State::InUse, static_cast<u32>(block_bytes(order) - alignment - request),

@@ -299,7 +299,7 @@ void FitAllocator::maybe_trim() {
     if (!m_epilogue || previous_in_use(m_epilogue)) return;
     Header* last = previous_block(m_epilogue);
     size_t size = size_of(last);
-    if (size < m_options.trim_threshold) return;
+    if (size < m_options.trim_threshold || size <= m_options.trim_keep) return;
     size_t release = align_down(size - m_options.trim_keep, m_source.page_size());
     if (size - release < kMinimumBlock || release == 0) return;
     if (!m_source.shrink(release)) return;

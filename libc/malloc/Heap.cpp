@@ -58,8 +58,7 @@ uptr Heap::default_secret(const void* self) {
 }
 
 Heap::Heap(MemorySource& source, const HeapOptions& options)
-    : m_source(source),
-      m_options(options),
+    : m_options(options),
       m_policy(options.policy),
       m_mmap_threshold(options.mmap_threshold < policy_limit(options.policy) ? options.mmap_threshold
                                                                              : policy_limit(options.policy)),

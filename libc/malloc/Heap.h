@@ -96,7 +96,6 @@ private:
     bool policy_resize_in_place(void* pointer, size_t size);
     void* move(void* pointer, size_t old_usable, size_t size);
 
-    MemorySource& m_source;
     HeapOptions m_options;
     Policy m_policy;
     size_t m_mmap_threshold;  // the option, capped at what the policy can hold
