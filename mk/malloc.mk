@@ -12,10 +12,11 @@
 
 MALLOC_CORE_SRCS := $(wildcard libc/malloc/*.cpp) $(wildcard libc/base/*.cpp) tests/support/HostPanic.cpp
 # The preloaded library: no sanitizers, no exceptions, no libstdc++, and no builtin knowledge of malloc
-# (GCC would otherwise turn the calloc shim's malloc + memset back into a call to calloc).
+# (GCC would otherwise turn the calloc shim's malloc + memset back into a call to calloc). No frame
+# pointer: the fast paths are a handful of instructions and the prologue would be a fair share of them.
 MALLOC_SO_FLAGS := -std=c++20 -O2 -g -fPIC -Wall -Wextra -Werror -I. -DMNEME_HOST -DNDEBUG -MMD -MP \
 	-fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-builtin-malloc -fno-builtin-calloc \
-	-fno-builtin-realloc -fno-builtin-free -fvisibility=hidden -fno-omit-frame-pointer -ftls-model=initial-exec
+	-fno-builtin-realloc -fno-builtin-free -fvisibility=hidden -fomit-frame-pointer -ftls-model=initial-exec
 MALLOC_SO_OBJS := $(patsubst %.cpp,$(BUILD)/host/malloc/so/%.o,$(MALLOC_CORE_SRCS) libc/malloc/host/HostMemorySource.cpp)
 
 $(BUILD)/host/malloc/so/%.o: %.cpp

@@ -70,6 +70,7 @@ bool SegregatedAllocator::add_segment() {
     for (Page& page : fresh->pages) page = {};
     fresh->pages[0].kind = PageKind::SegmentHeader;
     ++m_segments;
+    m_heap_bytes = m_segments * kSegmentBytes;
     return true;
 }
 
@@ -112,14 +113,13 @@ SegregatedAllocator::Page* SegregatedAllocator::new_page(unsigned size_class) {
     u32 capacity = static_cast<u32>((count * kSliceBytes) / size);
     *page = {};
     page->area = slice_address(chosen, first);
-    page->area_bytes = size_t(capacity) * size;
+    page->area_bytes = capacity * size;
     page->bump = page->area;
     page->reciprocal = kSizeClasses.reciprocal[size_class];
-    page->capacity = capacity;
+    page->capacity = static_cast<u16>(capacity);
     page->block_size = size;
     page->size_class = static_cast<u8>(size_class);
     page->kind = PageKind::Small;
-    page->slices = static_cast<u8>(count);
     enqueue(page);
     return page;
 }
@@ -131,7 +131,7 @@ void SegregatedAllocator::enqueue(Page* page) {
     if (m_queue_tail[c]) m_queue_tail[c]->next = page;
     else m_current[c] = page;
     m_queue_tail[c] = page;
-    page->queued = true;
+    page->flags |= kQueued;
 }
 
 void SegregatedAllocator::dequeue(Page* page) {
@@ -141,19 +141,23 @@ void SegregatedAllocator::dequeue(Page* page) {
     if (page->next) page->next->prev = page->prev;
     else m_queue_tail[c] = page->prev;
     page->next = page->prev = nullptr;
-    page->queued = false;
+    page->flags &= static_cast<u8>(~kQueued);
 }
 
 // After a free: a page that was full rejoins its queue; an empty page goes back to its segment unless it
-// is its class's only page, which retires instead (hysteresis: one object allocated and freed in a loop
-// must not create and destroy a page every time).
+// is its class's only page, which retires instead: pinned (its count holds one extra, so it never reads
+// empty on the fast path) for kRetireTicks slow-path events (hysteresis: one object allocated and freed in
+// a loop must not create and destroy a page every time).
 void SegregatedAllocator::page_changed_state(Page* page) {
-    if (!page->queued) enqueue(page);
+    if (!(page->flags & kQueued)) enqueue(page);
     collect_retired();
     if (page->used != 0) return;
     unsigned c = page->size_class;
-    if (m_current[c] == page && m_queue_tail[c] == page) {
-        page->retire_ticks = kRetireTicks;
+    if (m_current[c] == page && m_queue_tail[c] == page && !m_retired[c]) {
+        page->used = 1;
+        page->flags |= kPinned;
+        m_retired[c] = page;
+        m_retire_ticks[c] = kRetireTicks;
         m_retired_classes |= u64(1) << c;
         return;
     }
@@ -161,17 +165,25 @@ void SegregatedAllocator::page_changed_state(Page* page) {
     release_page(page);
 }
 
-// One slow-path event for every retired page: a page that was used again leaves retirement, one whose
+void SegregatedAllocator::unpin(Page* page) {
+    unsigned c = page->size_class;
+    --page->used;
+    page->flags &= static_cast<u8>(~kPinned);
+    m_retired[c] = nullptr;
+    m_retired_classes &= ~(u64(1) << c);
+}
+
+// One slow-path event for every retiring page: a page in use again is unpinned and carries on, one whose
 // ticks ran out goes back to its segment. Cost: a loop over the set bits, usually none.
 void SegregatedAllocator::collect_retired() {
     for (u64 pending = m_retired_classes; pending; pending &= pending - 1) {
         unsigned c = lowest_bit(pending);
-        Page* page = m_current[c];
-        if (page == &m_empty_page || page->used != 0 || page->next) {
-            m_retired_classes &= ~(u64(1) << c);
-        } else if (--page->retire_ticks == 0) {
-            m_retired_classes &= ~(u64(1) << c);
-            dequeue(page);
+        Page* page = m_retired[c];
+        if (page->used > 1) {
+            unpin(page);
+        } else if (--m_retire_ticks[c] == 0) {
+            unpin(page);
+            if (page->flags & kQueued) dequeue(page);
             release_page(page);
         }
     }
@@ -180,7 +192,7 @@ void SegregatedAllocator::collect_retired() {
 void SegregatedAllocator::release_page(Page* page) {
     Segment* owner = segment_of(reinterpret_cast<uptr>(page));
     unsigned first = slice_index(page);
-    unsigned count = page->slices;
+    unsigned count = slices_for(page->size_class);
     char* area = page->area;
     for (unsigned k = 0; k < count; ++k) owner->pages[first + k] = {};
     u64 bits = slice_bits(first, count);
@@ -209,17 +221,18 @@ void SegregatedAllocator::maybe_trim_segments() {
         if (!m_source.shrink(kSegmentBytes)) return;
         m_resident_free_slices -= resident;
         --m_segments;
+        m_heap_bytes = m_segments * kSegmentBytes;
     }
 }
 
 void SegregatedAllocator::release_free_memory() {
     // Empty pages kept for hysteresis go back to their segments, free slices are discarded, and wholly
     // free top segments are returned.
-    m_retired_classes = 0;
-    for (unsigned c = 0; c < SizeClasses::kCount; ++c) {
-        Page* page = m_current[c];
-        if (page != &m_empty_page && page->used == 0 && page->next == nullptr) {
-            dequeue(page);
+    for (u64 pending = m_retired_classes; pending; pending &= pending - 1) {
+        Page* page = m_retired[lowest_bit(pending)];
+        unpin(page);
+        if (page->used == 0) {
+            if (page->flags & kQueued) dequeue(page);
             release_page(page);
         }
     }
@@ -350,7 +363,7 @@ void SegregatedAllocator::free_block(void* pointer) {
     block->next = page->free;
     block->canary = reinterpret_cast<uptr>(pointer) ^ m_options.secret;
     page->free = block;
-    if (--page->used == 0 || !page->queued) page_changed_state(page);
+    if (--page->used == 0 || !(page->flags & kQueued)) page_changed_state(page);
 }
 
 void SegregatedAllocator::free_slow(void* pointer) {
@@ -401,13 +414,14 @@ void SegregatedAllocator::add_statistics(Statistics& s) const {
             if (i == kSlicesPerSegment) break;
             const Page& page = seg->pages[i];
             if (page.kind != PageKind::Small) continue;
-            s.live_blocks += page.used;
-            s.live_bytes += size_t(page.used) * page.block_size;
-            size_t unused = page.capacity - page.used;
+            size_t used = page.used - ((page.flags & kPinned) ? 1 : 0);
+            s.live_blocks += used;
+            s.live_bytes += used * page.block_size;
+            size_t unused = page.capacity - used;
             s.free_blocks += unused;
             s.free_bytes += unused * page.block_size;
             if (unused && page.block_size > s.largest_free_block) s.largest_free_block = page.block_size;
-            s.metadata_bytes += page.slices * kSliceBytes - page.area_bytes;  // the tail no block fits in
+            s.metadata_bytes += slices_for(page.size_class) * kSliceBytes - page.area_bytes;  // the unusable tail
         }
     }
 }
@@ -428,16 +442,16 @@ void SegregatedAllocator::check_invariants() const {
             if (page.kind == PageKind::Tail) {
                 VERIFY(page.head_distance > 0 && page.head_distance < i);
                 const Page& head = seg->pages[i - page.head_distance];
-                VERIFY(head.kind == PageKind::Small && head.slices > page.head_distance);
+                VERIFY(head.kind == PageKind::Small && slices_for(head.size_class) > page.head_distance);
                 continue;
             }
             if (page.kind != PageKind::Small) continue;
-            VERIFY(page.head_distance == 0 && page.slices == slices_for(page.size_class));
-            VERIFY(i + page.slices <= kSlicesPerSegment);
+            VERIFY(page.head_distance == 0 && page.size_class < SizeClasses::kCount);
+            VERIFY(i + slices_for(page.size_class) <= kSlicesPerSegment);
             VERIFY(page.block_size == kSizeClasses.size[page.size_class]);
             VERIFY(page.area == slice_address(seg, i));
-            VERIFY(page.area_bytes == size_t(page.capacity) * page.block_size);
-            VERIFY(page.area_bytes <= page.slices * kSliceBytes);
+            VERIFY(page.area_bytes == u32(page.capacity) * page.block_size);
+            VERIFY(page.area_bytes <= slices_for(page.size_class) * kSliceBytes);
             VERIFY(page.bump >= page.area && page.bump <= page.area + page.area_bytes);
             size_t listed = 0;
             for (FreeBlock* block = page.free; block; block = block->next) {
@@ -447,15 +461,17 @@ void SegregatedAllocator::check_invariants() const {
                 VERIFY(++listed <= page.capacity);
             }
             size_t never_used = static_cast<size_t>(page.area + page.area_bytes - page.bump) / page.block_size;
-            VERIFY(page.used + listed + never_used == page.capacity);
-            if (listed + never_used > 0) VERIFY(page.queued);
+            bool pinned = page.flags & kPinned;
+            VERIFY(pinned == (m_retired[page.size_class] == &page));
+            VERIFY(page.used - (pinned ? 1 : 0) + listed + never_used == page.capacity);
+            if (listed + never_used > 0) VERIFY(page.flags & kQueued);
         }
     }
     VERIFY(resident == m_resident_free_slices);
     for (unsigned c = 0; c < SizeClasses::kCount; ++c) {
         const Page* previous = nullptr;
         for (Page* page = m_current[c] == &m_empty_page ? nullptr : m_current[c]; page; page = page->next) {
-            VERIFY(contains(page) && page->kind == PageKind::Small && page->size_class == c && page->queued);
+            VERIFY(contains(page) && page->kind == PageKind::Small && page->size_class == c && (page->flags & kQueued));
             VERIFY(page->prev == previous);
             previous = page;
         }
@@ -472,7 +488,8 @@ void SegregatedAllocator::dump(FormatSink sink, void* context) const {
             const Page& page = seg->pages[i];
             if (page.kind != PageKind::Small) continue;
             format(sink, context, "  page %p: class %2u (%6u bytes) %u/%u used%s\n", static_cast<void*>(page.area),
-                   page.size_class, page.block_size, page.used, page.capacity, page.queued ? "" : " (full)");
+                   page.size_class, page.block_size, page.used, page.capacity,
+                   (page.flags & kQueued) ? ((page.flags & kPinned) ? " (retiring)" : "") : " (full)");
         }
     }
 }

@@ -23,7 +23,8 @@
 //
 // Returning memory, with hysteresis: an empty page goes back to its segment at once unless it is its
 // class's only page; that one is "retired" and kept for kRetireTicks more slow-path events (so a loop that
-// allocates and frees one object does not create and destroy a page each time), then released. Free slices
+// allocates and frees one object does not create and destroy a page each time), then released. A retiring
+// page is pinned -- its use count holds one extra -- so frees to it stay on the fast path meanwhile. Free slices
 // stay resident up to retain_bytes and are discarded (MADV_DONTNEED) beyond; a wholly free segment at the
 // top is given back to the source when another wholly free one sits below it.
 //
@@ -99,14 +100,14 @@ public:
     void* allocate_aligned(size_t alignment, size_t size);
 
     bool contains(const void* pointer) const {
-        return reinterpret_cast<uptr>(pointer) - m_base < m_segments * kSegmentBytes;
+        return reinterpret_cast<uptr>(pointer) - m_base < m_heap_bytes;
     }
 
     // The fast path. false: not handled (pointer outside the heap, a page's first or last block left or
     // entered its class queue, or something suspicious) -- call free_slow.
     bool free_fast(void* pointer) {
         uptr address = reinterpret_cast<uptr>(pointer);
-        if (address - m_base >= m_segments * kSegmentBytes) return false;
+        if (address - m_base >= m_heap_bytes) return false;
         Page* page = page_at(address);
         if (page->kind != PageKind::Small) return false;
         uptr offset = address - reinterpret_cast<uptr>(page->area);
@@ -118,7 +119,7 @@ public:
         block->next = page->free;
         block->canary = canary;
         page->free = block;
-        if (--page->used == 0 || !page->queued) [[unlikely]] page_changed_state(page);
+        if (--page->used == 0 || !(page->flags & kQueued)) [[unlikely]] page_changed_state(page);
         return true;
     }
     // Frees `pointer`, which must be in the heap (contains), reporting misuse.
@@ -138,7 +139,7 @@ public:
     static constexpr unsigned kNoClass = ~0u;
     unsigned peek_class(const void* pointer) const {
         uptr address = reinterpret_cast<uptr>(pointer);
-        if (address - m_base >= m_segments * kSegmentBytes) return kNoClass;
+        if (address - m_base >= m_heap_bytes) return kNoClass;
         Page* page = page_at(address);
         if (page->kind != PageKind::Small) return kNoClass;
         uptr offset = address - reinterpret_cast<uptr>(page->area);
@@ -154,30 +155,33 @@ public:
 
 private:
     enum class PageKind : u8 { Free = 0, Small = 1, Tail = 2, SegmentHeader = 3 };
-    struct Page {
+    // One per slice, 64 bytes so that finding it from an address is a shift, not a multiply. The fields
+    // the fast paths touch come first.
+    struct alignas(64) Page {
         FreeBlock* free;      // LIFO free list
         char* area;           // first block
-        size_t area_bytes;    // capacity * block_size
         char* bump;           // blocks in [bump, area + area_bytes) were never handed out
         u64 reciprocal;       // see SizeClasses
-        u32 used;             // blocks handed out (including those sitting in thread caches)
-        u32 capacity;
-        u32 block_size;
-        u8 size_class;
-        PageKind kind;
-        u8 slices;            // a page head: how many slices the page spans
-        u8 head_distance;     // slices back to the page head (0 for the head itself)
-        bool queued;          // in its class queue
-        u8 retire_ticks;      // an empty page kept for hysteresis: slow-path events left before release
         Page* next;           // class queue
         Page* prev;
+        u32 area_bytes;       // capacity * block_size
+        u32 block_size;
+        u16 used;             // blocks handed out (including those sitting in thread caches)
+        u16 capacity;         // at most 64 KiB / 16
+        u8 size_class;
+        PageKind kind;
+        u8 head_distance;     // slices back to the page head (0 for the head itself)
+        u8 flags;             // kQueued, kPinned
     };
+    static_assert(sizeof(Page) == 64);
+    static constexpr u8 kQueued = 1;  // in its class queue
+    static constexpr u8 kPinned = 2;  // retiring: `used` holds one extra count so that frees never see 0
     struct Segment {
         u32 magic;
         u32 reserved;
         u64 free_slices;      // bit i: slice i is free (bit 0, the header, never is)
         u64 clean_slices;     // free slices whose memory is discarded or was never touched
-        Page pages[kSlicesPerSegment];
+        Page pages[kSlicesPerSegment];  // pages[0] describes the header slice itself
     };
     static_assert(sizeof(Segment) <= kSliceBytes);
     static constexpr u32 kSegmentMagic = 0x5E6D3E47;
@@ -211,15 +215,20 @@ private:
     void page_changed_state(Page* page);
     void release_page(Page* page);
     void collect_retired();
+    void unpin(Page* page);
     void maybe_trim_segments();
 
     MemorySource& m_source;
     Options m_options;
     uptr m_base = 0;
     size_t m_segments = 0;
+    size_t m_heap_bytes = 0;               // m_segments * kSegmentBytes, for the fast paths' range check
     size_t m_padding = 0;
     size_t m_resident_free_slices = 0;
-    u64 m_retired_classes = 0;             // bit c: class c's only page is empty and retiring
+    // Retiring pages (hysteresis, see page_changed_state): at most one per class, pinned.
+    u64 m_retired_classes = 0;                     // bit c: m_retired[c] is set
+    Page* m_retired[SizeClasses::kCount] = {};
+    u8 m_retire_ticks[SizeClasses::kCount] = {};   // slow-path events left before it goes
     static constexpr u8 kRetireTicks = 16;
     static_assert(SizeClasses::kCount <= 64);
     Page* m_current[SizeClasses::kCount];  // the queue head, or &m_empty_page
