@@ -190,6 +190,8 @@ benches: $(BENCH_TARGETS)
 QEMU_ARGS ?=
 APPEND ?=
 MEM ?= 128
+# The top-level commands build in parallel on every core unless the caller passed -j.
+JOBS := $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 2))
 
 all: $(BUILD)/kernel.elf $(BUILD)/initrd.tar
 
@@ -202,20 +204,20 @@ TEST_ARTIFACTS := $(BUILD)/kernel.elf $(BUILD)/initrd.tar $(BUILD)/mneme-test.is
 BENCH_ARTIFACTS := $(BENCH_TARGETS) $(BUILD)/kernel.elf $(BUILD)/initrd.tar
 
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(JOBS) all
 	@tools/qemu.sh --interactive --mem $(MEM) --append "$(APPEND)" $(QEMU_ARGS)
 
 test: deps
-	@$(MAKE) --no-print-directory test-artifacts
+	@$(MAKE) --no-print-directory $(JOBS) test-artifacts
 	@tools/run-tests.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory bench-artifacts
+	@$(MAKE) --no-print-directory $(JOBS) bench-artifacts
 	@tools/run-bench.sh
 
 FUZZ_SECONDS ?= 60
 fuzz: deps
-	@$(MAKE) --no-print-directory fuzzers
+	@$(MAKE) --no-print-directory $(JOBS) fuzzers
 	@for f in $(FUZZ_TARGETS); do name=$$(basename $$f); mkdir -p $(BUILD)/fuzz-corpus/$$name; \
 	  echo "== $$name for $(FUZZ_SECONDS)s"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz-corpus/$$name \
