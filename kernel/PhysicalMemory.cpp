@@ -144,10 +144,17 @@ void finish(Kind kind) {
     VERIFY(g_allocator->check_invariants(console::sink, nullptr));
 
     u64 managed = static_cast<u64>(g_allocator->total_frames()) * kFrameSize;
-    klog("pmm", "%s allocator: %u frames (%u MiB) free of %u MiB available; metadata %u KiB (%u.%02u%%)",
-         g_allocator->name(), g_allocator->free_frames(), static_cast<unsigned>(managed / MiB),
-         static_cast<unsigned>(g_available / MiB), static_cast<unsigned>(bytes / KiB),
-         static_cast<unsigned>(bytes * 100 / managed), static_cast<unsigned>(bytes * 10000 / managed % 100));
+    u64 reserved = 0;
+    for (u32 i = 0; i < g_reserved_count; ++i) reserved += g_reserved[i].end - g_reserved[i].start;
+    klog("pmm", "memory: %u KiB available in the map, %u KiB reserved (low 1 MiB, kernel, initrd, page tables, "
+         "metadata), %u KiB free",
+         static_cast<unsigned>(g_available / KiB), static_cast<unsigned>(reserved / KiB),
+         static_cast<unsigned>(managed / KiB));
+    // Metadata per managed memory, in thousandths of a percent (the bitmap's is below 0.01%).
+    u64 milli_percent = bytes * 100000 / managed;
+    klog("pmm", "%s allocator: %u frames free; metadata %u KiB (%u.%03u%% of managed memory)", g_allocator->name(),
+         g_allocator->free_frames(), static_cast<unsigned>((bytes + KiB - 1) / KiB),
+         static_cast<unsigned>(milli_percent / 1000), static_cast<unsigned>(milli_percent % 1000));
     if (g_unused_above_limit)
         kwarn("pmm", "%u MiB above the 960 MiB direct map are not used (no high-memory support)",
               static_cast<unsigned>(g_unused_above_limit / MiB));
