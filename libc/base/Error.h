@@ -46,18 +46,11 @@ public:
     ErrorOr(T&& value) : m_has_value(true) { new (&m_storage) T(std::move(value)); }
     ErrorOr(Error error) : m_error(error) {}
 
-    // For a trivially copyable T (a pfn, a pointer) ErrorOr is trivially copyable too, so the ABI returns it
-    // in registers instead of through memory: allocators' fast paths depend on that.
-    ErrorOr(const ErrorOr&) requires std::is_trivially_copy_constructible_v<T>
-    = default;
-    ErrorOr(const ErrorOr& other) requires(!std::is_trivially_copy_constructible_v<T>)
-        : m_has_value(other.m_has_value), m_error(other.m_error) {
+    ErrorOr(const ErrorOr& other) : m_has_value(other.m_has_value), m_error(other.m_error) {
         if (m_has_value) new (&m_storage) T(other.value());
     }
     ErrorOr& operator=(const ErrorOr&) = delete;
-    ~ErrorOr() requires std::is_trivially_destructible_v<T>
-    = default;
-    ~ErrorOr() requires(!std::is_trivially_destructible_v<T>) {
+    ~ErrorOr() {
         if (m_has_value) value().~T();
     }
 
