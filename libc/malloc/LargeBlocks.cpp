@@ -34,13 +34,14 @@ LargeBlocks::Header* LargeBlocks::validate(const void* pointer, const char* oper
     return header;
 }
 
-// Takes a cached mapping of `bytes` to bytes + 25% if there is one (and updates `bytes` to its real size),
-// else maps.
+// Takes the smallest cached mapping that holds `bytes` and is at most a quarter larger (updating `bytes`
+// to its real size), else maps. A larger one would pin resident pages the new block does not need.
 void* LargeBlocks::map(size_t& bytes, bool& zeroed) {
     size_t best = m_cache_count;
+    size_t slack_limit = bytes / 4;
     for (size_t i = 0; i < m_cache_count; ++i) {
         size_t cached = m_cache[i].bytes;
-        if (cached >= bytes && cached - bytes <= bytes / 4 && (best == m_cache_count || cached < m_cache[best].bytes))
+        if (cached >= bytes && cached - bytes <= slack_limit && (best == m_cache_count || cached < m_cache[best].bytes))
             best = i;
     }
     if (best != m_cache_count) {
@@ -116,22 +117,26 @@ void* LargeBlocks::reallocate(void* pointer, size_t size) {
     if (size > SIZE_MAX / 2 - offset - page) return nullptr;
     size_t bytes = header->mapping_bytes;
     size_t needed = align_up(offset + size, page);
-    if (needed <= bytes && needed >= bytes / 2) {
-        // Fits, and not so much smaller that keeping the mapping would waste half of it.
-        m_live_requested += size - header->requested;
+    size_t old_requested = header->requested;  // the header moves with the mapping
+    bool shrinking_much = size < old_requested && needed < bytes / 2;
+    if (needed <= bytes && !shrinking_much) {
+        m_live_requested += size - old_requested;
         set_header(header, bytes, offset, size);
         return pointer;
     }
     // remap keeps the offset within a page-aligned mapping, so only alignments up to a page survive it.
     if (offset > page) return nullptr;
     char* mapping = static_cast<char*>(pointer) - offset;
-    size_t old_requested = header->requested;  // the header moves with the mapping
-    char* moved = static_cast<char*>(m_source.remap(mapping, bytes, needed));
+    // Growing: by half again at least, so that a buffer growing in small steps is remapped O(log n) times.
+    size_t target = needed;
+    if (needed > bytes && needed < bytes + bytes / 2) target = align_up(bytes + bytes / 2, page);
+    char* moved = static_cast<char*>(m_source.remap(mapping, bytes, target));
+    if (!moved && target != needed) moved = static_cast<char*>(m_source.remap(mapping, bytes, target = needed));
     if (!moved) return nullptr;
-    m_live_mapped += needed - bytes;
+    m_live_mapped += target - bytes;
     m_live_requested += size - old_requested;
     void* payload = moved + offset;
-    set_header(header_of(payload), needed, offset, size);
+    set_header(header_of(payload), target, offset, size);
     return payload;
 }
 

@@ -8,14 +8,6 @@ namespace Malloc {
 
 namespace {
 
-// Bit counting without libgcc: i386 freestanding code has no __popcountdi2.
-unsigned count_bits(u64 value) {
-    value = value - ((value >> 1) & 0x5555555555555555ull);
-    value = (value & 0x3333333333333333ull) + ((value >> 2) & 0x3333333333333333ull);
-    value = (value + (value >> 4)) & 0x0F0F0F0F0F0F0F0Full;
-    return static_cast<unsigned>((value * 0x0101010101010101ull) >> 56);
-}
-
 unsigned lowest_bit(u64 value) {
     u32 low = static_cast<u32>(value);
     if (low != 0) return static_cast<unsigned>(__builtin_ctz(low));
@@ -64,7 +56,7 @@ bool SegregatedAllocator::add_segment() {
     }
     Segment* fresh = reinterpret_cast<Segment*>(start);
     fresh->magic = kSegmentMagic;
-    fresh->reserved = 0;
+    fresh->free_since = m_release_clock;
     fresh->free_slices = kAllSlices;
     fresh->clean_slices = kAllSlices;  // never touched: not resident
     for (Page& page : fresh->pages) page = {};
@@ -99,7 +91,14 @@ SegregatedAllocator::Page* SegregatedAllocator::new_page(unsigned size_class) {
         first = 1;
     }
     u64 bits = slice_bits(first, count);
-    m_resident_free_slices -= count_bits(bits & ~chosen->clean_slices);
+    // Earlier pages may have touched more of these slices than this one will: remember how far, so that
+    // release_page accounts for (and discards) all of it.
+    size_t touched_before = 0;
+    for (unsigned k = 0; k < count; ++k) {
+        size_t resident = chosen->pages[first + k].area_bytes;
+        if (resident) touched_before = k * kSliceBytes + resident;
+        m_resident_free_bytes -= resident;
+    }
     chosen->free_slices &= ~bits;
     chosen->clean_slices &= ~bits;
 
@@ -116,7 +115,7 @@ SegregatedAllocator::Page* SegregatedAllocator::new_page(unsigned size_class) {
     page->area_bytes = capacity * size;
     page->bump = page->area;
     page->reciprocal = kSizeClasses.reciprocal[size_class];
-    page->capacity = static_cast<u16>(capacity);
+    page->touched_pages = static_cast<u16>(touched_before / m_source.page_size());
     page->block_size = size;
     page->size_class = static_cast<u8>(size_class);
     page->kind = PageKind::Small;
@@ -189,25 +188,66 @@ void SegregatedAllocator::collect_retired() {
     }
 }
 
+// A free slice's descriptor keeps, in area_bytes, how many of its bytes (from its start) were touched and
+// not discarded since: what it adds to the process's resident size while free.
 void SegregatedAllocator::release_page(Page* page) {
     Segment* owner = segment_of(reinterpret_cast<uptr>(page));
     unsigned first = slice_index(page);
     unsigned count = slices_for(page->size_class);
     char* area = page->area;
-    for (unsigned k = 0; k < count; ++k) owner->pages[first + k] = {};
+    // Only the part below the bump pointer was touched, or below what earlier pages here touched.
+    size_t page_bytes = m_source.page_size();
+    size_t carved = static_cast<size_t>(page->bump - area);  // read now: the loop below clears *page
+    size_t touched = align_up<size_t>(carved, page_bytes);
+    if (touched < page->touched_pages * page_bytes) touched = page->touched_pages * page_bytes;
     u64 bits = slice_bits(first, count);
     owner->free_slices |= bits;
-    m_resident_free_slices += count;
-    // Keep up to retain_bytes of free slices resident for the next page; beyond that, let the source
-    // drop the contents so the process's resident size follows its live data.
-    if (m_resident_free_slices * kSliceBytes > m_options.retain_bytes) {
-        m_source.discard(area, count * kSliceBytes);
-        owner->clean_slices |= bits;
-        m_resident_free_slices -= count;
+    ++m_release_clock;
+    if (owner->free_slices == kAllSlices) owner->free_since = m_release_clock;
+    for (unsigned k = 0; k < count; ++k) {
+        size_t below = touched > k * kSliceBytes ? touched - k * kSliceBytes : 0;
+        owner->pages[first + k] = {};
+        owner->pages[first + k].area_bytes = static_cast<u32>(below < kSliceBytes ? below : kSliceBytes);
+        owner->pages[first + k].block_size = m_release_clock;  // a free slice's release time
+        if (below == 0) owner->clean_slices |= u64(1) << (first + k);
     }
+    m_resident_free_bytes += touched;
+    m_touched_in_pages -= carved;
+    // Free memory stays resident for the next pages, so a program that frees and allocates in waves does
+    // not discard and refault (madvise + page faults) each time. Two limits: retain_bytes at once, and
+    // memory that stayed free for kDecayReleases releases goes once it is above a share of the live pages.
+    if (m_resident_free_bytes > m_options.retain_bytes && touched != 0) {
+        m_source.discard(area, touched);
+        for (unsigned k = 0; k < count; ++k) owner->pages[first + k].area_bytes = 0;
+        owner->clean_slices |= bits;
+        m_resident_free_bytes -= touched;
+    }
+    if (m_release_clock % kDecayInterval == 0) decay_free_memory();
     maybe_trim_segments();
 }
 
+// Discards free slices that were released more than kDecayReleases releases ago, highest address first,
+// until what stays is a quarter of what the pages in use have touched (at least kRetainFloor).
+void SegregatedAllocator::decay_free_memory() {
+    size_t budget = m_touched_in_pages / 4;
+    if (budget < kRetainFloor) budget = kRetainFloor;
+    for (size_t s = m_segments; s > 0 && m_resident_free_bytes > budget; --s) {
+        Segment* seg = segment(s - 1);
+        for (unsigned i = kSlicesPerSegment - 1; i > 0 && m_resident_free_bytes > budget; --i) {
+            Page& slice = seg->pages[i];
+            if (slice.kind != PageKind::Free || slice.area_bytes == 0) continue;
+            if (m_release_clock - slice.block_size < kDecayReleases) continue;
+            m_source.discard(slice_address(seg, i), slice.area_bytes);
+            m_resident_free_bytes -= slice.area_bytes;
+            slice.area_bytes = 0;
+            seg->clean_slices |= u64(1) << i;
+        }
+    }
+}
+
+// A wholly free segment at the top goes back to the source once it has been free for kDecayReleases page
+// releases and spare_segments more wholly free ones sit below it (hysteresis: a program that frees and
+// allocates a few MiB in waves must not shrink and extend the heap every wave).
 void SegregatedAllocator::maybe_trim_segments() {
     while (m_segments > 1) {
         size_t empty_top = 0;
@@ -217,9 +257,11 @@ void SegregatedAllocator::maybe_trim_segments() {
         }
         if (empty_top <= m_options.spare_segments) return;
         Segment* top = segment(m_segments - 1);
-        unsigned resident = count_bits(top->free_slices & ~top->clean_slices);
+        if (m_release_clock - top->free_since < kDecayReleases) return;
+        size_t resident = 0;
+        for (unsigned i = 1; i < kSlicesPerSegment; ++i) resident += top->pages[i].area_bytes;
         if (!m_source.shrink(kSegmentBytes)) return;
-        m_resident_free_slices -= resident;
+        m_resident_free_bytes -= resident;
         --m_segments;
         m_heap_bytes = m_segments * kSegmentBytes;
     }
@@ -238,14 +280,18 @@ void SegregatedAllocator::release_free_memory() {
     }
     for (size_t s = 0; s < m_segments; ++s) {
         Segment* seg = segment(s);
-        u64 resident = seg->free_slices & ~seg->clean_slices;
-        for (unsigned i = 1; i < kSlicesPerSegment; ++i)
-            if (resident & (u64(1) << i)) m_source.discard(slice_address(seg, i), kSliceBytes);
+        for (unsigned i = 1; i < kSlicesPerSegment; ++i) {
+            Page& slice = seg->pages[i];
+            if (slice.kind != PageKind::Free || slice.area_bytes == 0) continue;
+            m_source.discard(slice_address(seg, i), slice.area_bytes);
+            m_resident_free_bytes -= slice.area_bytes;
+            slice.area_bytes = 0;
+        }
         seg->clean_slices |= seg->free_slices;
-        m_resident_free_slices -= count_bits(resident);
     }
     size_t saved = m_options.spare_segments;
     m_options.spare_segments = 0;
+    m_release_clock += kDecayReleases;  // everything free counts as old now
     maybe_trim_segments();
     m_options.spare_segments = saved;
 }
@@ -279,6 +325,7 @@ void* SegregatedAllocator::carve(Page* page) {
     }
     page->free = list;
     page->bump = batch_start + batch * size;
+    m_touched_in_pages += static_cast<size_t>(page->bump - reinterpret_cast<char*>(result));
     ++page->used;
     result->canary = 0;
     return result;
@@ -417,7 +464,7 @@ void SegregatedAllocator::add_statistics(Statistics& s) const {
             size_t used = page.used - ((page.flags & kPinned) ? 1 : 0);
             s.live_blocks += used;
             s.live_bytes += used * page.block_size;
-            size_t unused = page.capacity - used;
+            size_t unused = capacity_of(page) - used;
             s.free_blocks += unused;
             s.free_bytes += unused * page.block_size;
             if (unused && page.block_size > s.largest_free_block) s.largest_free_block = page.block_size;
@@ -429,16 +476,21 @@ void SegregatedAllocator::add_statistics(Statistics& s) const {
 void SegregatedAllocator::check_invariants() const {
     VERIFY(m_empty_page.free == nullptr && m_empty_page.bump == m_empty_page.area);
     size_t resident = 0;
+    size_t carved = 0;
     for (size_t index = 0; index < m_segments; ++index) {
         Segment* seg = segment(index);
         VERIFY(seg->magic == kSegmentMagic);
         VERIFY((seg->free_slices & 1) == 0 && (seg->clean_slices & ~seg->free_slices) == 0);
         VERIFY(seg->pages[0].kind == PageKind::SegmentHeader);
-        resident += count_bits(seg->free_slices & ~seg->clean_slices);
         for (unsigned i = 1; i < kSlicesPerSegment; ++i) {
             const Page& page = seg->pages[i];
             bool is_free = seg->free_slices & (u64(1) << i);
             VERIFY(is_free == (page.kind == PageKind::Free));
+            if (is_free) {
+                VERIFY(page.area_bytes <= kSliceBytes);
+                VERIFY(((seg->clean_slices >> i) & 1) == (page.area_bytes == 0));
+                resident += page.area_bytes;
+            }
             if (page.kind == PageKind::Tail) {
                 VERIFY(page.head_distance > 0 && page.head_distance < i);
                 const Page& head = seg->pages[i - page.head_distance];
@@ -450,24 +502,26 @@ void SegregatedAllocator::check_invariants() const {
             VERIFY(i + slices_for(page.size_class) <= kSlicesPerSegment);
             VERIFY(page.block_size == kSizeClasses.size[page.size_class]);
             VERIFY(page.area == slice_address(seg, i));
-            VERIFY(page.area_bytes == u32(page.capacity) * page.block_size);
+            VERIFY(page.area_bytes % page.block_size == 0 && capacity_of(page) <= 0xFFFF);
             VERIFY(page.area_bytes <= slices_for(page.size_class) * kSliceBytes);
             VERIFY(page.bump >= page.area && page.bump <= page.area + page.area_bytes);
+            carved += static_cast<size_t>(page.bump - page.area);
             size_t listed = 0;
             for (FreeBlock* block = page.free; block; block = block->next) {
                 uptr offset = reinterpret_cast<uptr>(block) - reinterpret_cast<uptr>(page.area);
                 VERIFY(reinterpret_cast<char*>(block) < page.bump && offset % page.block_size == 0);
                 VERIFY(block->canary == (reinterpret_cast<uptr>(block) ^ m_options.secret));
-                VERIFY(++listed <= page.capacity);
+                VERIFY(++listed <= capacity_of(page));
             }
             size_t never_used = static_cast<size_t>(page.area + page.area_bytes - page.bump) / page.block_size;
             bool pinned = page.flags & kPinned;
             VERIFY(pinned == (m_retired[page.size_class] == &page));
-            VERIFY(page.used - (pinned ? 1 : 0) + listed + never_used == page.capacity);
+            VERIFY(page.used - (pinned ? 1 : 0) + listed + never_used == capacity_of(page));
             if (listed + never_used > 0) VERIFY(page.flags & kQueued);
         }
     }
-    VERIFY(resident == m_resident_free_slices);
+    VERIFY(resident == m_resident_free_bytes);
+    VERIFY(carved == m_touched_in_pages);
     for (unsigned c = 0; c < SizeClasses::kCount; ++c) {
         const Page* previous = nullptr;
         for (Page* page = m_current[c] == &m_empty_page ? nullptr : m_current[c]; page; page = page->next) {
@@ -480,15 +534,15 @@ void SegregatedAllocator::check_invariants() const {
 }
 
 void SegregatedAllocator::dump(FormatSink sink, void* context) const {
-    format(sink, context, "segregated heap at %p: %zu segments, %zu resident free slices\n",
-           reinterpret_cast<void*>(m_base), m_segments, m_resident_free_slices);
+    format(sink, context, "segregated heap at %p: %zu segments, %zu touched bytes in free slices, %zu in pages\n",
+           reinterpret_cast<void*>(m_base), m_segments, m_resident_free_bytes, m_touched_in_pages);
     for (size_t index = 0; index < m_segments; ++index) {
         Segment* seg = segment(index);
         for (unsigned i = 1; i < kSlicesPerSegment; ++i) {
             const Page& page = seg->pages[i];
             if (page.kind != PageKind::Small) continue;
             format(sink, context, "  page %p: class %2u (%6u bytes) %u/%u used%s\n", static_cast<void*>(page.area),
-                   page.size_class, page.block_size, page.used, page.capacity,
+                   page.size_class, page.block_size, page.used, capacity_of(page),
                    (page.flags & kQueued) ? ((page.flags & kPinned) ? " (retiring)" : "") : " (full)");
         }
     }

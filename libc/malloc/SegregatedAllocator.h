@@ -26,7 +26,10 @@
 // allocates and frees one object does not create and destroy a page each time), then released. A retiring
 // page is pinned -- its use count holds one extra -- so frees to it stay on the fast path meanwhile. Free slices
 // stay resident up to retain_bytes and are discarded (MADV_DONTNEED) beyond; a wholly free segment at the
-// top is given back to the source when another wholly free one sits below it.
+// top is given back to the source when another wholly free one sits below it. Free slices stay resident
+// (up to retain_bytes) until they have been free for kDecayReleases page releases, then are discarded
+// (MADV_DONTNEED) down to a quarter of the memory the live pages use. The accounting counts bytes that were
+// really touched (below a page's bump pointer), not whole slices.
 //
 // Misuse: free() of an address inside a page that is not a block start, or of a never-handed-out block, or
 // of a free slice, is reported; a freed block carries a canary (address ^ secret) in its second word, so a
@@ -59,7 +62,7 @@ public:
     static_assert(kSlicesPerSegment == 64);
 
     struct Options {
-        size_t retain_bytes = 2 * MiB;  // free slices kept resident before discarding (hysteresis)
+        size_t retain_bytes = 4 * MiB;  // the most touched free-slice memory kept (hysteresis); see release_page
         size_t spare_segments = 1;      // wholly free segments kept below a free top segment
         uptr secret = 0x5EC2E7;
     };
@@ -164,10 +167,10 @@ private:
         u64 reciprocal;       // see SizeClasses
         Page* next;           // class queue
         Page* prev;
-        u32 area_bytes;       // capacity * block_size
-        u32 block_size;
+        u32 area_bytes;       // capacity * block_size; in a free slice: its touched bytes (release_page)
+        u32 block_size;       // in a free slice: when it was released (m_release_clock)
         u16 used;             // blocks handed out (including those sitting in thread caches)
-        u16 capacity;         // at most 64 KiB / 16
+        u16 touched_pages;    // pages from `area` that earlier pages on these slices touched (not discarded)
         u8 size_class;
         PageKind kind;
         u8 head_distance;     // slices back to the page head (0 for the head itself)
@@ -178,7 +181,7 @@ private:
     static constexpr u8 kPinned = 2;  // retiring: `used` holds one extra count so that frees never see 0
     struct Segment {
         u32 magic;
-        u32 reserved;
+        u32 free_since;       // m_release_clock when the segment last became wholly free
         u64 free_slices;      // bit i: slice i is free (bit 0, the header, never is)
         u64 clean_slices;     // free slices whose memory is discarded or was never touched
         Page pages[kSlicesPerSegment];  // pages[0] describes the header slice itself
@@ -200,6 +203,7 @@ private:
     static char* slice_address(Segment* segment, unsigned index) {
         return reinterpret_cast<char*>(segment) + (size_t(index) << kSliceShift);
     }
+    static u32 capacity_of(const Page& page) { return page.area_bytes / page.block_size; }  // slow paths only
     static unsigned slices_for(unsigned size_class) {
         return kSizeClasses.size[size_class] <= kSmallPageMaxBlock ? 1 : kLargePageSlices;
     }
@@ -215,6 +219,7 @@ private:
     void page_changed_state(Page* page);
     void release_page(Page* page);
     void collect_retired();
+    void decay_free_memory();
     void unpin(Page* page);
     void maybe_trim_segments();
 
@@ -224,7 +229,12 @@ private:
     size_t m_segments = 0;
     size_t m_heap_bytes = 0;               // m_segments * kSegmentBytes, for the fast paths' range check
     size_t m_padding = 0;
-    size_t m_resident_free_slices = 0;
+    size_t m_resident_free_bytes = 0;      // touched, not discarded bytes in free slices
+    size_t m_touched_in_pages = 0;         // bytes below the bump pointers of the pages in use
+    u32 m_release_clock = 0;               // counts page releases: the age of free slices
+    static constexpr size_t kRetainFloor = 256 * KiB;
+    static constexpr u32 kDecayInterval = 8;   // releases between decay passes
+    static constexpr u32 kDecayReleases = 32;   // releases a free slice stays resident before it may go
     // Retiring pages (hysteresis, see page_changed_state): at most one per class, pinned.
     u64 m_retired_classes = 0;                     // bit c: m_retired[c] is set
     Page* m_retired[SizeClasses::kCount] = {};

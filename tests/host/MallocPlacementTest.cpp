@@ -169,7 +169,7 @@ TEST_F(MallocPlacementTest, SegregatedBlocksAreTheirClassSize) {
     make(Policy::Segregated);
     struct {
         size_t request, usable;
-    } cases[] = {{0, 16}, {1, 16}, {16, 16}, {17, 32}, {250, 256}, {257, 320}, {1000, 1024}, {1025, 1280},
+    } cases[] = {{0, 16}, {1, 16}, {16, 16}, {17, 32}, {250, 256}, {257, 288}, {1000, 1024}, {1025, 1152},
                  {5000, 5120}, {100000, 114688}, {131072, 131072}};
     for (auto& c : cases) EXPECT_EQ(heap->usable_size(heap->allocate(c.request)), c.usable) << c.request;
     // Same-class blocks sit side by side in a page, power-of-two classes on their own alignment.

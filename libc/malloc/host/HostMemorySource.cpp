@@ -39,6 +39,7 @@ void* HostMemorySource::extend(size_t bytes) {
     }
     char* old_break = m_start + m_break;
     m_break = new_break;
+    if (m_break > m_peak_break) m_peak_break = m_break;
     return old_break;
 }
 

@@ -32,6 +32,10 @@ public:
     size_t page_size() const override { return kPageBytes; }
 
     size_t reserved_bytes() const { return m_reserved; }
+    // The heap range [heap_start, heap_start + heap_bytes), and the most it ever held (for tools/malloc).
+    const void* heap_start() const { return m_start; }
+    size_t heap_bytes() const { return m_break; }
+    size_t peak_heap_bytes() const { return m_peak_break; }
 
 private:
     static constexpr size_t kPageBytes = 4096;
@@ -39,6 +43,7 @@ private:
     size_t m_reserved = 0;
     size_t m_break = 0;      // bytes in use from m_start
     size_t m_committed = 0;  // bytes from m_start that are read-write (page multiple >= m_break)
+    size_t m_peak_break = 0;
 };
 
 }  // namespace Malloc

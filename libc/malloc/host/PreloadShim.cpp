@@ -54,15 +54,16 @@ using Malloc::SpinLock;
 using Malloc::SpinLockGuard;
 using Malloc::ThreadCache;
 
+// Everything here is constant-initialised (constinit): malloc runs before this library's initialisers.
 alignas(64) unsigned char g_source_storage[sizeof(Malloc::HostMemorySource)];
 alignas(64) unsigned char g_heap_storage[sizeof(Heap)];
-Heap* g_heap = nullptr;
-SpinLock g_init_lock;
-SpinLock g_heap_lock;
-bool g_print_statistics_at_exit = false;
+constinit Heap* g_heap = nullptr;
+constinit SpinLock g_init_lock;
+constinit SpinLock g_heap_lock;
+constinit bool g_print_statistics_at_exit = false;
 
 pthread_key_t g_cache_key;
-bool g_cache_key_ready = false;
+constinit bool g_cache_key_ready = false;
 enum class CacheState : unsigned char { Unregistered, Active, Dead };
 __thread ThreadCache t_cache;
 __thread CacheState t_cache_state;
@@ -234,11 +235,13 @@ struct TraceWriter {
     SpinLock lock;
     bool enabled = false;
     int fd = -1;
-    char path[512];
+    char path[512] = {};
     unsigned count = 0;
-    Malloc::TraceRecord records[2048];
+    Malloc::TraceRecord records[2048] = {};
 };
-TraceWriter g_trace;
+// constinit: set up before any code runs. A dynamic initialiser would run after the first malloc calls
+// (and after setup()), and wipe what they recorded.
+constinit TraceWriter g_trace;
 
 void trace_initialize() {
     char prefix[400];
