@@ -68,7 +68,7 @@ for f in build/fuzz/*; do
   mkdir -p "$corpus"
   seeds=""
   [ -d "tests/fuzz/corpus/$name" ] && seeds="tests/fuzz/corpus/$name"
-  if "$f" -max_total_time="${FUZZ_TEST_SECONDS:-5}" -timeout=10 "$corpus" $seeds > "$logs/fuzz-$name.log" 2>&1; then
+  if "$f" -max_total_time="${FUZZ_TEST_SECONDS:-5}" -timeout=10 -print_final_stats=1 "$corpus" $seeds > "$logs/fuzz-$name.log" 2>&1; then
     pass
     echo "  ok   $name ($(grep -o 'stat::number_of_executed_units: [0-9]*' "$logs/fuzz-$name.log" | awk '{print $2}' || true) runs)"
   else
