@@ -57,12 +57,22 @@ void* LargeBlocks::map(size_t& bytes, bool& zeroed) {
     return m_source.map(bytes);
 }
 
+// The cache may hold half as much as the live large blocks, at least kCacheFloor and at most cache_limit:
+// enough to absorb a program's churn, not so much that it doubles the resident size of one that has
+// stopped using large blocks.
+size_t LargeBlocks::cache_budget() const {
+    size_t budget = m_live_mapped / 2;
+    if (budget < kCacheFloor) budget = kCacheFloor;
+    return budget < m_cache_limit ? budget : m_cache_limit;
+}
+
 void LargeBlocks::unmap(void* mapping, size_t bytes) {
-    if (bytes > m_cache_limit) {
+    size_t budget = cache_budget();
+    if (bytes > budget) {
         m_source.unmap(mapping, bytes);
         return;
     }
-    while (m_cache_count == kCacheEntries || m_cache_bytes + bytes > m_cache_limit) {
+    while (m_cache_count == kCacheEntries || m_cache_bytes + bytes > budget) {
         m_source.unmap(m_cache[0].mapping, m_cache[0].bytes);
         m_cache_bytes -= m_cache[0].bytes;
         for (size_t i = 0; i + 1 < m_cache_count; ++i) m_cache[i] = m_cache[i + 1];

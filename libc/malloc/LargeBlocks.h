@@ -9,11 +9,12 @@
 // Hysteresis: freeing a mapping and mapping it again costs two system calls plus a page fault and a zeroed
 // page for every 4 KiB touched, so a program that allocates and frees a 1 MiB buffer in a loop would fault
 // all the time (a "trim-and-refault storm"). A small cache keeps up to kCacheEntries recently freed
-// mappings (at most cache_limit bytes) and hands one out again when it fits a request within 25%; the
-// oldest is unmapped first when the cache is full.
+// mappings (at most half the live large blocks' bytes, 4 MiB at least and cache_limit at most) and hands
+// one out again when it fits a request within 25%; the oldest is unmapped first when the cache is full.
 //
 // Invariants: every live block's header check is valid; the counters equal the sums over live blocks; the
-// cache holds at most kCacheEntries mappings and cache_limit bytes.
+// cache holds at most kCacheEntries mappings and cache_limit bytes (the budget can shrink below what it
+// holds; the excess goes at the next free).
 #pragma once
 
 #include "libc/base/Types.h"
@@ -64,6 +65,8 @@ private:
     void set_header(Header* header, size_t mapping_bytes, size_t offset, size_t requested);
     Header* validate(const void* pointer, const char* operation) const;
     void* map(size_t& bytes, bool& zeroed);
+    size_t cache_budget() const;
+    static constexpr size_t kCacheFloor = 4 * MiB;
     void unmap(void* mapping, size_t bytes);
 
     struct CacheEntry {

@@ -313,7 +313,9 @@ void* SegregatedAllocator::carve(Page* page) {
     size_t size = page->block_size;
     FreeBlock* result = reinterpret_cast<FreeBlock*>(page->bump);
     char* batch_start = page->bump + size;
-    size_t batch = 4096 / size;
+    // A page's first batch is small: many classes see only a few blocks in a small program, and every
+    // fresh page would otherwise cost a resident 4 KiB at once.
+    size_t batch = (page->bump == page->area ? 1024 : 4096) / size;
     size_t remaining = static_cast<size_t>(end - batch_start) / size;
     if (batch > remaining) batch = remaining;
     FreeBlock* list = page->free;

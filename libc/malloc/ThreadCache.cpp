@@ -10,7 +10,7 @@ void* ThreadCache::refill(Bin& bin, unsigned size_class, Heap& heap, SpinLock& l
     size_t taken;
     {
         SpinLockGuard guard(lock);
-        taken = heap.segregated().allocate_batch(size_class, list, kBatch);
+        taken = heap.segregated().allocate_batch(size_class, list, limit(size_class) / 2);
     }
     if (taken == 0) return nullptr;
     SegregatedAllocator::FreeBlock* first = list;
@@ -38,9 +38,9 @@ bool ThreadCache::free(void* pointer, Heap& heap, SpinLock& lock) {
     block->next = bin.head;
     block->canary = canary;
     bin.head = block;
-    if (++bin.count > kBinLimit) {
+    if (++bin.count > limit(size_class)) {
         SpinLockGuard guard(lock);
-        flush_bin(bin, kBinLimit / 2, heap);
+        flush_bin(bin, limit(size_class) / 2, heap);
     }
     return true;
 }

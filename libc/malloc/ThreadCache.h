@@ -1,9 +1,10 @@
 // ThreadCache.h: a per-thread stash of free small blocks in front of a shared segregated Heap.
 //
-// With threads, every Heap call must hold the heap's SpinLock. A thread cache keeps up to kBinLimit free
-// blocks per small size class (requests up to 1 KiB) in singly-linked bins that only its thread touches,
-// so most malloc/free calls take no lock; the lock is taken once per batch of kBatch blocks to refill an
-// empty bin or to flush half of a full one (the scheme of tcmalloc's and glibc's tcache).
+// With threads, every Heap call must hold the heap's SpinLock. A thread cache keeps free blocks of the
+// small size classes (requests up to 1 KiB) in singly-linked bins that only its thread touches, so most
+// malloc/free calls take no lock; the lock is taken once per batch to refill an empty bin or to flush half
+// of a full one (the scheme of tcmalloc's and glibc's tcache). A bin holds up to kBinBytes (at least
+// kMinBlocks, at most kMaxBlocks blocks), so a thread's cache stays under about 32 bins x 16 KiB.
 //
 // Blocks in a cache count as in use for the heap. free() finds a block's class from its page descriptor
 // without the lock: a page with a live block on it cannot change class or be released, so its descriptor
@@ -25,8 +26,13 @@ namespace Malloc {
 class ThreadCache {
 public:
     static constexpr unsigned kClasses = kSizeClasses.table[SizeClasses::kTableMax / 16] + 1;  // up to 1 KiB
-    static constexpr u32 kBinLimit = 64;
-    static constexpr u32 kBatch = 32;
+    static constexpr u32 kBinBytes = 16 * KiB;
+    static constexpr u32 kMinBlocks = 16;
+    static constexpr u32 kMaxBlocks = 64;
+    static constexpr u32 limit(unsigned size_class) {
+        u32 blocks = kBinBytes / kSizeClasses.size[size_class];
+        return blocks < kMinBlocks ? kMinBlocks : blocks > kMaxBlocks ? kMaxBlocks : blocks;
+    }
 
     // nullptr: not a cached size, or the heap is out of memory -- the caller then allocates under the lock.
     void* allocate(size_t size, Heap& heap, SpinLock& lock) {

@@ -1,22 +1,28 @@
 // replay.cpp: replays recorded allocation traces under every malloc policy and compares them.
 //
-//   build/host/malloc/replay [--policies a,b,...] [--data DIR] [--samples N] [--retain BYTES] TRACE...
+//   build/host/malloc/replay [--policies a,b,...] [--data DIR] [--samples N] [--retain BYTES] [--dump] TRACE...
 //
 // A trace (libc/malloc/host/TraceRecord.h) comes from running a program under
 // build/host/libmneme_malloc_trace.so with MNEME_MALLOC_TRACE=prefix. Each policy gets a fresh Heap over its
 // own HostMemorySource, and the calls are replayed in order (blocks are touched once per page, as a program
-// would touch them). Per trace and policy it prints:
+// would touch them). Large blocks (above the mmap threshold) have mappings of their own under every policy,
+// so the heap figures below are about the blocks in the heap, where the policies differ:
 //
-//   time         replay time per call (samples excluded)
-//   peak heap    the most memory the heap held at once: the break's high-water mark plus mapped blocks
-//   peak live    the most bytes the program had allocated at once (the same for every policy)
-//   frag         Wilson's measure: peak heap / peak live - 1 (Wilson et al., "The Memory Fragmentation
-//                Problem: Solved?", 1998, measure #4): all the memory the policy needed beyond the program's
+//   ns/call      replay time per call (sampling excluded)
+//   peak heap    the heap's high-water mark: the most the break ever was (exact, not sampled)
+//   peak live    the most bytes the program had in heap blocks at once (the same for every policy)
+//   frag         fragmentation: peak heap / peak in-use - 1, where in-use counts the live blocks with
+//                their headers and rounding -- the memory lost to holes between blocks (Wilson et al., "The
+//                Memory Fragmentation Problem: Solved?", ISMM 1998, measure #4, per-block overhead apart)
+//   overhead     peak heap / peak live - 1: everything, headers and rounding included
 //   ext frag     external fragmentation, 1 - largest free block / free bytes, averaged over the samples
-//   resident     peak resident heap (mincore on the heap range, sampled) plus mapped blocks
+//   resident     peak resident memory, heap (mincore, sampled) and mappings
 //
-// With --data DIR, one file per trace and policy (DIR/<trace>.<policy>.dat) holds the samples for the plot:
-// call index, heap bytes (break + mapped), live bytes, external fragmentation in percent.
+// The segregated policy's heap grows in 4 MiB segments of address space that it touches only as it uses
+// them, so for it "resident" is the figure that compares; the fit policies and buddy touch their heap.
+//
+// With --data DIR, DIR/<trace>.<policy>.dat holds the samples for the plot: call index, heap bytes (break
+// + mappings), live bytes, external fragmentation in percent, resident bytes.
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -42,7 +48,8 @@ struct Result {
     double seconds = 0;
     size_t calls = 0;
     size_t peak_heap = 0;
-    size_t peak_live = 0;
+    size_t peak_live = 0;     // requested bytes in heap blocks
+    size_t peak_in_use = 0;   // heap blocks with headers and rounding
     size_t peak_resident = 0;
     double mean_external = 0;
     size_t unknown_frees = 0;
@@ -79,6 +86,7 @@ void touch(void* block, size_t size) {
 }
 
 size_t g_retain_bytes = Malloc::HeapOptions{}.retain_bytes;
+bool g_dump = false;  // --dump: the heap and its statistics after the last call
 
 Result replay(const std::vector<TraceRecord>& records, Malloc::Policy policy, size_t samples, FILE* data) {
     Malloc::HostMemorySource source;
@@ -91,20 +99,48 @@ Result replay(const std::vector<TraceRecord>& records, Malloc::Policy policy, si
     options.growth_bytes = 4096;  // measure the footprint to the page, not to the growth step
     options.retain_bytes = g_retain_bytes;
     Malloc::Heap heap(source, options);
+    size_t header_bytes = policy == Malloc::Policy::Segregated ? 0 : 16;
 
     struct Block {
         void* pointer;
         size_t size;
+        size_t in_use;  // usable size + header for a heap block, 0 for a mapped one
     };
     std::unordered_map<uint64_t, Block> blocks;
     blocks.reserve(records.size() / 2 + 16);
     Result result;
     result.calls = records.size();
-    size_t live = 0;
+    size_t live = 0, live_heap = 0, in_use = 0;
+    auto admit = [&](uint64_t address, void* pointer, size_t size) {
+        Block block{pointer, size, 0};
+        if (heap.owned_by_policy(pointer)) {
+            block.in_use = heap.usable_size(pointer) + header_bytes;
+            live_heap += size;
+            in_use += block.in_use;
+        }
+        live += size;
+        auto [it, inserted] = blocks.emplace(address, block);
+        if (!inserted) {  // the recording allocator reused an address we still hold: drop ours
+            Block old = it->second;
+            it->second = block;
+            live -= old.size;
+            if (old.in_use) {
+                live_heap -= old.size;
+                in_use -= old.in_use;
+            }
+            heap.free(old.pointer);
+        }
+    };
+    auto forget = [&](const Block& block) {
+        live -= block.size;
+        if (block.in_use) {
+            live_heap -= block.size;
+            in_use -= block.in_use;
+        }
+    };
     size_t sample_every = std::max<size_t>(1, records.size() / std::max<size_t>(samples, 1));
     double external_sum = 0;
     size_t external_count = 0;
-    size_t peak_mapped = 0;
     auto clock = std::chrono::steady_clock::now();
     for (size_t i = 0; i < records.size(); ++i) {
         const TraceRecord& record = records[i];
@@ -121,17 +157,8 @@ Result replay(const std::vector<TraceRecord>& records, Malloc::Policy policy, si
                 break;
             }
             touch(pointer, record.size);
-            if (record.result) {
-                auto [it, inserted] = blocks.emplace(record.result, Block{pointer, record.size});
-                if (!inserted) {  // the program's allocator reused an address we still hold: drop ours
-                    live -= it->second.size;
-                    heap.free(it->second.pointer);
-                    it->second = Block{pointer, record.size};
-                }
-                live += record.size;
-            } else {
-                heap.free(pointer);
-            }
+            if (record.result) admit(record.result, pointer, record.size);
+            else heap.free(pointer);
             break;
         }
         case TraceOperation::Free: {
@@ -140,29 +167,23 @@ Result replay(const std::vector<TraceRecord>& records, Malloc::Policy policy, si
                 if (record.pointer) ++result.unknown_frees;
                 break;
             }
-            live -= it->second.size;
+            forget(it->second);
             heap.free(it->second.pointer);
             blocks.erase(it);
             break;
         }
         case TraceOperation::Realloc: {
-            Block old{nullptr, 0};
+            Block old{nullptr, 0, 0};
             auto it = record.pointer ? blocks.find(record.pointer) : blocks.end();
             if (it != blocks.end()) {
                 old = it->second;
                 blocks.erase(it);
-                live -= old.size;
+                forget(old);
             }
             void* pointer = heap.reallocate(old.pointer, record.size);
             if (pointer && record.result) {
                 if (record.size > old.size) touch(static_cast<char*>(pointer) + old.size, record.size - old.size);
-                auto [slot, inserted] = blocks.emplace(record.result, Block{pointer, record.size});
-                if (!inserted) {
-                    live -= slot->second.size;
-                    heap.free(slot->second.pointer);
-                    slot->second = Block{pointer, record.size};
-                }
-                live += record.size;
+                admit(record.result, pointer, record.size);
             } else if (pointer) {
                 heap.free(pointer);
             } else if (record.size != 0) {
@@ -171,13 +192,13 @@ Result replay(const std::vector<TraceRecord>& records, Malloc::Policy policy, si
             break;
         }
         }
-        if (live > result.peak_live) result.peak_live = live;
+        if (live_heap > result.peak_live) result.peak_live = live_heap;
+        if (in_use > result.peak_in_use) result.peak_in_use = in_use;
         if (i % sample_every == 0 || i + 1 == records.size()) {
             auto now = std::chrono::steady_clock::now();
             result.seconds += std::chrono::duration<double>(now - clock).count();
             Malloc::Statistics s = heap.statistics();
             size_t mapped = s.mapped_bytes + s.cached_mapped_bytes;
-            peak_mapped = std::max(peak_mapped, mapped);
             size_t resident = resident_bytes(source.heap_start(), source.heap_bytes()) + mapped;
             result.peak_resident = std::max(result.peak_resident, resident);
             double external = s.fragmentation_permille() / 10.0;
@@ -190,10 +211,9 @@ Result replay(const std::vector<TraceRecord>& records, Malloc::Policy policy, si
     }
     auto now = std::chrono::steady_clock::now();
     result.seconds += std::chrono::duration<double>(now - clock).count();
-    // The break's high-water mark is exact; mapped bytes are sampled (their peaks are rarely between samples).
-    result.peak_heap = source.peak_heap_bytes() + peak_mapped;
+    result.peak_heap = source.peak_heap_bytes();
     result.mean_external = external_count ? external_sum / external_count : 0;
-    if (getenv("REPLAY_DUMP")) {
+    if (g_dump) {
         heap.dump([](void*, const char* t, size_t n) { fwrite(t, 1, n, stdout); }, nullptr);
         heap.print_statistics([](void*, const char* t, size_t n) { fwrite(t, 1, n, stdout); }, nullptr);
     }
@@ -218,6 +238,8 @@ int main(int argc, char** argv) {
         std::string argument = argv[i];
         if (argument == "--data" && i + 1 < argc) {
             data_directory = argv[++i];
+        } else if (argument == "--dump") {
+            g_dump = true;
         } else if (argument == "--retain" && i + 1 < argc) {
             g_retain_bytes = std::stoul(argv[++i]);
         } else if (argument == "--samples" && i + 1 < argc) {
@@ -246,8 +268,8 @@ int main(int argc, char** argv) {
         fprintf(stderr, "usage: %s [--policies a,b] [--data DIR] [--samples N] TRACE...\n", argv[0]);
         return 2;
     }
-    printf("%-18s %-10s %9s %9s %11s %11s %8s %9s %12s\n", "trace", "policy", "calls", "ns/call", "peak heap",
-           "peak live", "frag", "ext frag", "resident");
+    printf("%-10s %-10s %9s %9s %11s %11s %7s %9s %9s %11s\n", "trace", "policy", "calls", "ns/call", "peak heap",
+           "peak live", "frag", "overhead", "ext frag", "resident");
     for (const std::string& path : traces) {
         std::vector<TraceRecord> records;
         if (!load(path, records)) {
@@ -263,10 +285,15 @@ int main(int argc, char** argv) {
             }
             Result r = replay(records, policy, samples, data);
             if (data) fclose(data);
-            double fragmentation = r.peak_live ? 100.0 * (double(r.peak_heap) / double(r.peak_live) - 1.0) : 0.0;
-            printf("%-18s %-10s %9zu %9.1f %9zu K %9zu K %7.1f%% %8.1f%% %10zu K", name.substr(0, 18).c_str(),
+            auto percent = [](size_t heap, size_t base) { return base ? 100.0 * (double(heap) / double(base) - 1.0) : 0.0; };
+            char frag[16] = "n/a", overhead[16] = "n/a";
+            if (policy != Malloc::Policy::Segregated) {  // its heap is address space: compare resident
+                snprintf(frag, sizeof(frag), "%.1f%%", percent(r.peak_heap, r.peak_in_use));
+                snprintf(overhead, sizeof(overhead), "%.1f%%", percent(r.peak_heap, r.peak_live));
+            }
+            printf("%-10s %-10s %9zu %9.1f %9zu K %9zu K %7s %9s %8.1f%% %9zu K", name.substr(0, 10).c_str(),
                    Malloc::policy_name(policy), r.calls, r.seconds * 1e9 / double(std::max<size_t>(r.calls, 1)),
-                   r.peak_heap / 1024, r.peak_live / 1024, fragmentation, r.mean_external, r.peak_resident / 1024);
+                   r.peak_heap / 1024, r.peak_live / 1024, frag, overhead, r.mean_external, r.peak_resident / 1024);
             if (r.unknown_frees || r.failures) printf("  (%zu unknown frees, %zu failures)", r.unknown_frees, r.failures);
             printf("\n");
             fflush(stdout);
