@@ -4,7 +4,7 @@
 // small size classes (requests up to 1 KiB) in singly-linked bins that only its thread touches, so most
 // malloc/free calls take no lock; the lock is taken once per batch to refill an empty bin or to flush half
 // of a full one (the scheme of tcmalloc's and glibc's tcache). A bin holds up to kBinBytes (at least
-// kMinBlocks, at most kMaxBlocks blocks), so a thread's cache stays under about 32 bins x 16 KiB.
+// kMinBlocks, at most kMaxBlocks blocks), so a thread's cache stays under about 32 bins x 24 KiB.
 //
 // Blocks in a cache count as in use for the heap. free() finds a block's class from its page descriptor
 // without the lock: a page with a live block on it cannot change class or be released, so its descriptor
@@ -26,9 +26,9 @@ namespace Malloc {
 class ThreadCache {
 public:
     static constexpr unsigned kClasses = kSizeClasses.table[SizeClasses::kTableMax / 16] + 1;  // up to 1 KiB
-    static constexpr u32 kBinBytes = 16 * KiB;
-    static constexpr u32 kMinBlocks = 16;
-    static constexpr u32 kMaxBlocks = 64;
+    static constexpr u32 kBinBytes = 24 * KiB;
+    static constexpr u32 kMinBlocks = 24;
+    static constexpr u32 kMaxBlocks = 96;
     static constexpr u32 limit(unsigned size_class) {
         u32 blocks = kBinBytes / kSizeClasses.size[size_class];
         return blocks < kMinBlocks ? kMinBlocks : blocks > kMaxBlocks ? kMaxBlocks : blocks;

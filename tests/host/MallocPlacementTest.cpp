@@ -199,3 +199,36 @@ TEST_F(MallocPlacementTest, SegregatedEmptyPagesGoBack) {
     EXPECT_EQ(heap->statistics().largest_free_block, 63 * 64 * 1024u);  // every slice but the header
     heap->check_invariants();
 }
+
+TEST_F(MallocPlacementTest, TheWorkedExampleInDocsMallocMd) {
+    // docs/malloc.md, "A worked example": block sizes 128, 320, 128, 224, 128 from the start of the heap.
+    for (Policy policy : {Policy::First, Policy::Next, Policy::Best, Policy::Worst}) {
+        make(policy);
+        char* a = static_cast<char*>(heap->allocate(100));
+        char* b = static_cast<char*>(heap->allocate(300));
+        char* c = static_cast<char*>(heap->allocate(100));
+        char* d = static_cast<char*>(heap->allocate(200));
+        char* e = static_cast<char*>(heap->allocate(100));
+        ASSERT_EQ(b - a, 128);
+        ASSERT_EQ(c - a, 448);
+        ASSERT_EQ(d - a, 576);
+        ASSERT_EQ(e - a, 800);
+        heap->free(b);
+        heap->free(d);
+        Malloc::Statistics s = heap->statistics();
+        EXPECT_EQ(s.free_blocks, 3u);
+        EXPECT_EQ(s.largest_free_block, 65536u - 16 - 928);  // the top: 64592
+        char* x = static_cast<char*>(heap->allocate(150));  // a 176-byte block
+        char* expected = policy == Policy::First ? b : policy == Policy::Best ? d : a + 928;
+        EXPECT_EQ(x, expected) << Malloc::policy_name(policy);
+        if (policy == Policy::First) {
+            // The 320 block split: 176 used, 144 free; freeing C joins 144 + 128 + 224.
+            heap->free(c);
+            Malloc::Statistics joined = heap->statistics();
+            EXPECT_EQ(joined.free_blocks, 2u);
+            EXPECT_EQ(joined.free_bytes, 496u + 64592u);
+            EXPECT_EQ(heap->allocate(496 - 16), a + 128 + 176);
+        }
+        heap->check_invariants();
+    }
+}

@@ -64,12 +64,12 @@ for name in gcc python git make; do [ -e "$out/traces/$name" ] && traces+=("$out
 echo "malloc-report: replaying ${#traces[@]} traces under every policy"
 "$replay" --samples 200 --data "$out/data" "${traces[@]}" | tee "$out/table.txt"
 
-# One row per trace: resident memory (heap pages in memory plus mappings; the dashed line is what the
-# program had live) and external fragmentation (smoothed), against the call number. Resident, not the
+# One row per trace: resident memory (heap pages in memory plus mappings; the thick line is what the
+# program had live, in black) and external fragmentation (smoothed), against the call number. Resident, not the
 # heap's size: the segregated policy reserves its heap in 4 MiB segments and touches only what it uses.
 plot="$out/plot.gp"
 {
-  echo "set terminal pngcairo size 1100,$((260 * ${#traces[@]})) font 'sans,8'"
+  echo "set terminal png size 1100,$((260 * ${#traces[@]})) font 'DejaVuSans,8'  # palette PNG: small"
   echo "set output '$out/malloc-report.png'"
   echo "set multiplot layout ${#traces[@]},2"
   echo "set key top left"
@@ -85,7 +85,7 @@ plot="$out/plot.gp"
       printf "'%s' using 1:(\$5/1024) with lines title '%s'" "$out/data/$name.$policy.dat" "$policy"
       first=0
     done
-    printf ", '%s' using 1:(\$3/1024) with lines dt 2 lc rgb 'black' title 'live'\n" "$out/data/$name.first.dat"
+    printf ", '%s' using 1:(\$3/1024) with lines lw 2 lc rgb 'black' title 'live'\n" "$out/data/$name.first.dat"
     echo "set title '$name: external fragmentation (1 - largest free / free), %, smoothed'"
     printf "plot [][0:100] "
     first=1
