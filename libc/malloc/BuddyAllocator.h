@@ -30,8 +30,8 @@ namespace Malloc {
 
 class BuddyAllocator {
 public:
-    static constexpr unsigned kMinOrder = 5;    // 32 bytes: a header and two list links
-    static constexpr unsigned kMaxOrder = 20;   // 1 MiB arenas
+    static constexpr unsigned kMinOrder = 5;   // 32 bytes: a header and two list links
+    static constexpr unsigned kMaxOrder = 20;  // 1 MiB arenas
     static constexpr size_t kArenaBytes = size_t(1) << kMaxOrder;
     static constexpr size_t kHeaderBytes = 16;
     static constexpr size_t kAlignment = 16;
@@ -86,7 +86,8 @@ private:
     u32 check_of(const Header* header) const;
     void set_header(Header* header, unsigned order, State state, u32 slack = 0, u32 offset = 0);
     Header* buddy_of(Header* block, unsigned order) const {
-        return reinterpret_cast<Header*>(m_base + ((reinterpret_cast<uptr>(block) - m_base) ^ block_bytes(order)));
+        return reinterpret_cast<Header*>(m_base +
+                                         ((reinterpret_cast<uptr>(block) - m_base) ^ block_bytes(order)));
     }
     Header* block_of(const void* pointer, const char* operation) const;  // validates; resolves aliases
 
@@ -100,11 +101,11 @@ private:
 
     MemorySource& m_source;
     Options m_options;
-    uptr m_base = 0;          // first arena
+    uptr m_base = 0;  // first arena
     size_t m_arenas = 0;
-    size_t m_padding = 0;     // bytes below m_base spent aligning the first arena
+    size_t m_padding = 0;  // bytes below m_base spent aligning the first arena
     struct ListHead {
-        Header header;        // unused; lets list code treat the head like a block
+        Header header;  // unused; lets list code treat the head like a block
         Links links;
     };
     ListHead m_free[kMaxOrder + 1];

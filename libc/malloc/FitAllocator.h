@@ -40,9 +40,9 @@ enum class FitStrategy : u8 { First, Next, Best, Worst };
 class FitAllocator {
 public:
     struct Options {
-        size_t growth_bytes = 64 * KiB;      // the least the heap grows by
-        size_t trim_threshold = 512 * KiB;   // a free top block this large is given back ...
-        size_t trim_keep = 128 * KiB;        // ... down to this much (the hysteresis)
+        size_t growth_bytes = 64 * KiB;     // the least the heap grows by
+        size_t trim_threshold = 512 * KiB;  // a free top block this large is given back ...
+        size_t trim_keep = 128 * KiB;       // ... down to this much (the hysteresis)
         uptr secret = 0;
     };
 
@@ -132,17 +132,17 @@ private:
     MemorySource& m_source;
     FitStrategy m_strategy;
     Options m_options;
-    uptr m_start = 0;          // first block
-    uptr m_end = 0;            // end of the heap; the epilogue header is its last 16 bytes
-    size_t m_padding = 0;      // bytes below m_start that aligned the first extension
+    uptr m_start = 0;      // first block
+    uptr m_end = 0;        // end of the heap; the epilogue header is its last 16 bytes
+    size_t m_padding = 0;  // bytes below m_start that aligned the first extension
     Header* m_epilogue = nullptr;
     // The list is circular through this sentinel, whose header is never read as a block.
     struct {
         Header header;
         Links links;
     } m_sentinel;
-    Header* m_rover;           // next fit: where the next search starts (a free block or the sentinel)
-    Header* m_insert_hint;     // a listed free block (or the sentinel) below recent frees
+    Header* m_rover;        // next fit: where the next search starts (a free block or the sentinel)
+    Header* m_insert_hint;  // a listed free block (or the sentinel) below recent frees
 };
 
 }  // namespace Malloc

@@ -132,8 +132,10 @@ void* Heap::allocate_slow(size_t size) {
 
 void Heap::free_slow(void* pointer) {
     if (!pointer) return;
-    if (owned_by_policy(pointer)) policy_free(pointer);
-    else m_large.free(pointer);
+    if (owned_by_policy(pointer))
+        policy_free(pointer);
+    else
+        m_large.free(pointer);
 }
 
 void* Heap::allocate_zeroed(size_t count, size_t size) {

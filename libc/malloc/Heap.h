@@ -29,13 +29,13 @@ namespace Malloc {
 
 struct HeapOptions {
     Policy policy = kDefaultPolicy;
-    size_t mmap_threshold = 128 * KiB;        // larger requests get a mapping of their own
-    size_t growth_bytes = 64 * KiB;           // fit policies: the least the heap grows by
-    size_t trim_threshold = 512 * KiB;        // fit policies: free top bytes that trigger a shrink ...
-    size_t trim_keep = 128 * KiB;             // ... which keeps this much (hysteresis)
-    size_t retain_bytes = 4 * MiB;            // segregated: touched free memory kept resident
-    size_t mapping_cache_bytes = 32 * MiB;    // freed large mappings kept for reuse
-    uptr secret = 0;                          // for header checks and canaries; 0: derived from `this`
+    size_t mmap_threshold = 128 * KiB;      // larger requests get a mapping of their own
+    size_t growth_bytes = 64 * KiB;         // fit policies: the least the heap grows by
+    size_t trim_threshold = 512 * KiB;      // fit policies: free top bytes that trigger a shrink ...
+    size_t trim_keep = 128 * KiB;           // ... which keeps this much (hysteresis)
+    size_t retain_bytes = 4 * MiB;          // segregated: touched free memory kept resident
+    size_t mapping_cache_bytes = 32 * MiB;  // freed large mappings kept for reuse
+    uptr secret = 0;                        // for header checks and canaries; 0: derived from `this`
 };
 
 class Heap {

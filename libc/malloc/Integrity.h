@@ -23,7 +23,8 @@ inline u32 header_check(uptr address, uptr contents, uptr secret) {
 // "malloc: free(0x...): <problem>", then abort. `operation` names the C function the program called.
 [[noreturn]] void report_misuse(const char* operation, const void* pointer, const char* problem);
 
-// A broken internal structure found by a check (not attributable to one call): "malloc: heap corruption: ...".
+// A broken internal structure found by a check (not attributable to one call): "malloc: heap corruption:
+// ...".
 [[noreturn]] void report_corruption(const char* what, const void* where);
 
 }  // namespace Malloc

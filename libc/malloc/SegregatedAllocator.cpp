@@ -127,18 +127,24 @@ void SegregatedAllocator::enqueue(Page* page) {
     unsigned c = page->size_class;
     page->next = nullptr;
     page->prev = m_queue_tail[c];
-    if (m_queue_tail[c]) m_queue_tail[c]->next = page;
-    else m_current[c] = page;
+    if (m_queue_tail[c])
+        m_queue_tail[c]->next = page;
+    else
+        m_current[c] = page;
     m_queue_tail[c] = page;
     page->flags |= kQueued;
 }
 
 void SegregatedAllocator::dequeue(Page* page) {
     unsigned c = page->size_class;
-    if (page->prev) page->prev->next = page->next;
-    else m_current[c] = page->next ? page->next : &m_empty_page;
-    if (page->next) page->next->prev = page->prev;
-    else m_queue_tail[c] = page->prev;
+    if (page->prev)
+        page->prev->next = page->next;
+    else
+        m_current[c] = page->next ? page->next : &m_empty_page;
+    if (page->next)
+        page->next->prev = page->prev;
+    else
+        m_queue_tail[c] = page->prev;
     page->next = page->prev = nullptr;
     page->flags &= static_cast<u8>(~kQueued);
 }
@@ -386,7 +392,8 @@ size_t SegregatedAllocator::allocate_batch(unsigned size_class, FreeBlock*& list
 // Free
 // ---------------------------------------------------------------------------------------------------------
 
-SegregatedAllocator::Page* SegregatedAllocator::validated_page(const void* pointer, const char* operation) const {
+SegregatedAllocator::Page* SegregatedAllocator::validated_page(const void* pointer,
+                                                               const char* operation) const {
     uptr address = reinterpret_cast<uptr>(pointer);
     if (!contains(pointer)) report_misuse(operation, pointer, "invalid pointer: not returned by malloc");
     Segment* owner = segment_of(address);
@@ -394,13 +401,15 @@ SegregatedAllocator::Page* SegregatedAllocator::validated_page(const void* point
         report_corruption("segment header overwritten (a write past the end of a block?)", owner);
     unsigned index = (address >> kSliceShift) & (kSlicesPerSegment - 1);
     unsigned distance = owner->pages[index].head_distance;
-    if (distance >= index && index != 0) report_corruption("page descriptor overwritten", &owner->pages[index]);
+    if (distance >= index && index != 0)
+        report_corruption("page descriptor overwritten", &owner->pages[index]);
     Page* page = &owner->pages[index - distance];
     if (page->kind != PageKind::Small)
         report_misuse(operation, pointer, "invalid pointer: not returned by malloc (no block there)");
     uptr offset = address - reinterpret_cast<uptr>(page->area);
     if ((u64(offset) * page->reciprocal >> 40) * page->block_size != offset || offset >= page->area_bytes)
-        report_misuse(operation, pointer, "invalid pointer: not the start of a block (not returned by malloc)");
+        report_misuse(operation, pointer,
+                      "invalid pointer: not the start of a block (not returned by malloc)");
     if (address >= reinterpret_cast<uptr>(page->bump))
         report_misuse(operation, pointer, "invalid pointer: not returned by malloc (block never allocated)");
     return page;
@@ -470,7 +479,8 @@ void SegregatedAllocator::add_statistics(Statistics& s) const {
             s.free_blocks += unused;
             s.free_bytes += unused * page.block_size;
             if (unused && page.block_size > s.largest_free_block) s.largest_free_block = page.block_size;
-            s.metadata_bytes += slices_for(page.size_class) * kSliceBytes - page.area_bytes;  // the unusable tail
+            // The tail of the page no block fits in.
+            s.metadata_bytes += slices_for(page.size_class) * kSliceBytes - page.area_bytes;
         }
     }
 }
@@ -515,7 +525,8 @@ void SegregatedAllocator::check_invariants() const {
                 VERIFY(block->canary == (reinterpret_cast<uptr>(block) ^ m_options.secret));
                 VERIFY(++listed <= capacity_of(page));
             }
-            size_t never_used = static_cast<size_t>(page.area + page.area_bytes - page.bump) / page.block_size;
+            size_t never_used =
+                static_cast<size_t>(page.area + page.area_bytes - page.bump) / page.block_size;
             bool pinned = page.flags & kPinned;
             VERIFY(pinned == (m_retired[page.size_class] == &page));
             VERIFY(page.used - (pinned ? 1 : 0) + listed + never_used == capacity_of(page));
@@ -527,7 +538,8 @@ void SegregatedAllocator::check_invariants() const {
     for (unsigned c = 0; c < SizeClasses::kCount; ++c) {
         const Page* previous = nullptr;
         for (Page* page = m_current[c] == &m_empty_page ? nullptr : m_current[c]; page; page = page->next) {
-            VERIFY(contains(page) && page->kind == PageKind::Small && page->size_class == c && (page->flags & kQueued));
+            VERIFY(contains(page) && page->kind == PageKind::Small && page->size_class == c &&
+                   (page->flags & kQueued));
             VERIFY(page->prev == previous);
             previous = page;
         }
@@ -536,15 +548,17 @@ void SegregatedAllocator::check_invariants() const {
 }
 
 void SegregatedAllocator::dump(FormatSink sink, void* context) const {
-    format(sink, context, "segregated heap at %p: %zu segments, %zu touched bytes in free slices, %zu in pages\n",
+    format(sink, context,
+           "segregated heap at %p: %zu segments, %zu touched bytes in free slices, %zu in pages\n",
            reinterpret_cast<void*>(m_base), m_segments, m_resident_free_bytes, m_touched_in_pages);
     for (size_t index = 0; index < m_segments; ++index) {
         Segment* seg = segment(index);
         for (unsigned i = 1; i < kSlicesPerSegment; ++i) {
             const Page& page = seg->pages[i];
             if (page.kind != PageKind::Small) continue;
-            format(sink, context, "  page %p: class %2u (%6u bytes) %u/%u used%s\n", static_cast<void*>(page.area),
-                   page.size_class, page.block_size, page.used, capacity_of(page),
+            format(sink, context, "  page %p: class %2u (%6u bytes) %u/%u used%s\n",
+                   static_cast<void*>(page.area), page.size_class, page.block_size, page.used,
+                   capacity_of(page),
                    (page.flags & kQueued) ? ((page.flags & kPinned) ? " (retiring)" : "") : " (full)");
         }
     }

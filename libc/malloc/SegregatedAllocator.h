@@ -24,9 +24,9 @@
 // Returning memory, with hysteresis: an empty page goes back to its segment at once unless it is its
 // class's only page; that one is "retired" and kept for kRetireTicks more slow-path events (so a loop that
 // allocates and frees one object does not create and destroy a page each time), then released. A retiring
-// page is pinned -- its use count holds one extra -- so frees to it stay on the fast path meanwhile. Free slices
-// stay resident up to retain_bytes and are discarded (MADV_DONTNEED) beyond; a wholly free segment at the
-// top is given back to the source when another wholly free one sits below it. Free slices stay resident
+// page is pinned -- its use count holds one extra -- so frees to it stay on the fast path meanwhile. Free
+// slices stay resident up to retain_bytes and are discarded (MADV_DONTNEED) beyond; a wholly free segment at
+// the top is given back to the source when another wholly free one sits below it. Free slices stay resident
 // (up to retain_bytes) until they have been free for kDecayReleases page releases, then are discarded
 // (MADV_DONTNEED) down to a quarter of the memory the live pages use. The accounting counts bytes that were
 // really touched (below a page's bump pointer), not whole slices.
@@ -62,8 +62,9 @@ public:
     static_assert(kSlicesPerSegment == 64);
 
     struct Options {
-        size_t retain_bytes = 4 * MiB;  // the most touched free-slice memory kept (hysteresis); see release_page
-        size_t spare_segments = 1;      // wholly free segments kept below a free top segment
+        // The most touched free-slice memory kept (hysteresis); see release_page.
+        size_t retain_bytes = 4 * MiB;
+        size_t spare_segments = 1;  // wholly free segments kept below a free top segment
         uptr secret = 0x5EC2E7;
     };
 
@@ -85,8 +86,10 @@ public:
         if (!block) return nullptr;
         FreeBlock* next = block->next;
         // A free block's link must stay in its page; anything else is a use-after-free write.
-        if (reinterpret_cast<uptr>(next) - reinterpret_cast<uptr>(page->area) >= page->area_bytes && next)
-            [[unlikely]] report_bad_link(page, block);
+        uptr offset = reinterpret_cast<uptr>(next) - reinterpret_cast<uptr>(page->area);
+        if (offset >= page->area_bytes && next) [[unlikely]] {
+            report_bad_link(page, block);
+        }
         page->free = next;
         ++page->used;
         block->canary = 0;
@@ -122,7 +125,8 @@ public:
         block->next = page->free;
         block->canary = canary;
         page->free = block;
-        if (--page->used == 0 || !(page->flags & kQueued)) [[unlikely]] page_changed_state(page);
+        if (--page->used == 0 || !(page->flags & kQueued)) [[unlikely]]
+            page_changed_state(page);
         return true;
     }
     // Frees `pointer`, which must be in the heap (contains), reporting misuse.
@@ -147,7 +151,8 @@ public:
         if (page->kind != PageKind::Small) return kNoClass;
         uptr offset = address - reinterpret_cast<uptr>(page->area);
         if (((u64(offset) * page->reciprocal) >> 40) * page->block_size != offset) return kNoClass;
-        if (address >= reinterpret_cast<uptr>(__atomic_load_n(&page->bump, __ATOMIC_RELAXED))) return kNoClass;
+        if (address >= reinterpret_cast<uptr>(__atomic_load_n(&page->bump, __ATOMIC_RELAXED)))
+            return kNoClass;
         return page->size_class;
     }
     // What a free block carries in FreeBlock::canary.
@@ -161,29 +166,29 @@ private:
     // One per slice, 64 bytes so that finding it from an address is a shift, not a multiply. The fields
     // the fast paths touch come first.
     struct alignas(64) Page {
-        FreeBlock* free;      // LIFO free list
-        char* area;           // first block
-        char* bump;           // blocks in [bump, area + area_bytes) were never handed out
-        u64 reciprocal;       // see SizeClasses
-        Page* next;           // class queue
+        FreeBlock* free;  // LIFO free list
+        char* area;       // first block
+        char* bump;       // blocks in [bump, area + area_bytes) were never handed out
+        u64 reciprocal;   // see SizeClasses
+        Page* next;       // class queue
         Page* prev;
-        u32 area_bytes;       // capacity * block_size; in a free slice: its touched bytes (release_page)
-        u32 block_size;       // in a free slice: when it was released (m_release_clock)
-        u16 used;             // blocks handed out (including those sitting in thread caches)
-        u16 touched_pages;    // pages from `area` that earlier pages on these slices touched (not discarded)
+        u32 area_bytes;     // capacity * block_size; in a free slice: its touched bytes (release_page)
+        u32 block_size;     // in a free slice: when it was released (m_release_clock)
+        u16 used;           // blocks handed out (including those sitting in thread caches)
+        u16 touched_pages;  // pages from `area` that earlier pages on these slices touched (not discarded)
         u8 size_class;
         PageKind kind;
-        u8 head_distance;     // slices back to the page head (0 for the head itself)
-        u8 flags;             // kQueued, kPinned
+        u8 head_distance;  // slices back to the page head (0 for the head itself)
+        u8 flags;          // kQueued, kPinned
     };
     static_assert(sizeof(Page) == 64);
     static constexpr u8 kQueued = 1;  // in its class queue
     static constexpr u8 kPinned = 2;  // retiring: `used` holds one extra count so that frees never see 0
     struct Segment {
         u32 magic;
-        u32 free_since;       // m_release_clock when the segment last became wholly free
-        u64 free_slices;      // bit i: slice i is free (bit 0, the header, never is)
-        u64 clean_slices;     // free slices whose memory is discarded or was never touched
+        u32 free_since;                 // m_release_clock when the segment last became wholly free
+        u64 free_slices;                // bit i: slice i is free (bit 0, the header, never is)
+        u64 clean_slices;               // free slices whose memory is discarded or was never touched
         Page pages[kSlicesPerSegment];  // pages[0] describes the header slice itself
     };
     static_assert(sizeof(Segment) <= kSliceBytes);
@@ -207,7 +212,9 @@ private:
     static unsigned slices_for(unsigned size_class) {
         return kSizeClasses.size[size_class] <= kSmallPageMaxBlock ? 1 : kLargePageSlices;
     }
-    Segment* segment(size_t index) const { return reinterpret_cast<Segment*>(m_base + index * kSegmentBytes); }
+    Segment* segment(size_t index) const {
+        return reinterpret_cast<Segment*>(m_base + index * kSegmentBytes);
+    }
 
     [[noreturn]] void report_bad_link(const Page* page, const FreeBlock* block) const;
     Page* validated_page(const void* pointer, const char* operation) const;
@@ -227,23 +234,23 @@ private:
     Options m_options;
     uptr m_base = 0;
     size_t m_segments = 0;
-    size_t m_heap_bytes = 0;               // m_segments * kSegmentBytes, for the fast paths' range check
+    size_t m_heap_bytes = 0;  // m_segments * kSegmentBytes, for the fast paths' range check
     size_t m_padding = 0;
-    size_t m_resident_free_bytes = 0;      // touched, not discarded bytes in free slices
-    size_t m_touched_in_pages = 0;         // bytes below the bump pointers of the pages in use
-    u32 m_release_clock = 0;               // counts page releases: the age of free slices
+    size_t m_resident_free_bytes = 0;  // touched, not discarded bytes in free slices
+    size_t m_touched_in_pages = 0;     // bytes below the bump pointers of the pages in use
+    u32 m_release_clock = 0;           // counts page releases: the age of free slices
     static constexpr size_t kRetainFloor = 256 * KiB;
     static constexpr u32 kDecayInterval = 8;   // releases between decay passes
-    static constexpr u32 kDecayReleases = 32;   // releases a free slice stays resident before it may go
+    static constexpr u32 kDecayReleases = 32;  // releases a free slice stays resident before it may go
     // Retiring pages (hysteresis, see page_changed_state): at most one per class, pinned.
-    u64 m_retired_classes = 0;                     // bit c: m_retired[c] is set
+    u64 m_retired_classes = 0;  // bit c: m_retired[c] is set
     Page* m_retired[SizeClasses::kCount] = {};
-    u8 m_retire_ticks[SizeClasses::kCount] = {};   // slow-path events left before it goes
+    u8 m_retire_ticks[SizeClasses::kCount] = {};  // slow-path events left before it goes
     static constexpr u8 kRetireTicks = 16;
     static_assert(SizeClasses::kCount <= 64);
     Page* m_current[SizeClasses::kCount];  // the queue head, or &m_empty_page
     Page* m_queue_tail[SizeClasses::kCount];
-    Page m_empty_page;                     // no free blocks, nothing to carve: sends the fast path to the slow
+    Page m_empty_page;  // no free blocks, nothing to carve: sends the fast path to the slow
 };
 
 }  // namespace Malloc

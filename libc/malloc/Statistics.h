@@ -18,22 +18,22 @@ namespace Malloc {
 struct Statistics {
     Policy policy = kDefaultPolicy;
 
-    size_t heap_bytes = 0;          // obtained with MemorySource::extend and not given back
-    size_t mapped_bytes = 0;        // mappings holding live large blocks
-    size_t cached_mapped_bytes = 0; // freed mappings kept for reuse (hysteresis), not in mapped_bytes
+    size_t heap_bytes = 0;           // obtained with MemorySource::extend and not given back
+    size_t mapped_bytes = 0;         // mappings holding live large blocks
+    size_t cached_mapped_bytes = 0;  // freed mappings kept for reuse (hysteresis), not in mapped_bytes
 
-    size_t live_blocks = 0;         // in the heap and mapped
-    size_t live_bytes = 0;          // in the heap: bytes requested by the program, or usable bytes when
-    bool live_bytes_exact = true;   //   exact is false (a policy without per-block headers cannot know)
-    size_t mapped_live_bytes = 0;   // requested bytes of mapped blocks
+    size_t live_blocks = 0;        // in the heap and mapped
+    size_t live_bytes = 0;         // in the heap: bytes requested by the program, or usable bytes when
+    bool live_bytes_exact = true;  //   exact is false (a policy without per-block headers cannot know)
+    size_t mapped_live_bytes = 0;  // requested bytes of mapped blocks
 
-    size_t free_bytes = 0;          // in free blocks of the heap, usable by a later allocation
+    size_t free_bytes = 0;  // in free blocks of the heap, usable by a later allocation
     size_t free_blocks = 0;
     size_t largest_free_block = 0;
 
-    size_t header_bytes = 0;        // per-block headers of live heap blocks
-    size_t alignment_bytes = 0;     // rounding up and alignment padding inside live heap blocks
-    size_t metadata_bytes = 0;      // bookkeeping and unusable bytes in the heap (page descriptors, sentinels)
+    size_t header_bytes = 0;     // per-block headers of live heap blocks
+    size_t alignment_bytes = 0;  // rounding up and alignment padding inside live heap blocks
+    size_t metadata_bytes = 0;   // bookkeeping and unusable bytes in the heap (page descriptors, sentinels)
 
     // 1000 * (1 - largest_free_block / free_bytes); 0 when nothing is free.
     u32 fragmentation_permille() const {

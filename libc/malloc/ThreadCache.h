@@ -39,7 +39,8 @@ public:
         if (size > SizeClasses::kTableMax) return nullptr;
         Bin& bin = m_bins[kSizeClasses.table[(size + 15) >> 4]];
         SegregatedAllocator::FreeBlock* block = bin.head;
-        if (!block) [[unlikely]] return refill(bin, kSizeClasses.table[(size + 15) >> 4], heap, lock);
+        if (!block) [[unlikely]]
+            return refill(bin, kSizeClasses.table[(size + 15) >> 4], heap, lock);
         bin.head = block->next;
         --bin.count;
         block->canary = 0;

@@ -174,7 +174,8 @@ uint64_t realloc_mixed() {
         for (int b = 0; b < kBuilders; ++b) {
             sizes[b] = 16;
             builders[b] = static_cast<char*>(malloc(sizes[b]));
-            limits[b] = random.below(8) == 0 ? 256 * 1024 + random.below(768 * 1024) : 64 + random.below(16 * 1024);
+            limits[b] =
+                random.below(8) == 0 ? 256 * 1024 + random.below(768 * 1024) : 64 + random.below(16 * 1024);
         }
         bool growing = true;
         while (growing) {
@@ -226,13 +227,20 @@ int main(int argc, char** argv) {
     long before = resident_kib();
     auto start = std::chrono::steady_clock::now();
     uint64_t operations;
-    if (workload == "pair64") operations = pair(64);
-    else if (workload == "pair4k") operations = pair(4096);
-    else if (workload == "batch64") operations = batch64();
-    else if (workload == "shortlived") operations = shortlived();
-    else if (workload == "larson") operations = larson();
-    else if (workload == "sh6bench") operations = sh6bench();
-    else if (workload == "realloc") operations = realloc_mixed();
+    if (workload == "pair64")
+        operations = pair(64);
+    else if (workload == "pair4k")
+        operations = pair(4096);
+    else if (workload == "batch64")
+        operations = batch64();
+    else if (workload == "shortlived")
+        operations = shortlived();
+    else if (workload == "larson")
+        operations = larson();
+    else if (workload == "sh6bench")
+        operations = sh6bench();
+    else if (workload == "realloc")
+        operations = realloc_mixed();
     else {
         fprintf(stderr, "unknown workload %s\n", workload.c_str());
         return 2;

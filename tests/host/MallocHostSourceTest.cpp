@@ -24,8 +24,8 @@ TEST(MallocHostSource, ExtendsContiguouslyAndShrinksToFreshPages) {
     ASSERT_TRUE(source.shrink(15000 - 100));
     char* again = static_cast<char*>(source.extend(8192));
     EXPECT_EQ(again, first + 100);
-    EXPECT_EQ(first[99], 0x5A);     // kept
-    EXPECT_EQ(first[4096 + 1], 0);  // the released pages came back zeroed
+    EXPECT_EQ(first[99], 0x5A);                          // kept
+    EXPECT_EQ(first[4096 + 1], 0);                       // the released pages came back zeroed
     EXPECT_EQ(source.extend(size_t(1) << 31), nullptr);  // beyond the reservation
     EXPECT_FALSE(source.shrink(size_t(1) << 31));
 }
@@ -59,7 +59,8 @@ TEST(MallocHostSource, HeapsOfEveryPolicyRunOnIt) {
         for (int i = 0; i < 3000 && model.ok(); ++i) {
             void* block = model.allocate(static_cast<size_t>((i * 7919) % 70000));
             if (i % 3 == 0) model.free(block);
-            if (i % 5 == 0) model.reallocate(model.pick(static_cast<uint64_t>(i)), static_cast<size_t>(i * 13 % 9000));
+            if (i % 5 == 0)
+                model.reallocate(model.pick(static_cast<uint64_t>(i)), static_cast<size_t>(i * 13 % 9000));
         }
         model.check_all();
         model.free_all();

@@ -1,4 +1,5 @@
-// MallocModel.h: a reference model of what a correct malloc must preserve, for randomized tests and the fuzzer.
+// MallocModel.h: a reference model of what a correct malloc must preserve, for randomized tests and the
+// fuzzer.
 //
 // The model remembers every live block (address, requested size, alignment, a fill seed) and checks, after
 // each operation: the result is aligned; it overlaps no other live block (usable ranges); its usable size
@@ -49,7 +50,8 @@ public:
         size_t total = count * size;
         static const unsigned char zeros[kChunk] = {};
         for (size_t offset = 0; offset < total; offset += kChunk)
-            if (memcmp(static_cast<unsigned char*>(pointer) + offset, zeros, std::min(kChunk, total - offset)) != 0)
+            if (memcmp(static_cast<unsigned char*>(pointer) + offset, zeros,
+                       std::min(kChunk, total - offset)) != 0)
                 return fail("calloc memory not zero", pointer), nullptr;
         admit(pointer, total, 16, "calloc");
         return pointer;
@@ -79,8 +81,10 @@ public:
         }
         void* moved = m_heap.reallocate(pointer, size);
         if (!moved) {
-            if (pointer && size != 0) verify_whole(pointer, old);  // failure leaves the block intact
-            else if (pointer) forget(pointer);                     // realloc(p, 0) freed it
+            if (pointer && size != 0)
+                verify_whole(pointer, old);  // failure leaves the block intact
+            else if (pointer)
+                forget(pointer);  // realloc(p, 0) freed it
             return nullptr;
         }
         if (pointer) {
@@ -99,12 +103,15 @@ public:
         m_heap.check_invariants();
         for (auto& [address, block] : m_blocks) verify_ends(reinterpret_cast<void*>(address), block);
         Malloc::Statistics s = m_heap.statistics();
-        size_t accounted = s.live_bytes + s.header_bytes + s.alignment_bytes + s.free_bytes + s.metadata_bytes;
+        size_t accounted =
+            s.live_bytes + s.header_bytes + s.alignment_bytes + s.free_bytes + s.metadata_bytes;
         if (accounted != s.heap_bytes) {
             char message[200];
-            snprintf(message, sizeof(message), "statistics: heap %zu != live %zu + headers %zu + alignment %zu + "
-                     "free %zu + metadata %zu", s.heap_bytes, s.live_bytes, s.header_bytes, s.alignment_bytes,
-                     s.free_bytes, s.metadata_bytes);
+            snprintf(message, sizeof(message),
+                     "statistics: heap %zu != live %zu + headers %zu + alignment %zu + "
+                     "free %zu + metadata %zu",
+                     s.heap_bytes, s.live_bytes, s.header_bytes, s.alignment_bytes, s.free_bytes,
+                     s.metadata_bytes);
             return fail(message, nullptr);
         }
         if (s.live_blocks != m_blocks.size()) return fail("statistics: live block count", nullptr);
@@ -112,7 +119,8 @@ public:
             return fail("statistics: live bytes differ from the requested total", nullptr);
         if (!s.live_bytes_exact && s.live_bytes + s.mapped_live_bytes < m_live_bytes)
             return fail("statistics: usable bytes below the requested total", nullptr);
-        if (s.largest_free_block > s.free_bytes) return fail("statistics: largest free block > free bytes", nullptr);
+        if (s.largest_free_block > s.free_bytes)
+            return fail("statistics: largest free block > free bytes", nullptr);
     }
 
     // Frees everything still live.
@@ -143,12 +151,14 @@ private:
     static uint8_t pattern(uint8_t seed, size_t i) { return pattern_table()[(seed + i) % kPeriod]; }
     static void fill(unsigned char* bytes, uint8_t seed, size_t size) {
         for (size_t offset = 0; offset < size; offset += kChunk)
-            memcpy(bytes + offset, pattern_table() + (seed + offset) % kPeriod, std::min(kChunk, size - offset));
+            memcpy(bytes + offset, pattern_table() + (seed + offset) % kPeriod,
+                   std::min(kChunk, size - offset));
     }
     // Whether bytes [from, to) hold the pattern.
     static bool matches(const unsigned char* bytes, uint8_t seed, size_t from, size_t to) {
         for (size_t offset = from; offset < to; offset += kChunk)
-            if (memcmp(bytes + offset, pattern_table() + (seed + offset) % kPeriod, std::min(kChunk, to - offset)) != 0)
+            if (memcmp(bytes + offset, pattern_table() + (seed + offset) % kPeriod,
+                       std::min(kChunk, to - offset)) != 0)
                 return false;
         return true;
     }
@@ -166,7 +176,8 @@ private:
     }
     void admit(void* pointer, size_t size, size_t alignment, const char* operation) {
         uintptr_t address = reinterpret_cast<uintptr_t>(pointer);
-        if (address % (alignment < 16 ? 16 : alignment) != 0) return fail(std::string(operation) + ": misaligned", pointer);
+        if (address % (alignment < 16 ? 16 : alignment) != 0)
+            return fail(std::string(operation) + ": misaligned", pointer);
         size_t usable = m_heap.usable_size(pointer);
         if (usable < size) return fail(std::string(operation) + ": usable size below the request", pointer);
         // No overlap with the neighbours on either side (usable ranges).
@@ -190,7 +201,8 @@ private:
     }
     void verify_ends(void* pointer, const Block& block) {
         unsigned char* bytes = static_cast<unsigned char*>(pointer);
-        if (!matches(bytes, block.seed, 0, block.size < 32 ? block.size : 32)) return fail("block head changed", pointer);
+        if (!matches(bytes, block.seed, 0, block.size < 32 ? block.size : 32))
+            return fail("block head changed", pointer);
         if (!matches(bytes, block.seed, block.size > 32 ? block.size - 32 : 0, block.size))
             fail("block tail changed", pointer);
     }

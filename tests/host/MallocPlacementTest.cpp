@@ -110,7 +110,7 @@ TEST_F(MallocPlacementTest, SplittingLeavesTheRestFreeInPlace) {
     char* block = static_cast<char*>(heap->allocate(200));
     EXPECT_EQ(block, holes.small);
     Malloc::Statistics after = heap->statistics();
-    EXPECT_EQ(after.free_blocks, before.free_blocks);     // the remainder is still a free block
+    EXPECT_EQ(after.free_blocks, before.free_blocks);  // the remainder is still a free block
     EXPECT_EQ(after.free_bytes, before.free_bytes - 224);
     // 150 bytes need 176: the 192-byte remainder is used whole (16 bytes could not be a block).
     EXPECT_EQ(heap->allocate(150), holes.small + 224);
@@ -160,7 +160,7 @@ TEST_F(MallocPlacementTest, BuddyReallocGrowsIntoAFreeBuddyInPlace) {
     EXPECT_EQ(heap->reallocate(a, 200), a);   // the upper buddy (128 bytes) is free: 256 in place
     EXPECT_EQ(heap->reallocate(a, 1000), a);  // and up to 1024
     EXPECT_EQ(heap->usable_size(a), 1008u);
-    EXPECT_EQ(heap->reallocate(a, 50), a);    // shrinking gives the upper halves back
+    EXPECT_EQ(heap->reallocate(a, 50), a);  // shrinking gives the upper halves back
     EXPECT_EQ(heap->usable_size(a), 112u);
     heap->check_invariants();
 }
@@ -169,8 +169,8 @@ TEST_F(MallocPlacementTest, SegregatedBlocksAreTheirClassSize) {
     make(Policy::Segregated);
     struct {
         size_t request, usable;
-    } cases[] = {{0, 16}, {1, 16}, {16, 16}, {17, 32}, {250, 256}, {257, 288}, {1000, 1024}, {1025, 1152},
-                 {5000, 5120}, {100000, 114688}, {131072, 131072}};
+    } cases[] = {{0, 16},      {1, 16},      {16, 16},     {17, 32},         {250, 256},      {257, 288},
+                 {1000, 1024}, {1025, 1152}, {5000, 5120}, {100000, 114688}, {131072, 131072}};
     for (auto& c : cases) EXPECT_EQ(heap->usable_size(heap->allocate(c.request)), c.usable) << c.request;
     // Same-class blocks sit side by side in a page, power-of-two classes on their own alignment.
     char* first = static_cast<char*>(heap->allocate(64));
@@ -218,7 +218,7 @@ TEST_F(MallocPlacementTest, TheWorkedExampleInDocsMallocMd) {
         Malloc::Statistics s = heap->statistics();
         EXPECT_EQ(s.free_blocks, 3u);
         EXPECT_EQ(s.largest_free_block, 65536u - 16 - 928);  // the top: 64592
-        char* x = static_cast<char*>(heap->allocate(150));  // a 176-byte block
+        char* x = static_cast<char*>(heap->allocate(150));   // a 176-byte block
         char* expected = policy == Policy::First ? b : policy == Policy::Best ? d : a + 928;
         EXPECT_EQ(x, expected) << Malloc::policy_name(policy);
         if (policy == Policy::First) {

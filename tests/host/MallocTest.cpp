@@ -64,7 +64,7 @@ void run_random(HeapModel& model, uint64_t seed, int steps, bool check_every_ste
         } else if (roll < 92) {
             model.allocate_zeroed(1 + random() % 8, random_size(random) / 8);
         } else {
-            size_t alignment = size_t(32) << (random() % 9);  // 32 .. 8192
+            size_t alignment = size_t(32) << (random() % 9);                       // 32 .. 8192
             if (random() % 16 == 0) alignment = size_t(1) << (14 + random() % 7);  // up to 1 MiB
             model.allocate_aligned(alignment, random_size(random));
         }
@@ -76,8 +76,8 @@ void run_random(HeapModel& model, uint64_t seed, int steps, bool check_every_ste
 
 TEST_P(MallocPolicyTest, SmallRequestsAreAlignedWritableAndDistinct) {
     std::vector<void*> blocks;
-    for (size_t size : {0, 1, 8, 15, 16, 17, 24, 100, 255, 256, 257, 1000, 1024, 1025, 4096, 5000, 65536, 100000,
-                        131072, 131073, 400000}) {
+    for (size_t size : {0,    1,    8,    15,   16,   17,    24,     100,    255,    256,   257,
+                        1000, 1024, 1025, 4096, 5000, 65536, 100000, 131072, 131073, 400000}) {
         void* block = model.allocate(size);
         ASSERT_NE(block, nullptr) << "size " << size;
         EXPECT_EQ(reinterpret_cast<uintptr_t>(block) % 16, 0u);
@@ -312,8 +312,10 @@ TEST_P(MallocPolicyTest, StatisticsFollowTheProgram) {
     for (int i = 0; i < 100; ++i) blocks.push_back(model.allocate(200));
     Malloc::Statistics s = heap.statistics();
     EXPECT_EQ(s.live_blocks, 100u);
-    if (s.live_bytes_exact) EXPECT_EQ(s.live_bytes, 20000u);
-    else EXPECT_GE(s.live_bytes, 20000u);
+    if (s.live_bytes_exact)
+        EXPECT_EQ(s.live_bytes, 20000u);
+    else
+        EXPECT_GE(s.live_bytes, 20000u);
     EXPECT_GT(s.heap_bytes, 20000u);
     // Freeing every other block leaves holes: free memory in more than one piece.
     for (size_t i = 0; i < blocks.size(); i += 2) model.free(blocks[i]);
@@ -326,9 +328,9 @@ TEST_P(MallocPolicyTest, StatisticsFollowTheProgram) {
     ASSERT_TRUE(model.ok()) << model.error();
     // malloc_stats output names the policy and the fields.
     std::string text;
-    heap.print_statistics([](void* context, const char* piece, size_t length) {
-        static_cast<std::string*>(context)->append(piece, length);
-    }, &text);
+    heap.print_statistics([](void* context, const char* piece,
+                             size_t length) { static_cast<std::string*>(context)->append(piece, length); },
+                          &text);
     EXPECT_NE(text.find(Malloc::policy_name(GetParam())), std::string::npos) << text;
     EXPECT_NE(text.find("fragmentation"), std::string::npos) << text;
     EXPECT_NE(text.find("largest"), std::string::npos) << text;
@@ -354,7 +356,8 @@ TEST(MallocPolicyNames, ParseAndPrint) {
         Policy parsed = Policy::Buddy;
         ASSERT_TRUE(Malloc::parse_policy(Malloc::policy_name(policy), parsed));
         EXPECT_EQ(parsed, policy);
-        EXPECT_NE(std::string(Malloc::policy_name_list()).find(Malloc::policy_name(policy)), std::string::npos);
+        EXPECT_NE(std::string(Malloc::policy_name_list()).find(Malloc::policy_name(policy)),
+                  std::string::npos);
     }
     Policy policy = Policy::Best;
     EXPECT_TRUE(Malloc::parse_policy("default", policy));

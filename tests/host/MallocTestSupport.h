@@ -27,8 +27,8 @@ public:
     explicit TestMemorySource(size_t heap_capacity = 256 << 20, size_t start_offset = 3 * 4096)
         : m_capacity(heap_capacity) {
         m_reservation_bytes = heap_capacity + start_offset + 4096;
-        void* reservation = mmap(nullptr, m_reservation_bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                                 -1, 0);
+        void* reservation =
+            mmap(nullptr, m_reservation_bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (reservation == MAP_FAILED) abort();
         m_reservation = static_cast<char*>(reservation);
         m_start = m_reservation + start_offset;
@@ -90,8 +90,10 @@ public:
         ++discard_calls;
         char* start = static_cast<char*>(address);
         if (start < m_start || start + bytes > m_break) abort();  // not heap memory
-        if (junk_on_discard) memset(start, 0xDD, bytes);  // catches an allocator relying on the contents
-        else madvise(start, bytes, MADV_DONTNEED);       // really not resident any more
+        if (junk_on_discard)
+            memset(start, 0xDD, bytes);  // catches an allocator relying on the contents
+        else
+            madvise(start, bytes, MADV_DONTNEED);  // really not resident any more
     }
 
     size_t heap_bytes() const { return static_cast<size_t>(m_break - m_start); }
@@ -113,9 +115,7 @@ public:
         return resident;
     }
     void set_capacity(size_t capacity) { m_capacity = capacity; }
-    bool owns_heap_address(const void* pointer) const {
-        return pointer >= m_start && pointer < m_break;
-    }
+    bool owns_heap_address(const void* pointer) const { return pointer >= m_start && pointer < m_break; }
 
     bool fail_extend = false;
     bool junk_on_discard = false;
@@ -123,7 +123,8 @@ public:
     bool fail_map = false;
     bool allow_remap = true;
     size_t map_budget = SIZE_MAX / 4;
-    size_t extend_calls = 0, shrink_calls = 0, map_calls = 0, unmap_calls = 0, remap_calls = 0, discard_calls = 0;
+    size_t extend_calls = 0, shrink_calls = 0, map_calls = 0, unmap_calls = 0, remap_calls = 0,
+           discard_calls = 0;
 
 private:
     // Pages wholly above the break are inaccessible; the rest of the range below it is read-write.

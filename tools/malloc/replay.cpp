@@ -1,6 +1,7 @@
 // replay.cpp: replays recorded allocation traces under every malloc policy and compares them.
 //
-//   build/host/malloc/replay [--policies a,b,...] [--data DIR] [--samples N] [--retain BYTES] [--dump] TRACE...
+//   build/host/malloc/replay [--policies a,b,...] [--data DIR] [--samples N] [--retain BYTES] [--dump]
+//   TRACE...
 //
 // A trace (libc/malloc/host/TraceRecord.h) comes from running a program under
 // build/host/libmneme_malloc_trace.so with MNEME_MALLOC_TRACE=prefix. Each policy gets a fresh Heap over its
@@ -48,8 +49,8 @@ struct Result {
     double seconds = 0;
     size_t calls = 0;
     size_t peak_heap = 0;
-    size_t peak_live = 0;     // requested bytes in heap blocks
-    size_t peak_in_use = 0;   // heap blocks with headers and rounding
+    size_t peak_live = 0;    // requested bytes in heap blocks
+    size_t peak_in_use = 0;  // heap blocks with headers and rounding
     size_t peak_resident = 0;
     double mean_external = 0;
     size_t unknown_frees = 0;
@@ -59,12 +60,14 @@ struct Result {
 bool load(const std::string& path, std::vector<TraceRecord>& records) {
     std::ifstream in(path, std::ios::binary);
     char magic[8];
-    if (!in.read(magic, sizeof(magic)) || memcmp(magic, Malloc::kTraceMagic, sizeof(magic)) != 0) return false;
+    if (!in.read(magic, sizeof(magic)) || memcmp(magic, Malloc::kTraceMagic, sizeof(magic)) != 0)
+        return false;
     in.seekg(0, std::ios::end);
     size_t bytes = static_cast<size_t>(in.tellg()) - sizeof(magic);
     records.resize(bytes / sizeof(TraceRecord));
     in.seekg(sizeof(magic));
-    in.read(reinterpret_cast<char*>(records.data()), static_cast<std::streamsize>(records.size() * sizeof(TraceRecord)));
+    in.read(reinterpret_cast<char*>(records.data()),
+            static_cast<std::streamsize>(records.size() * sizeof(TraceRecord)));
     return true;
 }
 
@@ -149,16 +152,21 @@ Result replay(const std::vector<TraceRecord>& records, Malloc::Policy policy, si
         case TraceOperation::Calloc:
         case TraceOperation::Aligned: {
             void* pointer;
-            if (record.operation == TraceOperation::Malloc) pointer = heap.allocate(record.size);
-            else if (record.operation == TraceOperation::Calloc) pointer = heap.allocate_zeroed(1, record.size);
-            else pointer = heap.allocate_aligned(record.alignment ? record.alignment : 16, record.size);
+            if (record.operation == TraceOperation::Malloc)
+                pointer = heap.allocate(record.size);
+            else if (record.operation == TraceOperation::Calloc)
+                pointer = heap.allocate_zeroed(1, record.size);
+            else
+                pointer = heap.allocate_aligned(record.alignment ? record.alignment : 16, record.size);
             if (!pointer) {
                 ++result.failures;
                 break;
             }
             touch(pointer, record.size);
-            if (record.result) admit(record.result, pointer, record.size);
-            else heap.free(pointer);
+            if (record.result)
+                admit(record.result, pointer, record.size);
+            else
+                heap.free(pointer);
             break;
         }
         case TraceOperation::Free: {
@@ -182,7 +190,8 @@ Result replay(const std::vector<TraceRecord>& records, Malloc::Policy policy, si
             }
             void* pointer = heap.reallocate(old.pointer, record.size);
             if (pointer && record.result) {
-                if (record.size > old.size) touch(static_cast<char*>(pointer) + old.size, record.size - old.size);
+                if (record.size > old.size)
+                    touch(static_cast<char*>(pointer) + old.size, record.size - old.size);
                 admit(record.result, pointer, record.size);
             } else if (pointer) {
                 heap.free(pointer);
@@ -205,7 +214,8 @@ Result replay(const std::vector<TraceRecord>& records, Malloc::Policy policy, si
             external_sum += external;
             ++external_count;
             if (data)
-                fprintf(data, "%zu %zu %zu %.1f %zu\n", i, source.heap_bytes() + mapped, live, external, resident);
+                fprintf(data, "%zu %zu %zu %.1f %zu\n", i, source.heap_bytes() + mapped, live, external,
+                        resident);
             clock = std::chrono::steady_clock::now();
         }
     }
@@ -250,10 +260,12 @@ int main(int argc, char** argv) {
             size_t start = 0;
             while (start <= list.size()) {
                 size_t comma = list.find(',', start);
-                std::string name = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+                std::string name =
+                    list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
                 Malloc::Policy policy;
                 if (!Malloc::parse_policy(name.c_str(), policy)) {
-                    fprintf(stderr, "replay: unknown policy %s (accepted: %s)\n", name.c_str(), Malloc::policy_name_list());
+                    fprintf(stderr, "replay: unknown policy %s (accepted: %s)\n", name.c_str(),
+                            Malloc::policy_name_list());
                     return 2;
                 }
                 policies.push_back(policy);
@@ -268,8 +280,8 @@ int main(int argc, char** argv) {
         fprintf(stderr, "usage: %s [--policies a,b] [--data DIR] [--samples N] TRACE...\n", argv[0]);
         return 2;
     }
-    printf("%-10s %-10s %9s %9s %11s %11s %7s %9s %9s %11s\n", "trace", "policy", "calls", "ns/call", "peak heap",
-           "peak live", "frag", "overhead", "ext frag", "resident");
+    printf("%-10s %-10s %9s %9s %11s %11s %7s %9s %9s %11s\n", "trace", "policy", "calls", "ns/call",
+           "peak heap", "peak live", "frag", "overhead", "ext frag", "resident");
     for (const std::string& path : traces) {
         std::vector<TraceRecord> records;
         if (!load(path, records)) {
@@ -285,16 +297,20 @@ int main(int argc, char** argv) {
             }
             Result r = replay(records, policy, samples, data);
             if (data) fclose(data);
-            auto percent = [](size_t heap, size_t base) { return base ? 100.0 * (double(heap) / double(base) - 1.0) : 0.0; };
+            auto percent = [](size_t heap, size_t base) {
+                return base ? 100.0 * (double(heap) / double(base) - 1.0) : 0.0;
+            };
             char frag[16] = "n/a", overhead[16] = "n/a";
             if (policy != Malloc::Policy::Segregated) {  // its heap is address space: compare resident
                 snprintf(frag, sizeof(frag), "%.1f%%", percent(r.peak_heap, r.peak_in_use));
                 snprintf(overhead, sizeof(overhead), "%.1f%%", percent(r.peak_heap, r.peak_live));
             }
             printf("%-10s %-10s %9zu %9.1f %9zu K %9zu K %7s %9s %8.1f%% %9zu K", name.substr(0, 10).c_str(),
-                   Malloc::policy_name(policy), r.calls, r.seconds * 1e9 / double(std::max<size_t>(r.calls, 1)),
-                   r.peak_heap / 1024, r.peak_live / 1024, frag, overhead, r.mean_external, r.peak_resident / 1024);
-            if (r.unknown_frees || r.failures) printf("  (%zu unknown frees, %zu failures)", r.unknown_frees, r.failures);
+                   Malloc::policy_name(policy), r.calls,
+                   r.seconds * 1e9 / double(std::max<size_t>(r.calls, 1)), r.peak_heap / 1024,
+                   r.peak_live / 1024, frag, overhead, r.mean_external, r.peak_resident / 1024);
+            if (r.unknown_frees || r.failures)
+                printf("  (%zu unknown frees, %zu failures)", r.unknown_frees, r.failures);
             printf("\n");
             fflush(stdout);
         }

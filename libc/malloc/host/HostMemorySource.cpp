@@ -34,7 +34,8 @@ void* HostMemorySource::extend(size_t bytes) {
     size_t new_break = m_break + bytes;
     if (new_break > m_committed) {
         size_t committed = align_up(new_break, kPageBytes);
-        if (mprotect(m_start + m_committed, committed - m_committed, PROT_READ | PROT_WRITE) != 0) return nullptr;
+        if (mprotect(m_start + m_committed, committed - m_committed, PROT_READ | PROT_WRITE) != 0)
+            return nullptr;
         m_committed = committed;
     }
     char* old_break = m_start + m_break;

@@ -105,15 +105,20 @@ bool read_environment(const char* name, char* value, size_t size) {
         for (ssize_t i = 0; i < got && !found; ++i) {
             char c = buffer[i];
             if (copying) {
-                if (c == '\0') found = true;
-                else if (copied + 1 < size) value[copied++] = c;
+                if (c == '\0')
+                    found = true;
+                else if (copied + 1 < size)
+                    value[copied++] = c;
             } else if (c == '\0') {
                 matched = 0;
                 at_entry_start = true;
             } else if (at_entry_start) {
-                if (matched < name_length && c == name[matched]) ++matched;
-                else if (matched == name_length && c == '=') copying = true;
-                else at_entry_start = false;
+                if (matched < name_length && c == name[matched])
+                    ++matched;
+                else if (matched == name_length && c == '=')
+                    copying = true;
+                else
+                    at_entry_start = false;
             }
         }
     }
@@ -148,7 +153,8 @@ void trace_initialize();
         int n = format_to_buffer(message, sizeof(message),
                                  "mneme malloc: unknown MNEME_MALLOC=%s (accepted: %s); using %s\n", value,
                                  Malloc::policy_name_list(), Malloc::policy_name(Malloc::kDefaultPolicy));
-        write_stderr(message, n < static_cast<int>(sizeof(message)) ? static_cast<size_t>(n) : sizeof(message) - 1);
+        write_stderr(message,
+                     n < static_cast<int>(sizeof(message)) ? static_cast<size_t>(n) : sizeof(message) - 1);
     }
     if (read_environment("MNEME_MALLOC_STATS", value, sizeof(value)) && value[0] == '1')
         g_print_statistics_at_exit = true;
@@ -164,7 +170,8 @@ void trace_initialize();
 
 inline Heap& heap() {
     Heap* heap = __atomic_load_n(&g_heap, __ATOMIC_ACQUIRE);
-    if (heap) [[likely]] return *heap;
+    if (heap) [[likely]]
+        return *heap;
     return initialize();
 }
 
@@ -181,7 +188,8 @@ void destroy_thread_cache(void*) {
 
 // The calling thread's cache, or nullptr when it cannot have one (exiting, or the policy has none).
 ThreadCache* thread_cache(Heap& heap) {
-    if (t_cache_state == CacheState::Active) [[likely]] return &t_cache;
+    if (t_cache_state == CacheState::Active) [[likely]]
+        return &t_cache;
     if (t_cache_state == CacheState::Dead || heap.policy() != Policy::Segregated || !g_cache_key_ready)
         return nullptr;
     t_cache_state = CacheState::Active;
@@ -208,7 +216,8 @@ ThreadCache* thread_cache(Heap& heap) {
 template <typename Operation>
 inline auto with_heap(Operation operation) {
     Heap& h = heap();
-    if (single_threaded()) [[likely]] return operation(h);
+    if (single_threaded()) [[likely]]
+        return operation(h);
     SpinLockGuard guard(g_heap_lock);
     return operation(h);
 }
@@ -254,11 +263,13 @@ void trace_initialize() {
         if (got > 0) {
             program[got] = '\0';
             for (ssize_t i = 0; i < got; ++i)
-                if (program[i] == '\n' || program[i] == '/' || program[i] == ' ') program[i] = i == got - 1 ? '\0' : '_';
+                if (program[i] == '\n' || program[i] == '/' || program[i] == ' ')
+                    program[i] = i == got - 1 ? '\0' : '_';
         }
         close(fd);
     }
-    format_to_buffer(g_trace.path, sizeof(g_trace.path), "%s.%s.%d", prefix, program, static_cast<int>(getpid()));
+    format_to_buffer(g_trace.path, sizeof(g_trace.path), "%s.%s.%d", prefix, program,
+                     static_cast<int>(getpid()));
     g_trace.enabled = true;
 }
 
@@ -288,7 +299,8 @@ void trace(Malloc::TraceOperation operation, const void* pointer, size_t size, c
     if (!g_trace.enabled) return;
     SpinLockGuard guard(g_trace.lock);
     g_trace.records[g_trace.count++] = {operation, static_cast<uint32_t>(alignment),
-                                        reinterpret_cast<uint64_t>(pointer), size, reinterpret_cast<uint64_t>(result)};
+                                        reinterpret_cast<uint64_t>(pointer), size,
+                                        reinterpret_cast<uint64_t>(result)};
     if (g_trace.count == sizeof(g_trace.records) / sizeof(g_trace.records[0])) trace_flush_locked();
 }
 
@@ -300,8 +312,9 @@ void trace_fork_child() {
     g_trace.fd = -1;
     if (g_trace.enabled) {
         char* last_dot = strrchr(g_trace.path, '.');
-        if (last_dot) format_to_buffer(last_dot + 1, sizeof(g_trace.path) - (last_dot + 1 - g_trace.path), "%d",
-                                       static_cast<int>(getpid()));
+        if (last_dot)
+            format_to_buffer(last_dot + 1, sizeof(g_trace.path) - (last_dot + 1 - g_trace.path), "%d",
+                             static_cast<int>(getpid()));
     }
 }
 #define TRACE(...) trace(__VA_ARGS__)
@@ -333,7 +346,8 @@ __attribute__((destructor)) void teardown() {
 }
 
 void* checked(void* block) {
-    if (!block) [[unlikely]] errno = ENOMEM;
+    if (!block) [[unlikely]]
+        errno = ENOMEM;
     return block;
 }
 
@@ -341,9 +355,9 @@ size_t page_size() { return 4096; }
 
 }  // namespace
 
-// -------------------------------------------------------------------------------------------------------------
+// -----------------------------------------------------------------------------------------------------------
 // The C functions
-// -------------------------------------------------------------------------------------------------------------
+// -----------------------------------------------------------------------------------------------------------
 
 MNEME_EXPORT void* malloc(size_t size) noexcept {
     Heap& h = heap();
@@ -355,8 +369,10 @@ MNEME_EXPORT void* malloc(size_t size) noexcept {
 MNEME_EXPORT void free(void* pointer) noexcept {
     TRACE(Malloc::TraceOperation::Free, pointer, 0, nullptr);
     Heap& h = heap();
-    if (single_threaded()) [[likely]] h.free(pointer);
-    else free_threaded(h, pointer);
+    if (single_threaded()) [[likely]]
+        h.free(pointer);
+    else
+        free_threaded(h, pointer);
 }
 
 MNEME_EXPORT void* calloc(size_t count, size_t size) noexcept {

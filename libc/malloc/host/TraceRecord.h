@@ -10,11 +10,11 @@
 namespace Malloc {
 
 enum class TraceOperation : uint32_t {
-    Malloc = 'm',    // size -> result
-    Free = 'f',      // pointer
-    Calloc = 'c',    // size (count * size) -> result
-    Realloc = 'r',   // pointer, size -> result
-    Aligned = 'a',   // alignment, size -> result (memalign, aligned_alloc, posix_memalign, valloc)
+    Malloc = 'm',   // size -> result
+    Free = 'f',     // pointer
+    Calloc = 'c',   // size (count * size) -> result
+    Realloc = 'r',  // pointer, size -> result
+    Aligned = 'a',  // alignment, size -> result (memalign, aligned_alloc, posix_memalign, valloc)
 };
 
 struct TraceRecord {
