@@ -54,6 +54,20 @@ void ThreadCache::flush_bin(Bin& bin, u32 keep, Heap& heap) {
     }
 }
 
+void* ThreadCache::allocate_shared(Heap& heap, SpinLock& lock, ThreadCache* cache, size_t size) {
+    if (cache)
+        if (void* block = cache->allocate(size, heap, lock)) return block;
+    SpinLockGuard guard(lock);
+    return heap.allocate(size);
+}
+
+void ThreadCache::free_shared(Heap& heap, SpinLock& lock, ThreadCache* cache, void* pointer) {
+    if (!pointer) return;
+    if (cache && cache->free(pointer, heap, lock)) return;
+    SpinLockGuard guard(lock);
+    heap.free(pointer);
+}
+
 void ThreadCache::flush(Heap& heap, SpinLock& lock) {
     SpinLockGuard guard(lock);
     for (Bin& bin : m_bins) flush_bin(bin, 0, heap);

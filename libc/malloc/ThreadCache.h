@@ -54,6 +54,11 @@ public:
     // Returns every cached block to the heap (thread exit, malloc_trim, malloc_stats).
     void flush(Heap& heap, SpinLock& lock);
 
+    // malloc and free of a heap shared by threads: through `cache` when the caller has one (nullptr: no
+    // cache, e.g. a teaching policy), else under `lock`.
+    static void* allocate_shared(Heap& heap, SpinLock& lock, ThreadCache* cache, size_t size);
+    static void free_shared(Heap& heap, SpinLock& lock, ThreadCache* cache, void* pointer);
+
 private:
     struct Bin {
         SegregatedAllocator::FreeBlock* head;

@@ -22,7 +22,6 @@ using Malloc::Heap;
 using Malloc::HeapOptions;
 using Malloc::Policy;
 using Malloc::SpinLock;
-using Malloc::SpinLockGuard;
 using Malloc::ThreadCache;
 
 namespace {
@@ -39,16 +38,11 @@ struct Shared {
 };
 
 void* allocate(Shared& shared, ThreadCache& cache, size_t size) {
-    if (shared.use_caches)
-        if (void* block = cache.allocate(size, shared.heap, shared.lock)) return block;
-    SpinLockGuard guard(shared.lock);
-    return shared.heap.allocate(size);
+    return ThreadCache::allocate_shared(shared.heap, shared.lock, shared.use_caches ? &cache : nullptr, size);
 }
 
 void release(Shared& shared, ThreadCache& cache, void* block) {
-    if (shared.use_caches && cache.free(block, shared.heap, shared.lock)) return;
-    SpinLockGuard guard(shared.lock);
-    shared.heap.free(block);
+    ThreadCache::free_shared(shared.heap, shared.lock, shared.use_caches ? &cache : nullptr, block);
 }
 
 void check_and_free(Shared& shared, ThreadCache& cache, unsigned char* block, size_t size) {

@@ -68,33 +68,28 @@ echo "malloc-report: replaying ${#traces[@]} traces under every policy"
 # program had live, in black) and external fragmentation (smoothed), against the call number. Resident, not the
 # heap's size: the segregated policy reserves its heap in 4 MiB segments and touches only what it uses.
 plot="$out/plot.gp"
+# curves NAME USING [SMOOTH]: one gnuplot curve per policy for trace NAME, columns USING.
+curves() {
+  local name="$1" using="$2" smooth="${3:-}" separator=""
+  for policy in segregated first next best worst buddy; do
+    printf "%s'%s' using %s %s with lines title '%s'" "$separator" "$out/data/$name.$policy.dat" "$using" \
+      "$smooth" "$policy"
+    separator=", "
+  done
+}
 {
   echo "set terminal png size 1100,$((260 * ${#traces[@]})) font 'DejaVuSans,8'  # palette PNG: small"
   echo "set output '$out/malloc-report.png'"
   echo "set multiplot layout ${#traces[@]},2"
   echo "set key top left"
   echo "set grid"
+  echo "set xlabel 'call'"
   for trace in "${traces[@]}"; do
     name="$(basename "$trace")"
     echo "set title '$name: resident memory and live bytes, KiB'"
-    echo "set xlabel 'call'"
-    printf "plot "
-    first=1
-    for policy in segregated first next best worst buddy; do
-      [ $first = 1 ] || printf ", "
-      printf "'%s' using 1:(\$5/1024) with lines title '%s'" "$out/data/$name.$policy.dat" "$policy"
-      first=0
-    done
-    printf ", '%s' using 1:(\$3/1024) with lines lw 2 lc rgb 'black' title 'live'\n" "$out/data/$name.first.dat"
+    echo "plot $(curves "$name" '1:($5/1024)'), '$out/data/$name.first.dat' using 1:(\$3/1024) with lines lw 2 lc rgb 'black' title 'live'"
     echo "set title '$name: external fragmentation (1 - largest free / free), %, smoothed'"
-    printf "plot [][0:100] "
-    first=1
-    for policy in segregated first next best worst buddy; do
-      [ $first = 1 ] || printf ", "
-      printf "'%s' using 1:4 smooth bezier with lines title '%s'" "$out/data/$name.$policy.dat" "$policy"
-      first=0
-    done
-    printf "\n"
+    echo "plot [][0:100] $(curves "$name" 1:4 'smooth bezier')"
   done
   echo "unset multiplot"
 } > "$plot"

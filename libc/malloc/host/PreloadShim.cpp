@@ -198,18 +198,11 @@ ThreadCache* thread_cache(Heap& heap) {
 }
 
 [[gnu::noinline]] void* allocate_threaded(Heap& heap, size_t size) {
-    if (ThreadCache* cache = thread_cache(heap))
-        if (void* block = cache->allocate(size, heap, g_heap_lock)) return block;
-    SpinLockGuard guard(g_heap_lock);
-    return heap.allocate(size);
+    return ThreadCache::allocate_shared(heap, g_heap_lock, thread_cache(heap), size);
 }
 
 [[gnu::noinline]] void free_threaded(Heap& heap, void* pointer) {
-    if (!pointer) return;
-    if (ThreadCache* cache = thread_cache(heap))
-        if (cache->free(pointer, heap, g_heap_lock)) return;
-    SpinLockGuard guard(g_heap_lock);
-    heap.free(pointer);
+    if (pointer) ThreadCache::free_shared(heap, g_heap_lock, thread_cache(heap), pointer);
 }
 
 // Runs `operation` on the heap, under the lock when the process has threads.
