@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # malloc-preload.sh: real programs under the Mneme malloc (LD_PRELOAD), compared with a run without it.
 #
-# python3 running a script, gcc compiling a file, git and make each run once plainly and then under
-# build/host/libmneme_malloc.so with the default policy, best fit and the buddy system; stdout, the exit
-# status and any files they write must be identical. One line per check: "PASS <name>" or
+# python3 running a script, gcc compiling a file, git, make and a threaded sort each run once plainly and
+# then under build/host/libmneme_malloc.so with the default policy, best fit and the buddy system; stdout,
+# the exit status and any files they write must be identical. One line per check: "PASS <name>" or
 # "FAIL <name> <reason>". Needs `make test-artifacts` (the .so); takes a few seconds. KEEP=1 keeps the
 # work directory (/tmp/malloc-preload.*) for a look at the outputs.
 set -u
@@ -147,4 +147,11 @@ EOF
 run make plain make --no-print-directory
 for p in $policies; do run make "$p" make --no-print-directory; done
 compare make out/total.txt
+# --- a threaded program: GNU sort with two threads --------------------------------------------------------
+mkdir -p "$work/sort.src"
+awk 'BEGIN { x = 1; for (i = 0; i < 300000; ++i) { x = (x * 1103515245 + 12345) % 2147483648; print x } }' \
+  > "$work/sort.src/input.txt"
+run sort plain sort --parallel=2 -S 16M input.txt
+for p in $policies; do run sort "$p" sort --parallel=2 -S 16M input.txt; done
+compare sort
 exit 0
