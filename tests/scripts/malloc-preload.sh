@@ -23,34 +23,33 @@ trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 # stdout and exit status there. POLICY "plain" means without the preloaded library.
 run() {
   local name="$1" policy="$2"; shift 2
-  local dir="$work/$name.$policy"
+  local dir="$work/$name.$policy" out="$work/$name.$policy.out" err="$work/$name.$policy.err"
   rm -rf "$dir"; cp -a "$work/$name.src" "$dir"
-  if [ "$policy" = plain ]; then
-    (cd "$dir" && "$@" > "$work/$name.$policy.out" 2> "$work/$name.$policy.err"; echo "exit $?" >> "$work/$name.$policy.out")
-  elif [ "$policy" = default ]; then
-    (cd "$dir" && env -u MNEME_MALLOC LD_PRELOAD="$lib" "$@" > "$work/$name.$policy.out" 2> "$work/$name.$policy.err"
-     echo "exit $?" >> "$work/$name.$policy.out")
-  else
-    (cd "$dir" && MNEME_MALLOC="$policy" LD_PRELOAD="$lib" "$@" > "$work/$name.$policy.out" \
-       2> "$work/$name.$policy.err"; echo "exit $?" >> "$work/$name.$policy.out")
-  fi
+  local -a environment=()
+  case "$policy" in
+    plain) ;;
+    default) environment=(env -u MNEME_MALLOC LD_PRELOAD="$lib") ;;
+    *) environment=(env MNEME_MALLOC="$policy" LD_PRELOAD="$lib") ;;
+  esac
+  (cd "$dir" && "${environment[@]}" "$@" > "$out" 2> "$err"; echo "exit $?" >> "$out")
 }
 
 # compare NAME FILES...: each policy's stdout and the listed output files against the plain run's.
 compare() {
   local name="$1"; shift
   for policy in $policies; do
-    local reason=""
-    if ! cmp -s "$work/$name.plain.out" "$work/$name.$policy.out"; then
-      reason="stdout or exit status differs: $(diff "$work/$name.plain.out" "$work/$name.$policy.out" | head -3 | tr '\n' ' ')"
-    elif grep -q "mneme: panic" "$work/$name.$policy.err"; then
-      reason="$(grep -m1 "mneme: panic" "$work/$name.$policy.err")"
+    local reason="" plain="$work/$name.plain" mine="$work/$name.$policy"
+    if ! cmp -s "$plain.out" "$mine.out"; then
+      reason="stdout or exit status differs: $(diff "$plain.out" "$mine.out" | head -3 | tr '\n' ' ')"
+    elif grep -q "mneme: panic" "$mine.err"; then
+      reason="$(grep -m1 "mneme: panic" "$mine.err")"
     else
       for file in "$@"; do
-        if ! cmp -s "$work/$name.plain/$file" "$work/$name.$policy/$file"; then reason="$file differs"; break; fi
+        if ! cmp -s "$plain/$file" "$mine/$file"; then reason="$file differs"; break; fi
       done
     fi
-    if [ -z "$reason" ]; then echo "PASS malloc-preload-$name-$policy"; else echo "FAIL malloc-preload-$name-$policy $reason"; fi
+    if [ -z "$reason" ]; then echo "PASS malloc-preload-$name-$policy"
+    else echo "FAIL malloc-preload-$name-$policy $reason"; fi
   done
 }
 
@@ -110,8 +109,10 @@ compare gcc program.o
 # --- git ----------------------------------------------------------------------------------------------------
 mkdir -p "$work/git.src"
 git_script='set -e
-export GIT_AUTHOR_NAME=Mneme GIT_AUTHOR_EMAIL=m@example.org GIT_COMMITTER_NAME=Mneme GIT_COMMITTER_EMAIL=m@example.org
-export GIT_AUTHOR_DATE="2024-01-01T00:00:00Z" GIT_COMMITTER_DATE="2024-01-01T00:00:00Z" GIT_CONFIG_NOSYSTEM=1 HOME=$PWD
+export GIT_AUTHOR_NAME=Mneme GIT_AUTHOR_EMAIL=m@example.org
+export GIT_COMMITTER_NAME=Mneme GIT_COMMITTER_EMAIL=m@example.org
+export GIT_AUTHOR_DATE="2024-01-01T00:00:00Z" GIT_COMMITTER_DATE="2024-01-01T00:00:00Z"
+export GIT_CONFIG_NOSYSTEM=1 HOME=$PWD
 git init -q -b main repo && cd repo
 for i in $(seq 1 12); do
   seq 1 $((i * 300)) | sed "s/^/line $i /" > file$((i % 4)).txt

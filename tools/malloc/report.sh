@@ -24,7 +24,8 @@ mkdir -p "$out/traces" "$out/data" "$out/work"
 record() {
   local name="$1"; shift
   mkdir -p "$out/work/$name.raw"
-  (cd "$out/work" && MNEME_MALLOC_TRACE="$out/work/$name.raw/$name" LD_PRELOAD="$trace_lib" "$@" > /dev/null 2>&1) || true
+  (cd "$out/work" && MNEME_MALLOC_TRACE="$out/work/$name.raw/$name" LD_PRELOAD="$trace_lib" "$@" \
+     > /dev/null 2>&1) || true
   local largest
   largest="$(ls -S "$out/work/$name.raw"/* 2> /dev/null | head -1 || true)"
   if [ -z "$largest" ]; then echo "malloc-report: no trace from $name" >&2; return; fi
@@ -64,8 +65,8 @@ for name in gcc python git make; do [ -e "$out/traces/$name" ] && traces+=("$out
 echo "malloc-report: replaying ${#traces[@]} traces under every policy"
 "$replay" --samples 200 --data "$out/data" "${traces[@]}" | tee "$out/table.txt"
 
-# One row per trace: resident memory (heap pages in memory plus mappings; the thick line is what the
-# program had live, in black) and external fragmentation (smoothed), against the call number. Resident, not the
+# One row per trace: resident memory (heap pages in memory plus mappings; the thick black line is what
+# the program had live) and external fragmentation (smoothed), against the call number. Resident, not the
 # heap's size: the segregated policy reserves its heap in 4 MiB segments and touches only what it uses.
 plot="$out/plot.gp"
 # curves NAME USING [SMOOTH]: one gnuplot curve per policy for trace NAME, columns USING.
