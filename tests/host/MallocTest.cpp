@@ -92,21 +92,20 @@ TEST_P(MallocPolicyTest, SmallRequestsAreAlignedWritableAndDistinct) {
     EXPECT_EQ(heap.statistics().live_blocks, 0u);
 }
 
-TEST_P(MallocPolicyTest, RandomizedAgainstModelWithInvariantsEveryStep) {
-    run_random(model, 20240601, 6000, true);
+// A randomized run, then everything freed; the model checks both halves.
+void run_and_drain(HeapModel& model, uint64_t seed, int steps, bool check_every_step) {
+    run_random(model, seed, steps, check_every_step);
     ASSERT_TRUE(model.ok()) << model.error();
     model.free_all();
     model.check_all();
     ASSERT_TRUE(model.ok()) << model.error();
 }
 
-TEST_P(MallocPolicyTest, LongRandomizedRun) {
-    run_random(model, 777, 25000, false);
-    ASSERT_TRUE(model.ok()) << model.error();
-    model.free_all();
-    model.check_all();
-    ASSERT_TRUE(model.ok()) << model.error();
+TEST_P(MallocPolicyTest, RandomizedAgainstModelWithInvariantsEveryStep) {
+    run_and_drain(model, 20240601, 6000, true);
 }
+
+TEST_P(MallocPolicyTest, LongRandomizedRun) { run_and_drain(model, 777, 25000, false); }
 
 TEST_P(MallocPolicyTest, ZeroSizeGivesUniqueBlocks) {
     void* a = heap.allocate(0);
@@ -346,8 +345,7 @@ TEST_P(MallocPolicyTest, UnalignedSourceBreakIsHandled) {
 
 TEST_P(MallocPolicyTest, WithoutMapEverythingComesFromTheHeap) {
     source.fail_map = true;
-    run_random(model, 4242, 3000, true);
-    ASSERT_TRUE(model.ok()) << model.error();
+    run_and_drain(model, 4242, 3000, true);
     EXPECT_EQ(source.mapping_count(), 0u);
 }
 
