@@ -66,7 +66,8 @@ bool run_kernel(const char* selection) {
                                kMaxBlockFrames);
         (void)buddy.add_free_range(start, end);
         (void)bitmap.add_free_range(start, end);
-        for (FrameAllocator* allocator : {static_cast<FrameAllocator*>(&buddy), static_cast<FrameAllocator*>(&bitmap)}) {
+        for (FrameAllocator* allocator :
+             {static_cast<FrameAllocator*>(&buddy), static_cast<FrameAllocator*>(&bitmap)}) {
             auto pair = [&](unsigned order, const char* lists) {
                 char name[96];
                 format_to_buffer(name, sizeof(name), "%s order-%u allocate+free pair, %s", allocator->name(), order,

@@ -146,7 +146,8 @@ void finish(Kind kind) {
     u64 managed = static_cast<u64>(g_allocator->total_frames()) * kFrameSize;
     u64 reserved = 0;
     for (u32 i = 0; i < g_reserved_count; ++i) reserved += g_reserved[i].end - g_reserved[i].start;
-    klog("pmm", "memory: %u KiB available in the map, %u KiB reserved (low 1 MiB, kernel, initrd, page tables, "
+    klog("pmm",
+         "memory: %u KiB available in the map, %u KiB reserved (low 1 MiB, kernel, initrd, page tables, "
          "metadata), %u KiB free",
          static_cast<unsigned>(g_available / KiB), static_cast<unsigned>(reserved / KiB),
          static_cast<unsigned>(managed / KiB));

@@ -6,8 +6,7 @@
 
 namespace Malloc {
 
-BuddyAllocator::BuddyAllocator(MemorySource& source, const Options& options)
-    : m_source(source), m_options(options) {
+BuddyAllocator::BuddyAllocator(MemorySource& source, const Options& options) : m_source(source), m_options(options) {
     for (auto& head : m_free) head.links.next = head.links.prev = &head.header;
 }
 
@@ -18,8 +17,8 @@ unsigned BuddyAllocator::order_for(size_t bytes) {
 }
 
 u32 BuddyAllocator::check_of(const Header* header) const {
-    uptr contents = header->order | (uptr(header->state) << 8) | (uptr(header->slack) << 16) |
-                    (uptr(header->offset) << 5);
+    uptr contents =
+        header->order | (uptr(header->state) << 8) | (uptr(header->slack) << 16) | (uptr(header->offset) << 5);
     if constexpr (sizeof(uptr) > 4) contents ^= uptr(header->slack) << 32;
     return header_check(reinterpret_cast<uptr>(header), contents, m_options.secret);
 }
@@ -99,8 +98,7 @@ void* BuddyAllocator::allocate(size_t request) {
     unsigned order = order_for(request + kHeaderBytes);
     Header* block = take(order);
     if (!block) return nullptr;
-    set_header(block, order, State::InUse, static_cast<u32>(block_bytes(order) - kHeaderBytes - request),
-               kHeaderBytes);
+    set_header(block, order, State::InUse, static_cast<u32>(block_bytes(order) - kHeaderBytes - request), kHeaderBytes);
     return reinterpret_cast<char*>(block) + kHeaderBytes;
 }
 
@@ -110,8 +108,7 @@ void* BuddyAllocator::allocate_aligned(size_t alignment, size_t request) {
     if (alignment <= kAlignment) return allocate(request);
     // At least one usable byte after the payload start, so that even a zero-size block lies inside its block.
     size_t needed = request == 0 ? 1 : request;
-    if (request > kMaxRequest || alignment > kArenaBytes / 2 || needed + alignment > kArenaBytes)
-        return nullptr;
+    if (request > kMaxRequest || alignment > kArenaBytes / 2 || needed + alignment > kArenaBytes) return nullptr;
     unsigned order = order_for(needed + alignment);
     Header* block = take(order);
     if (!block) return nullptr;
@@ -135,9 +132,9 @@ BuddyAllocator::Header* BuddyAllocator::block_of(const void* pointer, const char
             report_misuse(operation, pointer, "overwritten block header (heap corruption)");
     }
     if (header->state == State::Free)
-        report_misuse(operation, pointer,
-                      operation[0] == 'f' ? "double free: the block is already free"
-                                          : "use after free: the block is free");
+        report_misuse(
+            operation, pointer,
+            operation[0] == 'f' ? "double free: the block is already free" : "use after free: the block is free");
     if (header->state != State::InUse || header->order < kMinOrder || header->order > kMaxOrder)
         report_misuse(operation, pointer, "invalid pointer: not returned by malloc");
     return header;
@@ -149,8 +146,7 @@ void BuddyAllocator::release(Header* block, unsigned order) {
         Header* buddy = buddy_of(block, order);
         // A buddy address is always the start of a block, so its header must be valid.
         if (buddy->check != check_of(buddy))
-            report_corruption("block header overwritten (a write past the end of the block before it?)",
-                              buddy);
+            report_corruption("block header overwritten (a write past the end of the block before it?)", buddy);
         if (buddy->state != State::Free || buddy->order != order) break;
         unlink(buddy);
         if (buddy < block) block = buddy;
@@ -289,8 +285,7 @@ void BuddyAllocator::check_invariants() const {
                     VERIFY(!(buddy->state == State::Free && buddy->order == block->order));
                 }
             } else {
-                VERIFY(block->offset >= kHeaderBytes &&
-                       block->slack + block->offset <= block_bytes(block->order));
+                VERIFY(block->offset >= kHeaderBytes && block->slack + block->offset <= block_bytes(block->order));
             }
             at += block_bytes(block->order);
             VERIFY(at <= end);
@@ -309,8 +304,8 @@ void BuddyAllocator::check_invariants() const {
 }
 
 void BuddyAllocator::dump(FormatSink sink, void* context) const {
-    format(sink, context, "buddy heap at %p, %zu arenas of %zu bytes\n", reinterpret_cast<void*>(m_base),
-           m_arenas, kArenaBytes);
+    format(sink, context, "buddy heap at %p, %zu arenas of %zu bytes\n", reinterpret_cast<void*>(m_base), m_arenas,
+           kArenaBytes);
     for (size_t a = 0; a < m_arenas; ++a) {
         uptr end = m_base + (a + 1) * kArenaBytes;
         for (uptr at = m_base + a * kArenaBytes; at < end;) {

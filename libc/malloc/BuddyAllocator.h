@@ -86,8 +86,7 @@ private:
     u32 check_of(const Header* header) const;
     void set_header(Header* header, unsigned order, State state, u32 slack = 0, u32 offset = 0);
     Header* buddy_of(Header* block, unsigned order) const {
-        return reinterpret_cast<Header*>(m_base +
-                                         ((reinterpret_cast<uptr>(block) - m_base) ^ block_bytes(order)));
+        return reinterpret_cast<Header*>(m_base + ((reinterpret_cast<uptr>(block) - m_base) ^ block_bytes(order)));
     }
     Header* block_of(const void* pointer, const char* operation) const;  // validates; resolves aliases
 

@@ -16,8 +16,7 @@ FitAllocator::FitAllocator(MemorySource& source, FitStrategy strategy, const Opt
 }
 
 u32 FitAllocator::check_of(const Header* header) const {
-    return header_check(reinterpret_cast<uptr>(header), header->size_and_flags ^ header->slack,
-                        m_options.secret);
+    return header_check(reinterpret_cast<uptr>(header), header->size_and_flags ^ header->slack, m_options.secret);
 }
 
 void FitAllocator::set_header(Header* header, size_t size, bool used, bool previous_used, u32 slack) {
@@ -27,8 +26,7 @@ void FitAllocator::set_header(Header* header, size_t size, bool used, bool previ
 }
 
 void FitAllocator::set_previous_in_use(Header* header, bool previous_used) {
-    header->size_and_flags =
-        (header->size_and_flags & ~kPreviousInUse) | (previous_used ? kPreviousInUse : 0);
+    header->size_and_flags = (header->size_and_flags & ~kPreviousInUse) | (previous_used ? kPreviousInUse : 0);
     header->check = check_of(header);
 }
 
@@ -125,9 +123,8 @@ FitAllocator::Header* FitAllocator::find_fit(size_t size) {
 FitAllocator::Header* FitAllocator::grow(size_t size) {
     size_t page = m_source.page_size();
     if (!m_epilogue) {
-        size_t bytes = align_up(
-            size + kHeaderBytes > m_options.growth_bytes ? size + kHeaderBytes : m_options.growth_bytes,
-            page);
+        size_t bytes =
+            align_up(size + kHeaderBytes > m_options.growth_bytes ? size + kHeaderBytes : m_options.growth_bytes, page);
         char* start = static_cast<char*>(extend_aligned(m_source, bytes, kAlignment, m_padding));
         if (!start) return nullptr;
         m_start = reinterpret_cast<uptr>(start);
@@ -250,9 +247,9 @@ FitAllocator::Header* FitAllocator::validate(const void* pointer, const char* op
     Header* header = header_of(pointer);
     if (header->check != check_of(header)) report_bad_header(pointer, operation);
     if (!in_use(header))
-        report_misuse(operation, pointer,
-                      operation[0] == 'f' ? "double free: the block is already free"
-                                          : "use after free: the block is free");
+        report_misuse(
+            operation, pointer,
+            operation[0] == 'f' ? "double free: the block is already free" : "use after free: the block is free");
     return header;
 }
 
@@ -376,8 +373,7 @@ bool FitAllocator::resize_in_place(void* pointer, size_t request) {
         split_tail(block, size);
     }
     current = size_of(block);
-    set_header(block, current, true, previous_in_use(block),
-               static_cast<u32>(current - kHeaderBytes - request));
+    set_header(block, current, true, previous_in_use(block), static_cast<u32>(current - kHeaderBytes - request));
     maybe_trim();
     return true;
 }

@@ -64,9 +64,7 @@ public:
     bool resize_in_place(void* pointer, size_t size);
     size_t usable_size(const void* pointer, const char* operation = "malloc_usable_size") const;
 
-    bool contains(const void* pointer) const {
-        return reinterpret_cast<uptr>(pointer) - m_start < m_end - m_start;
-    }
+    bool contains(const void* pointer) const { return reinterpret_cast<uptr>(pointer) - m_start < m_end - m_start; }
     // Gives back every free byte at the top beyond one page (malloc_trim).
     void release_free_memory();
 

@@ -30,8 +30,7 @@ bool LargeBlocks::is_large(const void* pointer) const {
 LargeBlocks::Header* LargeBlocks::validate(const void* pointer, const char* operation) const {
     if (!is_large(pointer)) report_misuse(operation, pointer, "invalid pointer: not returned by malloc");
     Header* header = header_of(pointer);
-    if (header->requested == kFreed)
-        report_misuse(operation, pointer, "double free: the block is already free");
+    if (header->requested == kFreed) report_misuse(operation, pointer, "double free: the block is already free");
     return header;
 }
 
@@ -42,8 +41,7 @@ void* LargeBlocks::map(size_t& bytes, bool& zeroed) {
     size_t slack_limit = bytes / 4;
     for (size_t i = 0; i < m_cache_count; ++i) {
         size_t cached = m_cache[i].bytes;
-        if (cached >= bytes && cached - bytes <= slack_limit &&
-            (best == m_cache_count || cached < m_cache[best].bytes))
+        if (cached >= bytes && cached - bytes <= slack_limit && (best == m_cache_count || cached < m_cache[best].bytes))
             best = i;
     }
     if (best != m_cache_count) {
@@ -102,8 +100,7 @@ void* LargeBlocks::allocate(size_t size, size_t alignment, bool& zeroed) {
     char* mapping = static_cast<char*>(map(bytes, zeroed));
     if (!mapping) return nullptr;
     uptr payload = align_up(reinterpret_cast<uptr>(mapping) + sizeof(Header), alignment);
-    set_header(header_of(reinterpret_cast<void*>(payload)), bytes, payload - reinterpret_cast<uptr>(mapping),
-               size);
+    set_header(header_of(reinterpret_cast<void*>(payload)), bytes, payload - reinterpret_cast<uptr>(mapping), size);
     ++m_live_blocks;
     m_live_mapped += bytes;
     m_live_requested += size;
@@ -144,8 +141,7 @@ void* LargeBlocks::reallocate(void* pointer, size_t size) {
     size_t target = needed;
     if (needed > bytes && needed < bytes + bytes / 2) target = align_up(bytes + bytes / 2, page);
     char* moved = static_cast<char*>(m_source.remap(mapping, bytes, target));
-    if (!moved && target != needed)
-        moved = static_cast<char*>(m_source.remap(mapping, bytes, target = needed));
+    if (!moved && target != needed) moved = static_cast<char*>(m_source.remap(mapping, bytes, target = needed));
     if (!moved) return nullptr;
     m_live_mapped += target - bytes;
     m_live_requested += size - old_requested;

@@ -392,8 +392,7 @@ size_t SegregatedAllocator::allocate_batch(unsigned size_class, FreeBlock*& list
 // Free
 // ---------------------------------------------------------------------------------------------------------
 
-SegregatedAllocator::Page* SegregatedAllocator::validated_page(const void* pointer,
-                                                               const char* operation) const {
+SegregatedAllocator::Page* SegregatedAllocator::validated_page(const void* pointer, const char* operation) const {
     uptr address = reinterpret_cast<uptr>(pointer);
     if (!contains(pointer)) report_misuse(operation, pointer, "invalid pointer: not returned by malloc");
     Segment* owner = segment_of(address);
@@ -401,15 +400,13 @@ SegregatedAllocator::Page* SegregatedAllocator::validated_page(const void* point
         report_corruption("segment header overwritten (a write past the end of a block?)", owner);
     unsigned index = (address >> kSliceShift) & (kSlicesPerSegment - 1);
     unsigned distance = owner->pages[index].head_distance;
-    if (distance >= index && index != 0)
-        report_corruption("page descriptor overwritten", &owner->pages[index]);
+    if (distance >= index && index != 0) report_corruption("page descriptor overwritten", &owner->pages[index]);
     Page* page = &owner->pages[index - distance];
     if (page->kind != PageKind::Small)
         report_misuse(operation, pointer, "invalid pointer: not returned by malloc (no block there)");
     uptr offset = address - reinterpret_cast<uptr>(page->area);
     if ((u64(offset) * page->reciprocal >> 40) * page->block_size != offset || offset >= page->area_bytes)
-        report_misuse(operation, pointer,
-                      "invalid pointer: not the start of a block (not returned by malloc)");
+        report_misuse(operation, pointer, "invalid pointer: not the start of a block (not returned by malloc)");
     if (address >= reinterpret_cast<uptr>(page->bump))
         report_misuse(operation, pointer, "invalid pointer: not returned by malloc (block never allocated)");
     return page;
@@ -525,8 +522,7 @@ void SegregatedAllocator::check_invariants() const {
                 VERIFY(block->canary == (reinterpret_cast<uptr>(block) ^ m_options.secret));
                 VERIFY(++listed <= capacity_of(page));
             }
-            size_t never_used =
-                static_cast<size_t>(page.area + page.area_bytes - page.bump) / page.block_size;
+            size_t never_used = static_cast<size_t>(page.area + page.area_bytes - page.bump) / page.block_size;
             bool pinned = page.flags & kPinned;
             VERIFY(pinned == (m_retired[page.size_class] == &page));
             VERIFY(page.used - (pinned ? 1 : 0) + listed + never_used == capacity_of(page));
@@ -538,8 +534,7 @@ void SegregatedAllocator::check_invariants() const {
     for (unsigned c = 0; c < SizeClasses::kCount; ++c) {
         const Page* previous = nullptr;
         for (Page* page = m_current[c] == &m_empty_page ? nullptr : m_current[c]; page; page = page->next) {
-            VERIFY(contains(page) && page->kind == PageKind::Small && page->size_class == c &&
-                   (page->flags & kQueued));
+            VERIFY(contains(page) && page->kind == PageKind::Small && page->size_class == c && (page->flags & kQueued));
             VERIFY(page->prev == previous);
             previous = page;
         }
@@ -548,17 +543,15 @@ void SegregatedAllocator::check_invariants() const {
 }
 
 void SegregatedAllocator::dump(FormatSink sink, void* context) const {
-    format(sink, context,
-           "segregated heap at %p: %zu segments, %zu touched bytes in free slices, %zu in pages\n",
+    format(sink, context, "segregated heap at %p: %zu segments, %zu touched bytes in free slices, %zu in pages\n",
            reinterpret_cast<void*>(m_base), m_segments, m_resident_free_bytes, m_touched_in_pages);
     for (size_t index = 0; index < m_segments; ++index) {
         Segment* seg = segment(index);
         for (unsigned i = 1; i < kSlicesPerSegment; ++i) {
             const Page& page = seg->pages[i];
             if (page.kind != PageKind::Small) continue;
-            format(sink, context, "  page %p: class %2u (%6u bytes) %u/%u used%s\n",
-                   static_cast<void*>(page.area), page.size_class, page.block_size, page.used,
-                   capacity_of(page),
+            format(sink, context, "  page %p: class %2u (%6u bytes) %u/%u used%s\n", static_cast<void*>(page.area),
+                   page.size_class, page.block_size, page.used, capacity_of(page),
                    (page.flags & kQueued) ? ((page.flags & kPinned) ? " (retiring)" : "") : " (full)");
         }
     }

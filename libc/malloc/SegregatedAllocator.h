@@ -105,9 +105,7 @@ public:
     // are all aligned); nullptr when there is none.
     void* allocate_aligned(size_t alignment, size_t size);
 
-    bool contains(const void* pointer) const {
-        return reinterpret_cast<uptr>(pointer) - m_base < m_heap_bytes;
-    }
+    bool contains(const void* pointer) const { return reinterpret_cast<uptr>(pointer) - m_base < m_heap_bytes; }
 
     // The fast path. false: not handled (pointer outside the heap, a page's first or last block left or
     // entered its class queue, or something suspicious) -- call free_slow.
@@ -151,8 +149,7 @@ public:
         if (page->kind != PageKind::Small) return kNoClass;
         uptr offset = address - reinterpret_cast<uptr>(page->area);
         if (((u64(offset) * page->reciprocal) >> 40) * page->block_size != offset) return kNoClass;
-        if (address >= reinterpret_cast<uptr>(__atomic_load_n(&page->bump, __ATOMIC_RELAXED)))
-            return kNoClass;
+        if (address >= reinterpret_cast<uptr>(__atomic_load_n(&page->bump, __ATOMIC_RELAXED))) return kNoClass;
         return page->size_class;
     }
     // What a free block carries in FreeBlock::canary.
@@ -195,9 +192,7 @@ private:
     static constexpr u32 kSegmentMagic = 0x5E6D3E47;
     static constexpr u64 kAllSlices = ~u64(1);  // every slice but the header
 
-    static Segment* segment_of(uptr address) {
-        return reinterpret_cast<Segment*>(address & ~(kSegmentBytes - 1));
-    }
+    static Segment* segment_of(uptr address) { return reinterpret_cast<Segment*>(address & ~(kSegmentBytes - 1)); }
     static Page* page_at(uptr address) {
         Page* page = &segment_of(address)->pages[(address >> kSliceShift) & (kSlicesPerSegment - 1)];
         return page - page->head_distance;
@@ -212,9 +207,7 @@ private:
     static unsigned slices_for(unsigned size_class) {
         return kSizeClasses.size[size_class] <= kSmallPageMaxBlock ? 1 : kLargePageSlices;
     }
-    Segment* segment(size_t index) const {
-        return reinterpret_cast<Segment*>(m_base + index * kSegmentBytes);
-    }
+    Segment* segment(size_t index) const { return reinterpret_cast<Segment*>(m_base + index * kSegmentBytes); }
 
     [[noreturn]] void report_bad_link(const Page* page, const FreeBlock* block) const;
     Page* validated_page(const void* pointer, const char* operation) const;

@@ -58,8 +58,7 @@ struct SizeClasses {
     unsigned class_of(size_t bytes) const {
         if (bytes <= kTableMax) return table[(bytes + 15) >> 4];
         size_t top = bytes - 1;
-        return class_above_256(top,
-                               static_cast<unsigned>(sizeof(unsigned long) * 8 - 1) - __builtin_clzl(top));
+        return class_above_256(top, static_cast<unsigned>(sizeof(unsigned long) * 8 - 1) - __builtin_clzl(top));
     }
 };
 

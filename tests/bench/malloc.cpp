@@ -174,8 +174,7 @@ uint64_t realloc_mixed() {
         for (int b = 0; b < kBuilders; ++b) {
             sizes[b] = 16;
             builders[b] = static_cast<char*>(malloc(sizes[b]));
-            limits[b] =
-                random.below(8) == 0 ? 256 * 1024 + random.below(768 * 1024) : 64 + random.below(16 * 1024);
+            limits[b] = random.below(8) == 0 ? 256 * 1024 + random.below(768 * 1024) : 64 + random.below(16 * 1024);
         }
         bool growing = true;
         while (growing) {

@@ -35,8 +35,7 @@ size_t decode_size(uint8_t kind, uint8_t high, uint8_t low) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < 1) return 0;
     uint8_t setup = data[0];
-    MallocTest::TestMemorySource source((setup & 0x10) ? (6 << 20) : (128 << 20),
-                                        (setup & 0x40) ? 4096 + 8 : 4096);
+    MallocTest::TestMemorySource source((setup & 0x10) ? (6 << 20) : (128 << 20), (setup & 0x40) ? 4096 + 8 : 4096);
     source.fail_map = setup & 0x08;
     source.junk_on_discard = setup & 0x20;
     Malloc::HeapOptions options;
@@ -54,9 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         case 0:
         case 1: model.allocate(request); break;
         case 2: model.free(model.pick(index)); break;
-        case 3:
-            model.reallocate(index % 8 == 0 ? nullptr : model.pick(index), index % 16 == 1 ? 0 : request);
-            break;
+        case 3: model.reallocate(index % 8 == 0 ? nullptr : model.pick(index), index % 16 == 1 ? 0 : request); break;
         case 4: model.allocate_zeroed(1 + index % 4, request / (1 + index % 4)); break;
         case 5: model.allocate_aligned(size_t(1) << (index % 18), request); break;
         default:
@@ -66,8 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         heap.check_invariants();
         if (operations % 16 == 0) model.check_all();
         if (!model.ok()) {
-            fprintf(stderr, "malloc fuzz (%s): %s\n", Malloc::policy_name(options.policy),
-                    model.error().c_str());
+            fprintf(stderr, "malloc fuzz (%s): %s\n", Malloc::policy_name(options.policy), model.error().c_str());
             abort();
         }
     }

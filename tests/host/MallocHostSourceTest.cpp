@@ -59,8 +59,7 @@ TEST(MallocHostSource, HeapsOfEveryPolicyRunOnIt) {
         for (int i = 0; i < 3000 && model.ok(); ++i) {
             void* block = model.allocate(static_cast<size_t>((i * 7919) % 70000));
             if (i % 3 == 0) model.free(block);
-            if (i % 5 == 0)
-                model.reallocate(model.pick(static_cast<uint64_t>(i)), static_cast<size_t>(i * 13 % 9000));
+            if (i % 5 == 0) model.reallocate(model.pick(static_cast<uint64_t>(i)), static_cast<size_t>(i * 13 % 9000));
         }
         model.check_all();
         model.free_all();

@@ -32,9 +32,7 @@ protected:
 };
 
 INSTANTIATE_TEST_SUITE_P(Malloc, MallocMisuseTest, testing::ValuesIn(Malloc::kAllPolicies),
-                         [](const testing::TestParamInfo<Policy>& info) {
-                             return Malloc::policy_name(info.param);
-                         });
+                         [](const testing::TestParamInfo<Policy>& info) { return Malloc::policy_name(info.param); });
 
 }  // namespace
 
@@ -51,10 +49,8 @@ TEST_P(MallocMisuseTest, MisalignedFreeIsReported) {
 TEST_P(MallocMisuseTest, FreeOfForeignMemoryIsReported) {
     heap->allocate(100);  // the heap exists
     std::vector<char> foreign(1 << 16, 0);
-    char* pointer =
-        reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(foreign.data()) + 8192) & ~uintptr_t(15));
-    EXPECT_DEATH(heap->free(pointer),
-                 "malloc: free\\(0x[0-9a-f]+\\): invalid pointer: not returned by malloc");
+    char* pointer = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(foreign.data()) + 8192) & ~uintptr_t(15));
+    EXPECT_DEATH(heap->free(pointer), "malloc: free\\(0x[0-9a-f]+\\): invalid pointer: not returned by malloc");
 }
 
 TEST_P(MallocMisuseTest, DoubleFreeIsReported) {
@@ -103,18 +99,14 @@ TEST_P(MallocMisuseTest, ReallocOfFreedBlockIsReported) {
 
 TEST_P(MallocMisuseTest, UsableSizeOfInvalidPointerIsReported) {
     char* block = static_cast<char*>(heap->allocate(100));
-    EXPECT_DEATH(heap->usable_size(block + 32),
-                 "malloc: malloc_usable_size\\(0x[0-9a-f]+\\): invalid pointer");
+    EXPECT_DEATH(heap->usable_size(block + 32), "malloc: malloc_usable_size\\(0x[0-9a-f]+\\): invalid pointer");
 }
 
 // The policies whose blocks carry headers (the segregated policy's blocks have none).
 class MallocHeaderMisuseTest : public MallocMisuseTest {};
 INSTANTIATE_TEST_SUITE_P(Malloc, MallocHeaderMisuseTest,
-                         testing::Values(Policy::First, Policy::Next, Policy::Best, Policy::Worst,
-                                         Policy::Buddy),
-                         [](const testing::TestParamInfo<Policy>& info) {
-                             return Malloc::policy_name(info.param);
-                         });
+                         testing::Values(Policy::First, Policy::Next, Policy::Best, Policy::Worst, Policy::Buddy),
+                         [](const testing::TestParamInfo<Policy>& info) { return Malloc::policy_name(info.param); });
 
 TEST_P(MallocHeaderMisuseTest, OverwrittenHeaderIsReported) {
     char* first = static_cast<char*>(heap->allocate(100));
@@ -148,8 +140,7 @@ TEST(MallocSegregatedMisuse, UseAfterFreeWriteIsCaught) {
     heap.free(a);
     heap.free(b);
     memset(b, 0x41, 16);  // the program writes to a block it freed: its link is now garbage
-    EXPECT_DEATH(heap.allocate(64),
-                 "malloc: heap corruption at 0x[0-9a-f]+: a free block's link points outside");
+    EXPECT_DEATH(heap.allocate(64), "malloc: heap corruption at 0x[0-9a-f]+: a free block's link points outside");
 }
 
 TEST(MallocSegregatedMisuse, OverwrittenSegmentHeaderIsCaught) {
@@ -158,8 +149,7 @@ TEST(MallocSegregatedMisuse, OverwrittenSegmentHeaderIsCaught) {
     char* block = static_cast<char*>(heap.allocate(64));
     char* segment = reinterpret_cast<char*>(reinterpret_cast<uintptr_t>(block) & ~uintptr_t((4 << 20) - 1));
     memset(segment, 0, 8);  // a stray write over the segment's magic
-    EXPECT_DEATH(heap.usable_size(block),
-                 "malloc: heap corruption at 0x[0-9a-f]+: segment header overwritten");
+    EXPECT_DEATH(heap.usable_size(block), "malloc: heap corruption at 0x[0-9a-f]+: segment header overwritten");
 }
 
 TEST_P(MallocMisuseTest, CorrectProgramsAreNotReported) {

@@ -50,8 +50,7 @@ public:
         size_t total = count * size;
         static const unsigned char zeros[kChunk] = {};
         for (size_t offset = 0; offset < total; offset += kChunk)
-            if (memcmp(static_cast<unsigned char*>(pointer) + offset, zeros,
-                       std::min(kChunk, total - offset)) != 0)
+            if (memcmp(static_cast<unsigned char*>(pointer) + offset, zeros, std::min(kChunk, total - offset)) != 0)
                 return fail("calloc memory not zero", pointer), nullptr;
         admit(pointer, total, 16, "calloc");
         return pointer;
@@ -103,15 +102,13 @@ public:
         m_heap.check_invariants();
         for (auto& [address, block] : m_blocks) verify_ends(reinterpret_cast<void*>(address), block);
         Malloc::Statistics s = m_heap.statistics();
-        size_t accounted =
-            s.live_bytes + s.header_bytes + s.alignment_bytes + s.free_bytes + s.metadata_bytes;
+        size_t accounted = s.live_bytes + s.header_bytes + s.alignment_bytes + s.free_bytes + s.metadata_bytes;
         if (accounted != s.heap_bytes) {
             char message[200];
             snprintf(message, sizeof(message),
                      "statistics: heap %zu != live %zu + headers %zu + alignment %zu + "
                      "free %zu + metadata %zu",
-                     s.heap_bytes, s.live_bytes, s.header_bytes, s.alignment_bytes, s.free_bytes,
-                     s.metadata_bytes);
+                     s.heap_bytes, s.live_bytes, s.header_bytes, s.alignment_bytes, s.free_bytes, s.metadata_bytes);
             return fail(message, nullptr);
         }
         if (s.live_blocks != m_blocks.size()) return fail("statistics: live block count", nullptr);
@@ -119,8 +116,7 @@ public:
             return fail("statistics: live bytes differ from the requested total", nullptr);
         if (!s.live_bytes_exact && s.live_bytes + s.mapped_live_bytes < m_live_bytes)
             return fail("statistics: usable bytes below the requested total", nullptr);
-        if (s.largest_free_block > s.free_bytes)
-            return fail("statistics: largest free block > free bytes", nullptr);
+        if (s.largest_free_block > s.free_bytes) return fail("statistics: largest free block > free bytes", nullptr);
     }
 
     // Frees everything still live.
@@ -151,14 +147,12 @@ private:
     static uint8_t pattern(uint8_t seed, size_t i) { return pattern_table()[(seed + i) % kPeriod]; }
     static void fill(unsigned char* bytes, uint8_t seed, size_t size) {
         for (size_t offset = 0; offset < size; offset += kChunk)
-            memcpy(bytes + offset, pattern_table() + (seed + offset) % kPeriod,
-                   std::min(kChunk, size - offset));
+            memcpy(bytes + offset, pattern_table() + (seed + offset) % kPeriod, std::min(kChunk, size - offset));
     }
     // Whether bytes [from, to) hold the pattern.
     static bool matches(const unsigned char* bytes, uint8_t seed, size_t from, size_t to) {
         for (size_t offset = from; offset < to; offset += kChunk)
-            if (memcmp(bytes + offset, pattern_table() + (seed + offset) % kPeriod,
-                       std::min(kChunk, to - offset)) != 0)
+            if (memcmp(bytes + offset, pattern_table() + (seed + offset) % kPeriod, std::min(kChunk, to - offset)) != 0)
                 return false;
         return true;
     }

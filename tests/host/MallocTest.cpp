@@ -29,9 +29,7 @@ HeapOptions options_for(Policy policy) {
     return options;
 }
 
-std::string policy_test_name(const testing::TestParamInfo<Policy>& info) {
-    return Malloc::policy_name(info.param);
-}
+std::string policy_test_name(const testing::TestParamInfo<Policy>& info) { return Malloc::policy_name(info.param); }
 
 class MallocPolicyTest : public testing::TestWithParam<Policy> {
 protected:
@@ -101,9 +99,7 @@ void run_and_drain(HeapModel& model, uint64_t seed, int steps, bool check_every_
     ASSERT_TRUE(model.ok()) << model.error();
 }
 
-TEST_P(MallocPolicyTest, RandomizedAgainstModelWithInvariantsEveryStep) {
-    run_and_drain(model, 20240601, 6000, true);
-}
+TEST_P(MallocPolicyTest, RandomizedAgainstModelWithInvariantsEveryStep) { run_and_drain(model, 20240601, 6000, true); }
 
 TEST_P(MallocPolicyTest, LongRandomizedRun) { run_and_drain(model, 777, 25000, false); }
 
@@ -354,8 +350,7 @@ TEST(MallocPolicyNames, ParseAndPrint) {
         Policy parsed = Policy::Buddy;
         ASSERT_TRUE(Malloc::parse_policy(Malloc::policy_name(policy), parsed));
         EXPECT_EQ(parsed, policy);
-        EXPECT_NE(std::string(Malloc::policy_name_list()).find(Malloc::policy_name(policy)),
-                  std::string::npos);
+        EXPECT_NE(std::string(Malloc::policy_name_list()).find(Malloc::policy_name(policy)), std::string::npos);
     }
     Policy policy = Policy::Best;
     EXPECT_TRUE(Malloc::parse_policy("default", policy));

@@ -123,8 +123,7 @@ public:
     bool fail_map = false;
     bool allow_remap = true;
     size_t map_budget = SIZE_MAX / 4;
-    size_t extend_calls = 0, shrink_calls = 0, map_calls = 0, unmap_calls = 0, remap_calls = 0,
-           discard_calls = 0;
+    size_t extend_calls = 0, shrink_calls = 0, map_calls = 0, unmap_calls = 0, remap_calls = 0, discard_calls = 0;
 
 private:
     // Pages wholly above the break are inaccessible; the rest of the range below it is read-write.

@@ -60,8 +60,7 @@ struct Result {
 bool load(const std::string& path, std::vector<TraceRecord>& records) {
     std::ifstream in(path, std::ios::binary);
     char magic[8];
-    if (!in.read(magic, sizeof(magic)) || memcmp(magic, Malloc::kTraceMagic, sizeof(magic)) != 0)
-        return false;
+    if (!in.read(magic, sizeof(magic)) || memcmp(magic, Malloc::kTraceMagic, sizeof(magic)) != 0) return false;
     in.seekg(0, std::ios::end);
     size_t bytes = static_cast<size_t>(in.tellg()) - sizeof(magic);
     records.resize(bytes / sizeof(TraceRecord));
@@ -190,8 +189,7 @@ Result replay(const std::vector<TraceRecord>& records, Malloc::Policy policy, si
             }
             void* pointer = heap.reallocate(old.pointer, record.size);
             if (pointer && record.result) {
-                if (record.size > old.size)
-                    touch(static_cast<char*>(pointer) + old.size, record.size - old.size);
+                if (record.size > old.size) touch(static_cast<char*>(pointer) + old.size, record.size - old.size);
                 admit(record.result, pointer, record.size);
             } else if (pointer) {
                 heap.free(pointer);
@@ -214,8 +212,7 @@ Result replay(const std::vector<TraceRecord>& records, Malloc::Policy policy, si
             external_sum += external;
             ++external_count;
             if (data)
-                fprintf(data, "%zu %zu %zu %.1f %zu\n", i, source.heap_bytes() + mapped, live, external,
-                        resident);
+                fprintf(data, "%zu %zu %zu %.1f %zu\n", i, source.heap_bytes() + mapped, live, external, resident);
             clock = std::chrono::steady_clock::now();
         }
     }
@@ -260,8 +257,7 @@ int main(int argc, char** argv) {
             size_t start = 0;
             while (start <= list.size()) {
                 size_t comma = list.find(',', start);
-                std::string name =
-                    list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+                std::string name = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
                 Malloc::Policy policy;
                 if (!Malloc::parse_policy(name.c_str(), policy)) {
                     fprintf(stderr, "replay: unknown policy %s (accepted: %s)\n", name.c_str(),
@@ -280,8 +276,8 @@ int main(int argc, char** argv) {
         fprintf(stderr, "usage: %s [--policies a,b] [--data DIR] [--samples N] TRACE...\n", argv[0]);
         return 2;
     }
-    printf("%-10s %-10s %9s %9s %11s %11s %7s %9s %9s %11s\n", "trace", "policy", "calls", "ns/call",
-           "peak heap", "peak live", "frag", "overhead", "ext frag", "resident");
+    printf("%-10s %-10s %9s %9s %11s %11s %7s %9s %9s %11s\n", "trace", "policy", "calls", "ns/call", "peak heap",
+           "peak live", "frag", "overhead", "ext frag", "resident");
     for (const std::string& path : traces) {
         std::vector<TraceRecord> records;
         if (!load(path, records)) {
@@ -306,9 +302,8 @@ int main(int argc, char** argv) {
                 snprintf(overhead, sizeof(overhead), "%.1f%%", percent(r.peak_heap, r.peak_live));
             }
             printf("%-10s %-10s %9zu %9.1f %9zu K %9zu K %7s %9s %8.1f%% %9zu K", name.substr(0, 10).c_str(),
-                   Malloc::policy_name(policy), r.calls,
-                   r.seconds * 1e9 / double(std::max<size_t>(r.calls, 1)), r.peak_heap / 1024,
-                   r.peak_live / 1024, frag, overhead, r.mean_external, r.peak_resident / 1024);
+                   Malloc::policy_name(policy), r.calls, r.seconds * 1e9 / double(std::max<size_t>(r.calls, 1)),
+                   r.peak_heap / 1024, r.peak_live / 1024, frag, overhead, r.mean_external, r.peak_resident / 1024);
             if (r.unknown_frees || r.failures)
                 printf("  (%zu unknown frees, %zu failures)", r.unknown_frees, r.failures);
             printf("\n");

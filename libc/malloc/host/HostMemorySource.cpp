@@ -13,8 +13,8 @@ constexpr size_t kSegmentAlignment = 4 << 20;  // the segregated policy's segmen
 
 bool HostMemorySource::initialize(size_t bytes) {
     for (; bytes >= (size_t(64) << 20); bytes /= 2) {
-        void* range = mmap(nullptr, bytes + kSegmentAlignment, PROT_NONE,
-                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        void* range =
+            mmap(nullptr, bytes + kSegmentAlignment, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (range == MAP_FAILED) continue;
         // Start on a segment boundary and give the slack at both ends back.
         uptr raw = reinterpret_cast<uptr>(range);
@@ -34,8 +34,7 @@ void* HostMemorySource::extend(size_t bytes) {
     size_t new_break = m_break + bytes;
     if (new_break > m_committed) {
         size_t committed = align_up(new_break, kPageBytes);
-        if (mprotect(m_start + m_committed, committed - m_committed, PROT_READ | PROT_WRITE) != 0)
-            return nullptr;
+        if (mprotect(m_start + m_committed, committed - m_committed, PROT_READ | PROT_WRITE) != 0) return nullptr;
         m_committed = committed;
     }
     char* old_break = m_start + m_break;

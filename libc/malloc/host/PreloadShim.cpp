@@ -153,8 +153,7 @@ void trace_initialize();
         int n = format_to_buffer(message, sizeof(message),
                                  "mneme malloc: unknown MNEME_MALLOC=%s (accepted: %s); using %s\n", value,
                                  Malloc::policy_name_list(), Malloc::policy_name(Malloc::kDefaultPolicy));
-        write_stderr(message,
-                     n < static_cast<int>(sizeof(message)) ? static_cast<size_t>(n) : sizeof(message) - 1);
+        write_stderr(message, n < static_cast<int>(sizeof(message)) ? static_cast<size_t>(n) : sizeof(message) - 1);
     }
     if (read_environment("MNEME_MALLOC_STATS", value, sizeof(value)) && value[0] == '1')
         g_print_statistics_at_exit = true;
@@ -190,8 +189,7 @@ void destroy_thread_cache(void*) {
 ThreadCache* thread_cache(Heap& heap) {
     if (t_cache_state == CacheState::Active) [[likely]]
         return &t_cache;
-    if (t_cache_state == CacheState::Dead || heap.policy() != Policy::Segregated || !g_cache_key_ready)
-        return nullptr;
+    if (t_cache_state == CacheState::Dead || heap.policy() != Policy::Segregated || !g_cache_key_ready) return nullptr;
     t_cache_state = CacheState::Active;
     pthread_setspecific(g_cache_key, &t_cache);  // a non-null value: the destructor runs at thread exit
     return &t_cache;
@@ -261,8 +259,7 @@ void trace_initialize() {
         }
         close(fd);
     }
-    format_to_buffer(g_trace.path, sizeof(g_trace.path), "%s.%s.%d", prefix, program,
-                     static_cast<int>(getpid()));
+    format_to_buffer(g_trace.path, sizeof(g_trace.path), "%s.%s.%d", prefix, program, static_cast<int>(getpid()));
     g_trace.enabled = true;
 }
 
@@ -292,8 +289,7 @@ void trace(Malloc::TraceOperation operation, const void* pointer, size_t size, c
     if (!g_trace.enabled) return;
     SpinLockGuard guard(g_trace.lock);
     g_trace.records[g_trace.count++] = {operation, static_cast<uint32_t>(alignment),
-                                        reinterpret_cast<uint64_t>(pointer), size,
-                                        reinterpret_cast<uint64_t>(result)};
+                                        reinterpret_cast<uint64_t>(pointer), size, reinterpret_cast<uint64_t>(result)};
     if (g_trace.count == sizeof(g_trace.records) / sizeof(g_trace.records[0])) trace_flush_locked();
 }
 
