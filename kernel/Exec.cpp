@@ -10,6 +10,7 @@ namespace exec {
 namespace {
 
 constexpr u32 kPage = UserMemory::kPage;
+constexpr u32 kHeapAlignment = 4 * 1024 * 1024;
 
 ErrorOr<void> add_string(Arguments& a, const char* text, const char** slot) {
     u32 length = static_cast<u32>(strlen(text)) + 1;
@@ -94,7 +95,10 @@ ErrorOr<Image> load(UserMemory& memory, const char* path, const Arguments& argum
         return created.error();
     }
     auto loaded = load_segments(memory, file.value(), image.value());
-    if (!loaded.is_error()) memory.set_heap_start(image.value().end);
+    // The heap starts at the next 4 MiB boundary above the program: the default malloc carves its heap into
+    // 4 MiB-aligned segments (docs/malloc.md), and an unaligned break would make it reserve up to 4 MiB of
+    // padding, which the commit limit counts (UserMemory::can_commit) and a small machine cannot spare.
+    if (!loaded.is_error()) memory.set_heap_start(align_up<u32>(image.value().end, kHeapAlignment));
     ErrorOr<u32> stack = loaded.is_error() ? ErrorOr<u32>(loaded.error()) : build_stack(memory, arguments);
     if (stack.is_error()) {
         format_to_buffer(message, size, "%s: %s while loading", path, error_string(stack.error()));
