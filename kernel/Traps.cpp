@@ -5,6 +5,7 @@
 #include "arch/i386/Gdt.h"
 #include "arch/i386/Idt.h"
 #include "kernel/Console.h"
+#include "kernel/KernelStack.h"
 #include "kernel/Panic.h"
 #include "kernel/Symbols.h"
 
@@ -130,11 +131,14 @@ extern "C" void double_fault_handler() {
     kprintf("\n*** CPU exception 8: Double fault (#DF) in kernel mode\n");
     kprintf("    A fault happened while the CPU was delivering another one (SDM Vol. 3A 6.15, Interrupt 8).\n");
     u32 guard = reinterpret_cast<u32>(boot_stack_guard);
-    if (cr2 >= guard && cr2 < guard + 4096)
+    const char* which = nullptr;
+    if (cr2 >= guard && cr2 < guard + 4096) which = "the boot stack";
+    else if (KernelStack::is_guard_address(cr2)) which = "a process's kernel stack";
+    if (which)
         kprintf(
-            "    CR2 0x%08x lies in the unmapped guard page under the boot stack: a kernel stack overflow.\n"
+            "    CR2 0x%08x lies in the unmapped guard page under %s: a kernel stack overflow.\n"
             "    The page fault could not push its frame onto that stack, so it became a double fault.\n",
-            cr2);
+            cr2, which);
     kprintf("    EIP ");
     symbols::print_address(saved.eip);
     kprintf("\n    EAX 0x%08x  EBX 0x%08x  ECX 0x%08x  EDX 0x%08x\n", saved.eax, saved.ebx, saved.ecx, saved.edx);
