@@ -38,6 +38,7 @@
 #include "libc/base/Assert.h"
 #include "libc/base/Error.h"
 #include "libc/base/Format.h"
+#include "libc/base/Invariant.h"
 #include "libc/base/Types.h"
 
 // The access rights and memory type of a mapping (SDM 4.6 and 4.9).
@@ -367,35 +368,35 @@ public:
     // shares its kernel half.
     bool check_invariants(const AddressSpace* kernel = nullptr, FormatSink sink = nullptr,
                           void* context = nullptr) const {
-        if (m_directory == 0) return report(sink, context, "AddressSpace: destroyed");
+        if (m_directory == 0) return invariant_violation(sink, context, "AddressSpace: destroyed");
         for (u32 index = 0; index < kEntries; ++index) {
             const DirectoryEntry& pde = directory()[index];
             bool kernel_half = index >= kFirstKernelIndex;
             if (kernel_half && m_is_kernel && !pde.is_present())
-                return report(sink, context, "AddressSpace: kernel PDE %u has no page table", index);
+                return invariant_violation(sink, context, "AddressSpace: kernel PDE %u has no page table", index);
             if (kernel_half && !m_is_kernel && kernel && pde.raw() != kernel->directory()[index].raw())
-                return report(sink, context, "AddressSpace: PDE %u differs from the kernel's (%#x, kernel %#x)", index,
+                return invariant_violation(sink, context, "AddressSpace: PDE %u differs from the kernel's (%#x, kernel %#x)", index,
                               pde.raw(), kernel->directory()[index].raw());
             if (!pde.is_present()) {
                 if (!pde.is_null())
-                    return report(sink, context, "AddressSpace: not-present PDE %u holds %#x", index, pde.raw());
+                    return invariant_violation(sink, context, "AddressSpace: not-present PDE %u holds %#x", index, pde.raw());
                 continue;
             }
             if (pde.is_large()) {
                 if (!kernel_half)
-                    return report(sink, context, "AddressSpace: 4 MiB page in the user half at PDE %u", index);
+                    return invariant_violation(sink, context, "AddressSpace: 4 MiB page in the user half at PDE %u", index);
                 continue;
             }
             if (!kernel_half && !(pde.is_writable() && pde.is_user()))
-                return report(sink, context, "AddressSpace: user-half PDE %u is not P RW US (%#x)", index, pde.raw());
+                return invariant_violation(sink, context, "AddressSpace: user-half PDE %u is not P RW US (%#x)", index, pde.raw());
             const TableEntry* table = m_ops->table(pde.physical_address());
             for (u32 slot = 0; slot < kEntries; ++slot) {
                 if (!table[slot].is_present()) continue;
                 u32 address = (index << 22) | (slot << 12);
                 if (!kernel_half && table[slot].is_global())
-                    return report(sink, context, "AddressSpace: global page in the user half at %#x", address);
+                    return invariant_violation(sink, context, "AddressSpace: global page in the user half at %#x", address);
                 if (kernel_half && table[slot].is_user())
-                    return report(sink, context, "AddressSpace: user page in the kernel half at %#x", address);
+                    return invariant_violation(sink, context, "AddressSpace: user page in the kernel half at %#x", address);
             }
         }
         return true;
@@ -474,18 +475,6 @@ private:
     }
 
     // Page-aligned, non-empty, not wrapping, and inside this space's own half.
-    static bool report(FormatSink sink, void* context, const char* format_string, ...)
-        __attribute__((format(printf, 3, 4))) {
-        if (sink) {
-            va_list args;
-            va_start(args, format_string);
-            vformat(sink, context, format_string, args);
-            va_end(args);
-            sink(context, "\n", 1);
-        }
-        return false;
-    }
-
     ErrorOr<void> check_range(u32 vaddr, u32 pages) const {
         if (vaddr % kPageSize != 0 || pages == 0) return Error::Invalid;
         u64 end = u64(vaddr) + u64(pages) * kPageSize;

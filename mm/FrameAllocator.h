@@ -17,6 +17,7 @@
 
 #include "libc/base/Error.h"
 #include "libc/base/Format.h"
+#include "libc/base/Invariant.h"
 #include "libc/base/Types.h"
 
 constexpr u32 kFrameShift = 12;
@@ -54,20 +55,6 @@ constexpr PfnRange frames_inside(u64 start, u64 end, u32 first_pfn, u32 end_pfn)
     if (last > end_pfn) last = end_pfn;
     if (first >= last) return {first_pfn, first_pfn};
     return {static_cast<u32>(first), static_cast<u32>(last)};
-}
-
-// For check_invariants(): prints "invariant violated: <message>" and a newline through the sink, if there is
-// one, and returns false, so that a check reads `return invariant_violation(sink, context, "...", ...)`.
-__attribute__((format(printf, 3, 4))) inline bool invariant_violation(FormatSink sink, void* context,
-                                                                      const char* format, ...) {
-    if (sink == nullptr) return false;
-    va_list args;
-    va_start(args, format);
-    ::format(sink, context, "invariant violated: ");
-    vformat(sink, context, format, args);
-    ::format(sink, context, "\n");
-    va_end(args);
-    return false;
 }
 
 class FrameAllocator {

@@ -383,7 +383,7 @@ TEST_F(AddressSpaceTest, InvariantCheckCatchesAGlobalUserPage) {
     ASSERT_FALSE(user.map(0x00400000, 0x00200000, kUserRw).is_error());
     user.lookup(0x00400000)->set_global(true);
     EXPECT_FALSE(user.check_invariants());
-    EXPECT_EQ(invariant_message(user), "AddressSpace: global page in the user half at 0x400000\n");
+    EXPECT_EQ(invariant_message(user), "invariant violated: AddressSpace: global page in the user half at 0x400000\n");
 }
 
 TEST_F(AddressSpaceTest, InvariantCheckCatchesADivergedKernelHalf) {
