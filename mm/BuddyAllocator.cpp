@@ -8,44 +8,96 @@
 
 #include "libc/base/Assert.h"
 
+// Speed: when the list of the requested order is not empty and the freed block's buddy is in use, an allocate +
+// free pair is one pop, one push and the checks, so those paths do nothing else: one 16-bit access reads or
+// writes a head's order and state, no running total of free frames is kept (free_frames() adds up the list
+// lengths instead), and splitting, merging and the misuse reports are out of line. free() compares the head
+// with the expected value and then uses only its arguments, so when the descriptor is not in the cache the rest
+// of free() need not wait for it (docs/physical-memory.md, "Measured figures").
+
+namespace {
+
+// A head's order and state, as one 16-bit value: the bytes are adjacent (static_assert in the header), so one
+// load checks both and one store sets both. On a little-endian machine (x86, host and kernel) the order is the
+// low byte.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "head_tag() puts the order in the first byte");
+constexpr u16 head_tag(FrameState state, unsigned order) {
+    return static_cast<u16>(order | static_cast<unsigned>(state) << 8);
+}
+
+inline u16 tag_of(const FrameDescriptor& descriptor) {
+    u16 tag;
+    __builtin_memcpy(&tag, &descriptor.order, sizeof(tag));
+    return tag;
+}
+
+inline void set_tag(FrameDescriptor& descriptor, FrameState state, unsigned order) {
+    u16 tag = head_tag(state, order);
+    __builtin_memcpy(&descriptor.order, &tag, sizeof(tag));
+}
+
+}  // namespace
+
 BuddyAllocator::BuddyAllocator(Span<FrameDescriptor> storage, u32 first_pfn)
     : m_descriptors(storage.data()), m_first_pfn(first_pfn), m_end_pfn(first_pfn + static_cast<u32>(storage.size())) {
     // kNoFrame ends the lists, so it must never be a managed pfn; the end must not wrap either.
     VERIFY(storage.size() <= static_cast<size_t>(kNoFrame - first_pfn));
     for (FrameDescriptor& descriptor : storage) descriptor = FrameDescriptor{};
-    for (unsigned zone = 0; zone < kZoneCount; ++zone) {
-        for (unsigned order = 0; order < kOrderCount; ++order) {
-            m_free_head[zone][order] = kNoFrame;
-            m_free_count[zone][order] = 0;
-        }
-    }
+    for (auto& lists : m_lists)
+        for (FreeList& list : lists) list = FreeList{kNoFrame, 0};
 }
 
 // Inlined: these are most of the work of allocate() and free(), and a call would cost as much as they do.
 [[gnu::always_inline]] inline void BuddyAllocator::push_free(unsigned zone, u32 pfn, unsigned order) {
     FrameDescriptor& descriptor = at(pfn);
-    u32 head = m_free_head[zone][order];
-    descriptor.state = FrameState::Free;
-    descriptor.order = static_cast<u8>(order);
+    FreeList& list = m_lists[order][zone];
+    u32 head = list.head;
+    set_tag(descriptor, FrameState::Free, order);
     descriptor.prev = kNoFrame;
     descriptor.next = head;
-    if (head != kNoFrame)
+    if (head != kNoFrame) [[likely]]
         at(head).prev = pfn;
     else
         m_nonempty_orders[zone] |= 1u << order;
-    m_free_head[zone][order] = pfn;
-    ++m_free_count[zone][order];
+    list.head = pfn;
+    ++list.count;
+}
+
+// Takes the first block off the list (which must not be empty) and marks it allocated.
+[[gnu::always_inline]] inline u32 BuddyAllocator::pop_free(unsigned zone, unsigned order) {
+    FreeList& list = m_lists[order][zone];
+    u32 pfn = list.head;
+    FrameDescriptor& descriptor = at(pfn);
+    u32 next = descriptor.next;
+    list.head = next;
+    if (next != kNoFrame) [[likely]]
+        at(next).prev = kNoFrame;
+    else
+        m_nonempty_orders[zone] &= ~(1u << order);
+    --list.count;
+    set_tag(descriptor, FrameState::Allocated, order);
+    descriptor.ref_count = 1;
+    return pfn;
 }
 
 [[gnu::always_inline]] inline void BuddyAllocator::unlink_free(unsigned zone, u32 pfn, unsigned order) {
     FrameDescriptor& descriptor = at(pfn);
-    if (descriptor.prev != kNoFrame)
-        at(descriptor.prev).next = descriptor.next;
-    else
-        m_free_head[zone][order] = descriptor.next;
-    if (descriptor.next != kNoFrame) at(descriptor.next).prev = descriptor.prev;
-    if (m_free_head[zone][order] == kNoFrame) m_nonempty_orders[zone] &= ~(1u << order);
-    --m_free_count[zone][order];
+    FreeList& list = m_lists[order][zone];
+    u32 prev = descriptor.prev;
+    u32 next = descriptor.next;
+    if (next != kNoFrame) at(next).prev = prev;
+    if (prev != kNoFrame) {
+        at(prev).next = next;
+    } else {
+        list.head = next;
+        if (next == kNoFrame) m_nonempty_orders[zone] &= ~(1u << order);
+    }
+    --list.count;
+}
+
+[[gnu::always_inline]] inline bool BuddyAllocator::buddy_is_free(u32 pfn, unsigned order) const {
+    u32 buddy = pfn ^ frames_in_order(order);
+    return order < kMaxOrder && covers(buddy) && tag_of(at(buddy)) == head_tag(FrameState::Free, order);
 }
 
 ErrorOr<u32> BuddyAllocator::add_free_range(u64 start, u64 end) {
@@ -55,81 +107,90 @@ ErrorOr<u32> BuddyAllocator::add_free_range(u64 start, u64 end) {
     for (u32 pfn = first_pfn; pfn < end_pfn; ++pfn) at(pfn).state = FrameState::Tail;
 
     // Tile the range with maximal aligned blocks: at each step the largest order that both the alignment of
-    // pfn and the room left allow. free_and_coalesce() also merges them with free neighbours added earlier.
+    // pfn and the room left allow. release() also merges them with free neighbours added earlier.
     for (u32 pfn = first_pfn; pfn < end_pfn;) {
         unsigned order = pfn == 0 ? kMaxOrder : static_cast<unsigned>(__builtin_ctz(pfn));
         if (order > kMaxOrder) order = kMaxOrder;
         while (frames_in_order(order) > end_pfn - pfn) --order;
         m_total_frames += frames_in_order(order);
-        m_free_frames += frames_in_order(order);
-        free_and_coalesce(pfn, order);
+        release(pfn, order);
         pfn += frames_in_order(order);
     }
     return end_pfn - first_pfn;
 }
 
 ErrorOr<u32> BuddyAllocator::allocate(unsigned order, Zone zone) {
-    if (order > kMaxOrder) return Error::Invalid;
+    if (order > kMaxOrder) [[unlikely]]
+        return Error::Invalid;
     // Zone::Any uses memory above 16 MiB whenever a large enough block is there, else the DMA zone. The masks
-    // answer "is there a block of at least this order" without touching a list.
-    unsigned from_zone = kDmaZone;
-    if (zone == Zone::Any && (m_nonempty_orders[kNormalZone] >> order) != 0) from_zone = kNormalZone;
-    u32 usable = m_nonempty_orders[from_zone] >> order;
+    // answer "is there a block of exactly / at least this order" without touching a list.
+    if (zone == Zone::Any) [[likely]] {
+        u32 usable = m_nonempty_orders[kNormalZone] >> order;
+        if ((usable & 1) != 0) [[likely]]
+            return pop_free(kNormalZone, order);
+        if (usable != 0) return allocate_by_splitting(kNormalZone, order);
+    }
+    if (((m_nonempty_orders[kDmaZone] >> order) & 1) != 0) return pop_free(kDmaZone, order);
+    return allocate_by_splitting(kDmaZone, order);
+}
+
+// The list of this order is empty: split the smallest larger block, if there is one.
+ErrorOr<u32> BuddyAllocator::allocate_by_splitting(unsigned zone, unsigned order) {
+    u32 usable = m_nonempty_orders[zone] >> order;
     if (usable == 0) return Error::NoMemory;
     unsigned found = order + static_cast<unsigned>(__builtin_ctz(usable));
-
-    // Pop the head of the smallest non-empty list.
-    u32 pfn = m_free_head[from_zone][found];
-    u32 next = at(pfn).next;
-    m_free_head[from_zone][found] = next;
-    if (next != kNoFrame)
-        at(next).prev = kNoFrame;
-    else
-        m_nonempty_orders[from_zone] &= ~(1u << found);
-    --m_free_count[from_zone][found];
-
-    if (found > order) split(from_zone, pfn, found, order);
+    u32 pfn = m_lists[found][zone].head;
+    unlink_free(zone, pfn, found);
+    // Keep the lower half, free the upper half, until the block has the requested order. Every list from
+    // `order` to `found - 1` was empty (found is the smallest usable order), so each upper half becomes the
+    // only block on its list: no old head to link to, and the mask bits can be set all at once.
+    m_nonempty_orders[zone] |= frames_in_order(found) - frames_in_order(order);
+    while (found > order) {
+        --found;
+        u32 half = pfn + frames_in_order(found);
+        FrameDescriptor& descriptor = at(half);
+        set_tag(descriptor, FrameState::Free, found);
+        descriptor.prev = kNoFrame;
+        descriptor.next = kNoFrame;
+        m_lists[found][zone] = FreeList{half, 1};
+    }
     FrameDescriptor& head = at(pfn);
-    head.state = FrameState::Allocated;
-    head.order = static_cast<u8>(order);
+    set_tag(head, FrameState::Allocated, order);
     head.ref_count = 1;
-    m_free_frames -= frames_in_order(order);
     return pfn;
 }
 
-// Out of line so that allocate()'s common path (the list had the right order) needs few registers.
-void BuddyAllocator::split(unsigned zone, u32 pfn, unsigned from_order, unsigned to_order) {
-    // Keep the lower half, free the upper half, until the block has the requested order.
-    while (from_order > to_order) {
-        --from_order;
-        push_free(zone, pfn + frames_in_order(from_order), from_order);
-    }
+void BuddyAllocator::free(u32 pfn, unsigned order) {
+    // One comparison of the head's tag catches every misuse the range checks leave: a Free head (double free),
+    // a Tail (a frame inside a block), an Unmanaged frame (a hole), an Allocated head of another order. The
+    // out-of-line panic_bad_free() then works out which one it was.
+    if (order > kMaxOrder || !covers(pfn)) [[unlikely]]
+        panic_bad_free(pfn, order);
+    FrameDescriptor& head = at(pfn);
+    if (tag_of(head) != head_tag(FrameState::Allocated, order)) [[unlikely]]
+        panic_bad_free(pfn, order);
+    head.ref_count = 0;
+    release(pfn, order);
 }
 
-void BuddyAllocator::free(u32 pfn, unsigned order) {
-    if (order > kMaxOrder || !covers(pfn)) panic_bad_free(pfn, order);
-    FrameDescriptor& head = at(pfn);
-    if (head.state != FrameState::Allocated || head.order != order) panic_bad_free(pfn, order);
-    head.ref_count = 0;
-    m_free_frames += frames_in_order(order);
-    // The common case, the buddy still in use, pushes the block without entering the merge loop.
-    if (order < kMaxOrder && is_free_block(pfn ^ frames_in_order(order), order))
-        free_and_coalesce(pfn, order);
+// The common case, the buddy still in use, pushes the block without entering the merge loop.
+[[gnu::always_inline]] inline void BuddyAllocator::release(u32 pfn, unsigned order) {
+    if (buddy_is_free(pfn, order)) [[unlikely]]
+        merge_and_push(pfn, order);
     else
         push_free(zone_of(pfn), pfn, order);
 }
 
-void BuddyAllocator::free_and_coalesce(u32 pfn, unsigned order) {
+void BuddyAllocator::merge_and_push(u32 pfn, unsigned order) {
     unsigned zone = zone_of(pfn);  // a merge never crosses the DMA limit (FrameAllocator.h)
-    while (order < kMaxOrder) {
-        u32 buddy = pfn ^ frames_in_order(order);
-        if (!is_free_block(buddy, order)) break;
-        unlink_free(zone, buddy, order);
-        at(buddy).state = FrameState::Tail;
-        if (buddy < pfn) {
-            at(pfn).state = FrameState::Tail;
-            pfn = buddy;
-        }
+    while (buddy_is_free(pfn, order)) {
+        u32 size = frames_in_order(order);
+        unlink_free(zone, pfn ^ size, order);
+        // Of the two halves, the upper one's head becomes a Tail of the merged block. The lower one's head is the
+        // merged block's head, whose order and state push_free() writes once the merging stops (the loop never
+        // reads them), so neither needs a branch on which half was freed.
+        at(pfn | size).state = FrameState::Tail;
+        pfn &= ~size;
         ++order;
     }
     push_free(zone, pfn, order);
@@ -192,17 +253,24 @@ const FrameDescriptor& BuddyAllocator::descriptor(u32 pfn) const {
 
 u32 BuddyAllocator::free_blocks(unsigned order) const {
     VERIFY(order <= kMaxOrder);
-    return m_free_count[kDmaZone][order] + m_free_count[kNormalZone][order];
+    return m_lists[order][kDmaZone].count + m_lists[order][kNormalZone].count;
 }
 
 u32 BuddyAllocator::free_dma_blocks(unsigned order) const {
     VERIFY(order <= kMaxOrder);
-    return m_free_count[kDmaZone][order];
+    return m_lists[order][kDmaZone].count;
+}
+
+u32 BuddyAllocator::free_frames() const {
+    u32 frames = 0;
+    for (unsigned order = 0; order < kOrderCount; ++order)
+        frames += (m_lists[order][kDmaZone].count + m_lists[order][kNormalZone].count) << order;
+    return frames;
 }
 
 u32 BuddyAllocator::free_dma_frames() const {
     u32 frames = 0;
-    for (unsigned order = 0; order < kOrderCount; ++order) frames += m_free_count[kDmaZone][order] << order;
+    for (unsigned order = 0; order < kOrderCount; ++order) frames += m_lists[order][kDmaZone].count << order;
     return frames;
 }
 
@@ -211,7 +279,7 @@ bool BuddyAllocator::check_invariants(FormatSink sink, void* context) const {
     //    list's count, so a cycle (which any repeated entry would cause) is caught rather than looped on.
     for (unsigned zone = 0; zone < kZoneCount; ++zone) {
         for (unsigned order = 0; order < kOrderCount; ++order) {
-            u32 head = m_free_head[zone][order];
+            u32 head = m_lists[order][zone].head;
             if (((m_nonempty_orders[zone] >> order) & 1) != (head != kNoFrame ? 1u : 0u))
                 return invariant_violation(sink, context, "buddy: non-empty mask disagrees with list zone %u order %u",
                                            zone, order);
@@ -221,10 +289,10 @@ bool BuddyAllocator::check_invariants(FormatSink sink, void* context) const {
                 if (!covers(pfn))
                     return invariant_violation(sink, context, "buddy: list zone %u order %u links to pfn 0x%x outside",
                                                zone, order, pfn);
-                if (++count > m_free_count[zone][order])
+                if (++count > m_lists[order][zone].count)
                     return invariant_violation(sink, context,
                                                "buddy: list zone %u order %u is longer than its count %u", zone, order,
-                                               m_free_count[zone][order]);
+                                               m_lists[order][zone].count);
                 const FrameDescriptor& descriptor = at(pfn);
                 if (descriptor.state != FrameState::Free || descriptor.order != order || zone_of(pfn) != zone)
                     return invariant_violation(sink, context,
@@ -235,16 +303,16 @@ bool BuddyAllocator::check_invariants(FormatSink sink, void* context) const {
                                                static_cast<unsigned long long>(pfn_to_address(pfn)));
                 previous = pfn;
             }
-            if (count != m_free_count[zone][order])
+            if (count != m_lists[order][zone].count)
                 return invariant_violation(sink, context, "buddy: list zone %u order %u has %u blocks, count says %u",
-                                           zone, order, count, m_free_count[zone][order]);
+                                           zone, order, count, m_lists[order][zone].count);
         }
     }
 
     // 2. Walk the frames block by block: heads aligned, their frames Tails, free blocks fully coalesced. Counting
     //    Free heads per list and comparing with the list lengths shows every Free head is on its list.
     u32 free_heads[kZoneCount][kOrderCount] = {};
-    u32 free_frames = 0;
+    u32 frames_in_free_blocks = 0;
     u32 total_frames = 0;
     for (u32 pfn = m_first_pfn; pfn < m_end_pfn;) {
         const FrameDescriptor& descriptor = at(pfn);
@@ -273,7 +341,7 @@ bool BuddyAllocator::check_invariants(FormatSink sink, void* context) const {
         total_frames += size;
         if (descriptor.state == FrameState::Free) {
             ++free_heads[zone_of(pfn)][order];
-            free_frames += size;
+            frames_in_free_blocks += size;
             if (descriptor.ref_count != 0)
                 return invariant_violation(sink, context, "buddy: free block 0x%llx has ref_count %u", address,
                                            descriptor.ref_count);
@@ -287,13 +355,13 @@ bool BuddyAllocator::check_invariants(FormatSink sink, void* context) const {
     }
     for (unsigned zone = 0; zone < kZoneCount; ++zone)
         for (unsigned order = 0; order < kOrderCount; ++order)
-            if (free_heads[zone][order] != m_free_count[zone][order])
+            if (free_heads[zone][order] != m_lists[order][zone].count)
                 return invariant_violation(sink, context,
                                            "buddy: %u Free heads of zone %u order %u, but %u on the list",
-                                           free_heads[zone][order], zone, order, m_free_count[zone][order]);
-    if (free_frames != m_free_frames)
+                                           free_heads[zone][order], zone, order, m_lists[order][zone].count);
+    if (frames_in_free_blocks != free_frames())
         return invariant_violation(sink, context, "buddy: free blocks hold %u frames, free_frames() says %u",
-                                   free_frames, m_free_frames);
+                                   frames_in_free_blocks, free_frames());
     if (total_frames != m_total_frames)
         return invariant_violation(sink, context, "buddy: blocks hold %u frames, total_frames() says %u", total_frames,
                                    m_total_frames);
@@ -314,14 +382,15 @@ void print_block_size(FormatSink sink, void* context, unsigned order) {
 }  // namespace
 
 void BuddyAllocator::dump(FormatSink sink, void* context) const {
-    format(sink, context, "buddy: %u of %u frames free (%llu of %llu KiB), %u free below 16 MiB\n", m_free_frames,
-           m_total_frames, static_cast<unsigned long long>(m_free_frames) * (kFrameSize / KiB),
+    u32 free_now = free_frames();
+    format(sink, context, "buddy: %u of %u frames free (%llu of %llu KiB), %u free below 16 MiB\n", free_now,
+           m_total_frames, static_cast<unsigned long long>(free_now) * (kFrameSize / KiB),
            static_cast<unsigned long long>(m_total_frames) * (kFrameSize / KiB), free_dma_frames());
     format(sink, context, "order     size  dma blocks  blocks above 16M  free frames\n");
     for (unsigned order = 0; order < kOrderCount; ++order) {
         format(sink, context, "%5u  ", order);
         print_block_size(sink, context, order);
-        format(sink, context, "  %10u  %16u  %11u\n", m_free_count[kDmaZone][order], m_free_count[kNormalZone][order],
+        format(sink, context, "  %10u  %16u  %11u\n", m_lists[order][kDmaZone].count, m_lists[order][kNormalZone].count,
                free_blocks(order) << order);
     }
 }
@@ -339,11 +408,11 @@ void BuddyAllocator::dump_free_lists(FormatSink sink, void* context, u32 max_per
             }
             format(sink, context, " %s", zone_names[zone]);
             u32 shown = 0;
-            u32 pfn = m_free_head[zone][order];
+            u32 pfn = m_lists[order][zone].head;
             for (; pfn != kNoFrame && shown < max_per_list; pfn = at(pfn).next, ++shown)
                 format(sink, context, " -> 0x%08llx", static_cast<unsigned long long>(pfn_to_address(pfn)));
             if (pfn != kNoFrame)
-                format(sink, context, " -> ... (%u more)", m_free_count[zone][order] - shown);
+                format(sink, context, " -> ... (%u more)", m_lists[order][zone].count - shown);
             else if (shown == 0)
                 format(sink, context, " (empty)");
             format(sink, context, "\n");

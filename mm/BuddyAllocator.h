@@ -43,6 +43,9 @@ struct FrameDescriptor {
     u16 reserved = 0;  // zero; room for per-frame flags later
 };
 static_assert(sizeof(FrameDescriptor) == 16, "the issue budgets 16 bytes of metadata per 4 KiB frame");
+// The allocator reads and writes a head's order and state together, as one 16-bit "tag" (BuddyAllocator.cpp).
+static_assert(__builtin_offsetof(FrameDescriptor, state) == __builtin_offsetof(FrameDescriptor, order) + 1,
+              "order and state must be adjacent bytes");
 
 class BuddyAllocator final : public FrameAllocator {
     MNEME_NONCOPYABLE(BuddyAllocator);
@@ -66,7 +69,7 @@ public:
     ErrorOr<u32> allocate(unsigned order, Zone zone = Zone::Any) override;
     void free(u32 pfn, unsigned order) override;
 
-    u32 free_frames() const override { return m_free_frames; }
+    u32 free_frames() const override;  // sums the per-list counts: O(kOrderCount)
     u32 total_frames() const override { return m_total_frames; }
     u32 free_blocks(unsigned order) const;      // both zones
     u32 free_dma_blocks(unsigned order) const;  // below 16 MiB only
@@ -90,7 +93,7 @@ public:
     void for_each_free_block(Callback callback) const {
         for (unsigned zone = 0; zone < kZoneCount; ++zone)
             for (unsigned order = 0; order < kOrderCount; ++order)
-                for (u32 pfn = m_free_head[zone][order]; pfn != kNoFrame; pfn = at(pfn).next) callback(pfn, order);
+                for (u32 pfn = m_lists[order][zone].head; pfn != kNoFrame; pfn = at(pfn).next) callback(pfn, order);
     }
 
 private:
@@ -103,15 +106,19 @@ private:
     FrameDescriptor& at(u32 pfn) { return m_descriptors[pfn - m_first_pfn]; }
     const FrameDescriptor& at(u32 pfn) const { return m_descriptors[pfn - m_first_pfn]; }
 
-    // A free block of exactly this order starts at pfn. For a buddy this means the pair can merge: anything
-    // else (allocated, split into smaller free blocks, a hole) means it cannot yet.
-    bool is_free_block(u32 pfn, unsigned order) const {
-        return covers(pfn) && at(pfn).state == FrameState::Free && at(pfn).order == order;
-    }
-    [[gnu::noinline]] void split(unsigned zone, u32 pfn, unsigned from_order, unsigned to_order);
-    void free_and_coalesce(u32 pfn, unsigned order);
+    // The buddy of the block of this order at pfn is a free block of the same order, so the two can merge.
+    // Anything else (allocated, split into smaller free blocks, a hole, no buddy above kMaxOrder) means they
+    // cannot yet.
+    bool buddy_is_free(u32 pfn, unsigned order) const;
+    // One list operation each, inlined. The slow paths (splitting, merging) are out of line, so that the fast
+    // paths of allocate() and free() need few registers.
+    u32 pop_free(unsigned zone, unsigned order);
     void push_free(unsigned zone, u32 pfn, unsigned order);
     void unlink_free(unsigned zone, u32 pfn, unsigned order);
+    [[gnu::noinline]] ErrorOr<u32> allocate_by_splitting(unsigned zone, unsigned order);
+    // Frees the block: merges it with its buddy while the buddy is free, then pushes the result.
+    void release(u32 pfn, unsigned order);
+    [[gnu::noinline]] void merge_and_push(u32 pfn, unsigned order);
     [[noreturn]] void panic_bad_free(u32 pfn, unsigned order) const;
     // The head of the block containing `pfn` (O(kMaxOrder)), or kNoFrame for an unmanaged frame.
     u32 head_of_block_containing(u32 pfn) const;
@@ -119,10 +126,15 @@ private:
     FrameDescriptor* m_descriptors;
     u32 m_first_pfn;
     u32 m_end_pfn;
-    u32 m_free_frames = 0;
     u32 m_total_frames = 0;
-    u32 m_free_head[kZoneCount][kOrderCount];
-    u32 m_free_count[kZoneCount][kOrderCount];
-    // Bit k set <=> m_free_head[zone][k] is not empty, so the smallest usable order is one count-trailing-zeros.
+    // One free list per (zone, order): its first block and its length, side by side. Indexed [order][zone], so
+    // finding a list is one shift and add. free_frames() is derived from the lengths rather than kept as one
+    // more counter that every allocate and free would have to update.
+    struct FreeList {
+        u32 head;
+        u32 count;
+    };
+    FreeList m_lists[kOrderCount][kZoneCount];
+    // Bit k set <=> m_lists[k][zone] is not empty, so the smallest usable order is one count-trailing-zeros.
     u32 m_nonempty_orders[kZoneCount] = {0, 0};
 };

@@ -11,7 +11,7 @@ if [ "$status" != 33 ]; then
   exit 1
 fi
 grep '^bench: calibration' "$log"
-printf '\n%-64s %12s  %s\n' "operation (instructions per operation, -icount shift=0)" "measured" "target"
+printf '\n%-80s %10s  %s\n' "operation (instructions per operation, -icount shift=0)" "measured" "target"
 target() {
   case "$1" in
     "getpid round trip") echo "<= 150" ;;
@@ -24,7 +24,7 @@ grep '^bench: ' "$log" | grep -v 'calibration\|instruction counts under' | while
   name=${line#bench: }
   name=${name%%: *}
   value=$(echo "$line" | sed -E 's/.*: ([0-9]+) instructions.*/\1/')
-  printf '%-64s %12s  %s\n' "$name" "$value" "$(target "$name")"
+  printf '%-80s %10s  %s\n' "$name" "$value" "$(target "$name")"
 done
 clear=$(grep 'clearing one 4 KiB page' "$log" | sed -E 's/.*: ([0-9]+) instructions.*/\1/')
 fault=$(grep 'demand-zero fault' "$log" | sed -E 's/.*: ([0-9]+) instructions.*/\1/')
