@@ -3,7 +3,7 @@
 //
 // The page source hands out frames through the direct map and keeps KernelHeap's per-page tag words in an
 // array indexed by frame number (mm/SlabPageTags.h), 4 bytes per managed frame, allocated from the page
-// allocator at boot.
+// allocator at boot, before the heap is built (the heap keeps a copy of the table's view).
 #include "kernel/KernelHeapGlue.h"
 
 #include <new>
@@ -27,6 +27,9 @@ public:
     void free_pages(void* pages, unsigned order) { pmm::free(pmm::pfn_of(pages), order); }
     void set_page_tags(void* page, size_t count, uptr tag) { m_tags.set(page, count, tag); }
     uptr page_tag(const void* address) const { return m_tags.get(address); }
+    // KernelHeap copies the table's view when it is built (PageTagTableSource), so kfree reads a tag
+    // without going through the page source: m_tags is set before the heap and never replaced.
+    const SlabPageTags& page_tags() const { return m_tags; }
 
     SlabPageTags m_tags;
 };

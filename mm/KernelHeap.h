@@ -9,14 +9,21 @@
 //
 // kfree lookup: every page the heap hands out carries a tag word kept by the page source (see
 // mm/SlabPageTags.h; Linux keeps the same in struct page):
-//   - slab pages: the owning SlabCache's address with its slab order in bits 3:1 (SlabCache::page_tag());
-//     the slab header is the pointer aligned down to that slab size;
+//   - slab pages: the owning SlabCache's address with its slab order in bits 2:1 and, in bit 3, whether the
+//     cache is plain (order 0, link in the object's first word, not debug: SlabCache::page_tag()); the slab
+//     header is the pointer aligned down to that slab size;
 //   - the first page of a large block: (order << 1) | 1; other pages of a large block: 0;
-//   - pages the heap does not own: 0, so kfree of a stack, static or interior pointer panics instead of
-//     corrupting memory.
+//   - pages the heap does not own (and address 0): 0, so kfree of a stack, static or interior pointer
+//     panics instead of corrupting memory.
 // This costs one load per kfree, no header in large blocks (kmalloc(4096) takes exactly one page) and lets
 // each cache pick its best slab order. A self-contained alternative (a header at a fixed alignment) forces
 // one slab size on every class or a header page per large block; see docs/slab.md.
+//
+// Fast paths: kmalloc is one compare and one load (m_table_caches) to find the class, then SlabCache's
+// allocate fast path; kfree reads the tag (from the heap's own copy of the source's table when the source
+// is a PageTagTableSource: no load of the source first), and a plain tag goes straight to the free-list
+// push, whose stores all have addresses computed from the pointer alone, so they never wait for the tag.
+// Anything else (nullptr, other tags, misuse, debug mode) is one call in tail position.
 //
 // Alignment: 8 bytes for the 8-byte class, 16 for every other class (max_align_t on both i386 and x86-64),
 // 4096 for large blocks.
@@ -33,6 +40,15 @@
 #include "libc/base/Format.h"
 #include "libc/base/Types.h"
 #include "mm/SlabCache.h"
+#include "mm/SlabPageTags.h"
+
+// A tagged page source whose tags live in a SlabPageTags table it exposes: KernelHeap then keeps its own
+// copy of the table's three words (the view, not the tags), so kfree reads a tag without going through
+// the page source. The table must be in place before the heap is built and never replaced afterwards.
+template <typename Source>
+concept PageTagTableSource = TaggedPageSource<Source> && requires(const Source& source) {
+    requires std::is_same_v<decltype(source.page_tags()), const SlabPageTags&>;
+};
 
 template <TaggedPageSource PageSource, SlabLock Lock>
 class KernelHeap {
@@ -50,6 +66,7 @@ public:
     // `debug` turns on red zones and poisoning for the size classes and every cache created later.
     explicit KernelHeap(PageSource& source, bool debug = kSlabDebugDefault)
         : m_source(source),
+          m_tags(tag_table(source)),
           m_debug(debug),
           m_cache_cache(source, {.name = "slab-caches",
                                  .object_size = sizeof(NamedCache),
@@ -61,6 +78,7 @@ public:
                                .object_size = kClassSizes[i],
                                .alignment = kClassSizes[i] < 16 ? kClassSizes[i] : 16,
                                .debug = debug});
+        for (size_t i = 0; i <= kMaxTableSize / 8; ++i) m_table_caches[i] = &class_cache(kSmallIndex[i]);
         m_named.prev = m_named.next = &m_named;
     }
 
@@ -75,37 +93,35 @@ public:
     // kmalloc(0) returns a distinct 8-byte object.
     [[gnu::noinline]] void* allocate(size_t size) { return allocate(size, __builtin_return_address(0)); }
 
-    // Fast path: a table lookup for the class, then SlabCache::allocate (see there for its cost).
+    // Fast path: one table load for the class (up to 256 bytes), then SlabCache::allocate (see there).
     [[gnu::always_inline]] void* allocate(size_t size, const void* caller) {
-        if (size <= kMaxSmallSize) [[likely]] {
-            Cache& cache = class_cache(class_index(size));
-            if (void* object = cache.allocate(caller, size)) [[likely]]
-                return object;
-            return allocate_after_shrink(cache, size, caller);
-        }
-        return allocate_large(size);
+        Cache* cache;
+        if (size <= kMaxTableSize) [[likely]]
+            cache = m_table_caches[(size + 7) >> 3];
+        else if (size <= kMaxSmallSize)
+            cache = &class_cache(class_index(size));
+        else
+            return allocate_large(size);
+        return cache->allocate(caller, size,
+                               [this, cache](const void* c, size_t s) { return allocate_slow(*cache, s, c); });
     }
 
     // kfree: nullptr is a no-op; anything not from this heap panics with the caller's address.
     [[gnu::noinline]] void deallocate(void* pointer) { deallocate(pointer, __builtin_return_address(0)); }
 
-    // Fast path: one page-tag load, then SlabCache::deallocate.
+    // Fast path: one page-tag load; a plain cache's tag goes straight to SlabCache::deallocate_plain.
+    // Everything else (nullptr, whose page has no tag, large blocks, other slabs, misuse) is a call.
     [[gnu::always_inline]] void deallocate(void* pointer, const void* caller) {
-        if (!pointer) return;
-        uptr tag = m_source.page_tag(pointer);
-        if ((tag & 1) == 0) [[likely]] {
-            if (tag == 0) [[unlikely]]
-                panic_not_allocated(pointer, caller);
-            Cache::deallocate_tagged(tag, pointer, caller);
-            return;
-        }
-        deallocate_large(pointer, tag, caller);
+        uptr tag = page_tag(pointer);
+        if (Cache::is_plain_tag(tag)) [[likely]]
+            return Cache::deallocate_plain(tag, pointer, caller);
+        deallocate_other(pointer, tag, caller);
     }
 
     // kmalloc_usable_size: the bytes the caller may use (0 for nullptr).
     size_t usable_size(const void* pointer) const {
         if (!pointer) return 0;
-        uptr tag = m_source.page_tag(pointer);
+        uptr tag = page_tag(pointer);
         if (tag == 0) mneme_panic("kmalloc_usable_size: %p was not allocated by kmalloc", pointer);
         if (tag & 1) return kPageSize << (tag >> 1);
         return Cache::cache_of_tag(tag)->usable_size(pointer);
@@ -204,7 +220,7 @@ public:
 
     // The class index for `size` <= 2048: a 33-entry table up to 256 bytes, then three compares.
     static size_t class_index(size_t size) {
-        if (size <= 256) return kSmallIndex[(size + 7) >> 3];
+        if (size <= kMaxTableSize) return kSmallIndex[(size + 7) >> 3];
         return size <= 512 ? 8 : size <= 1024 ? 9 : 10;
     }
 
@@ -221,9 +237,23 @@ private:
     // kSmallIndex[(size + 7) / 8]: the smallest class holding `size` bytes, for size <= 256.
     static constexpr u8 kSmallIndex[33] = {0, 0, 1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5,
                                            6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7};
+    static constexpr size_t kMaxTableSize = 256;
     static constexpr const char* kClassNames[kClassCount] = {
         "kmalloc-8",   "kmalloc-16",  "kmalloc-32",  "kmalloc-64",   "kmalloc-96",  "kmalloc-128",
         "kmalloc-192", "kmalloc-256", "kmalloc-512", "kmalloc-1024", "kmalloc-2048"};
+
+    static SlabPageTags tag_table(const PageSource& source) {
+        if constexpr (PageTagTableSource<PageSource>)
+            return source.page_tags();
+        else
+            return {};
+    }
+    uptr page_tag(const void* pointer) const {
+        if constexpr (PageTagTableSource<PageSource>)
+            return m_tags.get(pointer);
+        else
+            return m_source.page_tag(pointer);
+    }
 
     Cache& class_cache(size_t index) {
         return *std::launder(reinterpret_cast<Cache*>(&m_class_storage[index * sizeof(Cache)]));
@@ -233,10 +263,11 @@ private:
         mneme_panic("kfree: %p was not allocated by kmalloc (caller %p)", pointer, caller);
     }
 
-    // The page source failed: give back every empty slab and try once more.
-    [[gnu::noinline]] void* allocate_after_shrink(Cache& cache, size_t size, const void* caller) {
+    // No partial slab: refill; if the page source fails, give back every empty slab and try once more.
+    [[gnu::noinline]] void* allocate_slow(Cache& cache, size_t size, const void* caller) {
+        if (void* object = cache.allocate_slow(caller, size)) return object;
         shrink();
-        return cache.allocate(caller, size);
+        return cache.allocate_slow(caller, size);
     }
 
     [[gnu::noinline]] void* allocate_large(size_t size) {
@@ -255,6 +286,7 @@ private:
     }
 
     void* adopt_large(void* pages, unsigned order) {
+        VERIFY(pages != nullptr);  // page 0 never gets a tag: deallocate() reads the tag of nullptr
         m_source.set_page_tags(pages, 1, (uptr(order) << 1) | 1);
         SlabLocker<Lock> locker(m_lock);
         ++m_large_blocks;
@@ -262,7 +294,15 @@ private:
         return pages;
     }
 
-    [[gnu::noinline]] void deallocate_large(void* pointer, uptr tag, const void* caller) {
+    [[gnu::noinline]] void deallocate_other(void* pointer, uptr tag, const void* caller) {
+        if (!pointer) return;
+        if (tag == 0) [[unlikely]]
+            panic_not_allocated(pointer, caller);
+        if (tag & 1) return deallocate_large(pointer, tag, caller);
+        Cache::deallocate_tagged(tag, pointer, caller);
+    }
+
+    void deallocate_large(void* pointer, uptr tag, const void* caller) {
         if (reinterpret_cast<uptr>(pointer) % kPageSize != 0)
             mneme_panic("kfree: %p is inside a large block, not its start (caller %p)", pointer, caller);
         unsigned order = unsigned(tag >> 1);
@@ -277,6 +317,8 @@ private:
     }
 
     PageSource& m_source;
+    const SlabPageTags m_tags;  // a copy of the source's table view, if it has one (PageTagTableSource)
+    Cache* m_table_caches[kMaxTableSize / 8 + 1];  // &class_cache(kSmallIndex[i]): kmalloc's lookup is one load
     bool m_debug;
     mutable Lock m_lock;
     alignas(Cache) unsigned char m_class_storage[kClassCount * sizeof(Cache)];

@@ -166,8 +166,8 @@ constexpr u32 kStateFree = 0xF4EEF4EE;
 constexpr size_t kMinRedZone = 8;
 }  // namespace SlabDetail
 
-// alignas(16): the page tag of a slab page is the cache's address with the slab order in bits 3:1 (bit 0 is
-// left to the tag's user: KernelHeap marks large blocks with it).
+// alignas(16): the page tag of a slab page is the cache's address with the slab order in bits 2:1 and a
+// "plain cache" flag in bit 3 (bit 0 is left to the tag's user: KernelHeap marks large blocks with it).
 template <SlabPageSource PageSource, SlabLock Lock>
 class alignas(16) SlabCache {
     struct Slab;
@@ -215,25 +215,44 @@ public:
     // debug reports; KernelHeap passes its own caller and the size it was asked for (kmalloc red zones).
     [[gnu::noinline]] void* allocate() { return allocate(__builtin_return_address(0)); }
 
-    // Fast path, about 15 instructions plus the lock: take the first partial slab, pop its free list, and
-    // move the slab to the full list if that was its last object.
+    // Fast path, about 15 instructions plus the lock: take the first partial slab and pop its free list.
+    // Everything else (no partial slab, the slab becoming full, debug mode) is a call in tail position,
+    // so the fast path saves no registers.
     [[gnu::always_inline]] void* allocate(const void* caller, size_t requested_size = 0) {
-        SlabLocker<Lock> locker(m_lock);
-        Slab* slab;
-        if (!SlabDetail::list_empty(m_partial)) [[likely]] {
-            slab = as_slab(m_partial.next);
-        } else {
-            slab = refill_locked();
-            if (!slab) return nullptr;
+        return allocate(caller, requested_size, [this](const void* c, size_t size) { return allocate_slow(c, size); });
+    }
+
+    // The same with the caller's slow path: `refill(caller, requested_size)` runs, without the lock held,
+    // when no partial slab has a free object; it normally returns allocate_slow(caller, requested_size).
+    // KernelHeap passes one that shrinks every cache and retries when the page source fails.
+    template <typename Refill>
+    [[gnu::always_inline]] void* allocate(const void* caller, size_t requested_size, Refill refill) {
+        {
+            SlabLocker<Lock> locker(m_lock);
+            if (!SlabDetail::list_empty(m_partial)) [[likely]] {
+                Slab* slab = as_slab(m_partial.next);
+                void* object = slab->free;
+                slab->free = link_of(object);
+                ++m_objects_in_use;
+                if (++slab->in_use == m_capacity || m_debug) [[unlikely]]
+                    return allocated_locked(slab, object, caller, requested_size);
+                return object;
+            }
         }
+        return refill(caller, requested_size);
+    }
+
+    // allocate() when the partial list may be empty: reuse an empty slab or make one; nullptr when the page
+    // source fails.
+    [[gnu::noinline]] void* allocate_slow(const void* caller, size_t requested_size) {
+        SlabLocker<Lock> locker(m_lock);
+        Slab* slab = SlabDetail::list_empty(m_partial) ? refill_locked() : as_slab(m_partial.next);
+        if (!slab) return nullptr;
         void* object = slab->free;
         slab->free = link_of(object);
-        if (++slab->in_use == m_capacity) [[unlikely]]
-            slab_became_full_locked(slab);
         ++m_objects_in_use;
-        if (m_debug) [[unlikely]]
-            debug_on_allocate(object, requested_size ? requested_size : m_object_size, caller);
-        return object;
+        ++slab->in_use;
+        return allocated_locked(slab, object, caller, requested_size);
     }
 
     // nullptr is a no-op. Panics on a pointer that is not an object of this cache, and on a double free.
@@ -250,36 +269,59 @@ public:
     }
 
     // The tag SlabCache gives every page of its slabs when the page source keeps tags: this cache's
-    // address | (slab order << 1). Bit 0 is always 0.
-    uptr page_tag() const { return reinterpret_cast<uptr>(this) | (uptr(m_order) << 1); }
-    static SlabCache* cache_of_tag(uptr tag) { return reinterpret_cast<SlabCache*>(tag & ~uptr(15)); }
+    // address | kTagPlain if the cache is plain (see below) | (slab order << 1). Bit 0 is always 0.
+    static constexpr uptr kTagOrderMask = 6;  // bits 2:1: the slab order (kMaxOrder is 3)
+    static constexpr uptr kTagPlain = 8;      // order 0, free-list link in the object's first word, not debug
+    static constexpr uptr kTagCacheMask = ~uptr(15);
+    uptr page_tag() const { return reinterpret_cast<uptr>(this) | (is_plain() ? kTagPlain : 0) | (uptr(m_order) << 1); }
+    static SlabCache* cache_of_tag(uptr tag) { return reinterpret_cast<SlabCache*>(tag & kTagCacheMask); }
 
-    // For KernelHeap, whose page tag already proved that `object` lies in a live slab: free it without
-    // reading the cache first. The slab address comes from the order in the tag, so the free-list update
-    // waits on one load (the tag), not three (tag, cache, slab size).
-    [[gnu::always_inline]] static void deallocate_tagged(uptr tag, void* object, const void* caller) {
-        uptr slab_bytes = kPageSize << ((tag >> 1) & 7);
+    // A tag whose cache is plain: order 0, the free-list link in the object's first word, not debug (every
+    // kmalloc class up to 256 bytes in release mode). Tag 0 and KernelHeap's large-block tags (bit 0) are not.
+    static bool is_plain_tag(uptr tag) { return (tag & 15) == kTagPlain; }
+
+    // For KernelHeap, whose page tag proved that `object` lies in a live slab of a plain cache: free it
+    // without reading the cache first. The slab header is the object's page and the link its first word, so
+    // no address this free writes waits on the tag load (the slab's, for one, comes straight from `object`):
+    // the tag feeds only predicted branches and the cache's counter.
+    [[gnu::always_inline]] static void deallocate_plain(uptr tag, void* object, const void* caller) {
+        Slab* slab = reinterpret_cast<Slab*>(reinterpret_cast<uptr>(object) & ~uptr(kPageSize - 1));
+        // tag - kTagPlain, not cache_of_tag(tag): the subtraction folds into the field offsets.
+        reinterpret_cast<SlabCache*>(tag - kTagPlain)->template deallocate_in_slab<true>(slab, object, caller);
+    }
+
+    // The same for any slab tag (non-zero, bit 0 clear): the slab size comes from the order in the tag.
+    [[gnu::noinline]] static void deallocate_tagged(uptr tag, void* object, const void* caller) {
+        uptr slab_bytes = kPageSize << ((tag & kTagOrderMask) >> 1);
         Slab* slab = reinterpret_cast<Slab*>(reinterpret_cast<uptr>(object) & ~(slab_bytes - 1));
         cache_of_tag(tag)->deallocate_in_slab(slab, object, caller);
     }
 
 private:
+    // Fast path: check for the common double free, push the object, and leave the lists alone unless the
+    // slab was full or becomes empty (then a call in tail position, as is debug mode's). kPlain: the
+    // caller knows the cache is plain, so neither the debug flag nor the link offset is read.
+    template <bool kPlain = false>
     [[gnu::always_inline]] void deallocate_in_slab(Slab* slab, void* object, const void* caller) {
         SlabLocker<Lock> locker(m_lock);
-        if (m_debug) [[unlikely]] {
-            debug_on_free(slab, object, caller);
-        } else if (object == slab->free || slab->in_use == 0) [[unlikely]] {
+        if (!kPlain && m_debug) [[unlikely]]
+            return deallocate_debug_locked(slab, object, caller);
+        void* head = slab->free;
+        u32 in_use = slab->in_use;
+        if (object == head || in_use == 0) [[unlikely]]
             panic_double_free(object, caller);
-        }
-        link_of(object) = slab->free;
+        if constexpr (kPlain)
+            *static_cast<void**>(object) = head;
+        else
+            link_of(object) = head;
         slab->free = object;
-        if (slab->in_use-- == m_capacity) [[unlikely]]
-            slab_was_full_locked(slab);
-        // A slab that empties moves to the empty list, unless it is the only partial slab: then it stays as
-        // the current slab, so an allocate/free pair on an otherwise idle cache touches no list.
-        if (slab->in_use == 0 && !is_only_partial(slab)) [[unlikely]]
-            slab_became_empty_locked(slab);
+        slab->in_use = in_use - 1;
         --m_objects_in_use;
+        // A slab that empties moves to the empty list, unless it is the only partial slab: then it stays as
+        // the current slab, so an allocate/free pair on an otherwise idle cache touches no list. (A slab
+        // with 0 < in_use < capacity is on the partial list, so "only partial" is m_partial_count == 1.)
+        if (in_use == m_capacity || (in_use == 1 && m_partial_count != 1)) [[unlikely]]
+            return slab_lists_after_free_locked(slab);
     }
 
 public:
@@ -472,13 +514,32 @@ private:
     [[gnu::noinline, gnu::cold]] void panic_double_free(const void* object, const void* caller) const {
         mneme_panic("slab %s: double free of %p (caller %p)", m_name, object, caller);
     }
-    [[gnu::noinline]] void slab_became_full_locked(Slab* slab) {
+    // The rest of an allocation whose slab just became full, or in debug mode.
+    [[gnu::noinline]] void* allocated_locked(Slab* slab, void* object, const void* caller, size_t requested_size) {
+        if (slab->in_use == m_capacity) slab_became_full_locked(slab);
+        if (m_debug) debug_on_allocate(object, requested_size ? requested_size : m_object_size, caller);
+        return object;
+    }
+    void slab_became_full_locked(Slab* slab) {
         SlabDetail::list_remove(slab->node);
         SlabDetail::list_push_front(m_full, slab->node);
         --m_partial_count;
         ++m_full_count;
     }
-    [[gnu::noinline]] void slab_was_full_locked(Slab* slab) {
+    // A free that made a full slab partial, or emptied a slab: move it.
+    [[gnu::noinline]] void slab_lists_after_free_locked(Slab* slab) {
+        if (slab->in_use + 1 == m_capacity) slab_was_full_locked(slab);
+        if (slab->in_use == 0 && !is_only_partial(slab)) slab_became_empty_locked(slab);
+    }
+    [[gnu::noinline]] void deallocate_debug_locked(Slab* slab, void* object, const void* caller) {
+        debug_on_free(slab, object, caller);
+        link_of(object) = slab->free;
+        slab->free = object;
+        --slab->in_use;
+        --m_objects_in_use;
+        slab_lists_after_free_locked(slab);
+    }
+    void slab_was_full_locked(Slab* slab) {
         // An idle current slab may stay on the partial list only while it is alone there.
         if (Slab* current = idle_current_slab()) slab_became_empty_locked(current);
         SlabDetail::list_remove(slab->node);
@@ -487,6 +548,7 @@ private:
         ++m_partial_count;
     }
 
+    bool is_plain() const { return m_order == 0 && m_link_offset == 0 && !m_debug; }
     bool is_only_partial(const Slab* slab) const {
         return m_partial.next == &slab->node && m_partial.prev == &slab->node;
     }
@@ -518,6 +580,7 @@ private:
         if (pages.is_error()) return nullptr;
         void* memory = pages.value();
         VERIFY((reinterpret_cast<uptr>(memory) & (m_slab_bytes - 1)) == 0);  // natural alignment
+        VERIFY(memory != nullptr);  // page 0 never gets a tag: KernelHeap reads the tag of nullptr
         Slab* slab = new (memory) Slab;
         slab->magic = SlabDetail::kSlabMagic;
         slab->in_use = 0;
@@ -577,17 +640,33 @@ private:
 
     // --- debug mode -------------------------------------------------------------------------------------
 
+    // The first byte in [from, to) of `bytes` that is not `value`, or `to`: eight bytes at a time once
+    // aligned, so the checks cost a few instructions per word rather than per byte.
+    static size_t first_mismatch(const u8* bytes, size_t from, size_t to, u8 value) {
+        size_t i = from;
+        for (; i < to && (reinterpret_cast<uptr>(bytes + i) & 7) != 0; ++i)
+            if (bytes[i] != value) return i;
+        const u64 pattern = 0x0101010101010101ull * value;
+        for (; i + 8 <= to; i += 8) {
+            u64 word;
+            __builtin_memcpy(&word, bytes + i, sizeof(word));
+            if (word != pattern) break;
+        }
+        for (; i < to; ++i)
+            if (bytes[i] != value) return i;
+        return to;
+    }
     void check_poison(const u8* object, const void* caller) const {
-        for (size_t i = 0; i < m_object_size; ++i)
-            if (object[i] != SlabDetail::kPoisonFree) [[unlikely]]
-                mneme_panic("slab %s: %p written after free (byte %zu is %#04x; caller %p)", m_name, object, i,
-                            object[i], caller);
+        size_t i = first_mismatch(object, 0, m_object_size, SlabDetail::kPoisonFree);
+        if (i != m_object_size) [[unlikely]]
+            mneme_panic("slab %s: %p written after free (byte %zu is %#04x; caller %p)", m_name, object, i, object[i],
+                        caller);
     }
     void check_red_zone(const u8* object, size_t from, const void* caller) const {
-        for (size_t i = from; i < m_trailer_offset; ++i)
-            if (object[i] != SlabDetail::kRedZone) [[unlikely]]
-                mneme_panic("slab %s: write past the end of %p (%zu-byte object, byte %zu is %#04x; caller %p)", m_name,
-                            object, from, i, object[i], caller);
+        size_t i = first_mismatch(object, from, m_trailer_offset, SlabDetail::kRedZone);
+        if (i != m_trailer_offset) [[unlikely]]
+            mneme_panic("slab %s: write past the end of %p (%zu-byte object, byte %zu is %#04x; caller %p)", m_name,
+                        object, from, i, object[i], caller);
     }
 
     [[gnu::noinline]] void debug_on_allocate(void* object, size_t requested, const void* caller) {
@@ -680,18 +759,19 @@ private:
         return true;
     }
 
-    // Hot fields first: the fast paths read m_partial, m_capacity, m_link_offset, m_slab_bytes, m_debug.
+    // Hot fields first: the fast paths read m_partial, m_capacity, m_link_offset, m_slab_bytes,
+    // m_objects_in_use, m_partial_count, m_debug (56 bytes on the host, 32 on i386).
     SlabDetail::ListNode m_partial;
     size_t m_capacity = 0;
     size_t m_link_offset = 0;
     size_t m_slab_bytes = 0;
     size_t m_objects_in_use = 0;
+    size_t m_partial_count = 0;
     mutable Lock m_lock;
     bool m_debug;
     SlabDetail::ListNode m_full;
     SlabDetail::ListNode m_empty;
     size_t m_full_count = 0;
-    size_t m_partial_count = 0;
     size_t m_empty_count = 0;
     PageSource& m_source;
     void (*m_constructor)(void*);

@@ -6,6 +6,10 @@
 // set_page_tags()/page_tag() with this class: the kernel over a static array indexed by frame number in
 // the direct map, the host arena over a vector. Cost: a subtraction, a shift, a compare and a load.
 //
+// The object is a view (storage pointer, page count, base): copies share the tags. A page source that
+// exposes its table (page_tags(), see PageTagTableSource in mm/KernelHeap.h) lets KernelHeap keep such a
+// copy, so kfree reads the three words from the heap itself rather than through the page source.
+//
 // Invariant: pages outside [base, base + pages * 4096) have tag 0 and cannot be tagged.
 #pragma once
 

@@ -15,7 +15,8 @@ namespace {
 
 using Heap = KernelHeap<HostPageSource, NoLock>;
 
-std::string invariant_message(Heap& heap) {
+template <typename AnyHeap>
+std::string invariant_message(AnyHeap& heap) {
     std::string text;
     heap.check_invariants([](void* c, const char* s, size_t n) { static_cast<std::string*>(c)->append(s, n); }, &text);
     return text;
@@ -260,9 +261,14 @@ TEST(KmallocDeathTest, ReportNamesTheCallerPassedByTheGlue) {
 
 // --- model-based ----------------------------------------------------------------------------------------
 
+// Over HostPageSource (page tags in a hash map, failures on demand) or ArenaPageSource (a SlabPageTags
+// table, which the heap copies: PageTagTableSource).
+template <typename Source = HostPageSource>
 void random_walk(bool debug, u32 seed) {
+    using Heap = KernelHeap<Source, NoLock>;
+    constexpr bool kCanFail = std::is_same_v<Source, HostPageSource>;
     std::mt19937 random(seed);
-    HostPageSource source;
+    Source source;
     {
         Heap heap(source, debug);
         struct Live {
@@ -284,7 +290,7 @@ void random_walk(bool debug, u32 seed) {
             }
         };
         for (int step = 0; step < 5000; ++step) {
-            source.fail_after(random() % 20 == 0 ? long(random() % 2) : -1);
+            if constexpr (kCanFail) source.fail_after(random() % 20 == 0 ? long(random() % 2) : -1);
             if (order.empty() || random() % 100 < 55) {
                 size_t size = random_size();
                 void* object = heap.allocate(size);
@@ -299,8 +305,10 @@ void random_walk(bool debug, u32 seed) {
                     model[object] = {size, pattern};
                     order.push_back(object);
                     if (size > Heap::kMaxSmallSize) ++expected_large;
-                } else {
+                } else if constexpr (kCanFail) {
                     ASSERT_GT(source.failures(), 0u) << "allocation failed without a page-source failure";
+                } else {
+                    FAIL() << "allocation of " << size << " bytes failed";
                 }
             } else {
                 size_t index = random() % order.size();
@@ -313,11 +321,11 @@ void random_walk(bool debug, u32 seed) {
                 heap.deallocate(object);
                 if (live.size > Heap::kMaxSmallSize) --expected_large;
             }
-            source.fail_after(-1);
+            if constexpr (kCanFail) source.fail_after(-1);
             ASSERT_TRUE(heap.check_invariants()) << invariant_message(heap) << " step " << step;
             ASSERT_EQ(heap.large_blocks(), expected_large);
             size_t in_use = 0;
-            heap.for_each_cache([&](Heap::Cache& cache) {
+            heap.for_each_cache([&](typename Heap::Cache& cache) {
                 if (std::string(cache.name()).rfind("kmalloc-", 0) == 0) in_use += cache.statistics().objects_in_use;
             });
             ASSERT_EQ(in_use, model.size() - expected_large);
@@ -328,13 +336,19 @@ void random_walk(bool debug, u32 seed) {
         }
         EXPECT_TRUE(heap.check_invariants()) << invariant_message(heap);
         heap.shrink();
-        EXPECT_EQ(source.pages_in_use(), 0u) << "after shrink() only the heap's own caches could hold pages";
+        if constexpr (kCanFail) {
+            EXPECT_EQ(source.pages_in_use(), 0u) << "after shrink() only the heap's own caches could hold pages";
+        }
     }
-    EXPECT_EQ(source.pages_in_use(), 0u);
+    if constexpr (kCanFail) {
+        EXPECT_EQ(source.pages_in_use(), 0u);
+    }
 }
 
 TEST(Kmalloc, RandomWalkMatchesModelRelease) { random_walk(false, 424242); }
 TEST(Kmalloc, RandomWalkMatchesModelDebug) { random_walk(true, 97531); }
+TEST(Kmalloc, RandomWalkOverATagTableMatchesModelRelease) { random_walk<ArenaPageSource>(false, 8642); }
+TEST(Kmalloc, RandomWalkOverATagTableMatchesModelDebug) { random_walk<ArenaPageSource>(true, 1357); }
 
 TEST(Kmalloc, ArenaSourceBehavesLikeTheHostSource) {
     ArenaPageSource source(16 * 1024 * 1024);
@@ -346,6 +360,111 @@ TEST(Kmalloc, ArenaSourceBehavesLikeTheHostSource) {
     EXPECT_TRUE(heap.check_invariants());
     int local;
     EXPECT_EQ(source.page_tag(&local), 0u) << "addresses outside the arena have no tag";
+}
+
+// --- the page tags and kfree's fast path ------------------------------------------------------------------
+
+using ArenaHeap = KernelHeap<ArenaPageSource, NoLock>;
+
+struct Stamp {
+    u32 value;
+};
+void stamp(void* object) { static_cast<Stamp*>(object)->value = 0x5eed; }
+
+TEST(Kmalloc, PageTagNamesTheCacheItsOrderAndWhetherItIsPlain) {
+    static_assert(PageTagTableSource<ArenaPageSource> && !PageTagTableSource<HostPageSource>);
+    ArenaPageSource source(16 * 1024 * 1024);
+    ArenaHeap heap(source, false);
+    auto plain = heap.create_cache({.name = "plain", .object_size = 40});
+    auto constructed = heap.create_cache({.name = "constructed", .object_size = 40, .constructor = stamp});
+    auto debug = heap.create_cache({.name = "debug", .object_size = 40, .debug = true});
+    ASSERT_FALSE(plain.is_error() || constructed.is_error() || debug.is_error());
+    struct Case {
+        void* object;
+        ArenaHeap::Cache* cache;
+        bool plain;
+    };
+    const Case cases[] = {
+        {heap.allocate(8), &heap.cache_for_size(8), true},
+        {heap.allocate(64), &heap.cache_for_size(64), true},
+        {heap.allocate(256), &heap.cache_for_size(256), true},
+        {heap.allocate(512), &heap.cache_for_size(512), false},  // 8 KiB slabs
+        {heap.allocate(2048), &heap.cache_for_size(2048), false},
+        {plain.value()->allocate(), plain.value(), true},
+        {constructed.value()->allocate(), constructed.value(), false},  // the link lives after the object
+        {debug.value()->allocate(), debug.value(), false},
+    };
+    for (const Case& c : cases) {
+        ASSERT_NE(c.object, nullptr) << c.cache->name();
+        uptr tag = source.page_tag(c.object);
+        EXPECT_EQ(tag, c.cache->page_tag()) << c.cache->name();
+        EXPECT_EQ(ArenaHeap::Cache::cache_of_tag(tag), c.cache) << c.cache->name();
+        EXPECT_EQ(tag & 1, 0u) << c.cache->name();
+        EXPECT_EQ((tag & ArenaHeap::Cache::kTagOrderMask) >> 1, c.cache->slab_order()) << c.cache->name();
+        EXPECT_EQ(ArenaHeap::Cache::is_plain_tag(tag), c.plain) << c.cache->name();
+        EXPECT_EQ(c.cache->statistics().objects_in_use, 1u) << c.cache->name();
+    }
+    EXPECT_EQ(static_cast<Stamp*>(cases[6].object)->value, 0x5eedu);
+    // kfree routes every one of them, plain or not, back to its cache.
+    for (const Case& c : cases) {
+        heap.deallocate(c.object);
+        EXPECT_EQ(c.cache->statistics().objects_in_use, 0u) << c.cache->name();
+    }
+    void* again = constructed.value()->allocate();
+    EXPECT_EQ(static_cast<Stamp*>(again)->value, 0x5eedu) << "kfree kept the constructed state";
+    heap.deallocate(again);
+    EXPECT_TRUE(heap.check_invariants()) << invariant_message(heap);
+
+    // A debug heap has no plain cache: its kfree takes the general path with every check.
+    ArenaHeap debug_heap(source, true);
+    void* object = debug_heap.allocate(64);
+    EXPECT_FALSE(ArenaHeap::Cache::is_plain_tag(source.page_tag(object)));
+    debug_heap.deallocate(object);
+}
+
+TEST(Kmalloc, PlainFreeKeepsTheCurrentSlabAndMovesTheOthers) {
+    // kfree's fast path decides list moves from the partial-slab count; check it against the lists.
+    ArenaPageSource source(16 * 1024 * 1024);
+    ArenaHeap heap(source, false);
+    ArenaHeap::Cache& cache = heap.cache_for_size(64);
+    size_t per_slab = cache.objects_per_slab();
+    std::vector<void*> objects;
+    for (size_t i = 0; i < 3 * per_slab + 1; ++i) objects.push_back(heap.allocate(64));
+    for (size_t round = 0; round < 3; ++round) {
+        // Free one object in each full slab (full -> partial), then everything in slab 1 (partial -> empty).
+        for (size_t slab = 0; slab < 3; ++slab) heap.deallocate(std::exchange(objects[slab * per_slab], nullptr));
+        ASSERT_TRUE(heap.check_invariants()) << invariant_message(heap);
+        for (size_t i = per_slab; i < 2 * per_slab; ++i) heap.deallocate(std::exchange(objects[i], nullptr));
+        ASSERT_TRUE(heap.check_invariants()) << invariant_message(heap);
+        EXPECT_EQ(cache.statistics().slabs_empty, 1u);
+        for (void*& object : objects)
+            if (!object) object = heap.allocate(64);
+        ASSERT_TRUE(heap.check_invariants()) << invariant_message(heap);
+    }
+    for (void* object : objects) heap.deallocate(object);
+    EXPECT_TRUE(heap.check_invariants()) << invariant_message(heap);
+    SlabStatistics s = cache.statistics();
+    EXPECT_EQ(s.objects_in_use, 0u);
+    EXPECT_EQ(s.slabs_full + s.slabs_partial, 0u);
+}
+
+TEST(KmallocDeathTest, TagTableFastPathStillRejectsForeignPointers) {
+    ArenaPageSource source(16 * 1024 * 1024);
+    ArenaHeap heap(source, false);
+    int local = 0;
+    static int global = 0;
+    heap.deallocate(nullptr);  // no-op: address 0 has no tag
+    EXPECT_DEATH(heap.deallocate(&local), "kfree: 0x[0-9a-f]+ was not allocated by kmalloc \\(caller 0x");
+    EXPECT_DEATH(heap.deallocate(&global), "kfree: 0x[0-9a-f]+ was not allocated by kmalloc");
+    char* block = static_cast<char*>(heap.allocate(10000));
+    EXPECT_DEATH(heap.deallocate(block + 4096), "was not allocated by kmalloc");  // untagged page of the arena
+    EXPECT_DEATH(heap.deallocate(block + 8), "is inside a large block");
+    void* object = heap.allocate(64);
+    void* keep = heap.allocate(64);
+    heap.deallocate(object);
+    EXPECT_DEATH(heap.deallocate(object), "slab kmalloc-64: double free of 0x[0-9a-f]+ \\(caller 0x");
+    heap.deallocate(keep);
+    heap.deallocate(block);
 }
 
 }  // namespace

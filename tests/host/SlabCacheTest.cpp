@@ -334,6 +334,34 @@ TEST(SlabCacheDeathTest, DebugModeCatchesAWriteAfterFree) {
     object[10] = 0x6b;
 }
 
+TEST(SlabCacheDeathTest, DebugChecksReportTheFirstBadByteAtAnyOffset) {
+    // The poison and red-zone checks compare eight bytes at a time once aligned: whatever the offset, the
+    // report names the first bad byte. 45-byte objects: an odd tail, and a red zone from byte 45 to 56.
+    HostPageSource source;
+    Cache cache(source, {.name = "offsets", .object_size = 45, .debug = true});
+    auto* object = static_cast<u8*>(cache.allocate());
+    cache.deallocate(object);
+    for (size_t byte : {0, 1, 7, 8, 9, 15, 16, 39, 40, 44}) {
+        object[byte] = 1;
+        object[44] = byte == 44 ? 1 : 2;  // a later bad byte must not hide the first
+        std::string message =
+            "slab offsets: 0x[0-9a-f]+ written after free \\(byte " + std::to_string(byte) + " is 0x01";
+        EXPECT_DEATH(cache.allocate(), message) << byte;
+        object[byte] = object[44] = 0x6b;
+    }
+    object = static_cast<u8*>(cache.allocate());
+    for (size_t byte : {45, 46, 47, 48, 55}) {
+        object[byte] = 7;
+        object[55] = byte == 55 ? 7 : 8;
+        std::string message = "slab offsets: write past the end of 0x[0-9a-f]+ \\(45-byte object, byte " +
+                              std::to_string(byte) + " is 0x07";
+        EXPECT_DEATH(cache.deallocate(object), message) << byte;
+        object[byte] = object[55] = 0xbb;
+    }
+    cache.deallocate(object);
+    EXPECT_TRUE(cache.check_invariants());
+}
+
 TEST(SlabCacheDeathTest, DebugModeCatchesAnInteriorPointer) {
     HostPageSource source;
     Cache cache(source, {.name = "inside", .object_size = 64, .debug = true});

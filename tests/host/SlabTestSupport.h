@@ -138,6 +138,7 @@ public:
     }
     void set_page_tags(void* first, size_t count, uptr tag) { m_tags.set(first, count, tag); }
     uptr page_tag(const void* address) const { return m_tags.get(address); }
+    const SlabPageTags& page_tags() const { return m_tags; }
 
     size_t bytes_carved() const { return m_used; }
 
