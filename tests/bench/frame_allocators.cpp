@@ -28,6 +28,7 @@
 
 #include "mm/BitmapAllocator.h"
 #include "mm/BuddyAllocator.h"
+#include "tests/bench/MedianReporter.h"
 
 namespace {
 
@@ -233,6 +234,24 @@ BENCHMARK(BM_WarmPair<Bitmap>)->Name("bitmap/order3_pair_warm")->Arg(3);
 BENCHMARK(BM_LargeBlockFragmented<Bitmap>)->Name("bitmap/order10_pair_fragmented");
 BENCHMARK(BM_BitmapRunFragmented)->Name("bitmap/run1024_pair_fragmented");
 
+double buddy_metadata_percent() {
+    const double buddy_bytes = static_cast<double>(sizeof(FrameDescriptor)) * kFrames + sizeof(BuddyAllocator);
+    return 100.0 * buddy_bytes / static_cast<double>(kBytes);
+}
+
+// The physical-memory issue's targets, from this run's (median) times.
+void print_targets(const MedianReporter& reporter) {
+    double warm = reporter.time("buddy/order0_pair_warm/0");
+    double free_list = reporter.time("free_list/order0_pair");
+    printf("\nbuddy targets (CPU time per allocate+free pair):\n");
+    print_target("order-0 pair, warm lists", warm, 15, "ns");
+    if (free_list > 0) print_target("order-0 pair / intrusive free list pair", warm / free_list, 3, "x");
+    print_target("worst case (split 10, merge 10)", reporter.time("buddy/order0_pair_worst_case_split10_merge10"), 100,
+                 "ns");
+    print_target("order-0 pair at 25% occupancy", reporter.time("buddy/order0_pair_occupancy/25"), 25, "ns");
+    print_target("metadata, % of managed memory", buddy_metadata_percent(), 0.4, "%");
+}
+
 void print_metadata() {
     const double managed = static_cast<double>(kBytes);
     const double buddy_bytes = static_cast<double>(sizeof(FrameDescriptor)) * kFrames + sizeof(BuddyAllocator);
@@ -251,7 +270,9 @@ int main(int argc, char** argv) {
     print_metadata();
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    benchmark::RunSpecifiedBenchmarks();
+    MedianReporter reporter;
+    benchmark::RunSpecifiedBenchmarks(&reporter);
+    print_targets(reporter);
     benchmark::Shutdown();
     return 0;
 }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "mm/KernelHeap.h"
+#include "tests/bench/MedianReporter.h"
 #include "tests/host/SlabTestSupport.h"
 
 namespace {
@@ -157,35 +158,9 @@ void BM_MallocMixed(benchmark::State& state) {
     for (void*& slot : slots) free(std::exchange(slot, nullptr));
 }
 
-// Collects each run's time (ns per iteration) so the glibc run can print the target ratios.
-class RatioReporter : public benchmark::ConsoleReporter {
-public:
-    // Colour only on a terminal, so `make bench` logs stay plain text.
-    RatioReporter() : ConsoleReporter(isatty(STDOUT_FILENO) ? OO_ColorTabular : OO_Tabular) {}
-
-    void ReportRuns(const std::vector<Run>& runs) override {
-        // Plain runs, or the median when --benchmark_repetitions asks for aggregates.
-        for (const Run& run : runs) {
-            if (run.error_occurred) continue;
-            if (run.run_type == Run::RT_Iteration && !times.count(run.run_name.str()))
-                times[run.run_name.str()] = run.GetAdjustedCPUTime();
-            if (run.run_type == Run::RT_Aggregate && run.aggregate_name == "median")
-                times[run.run_name.str()] = run.GetAdjustedCPUTime();
-        }
-        ConsoleReporter::ReportRuns(runs);
-    }
-    std::map<std::string, double> times;
-};
-
-void print_targets(const RatioReporter& reporter, const std::string& allocator) {
-    auto time = [&](const std::string& name) {
-        auto it = reporter.times.find(name);
-        return it == reporter.times.end() ? 0.0 : it->second;
-    };
-    auto line = [](const char* what, double ratio, double target) {
-        if (ratio <= 0) return;
-        printf("  %-44s %5.2fx  (target <= %.2fx) %s\n", what, ratio, target, ratio <= target ? "met" : "MISSED");
-    };
+void print_targets(const MedianReporter& reporter, const std::string& allocator) {
+    auto time = [&](const std::string& name) { return reporter.time(name); };
+    auto line = [](const char* what, double ratio, double target) { print_target(what, ratio, target, "x"); };
     double cache_pair = time("slab_cache_pair/64");
     double kmalloc_pair = time("kmalloc_pair/64");
     double malloc_pair = time("malloc_pair/" + allocator + "/64");
@@ -199,7 +174,7 @@ void print_targets(const RatioReporter& reporter, const std::string& allocator) 
     if (cache_pair > 0) line("kmalloc(64)+kfree pair / cache pair", kmalloc_pair / cache_pair, 1.25);
     if (malloc_batch > 0) line("cache 1000 allocs + 1000 frees / glibc", cache_batch / malloc_batch, 1.0);
     if (malloc_mixed > 0)
-        printf("  %-44s %5.2fx  (no target)\n", "kmalloc mixed sizes / glibc", kmalloc_mixed / malloc_mixed);
+        printf("  %-44s %7.2f x  (no target)\n", "kmalloc mixed sizes / glibc", kmalloc_mixed / malloc_mixed);
     // Memory overhead of a full slab of 64-byte objects.
     HostPageSource source;
     SlabCache<HostPageSource, NoLock> cache(source, {.name = "overhead-64", .object_size = 64, .debug = false});
@@ -207,9 +182,8 @@ void print_targets(const RatioReporter& reporter, const std::string& allocator) 
     for (size_t i = 0; i < cache.objects_per_slab(); ++i) objects.push_back(cache.allocate());
     SlabStatistics s = cache.statistics();
     double overhead = 100.0 * double(s.memory_bytes - s.live_bytes) / double(s.memory_bytes);
-    printf("  %-44s %5.2f%% (target <= 3%%) %s  [%zu objects per %zu-byte slab]\n",
-           "slab memory overhead, 64-byte objects", overhead, overhead <= 3.0 ? "met" : "MISSED", s.objects_per_slab,
-           s.memory_bytes);
+    print_target("slab memory overhead, 64-byte objects", overhead, 3.0, "%");
+    printf("  (%zu objects per %zu-byte slab)\n", s.objects_per_slab, s.memory_bytes);
     for (void* object : objects) cache.deallocate(object);
 }
 
@@ -237,7 +211,7 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark(("malloc_mixed/" + allocator + "/4096ops").c_str(), BM_MallocMixed)->Unit(unit);
 
     benchmark::Initialize(&argc, argv);
-    RatioReporter reporter;
+    MedianReporter reporter;
     benchmark::RunSpecifiedBenchmarks(&reporter);
     if (slab) print_targets(reporter, allocator);
     benchmark::Shutdown();
