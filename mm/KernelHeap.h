@@ -201,7 +201,7 @@ public:
         if (!ok) return false;
         SlabLocker<Lock> locker(m_lock);
         for (Link* link = m_named.next; link != &m_named; link = link->next)
-            if (link->next->prev != link) return SlabDetail::report(sink, context, "kernel heap: cache list broken");
+            if (link->next->prev != link) return invariant_violation(sink, context, "kernel heap: cache list broken");
         return true;
     }
 

@@ -42,13 +42,13 @@
 // the cache lock held). Nothing is called with the page source's lock held, so there is no cycle.
 #pragma once
 
-#include <stdarg.h>
 #include <new>
 #include <type_traits>
 
 #include "libc/base/Assert.h"
 #include "libc/base/Error.h"
 #include "libc/base/Format.h"
+#include "libc/base/Invariant.h"
 #include "libc/base/Types.h"
 
 #ifndef MNEME_SLAB_DEBUG
@@ -142,20 +142,6 @@ inline void list_push_front(ListNode& head, ListNode& node) {
     node.prev = &head;
     head.next->prev = &node;
     head.next = &node;
-}
-
-// Writes a message to `sink` (if any) and returns false: the shape of every failed invariant.
-inline bool report(FormatSink sink, void* context, const char* format_string, ...)
-    __attribute__((format(printf, 3, 4)));
-inline bool report(FormatSink sink, void* context, const char* format_string, ...) {
-    if (sink) {
-        va_list args;
-        va_start(args, format_string);
-        vformat(sink, context, format_string, args);
-        va_end(args);
-        sink(context, "\n", 1);
-    }
-    return false;
 }
 
 constexpr u8 kPoisonFree = 0x6b;  // Linux POISON_FREE
@@ -381,7 +367,6 @@ public:
     // True if every invariant at the top of this file holds; otherwise describes the first broken one to
     // `sink` (when given) and returns false.
     bool check_invariants(FormatSink sink = nullptr, void* context = nullptr) const {
-        using SlabDetail::report;
         SlabLocker<Lock> locker(m_lock);
         size_t in_use_sum = 0;
         struct ListCheck {
@@ -396,24 +381,25 @@ public:
             size_t length = 0;
             for (const SlabDetail::ListNode* node = list.head->next; node != list.head; node = node->next) {
                 if (node->next->prev != node)
-                    return report(sink, context, "slab %s: %s list links broken at %p", m_name, list.what, node);
+                    return invariant_violation(sink, context, "slab %s: %s list links broken at %p", m_name, list.what,
+                                               node);
                 const Slab* slab = as_slab(const_cast<SlabDetail::ListNode*>(node));
                 if (++length > list.count)
-                    return report(sink, context, "slab %s: %s list longer than its count %zu", m_name, list.what,
-                                  list.count);
+                    return invariant_violation(sink, context, "slab %s: %s list longer than its count %zu", m_name,
+                                               list.what, list.count);
                 if (!check_slab(slab, list.head, sink, context)) return false;
                 in_use_sum += slab->in_use;
             }
             if (length != list.count)
-                return report(sink, context, "slab %s: %s list has %zu slabs, count says %zu", m_name, list.what,
-                              length, list.count);
+                return invariant_violation(sink, context, "slab %s: %s list has %zu slabs, count says %zu", m_name,
+                                           list.what, length, list.count);
         }
         if (in_use_sum != m_objects_in_use)
-            return report(sink, context, "slab %s: slabs hold %zu objects, counter says %zu", m_name, in_use_sum,
-                          m_objects_in_use);
+            return invariant_violation(sink, context, "slab %s: slabs hold %zu objects, counter says %zu", m_name,
+                                       in_use_sum, m_objects_in_use);
         if (m_empty_count > m_empty_limit)
-            return report(sink, context, "slab %s: %zu empty slabs kept, limit %u", m_name, m_empty_count,
-                          m_empty_limit);
+            return invariant_violation(sink, context, "slab %s: %zu empty slabs kept, limit %u", m_name, m_empty_count,
+                                       m_empty_limit);
         return true;
     }
 
@@ -707,44 +693,45 @@ private:
     // --- invariants ---------------------------------------------------------------------------------------
 
     bool check_slab(const Slab* slab, const SlabDetail::ListNode* list, FormatSink sink, void* context) const {
-        using SlabDetail::report;
         if (reinterpret_cast<uptr>(slab) & (m_slab_bytes - 1))
-            return report(sink, context, "slab %s: slab %p is not aligned to %zu", m_name, slab, m_slab_bytes);
+            return invariant_violation(sink, context, "slab %s: slab %p is not aligned to %zu", m_name, slab,
+                                       m_slab_bytes);
         if (slab->magic != SlabDetail::kSlabMagic || slab->cache != this)
-            return report(sink, context, "slab %s: slab %p has magic %#x, owner %p", m_name, slab, slab->magic,
-                          static_cast<const void*>(slab->cache));
+            return invariant_violation(sink, context, "slab %s: slab %p has magic %#x, owner %p", m_name, slab,
+                                       slab->magic, static_cast<const void*>(slab->cache));
         size_t colour = size_t(slab->objects - reinterpret_cast<const u8*>(slab)) - m_header_size;
         if (colour > m_colour_max || colour % m_colour_step != 0)
-            return report(sink, context, "slab %s: slab %p has colour %zu (max %zu)", m_name, slab, colour,
-                          m_colour_max);
+            return invariant_violation(sink, context, "slab %s: slab %p has colour %zu (max %zu)", m_name, slab, colour,
+                                       m_colour_max);
         bool in_use_ok = list == &m_full      ? slab->in_use == m_capacity
                          : list == &m_partial ? (slab->in_use > 0 || is_only_partial(slab)) && slab->in_use < m_capacity
                                               : slab->in_use == 0;
         if (!in_use_ok)
-            return report(sink, context, "slab %s: slab %p with %u/%zu in use is on the wrong list", m_name, slab,
-                          slab->in_use, m_capacity);
+            return invariant_violation(sink, context, "slab %s: slab %p with %u/%zu in use is on the wrong list",
+                                       m_name, slab, slab->in_use, m_capacity);
         size_t expected_free = m_capacity - slab->in_use, free_count = 0;
         for (void* object = slab->free; object; object = link_of(object)) {
             uptr offset = reinterpret_cast<uptr>(object) - reinterpret_cast<uptr>(slab->objects);
             if (object < slab->objects || offset % m_stride != 0 || offset / m_stride >= m_capacity)
-                return report(sink, context, "slab %s: free list of slab %p holds %p, not an object", m_name, slab,
-                              object);
+                return invariant_violation(sink, context, "slab %s: free list of slab %p holds %p, not an object",
+                                           m_name, slab, object);
             if (++free_count > expected_free)
-                return report(sink, context, "slab %s: free list of slab %p is longer than %zu (a cycle?)", m_name,
-                              slab, expected_free);
+                return invariant_violation(sink, context, "slab %s: free list of slab %p is longer than %zu (a cycle?)",
+                                           m_name, slab, expected_free);
             if (m_debug) {
                 const u8* bytes = static_cast<const u8*>(object);
                 if (trailer_of(object).state != SlabDetail::kStateFree)
-                    return report(sink, context, "slab %s: free object %p is not marked free", m_name, object);
+                    return invariant_violation(sink, context, "slab %s: free object %p is not marked free", m_name,
+                                               object);
                 for (size_t i = 0; i < m_object_size; ++i)
                     if (bytes[i] != SlabDetail::kPoisonFree)
-                        return report(sink, context, "slab %s: free object %p written after free (byte %zu)", m_name,
-                                      object, i);
+                        return invariant_violation(
+                            sink, context, "slab %s: free object %p written after free (byte %zu)", m_name, object, i);
             }
         }
         if (free_count != expected_free)
-            return report(sink, context, "slab %s: slab %p has %zu free objects, expected %zu", m_name, slab,
-                          free_count, expected_free);
+            return invariant_violation(sink, context, "slab %s: slab %p has %zu free objects, expected %zu", m_name,
+                                       slab, free_count, expected_free);
         if (m_debug) {
             for (size_t i = 0; i < m_capacity; ++i) {
                 const u8* bytes = slab->objects + i * m_stride;
@@ -753,7 +740,8 @@ private:
                                                                                                 : m_object_size;
                 for (size_t j = from; j < m_trailer_offset; ++j)
                     if (bytes[j] != SlabDetail::kRedZone)
-                        return report(sink, context, "slab %s: red zone of %p broken at byte %zu", m_name, bytes, j);
+                        return invariant_violation(sink, context, "slab %s: red zone of %p broken at byte %zu", m_name,
+                                                   bytes, j);
             }
         }
         return true;
