@@ -59,9 +59,24 @@ awk -v workloads="$workloads" -v allocators="$allocators" '
       printf "%-11s", w[i]
       for (j = 1; j <= na; ++j) { k = w[i] " " a[j]; if (k in rss) printf " %7d (%6d)", rss[k], own[k]; else printf " %16s", "-" }
       m = w[i] " mneme"; g = w[i] " glibc"
-      if ((m in rss) && (g in rss)) { r = rss[m] / rss[g]; printf " %8.2fx", r; lr += log(r); nr++ }
+      if ((m in rss) && (g in rss)) {
+        r = rss[m] / rss[g]; printf " %8.2fx", r; lr += log(r); nr++
+        if (r > worst_rss) { worst_rss = r; worst_name = w[i] }
+      }
       printf "\n"
     }
     printf "%-11s", "geo. mean"; for (j = 1; j <= na; ++j) printf " %16s", ""
     printf " %8.2fx\n", (nr ? exp(lr / nr) : 0)
+
+    # The user-malloc issue'"'"'s targets for the default policy, in the format of the other benchmarks.
+    printf "\nmalloc targets (default policy):\n"
+    if ((p64 in best) && (p64g in best)) target("64-byte malloc+free pair / glibc", best[p64] / best[p64g], 1.0)
+    if (nm) target("time, geometric mean / mimalloc", exp(lm / nm), 1.2)
+    if (nr) {
+      target("peak RSS, geometric mean / glibc", exp(lr / nr), 1.1)
+      target("peak RSS, worst workload (" worst_name ") / glibc", worst_rss, 1.1)
+    }
+  }
+  function target(what, value, limit) {
+    printf "  %-48s %7.2f x  (target <= %g x) %s\n", what, value, limit, (value <= limit ? "met" : "MISSED")
   }' "$results"
