@@ -16,8 +16,17 @@ char g_input[kInputCapacity];
 volatile size_t g_input_head = 0;  // next byte to read
 volatile size_t g_input_tail = 0;  // next slot to fill
 void (*g_listener)() = nullptr;
+i32 g_foreground = 0;
+volatile i32 g_interrupt_request = 0;
+
+constexpr u8 kCtrlC = 0x03;
 
 void on_receive(u8 byte) {
+    if (byte == kCtrlC && g_foreground > 0) {
+        g_interrupt_request = g_foreground;
+        if (g_listener) g_listener();  // whoever waits gets to run, so the request is seen soon
+        return;
+    }
     size_t next = (g_input_tail + 1) % kInputCapacity;
     if (next == g_input_head) return;  // full: drop the keystroke rather than block in an interrupt
     g_input[g_input_tail] = static_cast<char>(byte);
@@ -47,6 +56,21 @@ void sink(void*, const char* text, size_t length) { write(text, length); }
 
 void enable_input() { uart::enable_receive_interrupt(on_receive); }
 void set_input_listener(void (*listener)()) { g_listener = listener; }
+
+void set_foreground(i32 pid) {
+    cpu::InterruptGuard guard;
+    g_foreground = pid;
+    g_interrupt_request = 0;  // a Ctrl-C meant for the previous foreground process is void
+}
+
+i32 foreground() { return g_foreground; }
+
+i32 take_interrupt_request() {
+    cpu::InterruptGuard guard;
+    i32 pid = g_interrupt_request;
+    g_interrupt_request = 0;
+    return pid;
+}
 
 int try_read_char() {
     cpu::InterruptGuard guard;

@@ -19,6 +19,13 @@ void write(const char* text);
 void enable_input();
 // Called (in interrupt context) after each received byte: the scheduler wakes processes reading the console.
 void set_input_listener(void (*listener)());
+
+// Ctrl-C (byte 0x03) while a foreground process is set is not input: it asks for that process to be ended.
+// The receive interrupt only records the request; take_interrupt_request() hands it to the caller (the
+// scheduler, at a point where ending processes is safe) and clears it: the foreground pid, or 0 if none.
+void set_foreground(i32 pid);
+i32 foreground();
+i32 take_interrupt_request();
 // Blocks (halting the CPU between interrupts) until a byte arrives.
 char read_char();
 // Returns a pending byte without blocking, or -1.

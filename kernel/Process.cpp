@@ -97,6 +97,7 @@ void reparent_children(Process& p) {
 
 // Memory freed, children handed on, parent told: what remains is a zombie holding its exit status.
 void terminate(Process& p, i32 wait_status) {
+    if (p.pid == console::foreground()) console::set_foreground(0);  // pids are not reused, but be exact
     if (&p == current()) cpu::write_cr3(paging::kernel_directory());
     scheduler::remove(&p);
     p.memory.release();
@@ -279,6 +280,39 @@ ErrorOr<void> exec_current(const char* path, const exec::Arguments& arguments, c
 void collect_orphans() {
     for (Process* p : g_table)
         if (p && p->state == ProcessState::Zombie && p != current() && !find(p->parent)) reap(*p);
+}
+
+namespace {
+
+// `p` is `leader` or descends from it. The walk is bounded, so a corrupt parent link cannot loop.
+bool in_job(const Process* p, i32 leader) {
+    for (u32 steps = 0; p && steps < kMaxProcesses; ++steps) {
+        if (p->pid == leader) return true;
+        if (p->parent == 0) return false;
+        p = find(p->parent);
+    }
+    return false;
+}
+
+}  // namespace
+
+void interrupt_job(i32 leader) {
+    if (leader == kInitPid || !find(leader)) return;
+    // Choose first, end afterwards: ending a process hands its children to init, which would hide them.
+    Process* job[kMaxProcesses];
+    u32 count = 0;
+    for (Process* p : g_table)
+        if (p && p->state != ProcessState::Zombie && in_job(p, leader)) job[count++] = p;
+    if (count == 0) return;
+    console::write("^C\n");
+    bool includes_current = false;
+    for (u32 i = 0; i < count; ++i) {
+        if (job[i] == current())
+            includes_current = true;
+        else
+            terminate(*job[i], kSignalInt);
+    }
+    if (includes_current) exit_current(kSignalInt);
 }
 
 void kill_current_for_fault(const char* what, int signal) {

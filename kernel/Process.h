@@ -79,6 +79,11 @@ ErrorOr<void> exec_current(const char* path, const exec::Arguments& arguments, c
 // Frees the slots of zombies nobody will reap (their parent is gone); run by the idle loop.
 void collect_orphans();
 
+// Ctrl-C: ends process `leader` and every process descending from it (as a terminal's SIGINT to the
+// foreground job would), each reporting SIGINT to its parent. Call only where ending processes is safe: the
+// timer interrupting user mode, or the idle loop. Does not return if the current process is among them.
+void interrupt_job(i32 leader);
+
 // Kills the current process for a fault it caused in user mode, after printing one line that names the
 // process, the fault and the address.
 [[noreturn]] void kill_current_for_fault(const char* what, int signal);

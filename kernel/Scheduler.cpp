@@ -7,6 +7,7 @@
 #include "arch/i386/Idt.h"
 #include "arch/i386/Pic.h"
 #include "arch/i386/Pit.h"
+#include "kernel/Console.h"
 #include "kernel/Paging.h"
 
 namespace scheduler {
@@ -69,8 +70,9 @@ void on_timer(TrapFrame& frame) {
         if (p && p->state == ProcessState::Sleeping && p->wake_tick <= now) make_ready(p);
     }
     // Preempt only a process interrupted in user mode; the kernel is not preemptible, and the idle loop
-    // schedules by itself after each HLT.
+    // schedules by itself after each HLT. The same holds for a Ctrl-C: processes end only here or there.
     if (!g_current || !frame.from_user()) return;
+    if (i32 leader = console::take_interrupt_request()) process::interrupt_job(leader);
     ++g_current->ticks_used;
     if (g_current->quantum_left > 0) --g_current->quantum_left;
     if (g_current->quantum_left == 0) schedule();
@@ -149,6 +151,7 @@ void wake_all(WaitReason reason) {
 void run_idle() {
     for (;;) {
         cpu::disable_interrupts();
+        if (i32 leader = console::take_interrupt_request()) process::interrupt_job(leader);
         process::collect_orphans();
         if (process::count() == 0) {
             cpu::enable_interrupts();

@@ -167,6 +167,18 @@ i32 sys_frame_of(u32 address) {
     return static_cast<i32>(physical.value() >> 12);
 }
 
+// The shell names the program it waits for, so that Ctrl-C ends it (kernel/Console.h).
+i32 sys_set_foreground(i32 pid) {
+    Process* self = process::current();
+    if (pid != 0) {
+        Process* target = process::find(pid);
+        if (!target || target->state == ProcessState::Zombie || (target != self && target->parent != self->pid))
+            return error(Error::NoProcess);
+    }
+    console::set_foreground(pid);
+    return 0;
+}
+
 i32 dispatch(TrapFrame& f) {
     switch (f.eax) {
     case kExit: process::exit_current(static_cast<i32>((f.ebx & 0xFF) << 8));
@@ -191,6 +203,7 @@ i32 dispatch(TrapFrame& f) {
         test_mode::finish_user_tests(f.ebx, f.ecx);
         return 0;
     case kMnemeFrameOf: return sys_frame_of(f.ebx);
+    case kMnemeSetForeground: return sys_set_foreground(static_cast<i32>(f.ebx));
     }
     return error(Error::NotImplemented);
 }

@@ -8,8 +8,9 @@
 // The console gives the shell raw bytes (no line discipline in the kernel), so the shell does its own line
 // editing: echo, Backspace (0x7f or 0x08), Ctrl-U (erase the line), Ctrl-C (cancel the line), up/down arrows
 // (ESC [ A / ESC [ B) walk a small history. While a program runs in the foreground the shell is in waitpid
-// and reads nothing: keys typed meanwhile wait in the kernel's console buffer until the next prompt. So
-// Ctrl-C cannot stop a foreground program; start a long one with & and end it with `kill`.
+// and reads nothing: keys typed meanwhile wait in the kernel's console buffer until the next prompt, except
+// Ctrl-C, which the kernel turns into the end of that program and of every process it started (the shell
+// names the program with mneme_set_foreground). A background program (&) ends with `kill`.
 //
 // `sh -c "LINE"` runs one line and exits with its status (for scripts and tests).
 #include "libc/base/Error.h"
@@ -306,7 +307,8 @@ int builtin_help() {
         "  badread badwrite nullderef badjump badcli badhlt badout badcr3 divzero badopcode stackbomb\n"
         "  badsyscall forkbomb allocbomb   (docs/user-space.md says what each does)\n"
         "Syntax: [NAME=value ...] program [args ...] [&]     e.g.  MNEME_MALLOC=best malloctest\n"
-        "Line editing: Backspace, Ctrl-U erases the line, Ctrl-C cancels it, up/down for history.\n");
+        "Line editing: Backspace, Ctrl-U erases the line, Ctrl-C cancels it, up/down for history.\n"
+        "Ctrl-C while a program runs ends it and every process it started.\n");
     return 0;
 }
 
@@ -352,8 +354,13 @@ int run_program(const Command& cmd, int first_word) {
         printf("[bg] pid %d %s\n", pid, argv[0]);
         return 0;
     }
+    // While it runs, Ctrl-C on the console ends it and whatever it started (the kernel does it: the shell
+    // reads nothing meanwhile).
+    sys_mneme_set_foreground(pid);
     int status = 0;
-    if (wait_for(pid, &status) != pid) return 1;
+    int waited = wait_for(pid, &status);
+    sys_mneme_set_foreground(0);
+    if (waited != pid) return 1;
     char how[40];
     describe_status(status, how, sizeof(how));
     printf("[%s]\n", how);

@@ -30,6 +30,9 @@ constexpr u32 kMnemeProcInfo = 0x1001;  // (u32 index, MnemeProcInfo*) -> 0, or 
 constexpr u32 kMnemeMonitor = 0x1002;   // () -> 0: the kernel monitor on the console until its `exit`
 constexpr u32 kMnemeTestExit = 0x1003;  // (u32 passed, u32 failed): init in test mode ends the run (pid 1 only)
 constexpr u32 kMnemeFrameOf = 0x1004;   // (const void* address) -> physical frame number mapped there, or -EFAULT
+// (i32 pid) -> 0: Ctrl-C on the console now ends that process and its descendants; 0 clears it. -ESRCH if pid
+// is neither the caller nor one of its children.
+constexpr u32 kMnemeSetForeground = 0x1005;
 }  // namespace syscall_number
 
 // waitpid options and status encoding (Linux's).
@@ -42,6 +45,8 @@ constexpr int wait_term_signal(int status) { return status & 0x7F; }
 // kill signals Mneme knows: both end the process.
 constexpr int kSignalKill = 9;
 constexpr int kSignalTerm = 15;
+// What a process ended by Ctrl-C on the console reports (SIGINT, as in Linux).
+constexpr int kSignalInt = 2;
 // The signal number a process killed by the kernel for a fault reports (SIGSEGV, SIGILL, SIGFPE as in Linux).
 constexpr int kSignalSegv = 11;
 constexpr int kSignalIll = 4;

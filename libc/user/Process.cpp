@@ -28,6 +28,7 @@ int wait_for(int pid, int* status) {
 
 const char* signal_name(int signal) {
     switch (signal) {
+    case 2: return "SIGINT";
     case 4: return "SIGILL";
     case 6: return "SIGABRT";
     case 8: return "SIGFPE";

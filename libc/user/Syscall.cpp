@@ -129,3 +129,6 @@ int sys_mneme_test_exit(u32 passed, u32 failed) {
 }
 
 long sys_mneme_frame_of(const void* address) { return syscall1(syscall_number::kMnemeFrameOf, arg(address)); }
+int sys_mneme_set_foreground(int pid) {
+    return static_cast<int>(syscall1(syscall_number::kMnemeSetForeground, static_cast<u32>(pid)));
+}

@@ -41,3 +41,5 @@ int sys_mneme_monitor();
 int sys_mneme_test_exit(u32 passed, u32 failed);
 // The physical frame number mapped at a user address, or -EFAULT when no frame is mapped there (yet).
 long sys_mneme_frame_of(const void* address);
+// Ctrl-C on the console ends process `pid` (and its descendants) from now on; 0: nobody.
+int sys_mneme_set_foreground(int pid);
