@@ -14,6 +14,7 @@
 
 #include <string>
 
+#include "tests/fuzz/FuzzInput.h"
 #include "tests/host/FrameAllocModel.h"
 
 using namespace frame_alloc_test;
@@ -21,19 +22,6 @@ using namespace frame_alloc_test;
 namespace {
 
 constexpr size_t kMaxOperations = 1500;
-
-class Input {
-public:
-    Input(const u8* data, size_t size) : m_data(data), m_size(size) {}
-    bool empty() const { return m_position >= m_size; }
-    u8 byte() { return m_position < m_size ? m_data[m_position++] : 0; }
-    u16 half() { return static_cast<u16>(byte() | (byte() << 8)); }
-
-private:
-    const u8* m_data;
-    size_t m_size;
-    size_t m_position = 0;
-};
 
 void require(const std::string& problem, const char* allocator, const char* what) {
     if (problem.empty()) return;
@@ -112,7 +100,7 @@ void free_live(S& subject, u8 choice) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const u8* data, size_t size) {
-    Input input(data, size);
+    FuzzInput input(data, size);
     u8 base = input.byte();
     u32 first_pfn = base < 128 ? base : kDmaLimitPfn - 1024 + (base - 128) * 8u;
     u32 frame_count = 1 + (input.half() & 2047u);

@@ -17,25 +17,13 @@
 #include <vector>
 
 #include "mm/KernelHeap.h"
+#include "tests/fuzz/FuzzInput.h"
 #include "tests/host/SlabTestSupport.h"
 
 namespace {
 
 constexpr size_t kMaxOperations = 2000;
 using Heap = KernelHeap<HostPageSource, NoLock>;
-
-class Input {
-public:
-    Input(const u8* data, size_t size) : m_data(data), m_size(size) {}
-    bool empty() const { return m_position >= m_size; }
-    u8 byte() { return m_position < m_size ? m_data[m_position++] : 0; }
-    u16 half() { return static_cast<u16>(byte() | (byte() << 8)); }
-
-private:
-    const u8* m_data;
-    size_t m_size;
-    size_t m_position = 0;
-};
 
 [[noreturn]] void fail(const char* what, size_t operation) {
     fprintf(stderr, "slab fuzz: %s (operation %zu)\n", what, operation);
@@ -72,7 +60,7 @@ void construct(void* object) { memset(object, 0x5a, 16); }
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const u8* data, size_t size) {
-    Input input(data, size);
+    FuzzInput input(data, size);
     u8 flags = input.byte();
     bool debug = flags & 1;
     size_t named_size = 1 + input.half() % 4096;
