@@ -51,6 +51,9 @@ bool g_last_was_cr = false;
 
 // Reads one edited line into `line`. Escape sequences: ESC [ A (up), ESC [ B (down); others are ignored.
 LineResult edit_line(char* line) {
+    // At its prompt a shell takes Ctrl-C as a key (cancel the line), so no process is the kernel's foreground
+    // one: this matters for a shell started from another, which made it the foreground program.
+    sys_mneme_set_foreground(0);
     size_t length = 0;
     line[0] = '\0';
     int browsing = g_history_count;  // history position: g_history_count means "the line being typed"
