@@ -153,6 +153,7 @@ i32 sys_procinfo(u32 index, u32 pointer) {
         info.mapped_bytes = s.mapped_bytes;
         info.stack_bytes = s.stack_bytes;
         info.page_faults = p->memory.page_faults();
+        info.cpu_ms = static_cast<u32>(u64(p->ticks_used) * 1000 / pit::frequency());
         return result(memory().copy_to_user(pointer, &info, sizeof(info)));
     }
     return error(Error::NoProcess);

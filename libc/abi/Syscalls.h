@@ -83,4 +83,5 @@ struct MnemeProcInfo {
     u32 mapped_bytes;    // anonymous mmap regions
     u32 stack_bytes;     // stack pages present
     u32 page_faults;     // handled (demand-zero and copy-on-write)
+    u32 cpu_ms;          // time in user mode, counted in timer ticks (so in steps of 1000/hz ms)
 };
