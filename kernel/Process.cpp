@@ -97,7 +97,7 @@ void reparent_children(Process& p) {
 
 // Memory freed, children handed on, parent told: what remains is a zombie holding its exit status.
 void terminate(Process& p, i32 wait_status) {
-    if (p.pid == console::foreground()) console::set_foreground(0);  // pids are not reused, but be exact
+    if (p.pid == console::foreground()) console::set_foreground(0);  // a later Ctrl-C has nobody to end
     if (&p == current()) cpu::write_cr3(paging::kernel_directory());
     scheduler::remove(&p);
     p.memory.release();
