@@ -12,23 +12,31 @@ if [ "$status" != 33 ]; then
 fi
 grep '^bench: calibration' "$log"
 printf '\n%-80s %10s  %s\n' "operation (instructions per operation, -icount shift=0)" "measured" "target"
-target() {
+# The processes issue's targets: a limit, or nothing. The demand-zero fault's limit excludes the page clear,
+# so it is judged after the table, once the clear is known.
+limit() {
   case "$1" in
-    "getpid round trip") echo "<= 150" ;;
-    "context switch"*) echo "<= 500" ;;
-    "demand-zero fault"*) echo "<= 1500 + the page clear" ;;
+    "getpid round trip") echo 150 ;;
+    "context switch"*) echo 500 ;;
     *) echo "" ;;
   esac
+}
+verdict() {  # verdict VALUE LIMIT
+  if [ "$1" -le "$2" ]; then echo "<= $2 met"; else echo "<= $2 MISSED"; fi
 }
 grep '^bench: ' "$log" | grep -v 'calibration\|instruction counts under' | while IFS= read -r line; do
   name=${line#bench: }
   name=${name%%: *}
   value=$(echo "$line" | sed -E 's/.*: ([0-9]+) instructions.*/\1/')
-  printf '%-80s %10s  %s\n' "$name" "$value" "$(target "$name")"
+  want=$(limit "$name")
+  note=""
+  [ -n "$want" ] && note=$(verdict "$value" "$want")
+  [[ "$name" == "demand-zero fault"* ]] && note="<= 1500 + the page clear (below)"
+  printf '%-80s %10s  %s\n' "$name" "$value" "$note"
 done
 clear=$(grep 'clearing one 4 KiB page' "$log" | sed -E 's/.*: ([0-9]+) instructions.*/\1/')
 fault=$(grep 'demand-zero fault' "$log" | sed -E 's/.*: ([0-9]+) instructions.*/\1/')
 if [ -n "$clear" ] && [ -n "$fault" ]; then
   echo
-  echo "demand-zero fault without the page clear: $((fault - clear)) instructions (target <= 1500)"
+  echo "demand-zero fault without the page clear: $((fault - clear)) instructions (target $(verdict $((fault - clear)) 1500))"
 fi
