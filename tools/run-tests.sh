@@ -34,15 +34,15 @@ explain_status() {
   esac
 }
 
-# Counts the ok/FAIL lines of a kernel test log.
-count_kernel_results() {
+# count_results LOG OK BAD SHOW: adds the log's lines matching OK and BAD (extended regexes) to the totals,
+# leaves their counts in $ok and $bad, and shows the lines matching SHOW, indented.
+count_results() {
   local log=$1
-  local ok fails
-  ok=$(grep -c '^ok ' "$log" || true)
-  fails=$(grep -c '^FAIL ' "$log" || true)
+  ok=$(grep -cE -- "$2" "$log" || true)
+  bad=$(grep -cE -- "$3" "$log" || true)
   passed=$((passed + ok))
-  failed=$((failed + fails))
-  grep '^FAIL ' "$log" | sed 's/^/  /'
+  failed=$((failed + bad))
+  grep -E -- "$4" "$log" | sed 's/^/  /'
 }
 
 # -- Host unit tests ---------------------------------------------------------------------------------------
@@ -51,11 +51,8 @@ start=$(seconds)
 host_log=$logs/host-tests.log
 build/host/mneme-tests --gtest_color=no > "$host_log" 2>&1
 status=$?
-ok=$(grep -c '^\[       OK \]' "$host_log" || true)
-bad=$(grep -cE '^\[  FAILED  \] .*\([0-9]+ ms\)$' "$host_log" || true)
-passed=$((passed + ok))
-failed=$((failed + bad))
-grep -E '^\[  FAILED  \] .*\([0-9]+ ms\)$' "$host_log" | sed 's/^/  /'
+gtest_failed='^\[  FAILED  \] .*\([0-9]+ ms\)$'  # one line per failed test (the summary repeats them)
+count_results "$host_log" '^\[       OK \]' "$gtest_failed" "$gtest_failed"
 if [ "$status" -ne 0 ] && [ "$bad" -eq 0 ]; then fail "host tests: exit status $status without a failed test (crash?): see $host_log"; fi
 echo "  $ok passed, $bad failed ($(elapsed "$start")); log: $host_log"
 
@@ -111,8 +108,8 @@ for s in "${scenarios[@]}"; do
   log=$logs/$name.log
   if [ "$name" = kernel ]; then
     # The main run: every in-kernel test is its own verdict.
-    count_kernel_results "$log"
-    echo "  kernel tests: $(grep -c '^ok ' "$log" || true) ok, $(grep -c '^FAIL ' "$log" || true) failed; $(explain_status "$status")"
+    count_results "$log" '^ok ' '^FAIL ' '^FAIL '
+    echo "  kernel tests: $ok ok, $bad failed; $(explain_status "$status")"
   fi
   if [ "$status" = "$QEMU_TESTS_PASSED" ] && ! grep -q '^FAIL ' "$log"; then
     pass
@@ -158,11 +155,7 @@ for script in tests/scripts/*.sh; do
   out=$logs/$(basename "$script" .sh).log
   "$script" > "$out" 2>&1
   status=$?
-  ok=$(grep -c '^PASS ' "$out" || true)
-  bad=$(grep -c '^FAIL ' "$out" || true)
-  passed=$((passed + ok))
-  failed=$((failed + bad))
-  grep -E '^(PASS|FAIL) ' "$out" | sed 's/^/  /'
+  count_results "$out" '^PASS ' '^FAIL ' '^(PASS|FAIL) '
   if [ "$status" -ne 0 ] && [ "$bad" -eq 0 ]; then fail "$script exited with status $status; log: $out"; fi
 done
 
