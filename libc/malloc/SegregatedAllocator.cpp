@@ -135,6 +135,23 @@ void SegregatedAllocator::enqueue(Page* page) {
     page->flags |= kQueued;
 }
 
+void SegregatedAllocator::move_to_front(Page* page) {
+    unsigned c = page->size_class;
+    if (m_current[c] == page) return;
+    dequeue(page);
+    page->next = m_current[c];
+    page->prev = nullptr;
+    m_current[c]->prev = page;
+    m_current[c] = page;
+    page->flags |= kQueued;
+}
+
+SegregatedAllocator::Page* SegregatedAllocator::queued_page_with_free_blocks(Page* head) {
+    for (Page* page = head->next; page; page = page->next)
+        if (page->free) return page;
+    return nullptr;
+}
+
 void SegregatedAllocator::dequeue(Page* page) {
     unsigned c = page->size_class;
     if (page->prev)
@@ -311,19 +328,26 @@ void SegregatedAllocator::report_bad_link(const Page* page, const FreeBlock* blo
     report_corruption("a free block's link points outside its page (written after free?)", block);
 }
 
-// Hands out the next never-used block, and threads up to about 4 KiB of the following ones onto the free
-// list so the next allocations take the fast path; memory is touched about a page at a time.
+// Hands out the next never-used block, and threads the following blocks that lie wholly within the same
+// memory pages onto the free list, so the next allocations take the fast path. Those pages are resident
+// from the moment the block is written, so the blocks threaded with it cost nothing; a block reaching into
+// the next page is left for the next carve, and a class touches no page before it needs one.
 void* SegregatedAllocator::carve(Page* page) {
     char* end = page->area + page->area_bytes;
     if (page->bump == end) return nullptr;
     size_t size = page->block_size;
     FreeBlock* result = reinterpret_cast<FreeBlock*>(page->bump);
     char* batch_start = page->bump + size;
-    // A page's first batch is small: many classes see only a few blocks in a small program, and every
-    // fresh page would otherwise cost a resident 4 KiB at once.
+#ifdef OLD_CARVE
     size_t batch = (page->bump == page->area ? 1024 : 4096) / size;
     size_t remaining = static_cast<size_t>(end - batch_start) / size;
     if (batch > remaining) batch = remaining;
+#else
+    uptr resident_end = align_up<uptr>(reinterpret_cast<uptr>(batch_start), m_source.page_size());
+    size_t batch = resident_end >= reinterpret_cast<uptr>(end)
+                       ? static_cast<size_t>(end - batch_start) / size
+                       : static_cast<size_t>(resident_end - reinterpret_cast<uptr>(batch_start)) / size;
+#endif
     FreeBlock* list = page->free;
     for (size_t i = batch; i > 0; --i) {
         FreeBlock* block = reinterpret_cast<FreeBlock*>(batch_start + (i - 1) * size);
@@ -339,23 +363,77 @@ void* SegregatedAllocator::carve(Page* page) {
     return result;
 }
 
+void* SegregatedAllocator::pop(Page* page) {
+    FreeBlock* block = page->free;
+    FreeBlock* next = block->next;
+    if (reinterpret_cast<uptr>(next) - reinterpret_cast<uptr>(page->area) >= page->area_bytes && next)
+        report_bad_link(page, block);
+    page->free = next;
+    ++page->used;
+    block->canary = 0;
+    return block;
+}
+
 void* SegregatedAllocator::allocate_slow(size_t size) {
     if (size > kMaxSize) return nullptr;
-    unsigned c = kSizeClasses.class_of(size);
-    for (;;) {
+    return allocate_in_class(kSizeClasses.class_of(size), kBorrowFactor * size);
+}
+
+// Borrowing. If a class whose free blocks ran out always grew into fresh memory, every class would grow to
+// its own high-water mark, and the resident size would be the sum of the classes' peaks rather than the
+// peak of their sum: with a few dozen classes whose populations rise and fall independently, that sum is far above
+// the live data. A free block on a larger class's current page is resident memory; handing it out costs
+// at most kBorrowFactor - 1 times the request in rounding, and lets neighbouring classes share their
+// peaks. The lender keeps a memory page's worth of free blocks for itself: a class that is about to use
+// its free blocks (as in a program allocating all its sizes in the same burst) must not be the one made
+// to grow instead. The block stays its page's: free() returns it there.
+void* SegregatedAllocator::borrow(unsigned size_class, size_t largest) {
+    for (unsigned c = size_class + 1; c < SizeClasses::kCount && kSizeClasses.size[c] <= largest; ++c) {
         Page* page = m_current[c];
-        if (page == &m_empty_page) {
-            page = new_page(c);
-            if (!page) return nullptr;
+        size_t spare = static_cast<size_t>(page->bump - page->area) - size_t(page->used) * page->block_size;
+        if (page->free && spare > m_source.page_size()) return pop(page);
+    }
+    return nullptr;
+}
+
+// Whether carving the next block of `page` writes only memory pages that are already resident: the one
+// the bump pointer is in (an earlier block touched it), or those an earlier page on these slices touched.
+bool SegregatedAllocator::carve_is_resident(const Page* page) const {
+    uptr bump = reinterpret_cast<uptr>(page->bump);
+    uptr area = reinterpret_cast<uptr>(page->area);
+    size_t page_bytes = m_source.page_size();
+    uptr resident_end = align_up<uptr>(bump, page_bytes);
+    uptr touched_before = area + size_t(page->touched_pages) * page_bytes;
+    if (touched_before > resident_end) resident_end = touched_before;
+    return bump + page->block_size <= resident_end;
+}
+
+bool SegregatedAllocator::has_resident_free_slice() const {
+    for (size_t s = 0; s < m_segments; ++s) {
+        const Segment* seg = segment(s);
+        if (seg->free_slices & ~seg->clean_slices) return true;
+    }
+    return false;
+}
+
+void* SegregatedAllocator::allocate_in_class(unsigned size_class, size_t borrow_limit) {
+    for (;;) {
+        Page* page = m_current[size_class];
+        if (page->free) return pop(page);
+        // Blocks freed to another page of this class are resident: use them before anything else.
+        if (Page* other = queued_page_with_free_blocks(page)) {
+            move_to_front(other);
+            return pop(other);
         }
-        if (FreeBlock* block = page->free) {
-            FreeBlock* next = block->next;
-            if (reinterpret_cast<uptr>(next) - reinterpret_cast<uptr>(page->area) >= page->area_bytes && next)
-                report_bad_link(page, block);
-            page->free = next;
-            ++page->used;
-            block->canary = 0;
-            return block;
+        // The class must grow. Memory already resident comes first (the rest of a touched memory page, or a
+        // free slice an earlier page touched); before touching fresh memory, a larger class's spare block.
+        bool resident = page == &m_empty_page ? has_resident_free_slice() : carve_is_resident(page);
+        if (!resident && borrow_limit != 0) {
+            if (void* block = borrow(size_class, borrow_limit)) return block;
+        }
+        if (page == &m_empty_page) {
+            page = new_page(size_class);
+            if (!page) return nullptr;
         }
         if (void* block = carve(page)) return block;
         dequeue(page);  // full: it rejoins the queue when one of its blocks is freed
@@ -370,7 +448,7 @@ void* SegregatedAllocator::allocate_aligned(size_t alignment, size_t size) {
     unsigned c = kSizeClasses.class_of(size < alignment ? alignment : size);
     while (c < SizeClasses::kCount && kSizeClasses.size[c] % alignment != 0) ++c;
     if (c == SizeClasses::kCount) return nullptr;
-    return allocate_slow(kSizeClasses.size[c]);
+    return allocate_in_class(c, 0);  // no borrowing: a larger class's blocks need not be aligned
 }
 
 size_t SegregatedAllocator::allocate_batch(unsigned size_class, FreeBlock*& list, size_t count) {
@@ -549,9 +627,13 @@ void SegregatedAllocator::dump(FormatSink sink, void* context) const {
         Segment* seg = segment(index);
         for (unsigned i = 1; i < kSlicesPerSegment; ++i) {
             const Page& page = seg->pages[i];
+            if (page.kind == PageKind::Free && page.area_bytes != 0)
+                format(sink, context, "  free slice %p: %u bytes still resident\n",
+                       static_cast<void*>(slice_address(seg, i)), page.area_bytes);
             if (page.kind != PageKind::Small) continue;
-            format(sink, context, "  page %p: class %2u (%6u bytes) %u/%u used%s\n", static_cast<void*>(page.area),
-                   page.size_class, page.block_size, page.used, capacity_of(page),
+            format(sink, context, "  page %p: class %2u (%6u bytes) %u/%u used, %zu bytes touched%s\n",
+                   static_cast<void*>(page.area), page.size_class, page.block_size, page.used, capacity_of(page),
+                   static_cast<size_t>(page.bump - page.area),
                    (page.flags & kQueued) ? ((page.flags & kPinned) ? " (retiring)" : "") : " (full)");
         }
     }

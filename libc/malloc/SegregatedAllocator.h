@@ -15,6 +15,12 @@
 // blocks, and a bump pointer for blocks never handed out, so a new page is touched only as it fills.
 // Pages of a class with free blocks form the class queue; the head is where allocation happens.
 //
+// Growing a class (the slow path, when the head page's free list is empty) takes, in order: free blocks
+// on another queued page of the class; the rest of a memory page the class has already touched; a free
+// slice an earlier page touched; a spare free block of a larger class (at most kBorrowFactor times the
+// request, see borrow: it keeps classes from each growing to their own peak); and only then memory never
+// touched before. Resident memory is thus reused before the process's resident size grows.
+//
 // Fast paths (inline, the single-threaded common case):
 //   allocate: class table lookup, load the class's current page, pop its free list -- about 12
 //             instructions with two well-predicted branches.
@@ -212,10 +218,17 @@ private:
     [[noreturn]] void report_bad_link(const Page* page, const FreeBlock* block) const;
     Page* validated_page(const void* pointer, const char* operation) const;
     void* carve(Page* page);
+    void* pop(Page* page);  // page->free must not be empty
+    void* allocate_in_class(unsigned size_class, size_t borrow_limit);
+    void* borrow(unsigned size_class, size_t largest);
+    bool carve_is_resident(const Page* page) const;
+    bool has_resident_free_slice() const;
     Page* new_page(unsigned size_class);
     bool add_segment();
     void enqueue(Page* page);
     void dequeue(Page* page);
+    void move_to_front(Page* page);  // a queued page that is not the only one
+    static Page* queued_page_with_free_blocks(Page* head);
     void page_changed_state(Page* page);
     void release_page(Page* page);
     void collect_retired();
@@ -240,6 +253,9 @@ private:
     Page* m_retired[SizeClasses::kCount] = {};
     u8 m_retire_ticks[SizeClasses::kCount] = {};  // slow-path events left before it goes
     static constexpr u8 kRetireTicks = 16;
+    // A request may be served by a larger class's spare block of at most kBorrowFactor times its size (see
+    // borrow).
+    static constexpr size_t kBorrowFactor = 2;
     static_assert(SizeClasses::kCount <= 64);
     Page* m_current[SizeClasses::kCount];  // the queue head, or &m_empty_page
     Page* m_queue_tail[SizeClasses::kCount];

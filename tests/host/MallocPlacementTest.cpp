@@ -200,6 +200,60 @@ TEST_F(MallocPlacementTest, SegregatedEmptyPagesGoBack) {
     heap->check_invariants();
 }
 
+// Growing a class: a spare block of a larger class (up to twice the request) comes before memory never
+// touched; the lender keeps a memory page's worth of free blocks for itself.
+TEST_F(MallocPlacementTest, SegregatedBorrowsASpareLargerBlockBeforeTouchingFreshMemory) {
+    make(Policy::Segregated);
+    // A 1024-byte page: its first memory page holds four blocks, carved together.
+    std::vector<char*> own{static_cast<char*>(heap->allocate(1024))};
+    std::vector<char*> lender;
+    for (int i = 0; i < 8; ++i) lender.push_back(static_cast<char*>(heap->allocate(2048)));
+    for (int i = 2; i < 8; ++i) heap->free(lender[i]);  // six spare 2048-byte blocks: 12 KiB
+    for (int i = 1; i < 4; ++i) own.push_back(static_cast<char*>(heap->allocate(1024)));
+    for (char* block : own) EXPECT_EQ(heap->usable_size(block), 1024u);
+    EXPECT_EQ(own[3], own[0] + 3 * 1024);
+    // The fifth would touch a new memory page: it gets the lender's most recently freed block instead,
+    // and so on while the lender has more than 4 KiB spare (three more times).
+    std::vector<char*> borrowed;
+    for (int i = 0; i < 4; ++i) borrowed.push_back(static_cast<char*>(heap->allocate(1024)));
+    EXPECT_EQ(borrowed[0], lender[7]);
+    for (char* block : borrowed) EXPECT_EQ(heap->usable_size(block), 2048u);
+    char* fresh = static_cast<char*>(heap->allocate(1024));  // the lender is down to 4 KiB spare
+    EXPECT_EQ(heap->usable_size(fresh), 1024u);
+    EXPECT_EQ(fresh, own[0] + 4 * 1024);
+    // A borrowed block goes back to its own page.
+    heap->free(borrowed[3]);
+    EXPECT_EQ(heap->allocate(2048), borrowed[3]);
+    // Aligned requests never borrow: a larger class's blocks need not have the alignment.
+    heap->free(lender[0]);
+    heap->free(lender[1]);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(heap->usable_size(heap->allocate(1024)), 1024u);
+    void* aligned = heap->allocate_aligned(1024, 1024);
+    EXPECT_EQ(heap->usable_size(aligned), 1024u);
+    heap->check_invariants();
+}
+
+// Free blocks on another queued page of the class are used before the head page grows.
+TEST_F(MallocPlacementTest, SegregatedUsesFreeBlocksOnOtherPagesBeforeGrowing) {
+    make(Policy::Segregated);
+    constexpr size_t kPerPage = 65536 / 48;
+    std::vector<char*> blocks;
+    for (size_t i = 0; i < kPerPage + 10; ++i) blocks.push_back(static_cast<char*>(heap->allocate(48)));
+    char* first_page = blocks[0];
+    char* second_page = blocks[kPerPage];
+    ASSERT_NE(reinterpret_cast<uintptr_t>(first_page) >> 16, reinterpret_cast<uintptr_t>(second_page) >> 16);
+    heap->free(blocks[5]);  // the full first page rejoins the queue behind the second
+    // The second page's touched memory page serves first; then, rather than touch its next memory page,
+    // the freed block on the first page comes back.
+    char* touched_end = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(blocks.back()) | 4095) + 1);
+    for (int i = 0; i < 200; ++i) {
+        char* block = static_cast<char*>(heap->allocate(48));
+        if (block == blocks[5]) break;
+        ASSERT_LE(block + 48, touched_end) << "grew into a new memory page with a free block elsewhere";
+    }
+    heap->check_invariants();
+}
+
 TEST_F(MallocPlacementTest, TheWorkedExampleInDocsMallocMd) {
     // docs/malloc.md, "A worked example": block sizes 128, 320, 128, 224, 128 from the start of the heap.
     for (Policy policy : {Policy::First, Policy::Next, Policy::Best, Policy::Worst}) {

@@ -10,7 +10,8 @@
 // Start-up: the heap is built at the first call, which may come from the dynamic loader before libc has
 // run its initialisers, so nothing here allocates, and the environment is read from /proc/self/environ
 // when `environ` is not set up yet. MNEME_MALLOC picks the policy (an unknown name prints one warning line
-// listing the accepted names and keeps the default); MNEME_MALLOC_STATS=1 prints malloc_stats() at exit.
+// listing the accepted names and keeps the default); MNEME_MALLOC_STATS=1 prints malloc_stats() at exit, and
+// MNEME_MALLOC_STATS=2 also the policy's map of its heap (for the default: every page, its class and use).
 //
 // Threads: while glibc's __libc_single_threaded is true there is one thread, and calls go straight to the
 // heap without a lock (the flag turns false in pthread_create before the second thread exists, so no call
@@ -60,7 +61,7 @@ alignas(64) unsigned char g_heap_storage[sizeof(Heap)];
 constinit Heap* g_heap = nullptr;
 constinit SpinLock g_init_lock;
 constinit SpinLock g_heap_lock;
-constinit bool g_print_statistics_at_exit = false;
+constinit int g_print_statistics_at_exit = 0;  // MNEME_MALLOC_STATS: 1 statistics, 2 and the heap map
 
 pthread_key_t g_cache_key;
 constinit bool g_cache_key_ready = false;
@@ -155,8 +156,8 @@ void trace_initialize();
                                  Malloc::policy_name_list(), Malloc::policy_name(Malloc::kDefaultPolicy));
         write_stderr(message, n < static_cast<int>(sizeof(message)) ? static_cast<size_t>(n) : sizeof(message) - 1);
     }
-    if (read_environment("MNEME_MALLOC_STATS", value, sizeof(value)) && value[0] == '1')
-        g_print_statistics_at_exit = true;
+    if (read_environment("MNEME_MALLOC_STATS", value, sizeof(value)) && (value[0] == '1' || value[0] == '2'))
+        g_print_statistics_at_exit = value[0] - '0';
     options.secret = random_secret();
     g_heap_lock.set_yield([] { sched_yield(); });
     Heap* heap = new (g_heap_storage) Heap(*source, options);
@@ -332,6 +333,12 @@ __attribute__((destructor)) void teardown() {
     }
 #endif
     if (g_print_statistics_at_exit) malloc_stats();
+    if (g_print_statistics_at_exit == 2) {
+        with_heap([](Heap& heap) {
+            heap.dump(stderr_sink, nullptr);
+            return 0;
+        });
+    }
 }
 
 void* checked(void* block) {
