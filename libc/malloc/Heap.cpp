@@ -165,8 +165,13 @@ void* Heap::allocate_aligned(size_t alignment, size_t size) {
     return m_large.allocate(size, alignment, zeroed);
 }
 
-void* Heap::move(void* pointer, size_t old_usable, size_t size) {
-    void* moved = allocate(size);
+void* Heap::move(void* pointer, size_t old_usable, size_t size, LargeBlocks::Use use) {
+    void* moved = nullptr;
+    if (size > m_mmap_threshold) {
+        bool zeroed;
+        moved = m_large.allocate(size, kAlignment, zeroed, use);
+    }
+    if (!moved) moved = allocate(size);
     if (!moved) return nullptr;
     __builtin_memcpy(moved, pointer, old_usable < size ? old_usable : size);
     free(pointer);
@@ -187,7 +192,9 @@ void* Heap::reallocate(void* pointer, size_t size) {
             // A fit heap grows a block in place even past the threshold (as dlmalloc does): no copy.
             if (size <= policy_limit(m_policy) && policy_resize_in_place(pointer, size)) return pointer;
         }
-        return move(pointer, usable, size);
+        // A block that realloc takes past the mmap threshold is a growing buffer (a vector, a string
+        // builder): it may take a larger cached mapping, which it is likely to grow into.
+        return move(pointer, usable, size, LargeBlocks::Use::Growing);
     }
     size_t usable = m_large.usable_size(pointer, "realloc");  // validates
     if (size > kMaxRequest) return nullptr;

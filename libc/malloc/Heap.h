@@ -94,7 +94,7 @@ private:
     void policy_free(void* pointer);
     size_t policy_usable_size(const void* pointer, const char* operation) const;
     bool policy_resize_in_place(void* pointer, size_t size);
-    void* move(void* pointer, size_t old_usable, size_t size);
+    void* move(void* pointer, size_t old_usable, size_t size, LargeBlocks::Use use = LargeBlocks::Use::Plain);
 
     HeapOptions m_options;
     Policy m_policy;

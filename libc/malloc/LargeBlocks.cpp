@@ -35,21 +35,27 @@ LargeBlocks::Header* LargeBlocks::validate(const void* pointer, const char* oper
 }
 
 // Takes the smallest cached mapping that holds `bytes` and is at most a quarter larger (updating `bytes`
-// to its real size), else maps. A larger one would pin resident pages the new block does not need.
-void* LargeBlocks::map(size_t& bytes, bool& zeroed) {
+// to its real size); nullptr when there is none. A larger one would pin resident pages the new block does
+// not need -- unless the block is a buffer being grown, which will likely need them.
+void* LargeBlocks::take_cached(size_t& bytes, Use use) {
     size_t best = m_cache_count;
-    size_t slack_limit = bytes / 4;
+    size_t slack_limit = use == Use::Growing ? bytes * (kGrowingReuse - 1) : bytes / 4;
     for (size_t i = 0; i < m_cache_count; ++i) {
         size_t cached = m_cache[i].bytes;
         if (cached >= bytes && cached - bytes <= slack_limit && (best == m_cache_count || cached < m_cache[best].bytes))
             best = i;
     }
-    if (best != m_cache_count) {
-        void* mapping = m_cache[best].mapping;
-        bytes = m_cache[best].bytes;
-        m_cache_bytes -= bytes;
-        for (size_t i = best; i + 1 < m_cache_count; ++i) m_cache[i] = m_cache[i + 1];
-        --m_cache_count;
+    if (best == m_cache_count) return nullptr;
+    void* mapping = m_cache[best].mapping;
+    bytes = m_cache[best].bytes;
+    m_cache_bytes -= bytes;
+    for (size_t i = best; i + 1 < m_cache_count; ++i) m_cache[i] = m_cache[i + 1];
+    --m_cache_count;
+    return mapping;
+}
+
+void* LargeBlocks::map(size_t& bytes, bool& zeroed, Use use) {
+    if (void* mapping = take_cached(bytes, use)) {
         zeroed = false;
         return mapping;
     }
@@ -88,7 +94,7 @@ void LargeBlocks::release_cache() {
     m_cache_bytes = 0;
 }
 
-void* LargeBlocks::allocate(size_t size, size_t alignment, bool& zeroed) {
+void* LargeBlocks::allocate(size_t size, size_t alignment, bool& zeroed, Use use) {
     if (alignment < kAlignment) alignment = kAlignment;
     size_t page = m_source.page_size();
     // The payload offset: the header, rounded up to the alignment. A mapping is page aligned, so for
@@ -97,7 +103,7 @@ void* LargeBlocks::allocate(size_t size, size_t alignment, bool& zeroed) {
     size_t slack = alignment > page ? alignment : 0;
     if (size > SIZE_MAX / 2 - offset - slack - page) return nullptr;
     size_t bytes = align_up(offset + size + slack, page);
-    char* mapping = static_cast<char*>(map(bytes, zeroed));
+    char* mapping = static_cast<char*>(map(bytes, zeroed, use));
     if (!mapping) return nullptr;
     uptr payload = align_up(reinterpret_cast<uptr>(mapping) + sizeof(Header), alignment);
     set_header(header_of(reinterpret_cast<void*>(payload)), bytes, payload - reinterpret_cast<uptr>(mapping), size);

@@ -10,7 +10,9 @@
 // page for every 4 KiB touched, so a program that allocates and frees a 1 MiB buffer in a loop would fault
 // all the time (a "trim-and-refault storm"). A small cache keeps up to kCacheEntries recently freed
 // mappings (at most half the live large blocks' bytes, 4 MiB at least and cache_limit at most) and hands
-// one out again when it fits a request within 25%; the oldest is unmapped first when the cache is full.
+// one out again when it fits a request within 25% (or, for a buffer that realloc is growing, within 8x:
+// a program that builds a large buffer, frees it and builds the next reuses the resident pages instead of
+// faulting in new ones at every step); the oldest is unmapped first when the cache is full.
 //
 // Invariants: every live block's header check is valid; the counters equal the sums over live blocks; the
 // cache holds at most kCacheEntries mappings and cache_limit bytes (the budget can shrink below what it
@@ -32,9 +34,14 @@ public:
     MNEME_NONCOPYABLE(LargeBlocks);
     MNEME_NONMOVABLE(LargeBlocks);
 
+    // What a new block is for: Growing is a buffer realloc is enlarging, which may take a cached mapping
+    // up to kGrowingReuse times its size (it will likely grow into it) instead of a quarter larger.
+    enum class Use : u8 { Plain, Growing };
+    static constexpr size_t kGrowingReuse = 8;
+
     // nullptr when the source cannot map. `zeroed` tells whether the payload is known to be all zeros (a
     // fresh mapping) so calloc can skip clearing it.
-    void* allocate(size_t size, size_t alignment, bool& zeroed);
+    void* allocate(size_t size, size_t alignment, bool& zeroed, Use use = Use::Plain);
     void free(void* pointer, const char* operation = "free");
     // Resizes within the mapping or by remapping it. nullptr: cannot, the block is unchanged.
     void* reallocate(void* pointer, size_t size);
@@ -64,7 +71,8 @@ private:
     uptr check_of(const Header* header) const;
     void set_header(Header* header, size_t mapping_bytes, size_t offset, size_t requested);
     Header* validate(const void* pointer, const char* operation) const;
-    void* map(size_t& bytes, bool& zeroed);
+    void* take_cached(size_t& bytes, Use use);
+    void* map(size_t& bytes, bool& zeroed, Use use);
     size_t cache_budget() const;
     static constexpr size_t kCacheFloor = 4 * MiB;
     void unmap(void* mapping, size_t bytes);

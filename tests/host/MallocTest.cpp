@@ -259,6 +259,33 @@ TEST_P(MallocPolicyTest, LargeBlocksAreMappedAndTheMappingCacheAvoidsRefaultStor
     heap.check_invariants();
 }
 
+// A buffer that realloc grows out of the policy's sizes may take a larger cached mapping (and then grows
+// within it, without remapping); a plain malloc of the same size may not (it would pin pages it never uses).
+TEST_P(MallocPolicyTest, AGrowingBufferReusesALargerCachedMapping) {
+    const size_t threshold = HeapOptions{}.mmap_threshold;
+    heap.free(heap.allocate(512 * 1024));  // cached
+    size_t maps = source.map_calls;
+    heap.free(heap.allocate(threshold + 4096));
+    EXPECT_EQ(source.map_calls, maps + 1) << "a plain allocation took a mapping 4x its size";
+    heap.release_free_memory();            // the cache is empty again ...
+    heap.free(heap.allocate(512 * 1024));  // ... but for one 512 KiB mapping
+    maps = source.map_calls;
+    char* buffer = static_cast<char*>(heap.allocate(32 * 1024));
+    ASSERT_NE(buffer, nullptr);
+    memset(buffer, 7, 32 * 1024);
+    for (size_t size = 32 * 1024; size < 500 * 1024; size += 4096) {
+        buffer = static_cast<char*>(heap.reallocate(buffer, size + 4096));
+        ASSERT_NE(buffer, nullptr);
+        ASSERT_EQ(buffer[size / 2], 7);
+        ASSERT_EQ(buffer[size - 1], 7);
+        memset(buffer + size, 7, 4096);
+    }
+    EXPECT_EQ(source.map_calls, maps) << "the growing buffer mapped instead of reusing the cached 512 KiB";
+    EXPECT_EQ(source.remap_calls, 0u);
+    heap.free(buffer);
+    heap.check_invariants();
+}
+
 TEST_P(MallocPolicyTest, MemoryGoesBackWithHysteresis) {
     source.fail_map = true;  // everything in the heap, so the heap has to shrink
     std::vector<void*> blocks;
