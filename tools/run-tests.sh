@@ -77,11 +77,13 @@ done
 # Each scenario: name, then tools/qemu.sh arguments. They run two at a time.
 # The main run has every in-kernel test and the whole user-level suite, each test counted. The boot
 # scenarios repeat the in-kernel suites on other machines, with a few user-level tests as a smoke check
-# (the full suite needs more than 8 MiB: eight 1 MiB compute processes, allocation bombs).
+# (the full suite needs more than 8 MiB: eight 1 MiB compute processes, allocation bombs). boot-m16 runs
+# malloctest under every policy on a 16 MiB machine, where the commit limit leaves about 12 MiB a process.
 smoke=user.exec_hello,user.fork_exit_status,user.cow,user.argv_env,user.hostile.badread,user.hostile.stackbomb
 scenarios=(
   "kernel|--append test=all"
   "boot-m8|--mem 8 --append test=kernel,$smoke"
+  "boot-m16|--mem 16 --append test=user.malloctest"
   "boot-m3500|--mem 3500 --append test=kernel,$smoke"
   "boot-cpu486|--cpu 486 --append test=kernel,$smoke"
   "boot-pentium|--cpu pentium --append test=kernel,$smoke"

@@ -9,8 +9,8 @@
 //   +----------+----------+----------+----------+----- ... -----+----------+
 //     `-- the Segment: free-slice bitmap and one Page descriptor per slice
 //
-// A page is 1 slice (classes up to 8 KiB) or 8 slices (larger classes, up to 128 KiB) and holds blocks of
-// one size only, so blocks need no header: free() finds the page descriptor from the address alone (mask
+// A page is 1 slice (classes up to 16 KiB), or 2, 4 or 8 slices for larger classes (up to 128 KiB): enough
+// for at least 4 blocks. It holds blocks of one size only, so blocks need no header: free() finds the page descriptor from the address alone (mask
 // to the segment, shift to the slice). Each page keeps its own LIFO free list, threaded through the free
 // blocks, and a bump pointer for blocks never handed out, so a new page is touched only as it fills.
 // Pages of a class with free blocks form the class queue; the head is where allocation happens.
@@ -63,8 +63,17 @@ public:
     static constexpr size_t kSegmentBytes = size_t(1) << kSegmentShift;
     static constexpr unsigned kSlicesPerSegment = kSegmentBytes / kSliceBytes;
     static constexpr size_t kMaxSize = SizeClasses::kMaxSize;
-    static constexpr size_t kSmallPageMaxBlock = 8 * KiB;  // larger classes get 8-slice pages
-    static constexpr unsigned kLargePageSlices = 8;
+    // A page holds at least kMinBlocksPerPage blocks: 1 slice for classes up to 16 KiB, then 2, 4 or 8.
+    static constexpr unsigned kMinBlocksPerPage = 4;
+    static constexpr unsigned kMaxPageSlices = 8;
+    // The fewest slices, a power of two, that hold kMinBlocksPerPage blocks of the class. Pages no larger
+    // than that keep the address space a program reserves small (in Mneme the commit limit counts all of
+    // it): a few blocks of each of the 16 classes above 8 KiB take 60 slices, not 128.
+    static constexpr unsigned compute_slices(u32 block_size) {
+        unsigned count = 1;
+        while (count < kMaxPageSlices && count * kSliceBytes < kMinBlocksPerPage * size_t(block_size)) count *= 2;
+        return count;
+    }
     static_assert(kSlicesPerSegment == 64);
 
     struct Options {
@@ -210,9 +219,7 @@ private:
         return reinterpret_cast<char*>(segment) + (size_t(index) << kSliceShift);
     }
     static u32 capacity_of(const Page& page) { return page.area_bytes / page.block_size; }  // slow paths only
-    static unsigned slices_for(unsigned size_class) {
-        return kSizeClasses.size[size_class] <= kSmallPageMaxBlock ? 1 : kLargePageSlices;
-    }
+    static unsigned slices_for(unsigned size_class) { return compute_slices(kSizeClasses.size[size_class]); }
     Segment* segment(size_t index) const { return reinterpret_cast<Segment*>(m_base + index * kSegmentBytes); }
 
     [[noreturn]] void report_bad_link(const Page* page, const FreeBlock* block) const;
@@ -261,5 +268,9 @@ private:
     Page* m_queue_tail[SizeClasses::kCount];
     Page m_empty_page;  // no free blocks, nothing to carve: sends the fast path to the slow
 };
+
+static_assert(SegregatedAllocator::compute_slices(8 * KiB) == 1 && SegregatedAllocator::compute_slices(16 * KiB) == 1);
+static_assert(SegregatedAllocator::compute_slices(20 * KiB) == 2 && SegregatedAllocator::compute_slices(64 * KiB) == 4);
+static_assert(SegregatedAllocator::compute_slices(SizeClasses::kMaxSize) == SegregatedAllocator::kMaxPageSlices);
 
 }  // namespace Malloc
