@@ -338,16 +338,10 @@ void* SegregatedAllocator::carve(Page* page) {
     size_t size = page->block_size;
     FreeBlock* result = reinterpret_cast<FreeBlock*>(page->bump);
     char* batch_start = page->bump + size;
-#ifdef OLD_CARVE
-    size_t batch = (page->bump == page->area ? 1024 : 4096) / size;
-    size_t remaining = static_cast<size_t>(end - batch_start) / size;
-    if (batch > remaining) batch = remaining;
-#else
     uptr resident_end = align_up<uptr>(reinterpret_cast<uptr>(batch_start), m_source.page_size());
     size_t batch = resident_end >= reinterpret_cast<uptr>(end)
                        ? static_cast<size_t>(end - batch_start) / size
                        : static_cast<size_t>(resident_end - reinterpret_cast<uptr>(batch_start)) / size;
-#endif
     FreeBlock* list = page->free;
     for (size_t i = batch; i > 0; --i) {
         FreeBlock* block = reinterpret_cast<FreeBlock*>(batch_start + (i - 1) * size);
@@ -381,10 +375,10 @@ void* SegregatedAllocator::allocate_slow(size_t size) {
 
 // Borrowing. If a class whose free blocks ran out always grew into fresh memory, every class would grow to
 // its own high-water mark, and the resident size would be the sum of the classes' peaks rather than the
-// peak of their sum: with a few dozen classes whose populations rise and fall independently, that sum is far above
-// the live data. A free block on a larger class's current page is resident memory; handing it out costs
-// at most kBorrowFactor - 1 times the request in rounding, and lets neighbouring classes share their
-// peaks. The lender keeps a memory page's worth of free blocks for itself: a class that is about to use
+// peak of their sum: with a few dozen classes whose populations rise and fall independently, that sum is
+// far above the live data. A free block on a larger class's current page is resident memory; handing it
+// out costs at most kBorrowFactor - 1 times the request in rounding, and lets neighbouring classes share
+// their peaks. The lender keeps a memory page's worth of free blocks for itself: a class that is about to use
 // its free blocks (as in a program allocating all its sizes in the same burst) must not be the one made
 // to grow instead. The block stays its page's: free() returns it there.
 void* SegregatedAllocator::borrow(unsigned size_class, size_t largest) {

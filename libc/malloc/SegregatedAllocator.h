@@ -10,9 +10,10 @@
 //     `-- the Segment: free-slice bitmap and one Page descriptor per slice
 //
 // A page is 1 slice (classes up to 16 KiB), or 2, 4 or 8 slices for larger classes (up to 128 KiB): enough
-// for at least 4 blocks. It holds blocks of one size only, so blocks need no header: free() finds the page descriptor from the address alone (mask
-// to the segment, shift to the slice). Each page keeps its own LIFO free list, threaded through the free
-// blocks, and a bump pointer for blocks never handed out, so a new page is touched only as it fills.
+// for at least 4 blocks. It holds blocks of one size only, so blocks need no header: free() finds the page
+// descriptor from the address alone (mask to the segment, shift to the slice). Each page keeps its own LIFO
+// free list, threaded through the free blocks, and a bump pointer for blocks never handed out, so a new
+// page is touched only as it fills.
 // Pages of a class with free blocks form the class queue; the head is where allocation happens.
 //
 // Growing a class (the slow path, when the head page's free list is empty) takes, in order: free blocks
