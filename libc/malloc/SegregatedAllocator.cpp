@@ -357,17 +357,6 @@ void* SegregatedAllocator::carve(Page* page) {
     return result;
 }
 
-void* SegregatedAllocator::pop(Page* page) {
-    FreeBlock* block = page->free;
-    FreeBlock* next = block->next;
-    if (reinterpret_cast<uptr>(next) - reinterpret_cast<uptr>(page->area) >= page->area_bytes && next)
-        report_bad_link(page, block);
-    page->free = next;
-    ++page->used;
-    block->canary = 0;
-    return block;
-}
-
 void* SegregatedAllocator::allocate_slow(size_t size) {
     if (size > kMaxSize) return nullptr;
     return allocate_in_class(kSizeClasses.class_of(size), kBorrowFactor * size);

@@ -98,18 +98,8 @@ public:
     void* allocate_fast(size_t size) {
         if (size > SizeClasses::kTableMax) return nullptr;
         Page* page = m_current[kSizeClasses.table[(size + 15) >> 4]];
-        FreeBlock* block = page->free;
-        if (!block) return nullptr;
-        FreeBlock* next = block->next;
-        // A free block's link must stay in its page; anything else is a use-after-free write.
-        uptr offset = reinterpret_cast<uptr>(next) - reinterpret_cast<uptr>(page->area);
-        if (offset >= page->area_bytes && next) [[unlikely]] {
-            report_bad_link(page, block);
-        }
-        page->free = next;
-        ++page->used;
-        block->canary = 0;
-        return block;
+        if (!page->free) return nullptr;
+        return pop(page);
     }
     // nullptr: out of memory, or size > kMaxSize.
     void* allocate_slow(size_t size);
@@ -226,7 +216,20 @@ private:
     [[noreturn]] void report_bad_link(const Page* page, const FreeBlock* block) const;
     Page* validated_page(const void* pointer, const char* operation) const;
     void* carve(Page* page);
-    void* pop(Page* page);  // page->free must not be empty
+    // Takes the first block of page->free, which must not be empty.
+    void* pop(Page* page) {
+        FreeBlock* block = page->free;
+        FreeBlock* next = block->next;
+        // A free block's link must stay in its page; anything else is a use-after-free write.
+        uptr offset = reinterpret_cast<uptr>(next) - reinterpret_cast<uptr>(page->area);
+        if (offset >= page->area_bytes && next) [[unlikely]] {
+            report_bad_link(page, block);
+        }
+        page->free = next;
+        ++page->used;
+        block->canary = 0;
+        return block;
+    }
     void* allocate_in_class(unsigned size_class, size_t borrow_limit);
     void* borrow(unsigned size_class, size_t largest);
     bool carve_is_resident(const Page* page) const;
