@@ -120,11 +120,11 @@ bool Heap::policy_resize_in_place(void* pointer, size_t size) {
     }
 }
 
-void* Heap::allocate_slow(size_t size) {
+void* Heap::allocate_slow(size_t size, LargeBlocks::Use use) {
     if (size > kMaxRequest) return nullptr;
     if (size > m_mmap_threshold) {
         bool zeroed;
-        if (void* block = m_large.allocate(size, kAlignment, zeroed)) return block;
+        if (void* block = m_large.allocate(size, kAlignment, zeroed, use)) return block;
         // No mapping (the source cannot map, or is out of memory): the policy may still hold it.
     }
     return policy_allocate(size);
@@ -166,12 +166,7 @@ void* Heap::allocate_aligned(size_t alignment, size_t size) {
 }
 
 void* Heap::move(void* pointer, size_t old_usable, size_t size, LargeBlocks::Use use) {
-    void* moved = nullptr;
-    if (size > m_mmap_threshold) {
-        bool zeroed;
-        moved = m_large.allocate(size, kAlignment, zeroed, use);
-    }
-    if (!moved) moved = allocate(size);
+    void* moved = size > m_mmap_threshold ? allocate_slow(size, use) : allocate(size);
     if (!moved) return nullptr;
     __builtin_memcpy(moved, pointer, old_usable < size ? old_usable : size);
     free(pointer);

@@ -87,7 +87,7 @@ public:
 
 private:
     static uptr default_secret(const void* self);
-    void* allocate_slow(size_t size);
+    void* allocate_slow(size_t size, LargeBlocks::Use use = LargeBlocks::Use::Plain);
     void free_slow(void* pointer);
     void* policy_allocate(size_t size);
     void* policy_allocate_aligned(size_t alignment, size_t size);
