@@ -35,7 +35,7 @@ FREESTANDING_FLAGS := -std=c++20 -ffreestanding -fno-exceptions -fno-rtti -fno-p
 KCXXFLAGS := $(FREESTANDING_FLAGS) -O2 -g -DMNEME_KERNEL $(KERNEL_EXTRA_FLAGS)
 KLDFLAGS := -nostdlib -no-pie -static -Wl,--build-id=none -z noexecstack -T linker.ld
 
-KERNEL_CPP := $(wildcard arch/i386/*.cpp kernel/*.cpp mm/*.cpp format/*.cpp libc/base/*.cpp libc/rt/*.cpp \
+KERNEL_CPP := $(wildcard arch/i386/*.cpp kernel/*/*.cpp mm/*/*.cpp format/*.cpp libc/base/*.cpp libc/rt/*.cpp \
 	tests/kernel/*.cpp)
 KERNEL_ASM := $(wildcard boot/*.asm arch/i386/*.asm)
 KERNEL_OBJS := $(KERNEL_CPP:%.cpp=$(BUILD)/kernel/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/kernel/%.asm.o)
@@ -143,7 +143,7 @@ FUZZ_FLAGS := $(HOST_COMMON) -O1 -fsanitize=fuzzer-no-link,address,undefined
 
 # Code shared with the kernel and user space (mm/ policy, format/ parsers, libc). libc/rt (mem*, C++ runtime) is freestanding-only: the host
 # has its own. libc/malloc's core is shared; its malloc/free symbol shim is not (see mk/malloc.mk).
-SHARED_SRCS := $(wildcard mm/*.cpp format/*.cpp libc/base/*.cpp libc/malloc/*.cpp) tests/support/HostPanic.cpp
+SHARED_SRCS := $(wildcard mm/*/*.cpp format/*.cpp libc/base/*.cpp libc/malloc/*.cpp) tests/support/HostPanic.cpp
 HOST_TEST_SRCS := $(wildcard tests/host/*.cpp)
 
 $(BUILD)/host/test/%.o: %.cpp

@@ -64,7 +64,7 @@ int reap_zombies() {
 }
 
 // -------------------------------------------------------------------------------------------------------
-// The test harness: one line per test in the in-kernel format (kernel/KTest.cpp)
+// The test harness: one line per test in the in-kernel format (kernel/debug/KTest.cpp)
 // -------------------------------------------------------------------------------------------------------
 
 struct TestState {
@@ -636,7 +636,7 @@ struct Hostile {
     int signal;  // the signal that must end it; 0: must exit with status 0
 };
 
-// The kernel's mapping (kernel/Traps.cpp, like Linux): page faults and general-protection faults are
+// The kernel's mapping (kernel/debug/Traps.cpp, like Linux): page faults and general-protection faults are
 // SIGSEGV -- cli, hlt, out and mov to cr3 in ring 3 all raise #GP -- the invalid opcode SIGILL, the divide
 // error SIGFPE.
 constexpr Hostile kHostile[] = {

@@ -1,6 +1,6 @@
 // ubench.cpp: user-level benchmarks, counted in instructions (run by the kernel with `bench=all` under
 // QEMU's -icount shift=0, where an RDTSC difference is the number of instructions executed; see
-// kernel/Bench.h). Each figure is one line "bench: NAME: N instructions (ITERATIONS iterations)".
+// kernel/debug/Bench.h). Each figure is one line "bench: NAME: N instructions (ITERATIONS iterations)".
 //
 // What each measures, end to end as a program sees it (user and kernel instructions together):
 //   getpid round trip        int 0x80 in, the dispatcher, iret out

@@ -3,7 +3,7 @@
 ; switch_context(u32* save_esp, u32 next_esp) pushes the callee-saved registers (System V i386 psABI 2.2.1:
 ; EBX, ESI, EDI, EBP; EAX, ECX, EDX are the caller's business), stores ESP in *save_esp, loads next_esp, pops
 ; the next context's callee-saved registers and returns on *its* stack, into whatever called switch_context
-; there. A context that never ran is built by hand to look the same (kernel/Process.cpp): four zero
+; there. A context that never ran is built by hand to look the same (kernel/proc/Process.cpp): four zero
 ; registers and a return address (trap_return, which IRETs into user mode).
 
 section .text

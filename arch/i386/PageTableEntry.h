@@ -13,7 +13,7 @@
 // its own 31-bit payload there: Mneme stores a swap slot (`not_present_payload`).
 //
 // Header-only and free of asm: the CPU-touching parts (CR3, INVLPG) live elsewhere in arch/i386, and the
-// host tests include this header to back mm/AddressSpace with plain memory.
+// host tests include this header to back mm/vm/PageTables with plain memory.
 #pragma once
 
 #include "libc/base/Format.h"

@@ -1,4 +1,4 @@
-// Syscalls.h: Mneme's system-call interface, shared by the kernel (kernel/Syscalls.cpp) and the user C
+// Syscalls.h: Mneme's system-call interface, shared by the kernel (kernel/proc/Syscalls.cpp) and the user C
 // library (libc/user). docs/syscalls.md explains each call.
 //
 // Convention (Linux i386): `int 0x80` with the call number in EAX and arguments in EBX, ECX, EDX, ESI, EDI,

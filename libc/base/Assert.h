@@ -1,6 +1,6 @@
 // Assert.h: broken invariants end the program with a message.
 //
-// `mneme_panic` is a link-time hook: the kernel (kernel/Panic.cpp), user programs (libc/user) and host
+// `mneme_panic` is a link-time hook: the kernel (kernel/debug/Panic.cpp), user programs (libc/user) and host
 // binaries (tests/support/HostPanic.cpp) each provide one. Code in mm/ and libc/ calls it and so never
 // needs to know where it runs; a host death test (EXPECT_DEATH) sees the message on stderr.
 #pragma once

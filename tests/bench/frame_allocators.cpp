@@ -26,8 +26,8 @@
 #include <memory>
 #include <vector>
 
-#include "mm/BitmapAllocator.h"
-#include "mm/BuddyAllocator.h"
+#include "mm/frame/BitmapAllocator.h"
+#include "mm/frame/BuddyAllocator.h"
 #include "tests/bench/MedianReporter.h"
 
 namespace {

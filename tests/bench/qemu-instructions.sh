@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # qemu-instructions.sh: the in-QEMU benchmarks. Boots with bench=all under -icount shift=0, where an RDTSC
-# difference is an instruction count (kernel/Bench.h), and prints each figure next to its target.
+# difference is an instruction count (kernel/debug/Bench.h), and prints each figure next to its target.
 set -u
 cd "$(dirname "$0")/../.."
 log=build/bench-qemu.log

@@ -1,4 +1,4 @@
-// slab.cpp: Google Benchmark figures for mm/SlabCache and mm/KernelHeap against the system allocator.
+// slab.cpp: Google Benchmark figures for mm/heap/SlabCache and mm/heap/KernelHeap against the system allocator.
 //
 // tools/bench-allocators.sh runs this binary once per allocator (glibc, jemalloc, mimalloc, tcmalloc,
 // mneme) under LD_PRELOAD with MNEME_BENCH_ALLOCATOR=<name>. In the glibc run (or with the variable unset)
@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "mm/KernelHeap.h"
+#include "mm/heap/KernelHeap.h"
 #include "tests/bench/MedianReporter.h"
 #include "tests/host/SlabTestSupport.h"
 

@@ -1,4 +1,4 @@
-// slab.cpp: libFuzzer target for mm/KernelHeap (kmalloc/kfree) and a named mm/SlabCache.
+// slab.cpp: libFuzzer target for mm/heap/KernelHeap (kmalloc/kfree) and a named mm/heap/SlabCache.
 //
 // The byte stream becomes allocate/free/shrink operations and page-source failures. Every live object is
 // filled with a pattern derived from its seed and checked before it is freed; after every operation the
@@ -16,7 +16,7 @@
 #include <map>
 #include <vector>
 
-#include "mm/KernelHeap.h"
+#include "mm/heap/KernelHeap.h"
 #include "tests/fuzz/FuzzInput.h"
 #include "tests/host/SlabTestSupport.h"
 

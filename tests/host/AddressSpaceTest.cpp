@@ -1,4 +1,4 @@
-// AddressSpaceTest.cpp: mm/AddressSpace over arch/i386/PageTableEntry.h, with page tables in plain host
+// AddressSpaceTest.cpp: mm/vm/PageTables over arch/i386/PageTableEntry.h, with page tables in plain host
 // memory. The ops record every table allocation, TLB invalidation and released frame, so the tests can
 // assert what the kernel would have done to the hardware; a fixed-seed random walk checks the page tables
 // against a shadow map after every step.
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "arch/i386/PageTableEntry.h"
-#include "mm/AddressSpace.h"
+#include "mm/vm/PageTables.h"
 
 namespace {
 

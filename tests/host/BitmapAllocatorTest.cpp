@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "mm/BitmapAllocator.h"
+#include "mm/frame/BitmapAllocator.h"
 #include "tests/host/FrameAllocModel.h"
 
 using namespace frame_alloc_test;

@@ -8,8 +8,8 @@
 #include <utility>
 #include <vector>
 
-#include "mm/BuddyAllocator.h"
-#include "mm/RangeSet.h"
+#include "mm/frame/BuddyAllocator.h"
+#include "mm/frame/RangeSet.h"
 #include "tests/host/FrameAllocModel.h"
 
 using namespace frame_alloc_test;

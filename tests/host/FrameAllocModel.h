@@ -17,8 +17,8 @@
 #include <utility>
 #include <vector>
 
-#include "mm/BitmapAllocator.h"
-#include "mm/BuddyAllocator.h"
+#include "mm/frame/BitmapAllocator.h"
+#include "mm/frame/BuddyAllocator.h"
 
 namespace frame_alloc_test {
 

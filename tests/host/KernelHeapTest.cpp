@@ -1,4 +1,4 @@
-// KernelHeapTest.cpp: mm/KernelHeap (kmalloc/kfree/kmalloc_usable_size and named caches) over host page
+// KernelHeapTest.cpp: mm/heap/KernelHeap (kmalloc/kfree/kmalloc_usable_size and named caches) over host page
 // sources: size-class selection, large blocks, the page-tag lookup, misuse, out-of-memory, slabinfo, and a
 // model-based random walk over mixed sizes in release and debug mode.
 #include <gtest/gtest.h>
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "mm/KernelHeap.h"
+#include "mm/heap/KernelHeap.h"
 #include "tests/host/SlabTestSupport.h"
 
 namespace {

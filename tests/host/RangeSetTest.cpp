@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "mm/RangeSet.h"
+#include "mm/frame/RangeSet.h"
 #include "tests/host/FrameAllocModel.h"
 
 using frame_alloc_test::Random;

@@ -1,4 +1,4 @@
-// SlabCacheTest.cpp: mm/SlabCache against host page sources: layout and slab orders, list transitions,
+// SlabCacheTest.cpp: mm/heap/SlabCache against host page sources: layout and slab orders, list transitions,
 // colouring, the empty-slab limit, constructors, out-of-memory, misuse (death tests) in release and debug
 // mode, and a fixed-seed model-based random walk with contents checks and invariants after every step.
 #include <gtest/gtest.h>
@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "mm/SlabCache.h"
+#include "mm/heap/SlabCache.h"
 #include "tests/host/SlabTestSupport.h"
 
 namespace {

@@ -1,11 +1,11 @@
-// SlabTestSupport.h: host page sources and locks for mm/SlabCache and mm/KernelHeap, shared by the host
+// SlabTestSupport.h: host page sources and locks for mm/heap/SlabCache and mm/heap/KernelHeap, shared by the host
 // tests, the fuzzer and the benchmark.
 //
 //   HostPageSource   each allocation is its own aligned_alloc block (so ASan sees any overrun past a slab),
 //                    with bookkeeping that catches a wrong free, page tags in a hash map, and failure on
 //                    demand (fail_after / fail_all) for out-of-memory tests.
 //   ArenaPageSource  one big arena cut into naturally aligned blocks with per-order free lists and flat
-//                    page tags (mm/SlabPageTags.h): close to the kernel's buddy + tag array, and cheap
+//                    page tags (mm/heap/SlabPageTags.h): close to the kernel's buddy + tag array, and cheap
 //                    enough for benchmarks.
 //   NoLock, MutexLock (std::mutex)
 #pragma once
@@ -19,7 +19,7 @@
 
 #include "libc/base/Assert.h"
 #include "libc/base/Error.h"
-#include "mm/SlabPageTags.h"
+#include "mm/heap/SlabPageTags.h"
 
 struct NoLock {
     void lock() {}

@@ -4,14 +4,14 @@
 #include "arch/i386/Cpu.h"
 #include "arch/i386/Gdt.h"
 #include "arch/i386/Idt.h"
-#include "kernel/Console.h"
-#include "kernel/KTest.h"
-#include "kernel/KernelHeapGlue.h"
-#include "kernel/Layout.h"
-#include "kernel/Paging.h"
-#include "kernel/PhysicalMemory.h"
-#include "kernel/UserMemory.h"
-#include "mm/SlabCache.h"
+#include "kernel/dev/Console.h"
+#include "kernel/debug/KTest.h"
+#include "kernel/mm/KernelHeapGlue.h"
+#include "kernel/boot/Layout.h"
+#include "kernel/mm/Paging.h"
+#include "kernel/mm/PhysicalMemory.h"
+#include "kernel/memmodel/PagedMemory.h"
+#include "mm/heap/SlabCache.h"
 
 namespace {
 

@@ -1,0 +1,183 @@
+// BootOptions.cpp: the option table and the key=value parser.
+#include "kernel/boot/BootOptions.h"
+
+#include "arch/i386/Pit.h"
+#include "kernel/dev/Console.h"
+#include "libc/rt/String.h"
+
+namespace boot_options {
+namespace {
+
+BootOptions g_options;
+char g_raw[256];
+
+struct Option {
+    const char* key;
+    const char* accepted;  // shown in warnings and help
+    const char* default_value;
+    const char* help;
+    bool (*apply)(const char* value, BootOptions& options);  // false: the value is not accepted
+};
+
+bool parse_u32(const char* text, u32& out) {
+    if (!*text) return false;
+    u32 value = 0;
+    for (; *text; ++text) {
+        if (*text < '0' || *text > '9') return false;
+        u32 digit = static_cast<u32>(*text - '0');
+        if (value > (0xFFFFFFFFu - digit) / 10) return false;
+        value = value * 10 + digit;
+    }
+    out = value;
+    return true;
+}
+
+bool apply_test(const char* value, BootOptions& options) {
+    if (!*value || strlen(value) >= sizeof(options.test)) return false;
+    strcpy(options.test, value);
+    return true;
+}
+
+bool apply_hz(const char* value, BootOptions& options) {
+    u32 hz;
+    if (!parse_u32(value, hz) || hz < pit::kMinHz || hz > pit::kMaxHz) return false;
+    options.hz = hz;
+    return true;
+}
+
+bool apply_panic(const char* value, BootOptions& options) {
+    if (strcmp(value, "exit") == 0)
+        options.panic_halt = false;
+    else if (strcmp(value, "halt") == 0)
+        options.panic_halt = true;
+    else
+        return false;
+    return true;
+}
+
+bool apply_pmm(const char* value, BootOptions& options) {
+    if (strcmp(value, "buddy") == 0)
+        options.pmm_bitmap = false;
+    else if (strcmp(value, "bitmap") == 0)
+        options.pmm_bitmap = true;
+    else
+        return false;
+    return true;
+}
+
+bool apply_quantum(const char* value, BootOptions& options) {
+    u32 ticks;
+    if (!parse_u32(value, ticks) || ticks < 1 || ticks > 1000) return false;
+    options.quantum = ticks;
+    return true;
+}
+
+bool apply_init(const char* value, BootOptions& options) {
+    if (!*value || strlen(value) >= sizeof(options.init)) return false;
+    strcpy(options.init, value);
+    return true;
+}
+
+bool apply_shell(const char* value, BootOptions& options) {
+    if (strcmp(value, "user") == 0)
+        options.shell_monitor = false;
+    else if (strcmp(value, "monitor") == 0)
+        options.shell_monitor = true;
+    else
+        return false;
+    return true;
+}
+
+bool apply_bench(const char* value, BootOptions& options) {
+    if (strcmp(value, "kernel") != 0 && strcmp(value, "all") != 0) return false;
+    strcpy(options.bench, value);
+    return true;
+}
+
+const Option kOptions[] = {
+    {"test", "all, kernel, user, or suites/tests separated by commas", "(off)",
+     "run the tests, print a summary, exit QEMU", apply_test},
+    {"hz", "19..10000", "100", "timer interrupts per second", apply_hz},
+    {"panic", "exit or halt", "exit", "after a panic: leave QEMU (exit) or stay halted on screen (halt)", apply_panic},
+    {"pmm", "buddy or bitmap", "buddy", "the physical page allocator", apply_pmm},
+    {"quantum", "1..1000 (timer ticks)", "5", "how long a process runs before the next one", apply_quantum},
+    {"init", "program names separated by commas", "(none)", "programs init runs before the shell", apply_init},
+    {"shell", "user or monitor", "user", "end boot at the user shell or at the kernel monitor", apply_shell},
+    {"bench", "kernel or all", "(off)", "count instructions of kernel (and user) operations, exit QEMU", apply_bench},
+};
+
+void print_accepted_keys() {
+    kprintf("           accepted keys:");
+    for (const Option& option : kOptions) kprintf(" %s", option.key);
+    kprintf("\n");
+}
+
+// Returns false when the word was rejected (and a warning printed).
+bool apply_word(char* word, BootOptions& options) {
+    char* equals = strchr(word, '=');
+    if (!equals) {
+        kwarn("cmdline", "'%s' is not key=value; ignored", word);
+        print_accepted_keys();
+        return false;
+    }
+    *equals = '\0';
+    const char* key = word;
+    const char* value = equals + 1;
+    for (const Option& option : kOptions) {
+        if (strcmp(option.key, key) != 0) continue;
+        if (option.apply(value, options)) return true;
+        kwarn("cmdline", "bad value '%s' for %s (accepted: %s); using the default, %s", value, key, option.accepted,
+              option.default_value);
+        return false;
+    }
+    kwarn("cmdline", "unknown option '%s'; ignored", key);
+    print_accepted_keys();
+    return false;
+}
+
+}  // namespace
+
+u32 parse_into(const char* command_line, BootOptions& options) {
+    options = BootOptions{};
+    if (!command_line) return 0;
+    char scratch[sizeof(g_raw)];
+    strncpy(scratch, command_line, sizeof(scratch) - 1);
+    scratch[sizeof(scratch) - 1] = '\0';
+    u32 rejected = 0;
+    bool first = true;
+    for (char* p = scratch; *p;) {
+        while (*p == ' ') ++p;
+        if (!*p) break;
+        char* word = p;
+        while (*p && *p != ' ') ++p;
+        if (*p) *p++ = '\0';
+        // GRUB and QEMU pass the kernel's path as the first word.
+        if (first && !strchr(word, '=')) {
+            first = false;
+            continue;
+        }
+        first = false;
+        if (!apply_word(word, options)) ++rejected;
+    }
+    return rejected;
+}
+
+void parse(const char* command_line) {
+    g_raw[0] = '\0';
+    if (command_line) {
+        strncpy(g_raw, command_line, sizeof(g_raw) - 1);
+        g_raw[sizeof(g_raw) - 1] = '\0';
+    }
+    parse_into(command_line, g_options);
+}
+
+const BootOptions& get() { return g_options; }
+const char* raw() { return g_raw; }
+
+void print_help() {
+    kprintf("Boot options (kernel command line, key=value):\n");
+    for (const Option& option : kOptions)
+        kprintf("  %-8s %-44s default %-6s %s\n", option.key, option.accepted, option.default_value, option.help);
+}
+
+}  // namespace boot_options

@@ -1,0 +1,82 @@
+// TestMode.cpp: splitting the selection between the kernel and init, and the final verdict.
+#include "kernel/debug/TestMode.h"
+
+#include "arch/i386/Power.h"
+#include "kernel/dev/Console.h"
+#include "kernel/debug/KTest.h"
+#include "libc/rt/String.h"
+
+namespace test_mode {
+namespace {
+
+char g_kernel_selection[256];
+char g_init_argument[264];
+bool g_kernel_passed = true;
+u32 g_kernel_ran = 0;
+
+void finish(bool passed) {
+    power::qemu_exit(passed ? power::ExitCode::TestsPassed : power::ExitCode::TestsFailed);
+    kprintf("test: no isa-debug-exit device to report through; halting.\n");
+}
+
+}  // namespace
+
+bool run_kernel_part(const char* selection) {
+    g_kernel_selection[0] = '\0';
+    char user_items[256] = "";
+    bool user = false;
+    bool whole_user_suite = false;
+    const char* p = selection;
+    while (*p) {
+        const char* start = p;
+        while (*p && *p != ',') ++p;
+        u32 length = static_cast<u32>(p - start);
+        char item[64];
+        if (length >= sizeof(item)) length = sizeof(item) - 1;
+        memcpy(item, start, length);
+        item[length] = '\0';
+        if (*p == ',') ++p;
+        bool all = strcmp(item, "all") == 0;
+        // "kernel": every in-kernel suite, no user-level tests.
+        if (strcmp(item, "kernel") == 0) strcpy(item, "all");
+        bool is_user = strcmp(item, "user") == 0 || strncmp(item, "user.", 5) == 0;
+        if (all || is_user) user = true;
+        if (all || strcmp(item, "user") == 0) whole_user_suite = true;
+        if (is_user && strcmp(item, "user") != 0) {
+            if (user_items[0]) strcat(user_items, ",");
+            strcat(user_items, item);
+        }
+        if (!is_user) {
+            if (g_kernel_selection[0]) strcat(g_kernel_selection, ",");
+            strcat(g_kernel_selection, item);
+        }
+    }
+    // init runs a subset only when every user item named a test: `all` or a bare `user` means the whole suite.
+    if (user_items[0] && !whole_user_suite)
+        format_to_buffer(g_init_argument, sizeof(g_init_argument), "--test=%s", user_items);
+    else
+        format_to_buffer(g_init_argument, sizeof(g_init_argument), "--test");
+
+    if (g_kernel_selection[0]) {
+        g_kernel_passed = ktest::run(g_kernel_selection);
+        g_kernel_ran = 1;
+    }
+    if (user) return true;
+    finish(g_kernel_passed);
+    return false;
+}
+
+const char* init_argument() { return g_init_argument; }
+
+void finish_user_tests(u32 passed, u32 failed) {
+    kprintf("test: user-level suite %u passed, %u failed%s\n", passed, failed,
+            g_kernel_ran ? (g_kernel_passed ? "; kernel suites passed" : "; kernel suites FAILED") : "");
+    finish(g_kernel_passed && failed == 0 && passed > 0);
+}
+
+void user_tests_vanished() {
+    kprintf("FAIL user: init ended (or could not start) before reporting the user-level results\n");
+    finish(false);
+}
+
+}  // namespace test_mode

@@ -1,0 +1,149 @@
+// Traps.cpp: exception reports and the double-fault task.
+#include "kernel/debug/Traps.h"
+
+#include "arch/i386/Cpu.h"
+#include "arch/i386/Gdt.h"
+#include "arch/i386/Idt.h"
+#include "kernel/dev/Console.h"
+#include "kernel/mm/KernelStack.h"
+#include "kernel/debug/Panic.h"
+#include "kernel/debug/Symbols.h"
+
+extern "C" char boot_stack_guard[];
+
+namespace traps {
+namespace {
+
+UserFaultHandler g_user_fault_handler = nullptr;
+
+bool has_error_code(u32 vector) {
+    return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21;
+}
+
+bool is_selector_error(u32 vector) { return vector >= 10 && vector <= 13; }
+
+void on_exception(TrapFrame& frame) {
+    if (frame.from_user() && g_user_fault_handler) {
+        g_user_fault_handler(frame);
+        return;
+    }
+    kernel_fault(frame);
+}
+
+struct Appender {
+    char* buffer;
+    size_t size;
+    size_t used = 0;
+    void add(const char* text) {
+        while (*text && used + 1 < size) buffer[used++] = *text++;
+        buffer[used] = '\0';
+    }
+};
+
+}  // namespace
+
+void describe_page_fault_error(u32 error_code, char* buffer, size_t size) {
+    // SDM Vol. 3A 4.7, Figure 4-12 "Page-Fault Error Code".
+    Appender out{buffer, size};
+    out.add(error_code & 0x1 ? "protection violation" : "not-present page");
+    out.add(error_code & 0x2 ? ", write access" : ", read access");
+    out.add(error_code & 0x4 ? ", user mode" : ", supervisor mode");
+    if (error_code & 0x8) out.add(", reserved bit set in a paging entry");
+    if (error_code & 0x10) out.add(", instruction fetch");
+}
+
+void describe_selector_error(u32 error_code, char* buffer, size_t size) {
+    // SDM Vol. 3A 6.13, Figure 6-7 "Error Code": EXT(0) IDT(1) TI(2) index(15:3).
+    u32 index = (error_code >> 3) & 0x1FFF;
+    const char* table = (error_code & 0x2) ? "IDT" : ((error_code & 0x4) ? "LDT" : "GDT");
+    if (error_code == 0) {
+        format_to_buffer(buffer, size, "0 (no selector involved: e.g. a privileged instruction)");
+        return;
+    }
+    format_to_buffer(buffer, size, "%s index %u (selector 0x%04x)%s", table, index, error_code & 0xFFFC,
+                     (error_code & 0x1) ? ", raised by an external event" : "");
+}
+
+void describe_fault(const TrapFrame& frame, char* buffer, size_t size) {
+    char detail[128] = "";
+    if (frame.vector == 14) {
+        describe_page_fault_error(frame.error_code, detail, sizeof(detail));
+        format_to_buffer(buffer, size, "%s (%s) at address 0x%08x (%s), eip 0x%08x", idt::vector_name(14),
+                         idt::vector_mnemonic(14), cpu::read_cr2(), detail, frame.eip);
+        return;
+    }
+    if (is_selector_error(frame.vector)) {
+        describe_selector_error(frame.error_code, detail, sizeof(detail));
+        format_to_buffer(buffer, size, "%s (%s) at eip 0x%08x, error code %s", idt::vector_name(frame.vector),
+                         idt::vector_mnemonic(frame.vector), frame.eip, detail);
+        return;
+    }
+    format_to_buffer(buffer, size, "%s (%s) at eip 0x%08x", idt::vector_name(frame.vector),
+                     idt::vector_mnemonic(frame.vector), frame.eip);
+}
+
+void print_report(const TrapFrame& frame) {
+    kprintf("\n*** CPU exception %u: %s (%s) in %s mode\n", frame.vector, idt::vector_name(frame.vector),
+            idt::vector_mnemonic(frame.vector), frame.from_user() ? "user" : "kernel");
+    char detail[128];
+    if (frame.vector == 14) {
+        describe_page_fault_error(frame.error_code, detail, sizeof(detail));
+        kprintf("    error code 0x%08x: %s\n", frame.error_code, detail);
+        kprintf("    CR2 0x%08x (the address that faulted)\n", cpu::read_cr2());
+    } else if (is_selector_error(frame.vector)) {
+        describe_selector_error(frame.error_code, detail, sizeof(detail));
+        kprintf("    error code 0x%08x: %s\n", frame.error_code, detail);
+    } else if (has_error_code(frame.vector)) {
+        kprintf("    error code 0x%08x\n", frame.error_code);
+    }
+    kprintf("    EIP ");
+    symbols::print_address(frame.eip);
+    kprintf("\n    CS  0x%04x  EFLAGS 0x%08x\n", frame.cs & 0xFFFF, frame.eflags);
+    kprintf("    EAX 0x%08x  EBX 0x%08x  ECX 0x%08x  EDX 0x%08x\n", frame.eax, frame.ebx, frame.ecx, frame.edx);
+    kprintf("    ESI 0x%08x  EDI 0x%08x  EBP 0x%08x  ESP 0x%08x\n", frame.esi, frame.edi, frame.ebp,
+            frame.interrupted_esp());
+    kprintf("    DS  0x%04x  ES 0x%04x  FS 0x%04x  GS 0x%04x  SS 0x%04x\n", frame.ds & 0xFFFF, frame.es & 0xFFFF,
+            frame.fs & 0xFFFF, frame.gs & 0xFFFF, frame.from_user() ? frame.user_ss & 0xFFFF : gdt::kKernelData);
+    kprintf("    CR0 0x%08x  CR2 0x%08x  CR3 0x%08x\n", cpu::read_cr0(), cpu::read_cr2(), cpu::read_cr3());
+    if (!frame.from_user()) symbols::print_backtrace(frame.eip, frame.ebp);
+}
+
+void kernel_fault(const TrapFrame& frame) {
+    print_report(frame);
+    char reason[160];
+    format_to_buffer(reason, sizeof(reason), "unhandled %s (%s) in kernel mode", idt::vector_name(frame.vector),
+                     idt::vector_mnemonic(frame.vector));
+    panic::stop(reason);
+}
+
+void set_user_fault_handler(UserFaultHandler handler) { g_user_fault_handler = handler; }
+
+void initialize() { idt::set_default_exception_handler(on_exception); }
+
+}  // namespace traps
+
+// Runs as its own task (IDT slot 8 is a task gate) on a fresh stack: the interrupted state is in the main
+// TSS, where the hardware task switch saved it (SDM Vol. 3A 7.3). The usual cause is a kernel stack
+// overflow into a guard page: the page fault itself could not push its frame.
+extern "C" void double_fault_handler() {
+    const TaskStateSegment& saved = gdt::tss();
+    u32 cr2 = cpu::read_cr2();
+    kprintf("\n*** CPU exception 8: Double fault (#DF) in kernel mode\n");
+    kprintf("    A fault happened while the CPU was delivering another one (SDM Vol. 3A 6.15, Interrupt 8).\n");
+    u32 guard = reinterpret_cast<u32>(boot_stack_guard);
+    const char* which = nullptr;
+    if (cr2 >= guard && cr2 < guard + 4096) which = "the boot stack";
+    else if (KernelStack::is_guard_address(cr2)) which = "a process's kernel stack";
+    if (which)
+        kprintf(
+            "    CR2 0x%08x lies in the unmapped guard page under %s: a kernel stack overflow.\n"
+            "    The page fault could not push its frame onto that stack, so it became a double fault.\n",
+            cr2, which);
+    kprintf("    EIP ");
+    symbols::print_address(saved.eip);
+    kprintf("\n    EAX 0x%08x  EBX 0x%08x  ECX 0x%08x  EDX 0x%08x\n", saved.eax, saved.ebx, saved.ecx, saved.edx);
+    kprintf("    ESI 0x%08x  EDI 0x%08x  EBP 0x%08x  ESP 0x%08x\n", saved.esi, saved.edi, saved.ebp, saved.esp);
+    kprintf("    CR2 0x%08x  CR3 0x%08x\n", cr2, cpu::read_cr3());
+    symbols::print_backtrace(saved.eip, saved.ebp);
+    panic::stop("double fault");
+}

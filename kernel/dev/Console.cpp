@@ -1,0 +1,141 @@
+// Console.cpp: the kernel console. Output goes to COM1 and the VGA text buffer; input is a ring buffer
+// filled by the COM1 receive interrupt and drained by read_char().
+#include "kernel/dev/Console.h"
+
+#include "arch/i386/Cpu.h"
+#include "arch/i386/Pit.h"
+#include "arch/i386/Uart.h"
+#include "arch/i386/Vga.h"
+#include "kernel/boot/Layout.h"
+
+namespace console {
+namespace {
+
+constexpr size_t kInputCapacity = 256;
+char g_input[kInputCapacity];
+volatile size_t g_input_head = 0;  // next byte to read
+volatile size_t g_input_tail = 0;  // next slot to fill
+void (*g_listener)() = nullptr;
+i32 g_foreground = 0;
+volatile i32 g_interrupt_request = 0;
+
+constexpr u8 kCtrlC = 0x03;
+
+void on_receive(u8 byte) {
+    if (byte == kCtrlC && g_foreground > 0) {
+        g_interrupt_request = g_foreground;
+        if (g_listener) g_listener();  // whoever waits gets to run, so the request is seen soon
+        return;
+    }
+    size_t next = (g_input_tail + 1) % kInputCapacity;
+    if (next == g_input_head) return;  // full: drop the keystroke rather than block in an interrupt
+    g_input[g_input_tail] = static_cast<char>(byte);
+    g_input_tail = next;
+    if (g_listener) g_listener();
+}
+
+}  // namespace
+
+void initialize() {
+    uart::initialize();
+    vga::initialize(layout::physical_to_virtual(0xB8000));
+}
+
+void write(const char* text, size_t length) {
+    uart::write(text, length);
+    vga::write(text, length);
+}
+
+void write(const char* text) {
+    size_t n = 0;
+    while (text[n]) ++n;
+    write(text, n);
+}
+
+void sink(void*, const char* text, size_t length) { write(text, length); }
+
+void enable_input() { uart::enable_receive_interrupt(on_receive); }
+void set_input_listener(void (*listener)()) { g_listener = listener; }
+
+void set_foreground(i32 pid) {
+    cpu::InterruptGuard guard;
+    g_foreground = pid;
+    g_interrupt_request = 0;  // a Ctrl-C meant for the previous foreground process is void
+}
+
+i32 foreground() { return g_foreground; }
+
+i32 take_interrupt_request() {
+    cpu::InterruptGuard guard;
+    i32 pid = g_interrupt_request;
+    g_interrupt_request = 0;
+    return pid;
+}
+
+int try_read_char() {
+    cpu::InterruptGuard guard;
+    if (g_input_head == g_input_tail) {
+        // Before interrupts are on (or with the IRQ masked) fall back to polling the UART.
+        return uart::poll_byte();
+    }
+    char c = g_input[g_input_head];
+    g_input_head = (g_input_head + 1) % kInputCapacity;
+    return static_cast<unsigned char>(c);
+}
+
+char read_char() {
+    for (;;) {
+        cpu::disable_interrupts();
+        if (g_input_head != g_input_tail) {
+            char c = g_input[g_input_head];
+            g_input_head = (g_input_head + 1) % kInputCapacity;
+            cpu::enable_interrupts();
+            return c;
+        }
+        int polled = uart::poll_byte();
+        if (polled >= 0) {
+            cpu::enable_interrupts();
+            return static_cast<char>(polled);
+        }
+        // Atomically re-enable interrupts and wait: the next keystroke (or tick) wakes us.
+        cpu::enable_interrupts_and_halt();
+    }
+}
+
+}  // namespace console
+
+int kvprintf(const char* format, va_list args) { return vformat(console::sink, nullptr, format, args); }
+
+int kprintf(const char* format, ...) {
+    va_list args;
+    va_start(args, format);
+    int n = kvprintf(format, args);
+    va_end(args);
+    return n;
+}
+
+namespace {
+void log_prefix(const char* subsystem) {
+    u64 ms = pit::uptime_ms();
+    kprintf("[%5u.%03u] %s: ", static_cast<unsigned>(ms / 1000), static_cast<unsigned>(ms % 1000), subsystem);
+}
+}  // namespace
+
+void klog(const char* subsystem, const char* format, ...) {
+    log_prefix(subsystem);
+    va_list args;
+    va_start(args, format);
+    kvprintf(format, args);
+    va_end(args);
+    kprintf("\n");
+}
+
+void kwarn(const char* subsystem, const char* format, ...) {
+    log_prefix(subsystem);
+    kprintf("warning: ");
+    va_list args;
+    va_start(args, format);
+    kvprintf(format, args);
+    va_end(args);
+    kprintf("\n");
+}

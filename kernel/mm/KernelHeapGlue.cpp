@@ -1,0 +1,129 @@
+// KernelHeapGlue.cpp: the kernel heap: mm/heap/KernelHeap.h over the page allocator, with interrupts off as its
+// lock, plus kmalloc/kfree, C++ new/delete, and the monitor's `slabinfo`.
+//
+// The page source hands out frames through the direct map and keeps KernelHeap's per-page tag words in an
+// array indexed by frame number (mm/heap/SlabPageTags.h), 4 bytes per managed frame, allocated from the page
+// allocator at boot, before the heap is built (the heap keeps a copy of the table's view).
+#include "kernel/mm/KernelHeapGlue.h"
+
+#include <new>
+
+#include "arch/i386/Cpu.h"
+#include "kernel/dev/Console.h"
+#include "kernel/boot/Layout.h"
+#include "kernel/debug/Monitor.h"
+#include "kernel/mm/PhysicalMemory.h"
+#include "mm/heap/KernelHeap.h"
+#include "mm/heap/SlabPageTags.h"
+
+namespace {
+
+class KernelPageSource {
+public:
+    ErrorOr<void*> allocate_pages(unsigned order) {
+        u32 pfn = TRY(pmm::allocate(order));
+        return pmm::frame_pointer(pfn);
+    }
+    void free_pages(void* pages, unsigned order) { pmm::free(pmm::pfn_of(pages), order); }
+    void set_page_tags(void* page, size_t count, uptr tag) { m_tags.set(page, count, tag); }
+    uptr page_tag(const void* address) const { return m_tags.get(address); }
+    // KernelHeap copies the table's view when it is built (PageTagTableSource), so kfree reads a tag
+    // without going through the page source: m_tags is set before the heap and never replaced.
+    const SlabPageTags& page_tags() const { return m_tags; }
+
+    SlabPageTags m_tags;
+};
+
+// The kernel is single-CPU and not preemptible: turning interrupts off is the whole lock. Each lock object
+// remembers the interrupt flag it found, so locks nest (heap lock, then a cache's).
+class InterruptLock {
+public:
+    void lock() {
+        u32 flags = cpu::read_eflags();
+        cpu::disable_interrupts();
+        m_saved = flags;
+    }
+    void unlock() {
+        if (m_saved & cpu::kEflagsInterrupt) cpu::enable_interrupts();
+    }
+
+private:
+    u32 m_saved = 0;
+};
+
+using Heap = KernelHeap<KernelPageSource, InterruptLock>;
+
+KernelPageSource g_source;
+alignas(Heap) u8 g_heap_storage[sizeof(Heap)];
+Heap* g_heap = nullptr;
+
+}  // namespace
+
+namespace kernel_heap {
+
+void initialize() {
+    FrameAllocator& allocator = pmm::allocator();
+    (void)allocator;
+    // Tags for every frame the direct map can reach that the allocator manages.
+    u32 first = pmm::first_managed_pfn(), end = pmm::end_managed_pfn();
+    u32 bytes = (end - first) * static_cast<u32>(sizeof(uptr));
+    unsigned order = 0;
+    while ((4096u << order) < bytes) ++order;
+    auto block = pmm::allocate(order);
+    if (block.is_error()) mneme_panic("kernel heap: no %u KiB block for the page tags", bytes / 1024);
+    void* storage = pmm::frame_pointer(block.value());
+    __builtin_memset(storage, 0, 4096u << order);
+    g_source.m_tags = SlabPageTags(Span<uptr>(static_cast<uptr*>(storage), end - first),
+                                   layout::physical_to_virtual(static_cast<uptr>(first) << 12));
+    g_heap = new (g_heap_storage) Heap(g_source);
+    klog("heap", "slab kernel heap: %u size classes (8 to 2048 bytes)%s; page tags %u KiB",
+         static_cast<unsigned>(Heap::kClassCount), g_heap->is_debug() ? ", DEBUG: red zones and poisoning" : "",
+         (4096u << order) / 1024);
+}
+
+u32 bytes_in_use() {
+    if (!g_heap) return 0;
+    u32 total = static_cast<u32>(g_heap->large_bytes());
+    g_heap->for_each_cache([&](Heap::Cache& cache) { total += static_cast<u32>(cache.statistics().memory_bytes); });
+    return total;
+}
+
+bool check_invariants() { return g_heap->check_invariants(console::sink, nullptr); }
+u32 shrink() { return static_cast<u32>(g_heap->shrink()); }
+
+// ObjectCache is an opaque name for Heap::Cache, so callers need not see the template.
+namespace {
+Heap::Cache* real(ObjectCache* cache) { return reinterpret_cast<Heap::Cache*>(cache); }
+}  // namespace
+
+ObjectCache* create_cache(const SlabCacheConfig& config) {
+    auto cache = g_heap->create_cache(config);
+    return cache.is_error() ? nullptr : reinterpret_cast<ObjectCache*>(cache.value());
+}
+void destroy_cache(ObjectCache* cache) { g_heap->destroy_cache(real(cache)); }
+void* cache_allocate(ObjectCache* cache) { return real(cache)->allocate(__builtin_return_address(0)); }
+void cache_free(ObjectCache* cache, void* object) { real(cache)->deallocate(object, __builtin_return_address(0)); }
+SlabStatistics cache_statistics(ObjectCache* cache) { return real(cache)->statistics(); }
+
+}  // namespace kernel_heap
+
+void* kmalloc(size_t size) { return g_heap->allocate(size, __builtin_return_address(0)); }
+void kfree(void* pointer) { g_heap->deallocate(pointer, __builtin_return_address(0)); }
+size_t kmalloc_usable_size(const void* pointer) { return g_heap->usable_size(pointer); }
+
+// C++ allocation in the kernel goes to kmalloc. A failed `new` is a panic: kernel code that can run out of
+// memory calls kmalloc and handles nullptr.
+void* operator new(size_t size) {
+    void* p = g_heap->allocate(size, __builtin_return_address(0));
+    if (!p) mneme_panic("operator new(%zu): out of memory", size);
+    return p;
+}
+void* operator new[](size_t size) { return operator new(size); }
+void operator delete(void* pointer) noexcept { g_heap->deallocate(pointer, __builtin_return_address(0)); }
+void operator delete[](void* pointer) noexcept { g_heap->deallocate(pointer, __builtin_return_address(0)); }
+void operator delete(void* pointer, size_t) noexcept { g_heap->deallocate(pointer, __builtin_return_address(0)); }
+void operator delete[](void* pointer, size_t) noexcept { g_heap->deallocate(pointer, __builtin_return_address(0)); }
+
+MONITOR_COMMAND(slabinfo, "slabinfo", "", "the kernel heap's slab caches: objects, slabs, memory, efficiency") {
+    g_heap->dump(console::sink, nullptr);
+}

@@ -1,0 +1,47 @@
+// PageTables.cpp: KernelPageTableOps and the adopted kernel space.
+#include "kernel/mm/KernelPageTables.h"
+
+#include <new>
+
+#include "arch/i386/Cpu.h"
+#include "kernel/boot/Layout.h"
+#include "kernel/mm/Paging.h"
+#include "kernel/mm/PhysicalMemory.h"
+
+ErrorOr<u32> KernelPageTableOps::allocate_table() {
+    u32 pfn = TRY(pmm::allocate(0));
+    __builtin_memset(pmm::frame_pointer(pfn), 0, 4096);
+    return pfn << 12;
+}
+
+void KernelPageTableOps::free_table(u32 physical) { pmm::free(physical >> 12, 0); }
+
+PageDirectoryEntry* KernelPageTableOps::directory(u32 physical) {
+    return layout::physical_pointer<PageDirectoryEntry>(physical);
+}
+
+PageTableEntry* KernelPageTableOps::table(u32 physical) { return layout::physical_pointer<PageTableEntry>(physical); }
+
+// INVLPG works on the current address space only; for another one the entry cannot be cached (its CR3 is
+// not loaded, and user pages are never global), so the extra flush is harmless.
+void KernelPageTableOps::invalidate(u32 vaddr) { cpu::invlpg(vaddr); }
+
+void KernelPageTableOps::release_frame(u32 physical) { pmm::release_frame(physical >> 12); }
+
+namespace page_tables {
+namespace {
+KernelPageTableOps g_ops;
+alignas(UserAddressSpace) u8 g_kernel_space_storage[sizeof(UserAddressSpace)];
+UserAddressSpace* g_kernel_space = nullptr;
+}  // namespace
+
+void initialize() {
+    // Never destroyed: placement-new into static storage with no destructor call.
+    g_kernel_space = new (g_kernel_space_storage)
+        UserAddressSpace(UserAddressSpace::adopt_kernel(g_ops, paging::kernel_directory()));
+}
+
+KernelPageTableOps& ops() { return g_ops; }
+const UserAddressSpace& kernel_space() { return *g_kernel_space; }
+
+}  // namespace page_tables

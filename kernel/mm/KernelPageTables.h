@@ -1,0 +1,37 @@
+// PageTables.h: the kernel's AddressSpace instantiation (mm/vm/PageTables.h over real page tables).
+//
+// The ops back the policy with the page allocator (tables are zeroed frames), the direct map (how the kernel
+// reads and writes a table by physical address), INVLPG, and the frame reference counts (a user frame is
+// freed when its last mapping goes: copy-on-write sharing is counted in kernel/mm/PhysicalMemory).
+#pragma once
+
+#include "arch/i386/PageTableEntry.h"
+#include "mm/vm/PageTables.h"
+
+struct KernelPageTableOps {
+    using DirectoryEntry = PageDirectoryEntry;
+    using TableEntry = PageTableEntry;
+
+    ErrorOr<u32> allocate_table();
+    void free_table(u32 physical);
+    DirectoryEntry* directory(u32 physical);
+    TableEntry* table(u32 physical);
+    void invalidate(u32 vaddr);
+    void release_frame(u32 physical);
+};
+
+using UserAddressSpace = AddressSpace<KernelPageTableOps>;
+
+namespace page_tables {
+
+// Call once paging::initialize() has built the kernel directory.
+void initialize();
+KernelPageTableOps& ops();
+// The kernel's space (adopted from paging::kernel_directory()): what user spaces copy their kernel half from.
+const UserAddressSpace& kernel_space();
+
+}  // namespace page_tables
+
+// The available PTE bit Mneme uses to mark a copy-on-write page (SDM Table 4-6: bits 11:9 are ignored by the
+// processor).
+constexpr u32 kPteCopyOnWrite = 1;  // in PagingEntryBase::available()

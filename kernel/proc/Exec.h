@@ -1,0 +1,39 @@
+// Exec.h: loading an ELF program from the initrd into a fresh user address space (execve's core).
+//
+// The program file is validated first (format/Elf32.h), then every PT_LOAD segment becomes a region: its
+// file bytes copied into new frames, the pages entirely past the file bytes (bss) left to demand-zero
+// faults. The heap starts after the last segment. The stack region takes the top 8 MiB below 0xC0000000;
+// its top page receives the arguments in the Linux i386 layout the C library's crt0 expects:
+//
+//   esp -> argc, argv[0] .. argv[argc-1], NULL, envp[0] .. NULL, then the strings themselves
+#pragma once
+
+#include "kernel/memmodel/PagedMemory.h"
+
+namespace exec {
+
+constexpr u32 kMaxArguments = 64;
+constexpr u32 kArgumentBytes = 4096;
+
+// Arguments and environment copied into the kernel (the old image may be gone when they are needed).
+struct Arguments {
+    char strings[kArgumentBytes];
+    u32 used = 0;
+    u32 argc = 0, envc = 0;
+    const char* argv[kMaxArguments];
+    const char* envp[kMaxArguments];
+
+    ErrorOr<void> add_argument(const char* text);
+    ErrorOr<void> add_environment(const char* text);
+};
+
+struct Image {
+    u32 entry;
+    u32 stack_pointer;
+};
+
+// Builds `memory` (created here) from the program at `path`. On error `memory` is released and `message`
+// explains in words.
+ErrorOr<Image> load(UserMemory& memory, const char* path, const Arguments& arguments, char* message, u32 size);
+
+}  // namespace exec

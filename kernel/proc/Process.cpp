@@ -1,0 +1,324 @@
+// Process.cpp: creating processes (spawn, fork), ending them (exit, kill, faults) and reaping them (wait).
+#include "kernel/proc/Process.h"
+
+#include "arch/i386/Context.h"
+#include "arch/i386/Cpu.h"
+#include "arch/i386/Gdt.h"
+#include "kernel/dev/Console.h"
+#include "kernel/proc/Exec.h"
+#include "kernel/mm/KernelHeapGlue.h"
+#include "kernel/mm/Paging.h"
+#include "kernel/proc/Scheduler.h"
+#include "libc/rt/String.h"
+#include "mm/heap/SlabCache.h"
+
+#include <new>
+
+namespace process {
+namespace {
+
+// The table holds pointers; the process control blocks themselves come from the kernel heap's "process"
+// slab cache (created at boot), the classic use of a slab cache: objects of one type, often made and freed.
+Process* g_table[kMaxProcesses];
+kernel_heap::ObjectCache* g_cache = nullptr;
+i32 g_next_pid = 1;
+u32 g_count = 0;
+
+// A fresh control block in a free slot; null when the table is full or the heap is out of memory.
+Process* allocate_slot() {
+    for (Process*& slot : g_table) {
+        if (slot) continue;
+        void* memory = kernel_heap::cache_allocate(g_cache);
+        if (!memory) return nullptr;
+        slot = new (memory) Process();
+        return slot;
+    }
+    return nullptr;
+}
+
+void free_slot(Process* p) {
+    for (Process*& slot : g_table) {
+        if (slot != p) continue;
+        p->~Process();
+        kernel_heap::cache_free(g_cache, p);
+        slot = nullptr;
+        return;
+    }
+}
+
+template <typename Visitor>
+void for_each_process(Visitor visit) {
+    for (Process* p : g_table)
+        if (p) visit(*p);
+}
+
+void set_name(Process& p, const char* path) {
+    const char* base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    strncpy(p.name, base, sizeof(p.name) - 1);
+    p.name[sizeof(p.name) - 1] = '\0';
+}
+
+// Puts a TrapFrame for the first return to user mode at the top of the process's kernel stack, and under it
+// the context switch_context pops: four zero registers and trap_return as the return address.
+void build_initial_context(Process& p, const TrapFrame& frame) {
+    u32 top = p.kernel_stack.top();
+    auto* trap = reinterpret_cast<TrapFrame*>(top - sizeof(TrapFrame));
+    *trap = frame;
+    auto* context = reinterpret_cast<InitialContext*>(reinterpret_cast<u32>(trap) - sizeof(InitialContext));
+    *context = InitialContext{0, 0, 0, 0, reinterpret_cast<u32>(&trap_return)};
+    p.saved_esp = reinterpret_cast<u32>(context);
+    p.trap_frame = trap;
+}
+
+TrapFrame user_frame(u32 entry, u32 stack_pointer) {
+    TrapFrame f{};
+    f.ds = f.es = f.fs = f.gs = gdt::kUserData;
+    f.eip = entry;
+    f.cs = gdt::kUserCode;
+    f.eflags = 0x202;  // IF: interrupts on in user mode; bit 1 is reserved and reads as one
+    f.user_esp = stack_pointer;
+    f.user_ss = gdt::kUserData;
+    return f;
+}
+
+Process* init_process() { return find(kInitPid); }
+
+// Children of `p` become children of init; init is woken if one of them has already ended.
+void reparent_children(Process& p) {
+    Process* init = init_process();
+    for_each_process([&](Process& child) {
+        if (child.parent != p.pid) return;
+        child.parent = init ? kInitPid : 0;
+        if (child.state == ProcessState::Zombie && init && init->wait_reason == WaitReason::Child)
+            scheduler::wake(init);
+    });
+}
+
+// Memory freed, children handed on, parent told: what remains is a zombie holding its exit status.
+void terminate(Process& p, i32 wait_status) {
+    if (p.pid == console::foreground()) console::set_foreground(0);  // a later Ctrl-C has nobody to end
+    if (&p == current()) cpu::write_cr3(paging::kernel_directory());
+    scheduler::remove(&p);
+    p.memory.release();
+    reparent_children(p);
+    p.state = ProcessState::Zombie;
+    p.wait_status = wait_status;
+    Process* parent = find(p.parent);
+    if (parent && parent->wait_reason == WaitReason::Child) scheduler::wake(parent);
+    if (!parent) {
+        // Nobody will reap it (init itself, or a process started before init): free the slot now, unless it
+        // is the one running (its kernel stack is in use until the switch; the idle loop collects it).
+        if (&p != current()) {
+            p.kernel_stack.release();
+            --g_count;
+            free_slot(&p);
+        }
+    }
+}
+
+void reap(Process& p) {
+    p.kernel_stack.release();
+    --g_count;
+    free_slot(&p);
+}
+
+}  // namespace
+
+Process* current() { return scheduler::current(); }
+
+void initialize() {
+    SlabCacheConfig config;
+    config.name = "process";
+    config.object_size = sizeof(Process);
+    config.alignment = alignof(Process);
+    g_cache = kernel_heap::create_cache(config);
+    if (!g_cache) mneme_panic("process: cannot create the process cache");
+}
+
+Process* find(i32 pid) {
+    for (Process* p : g_table)
+        if (p && p->pid == pid) return p;
+    return nullptr;
+}
+
+Process* slot(u32 index) { return index < kMaxProcesses ? g_table[index] : nullptr; }
+u32 count() { return g_count; }
+
+ErrorOr<Process*> spawn(const char* path, const char* const* argv, const char* const* envp, i32 parent, char* message,
+                        u32 message_size) {
+    Process* p = allocate_slot();
+    if (!p) {
+        format_to_buffer(message, message_size, "the process table is full (%u processes)", kMaxProcesses);
+        return Error::TryAgain;
+    }
+    static exec::Arguments arguments;  // one exec at a time: the kernel is not preemptible
+    arguments = exec::Arguments{};
+    bool too_big = false;
+    for (u32 i = 0; argv && argv[i]; ++i) too_big |= arguments.add_argument(argv[i]).is_error();
+    for (u32 i = 0; envp && envp[i]; ++i) too_big |= arguments.add_environment(envp[i]).is_error();
+    if (too_big) {
+        format_to_buffer(message, message_size, "arguments and environment exceed %u bytes", exec::kArgumentBytes);
+        free_slot(p);
+        return Error::TooBig;
+    }
+    auto stack = KernelStack::allocate();
+    if (stack.is_error()) {
+        format_to_buffer(message, message_size, "no memory for a kernel stack");
+        free_slot(p);
+        return stack.error();
+    }
+    auto image = exec::load(p->memory, path, arguments, message, message_size);
+    if (image.is_error()) {
+        stack.value().release();
+        free_slot(p);
+        return image.error();
+    }
+    p->pid = g_next_pid++;
+    p->parent = parent;
+    p->kill_pending = false;
+    p->ticks_used = 0;
+    p->wait_reason = WaitReason::None;
+    set_name(*p, path);
+    p->kernel_stack = stack.value();
+    build_initial_context(*p, user_frame(image.value().entry, image.value().stack_pointer));
+    ++g_count;
+    scheduler::make_ready(p);
+    return p;
+}
+
+ErrorOr<i32> fork() {
+    Process* parent = current();
+    Process* child = allocate_slot();
+    if (!child) return Error::TryAgain;
+    auto stack = KernelStack::allocate();
+    if (stack.is_error()) {
+        free_slot(child);
+        return Error::NoMemory;
+    }
+    if (auto forked = parent->memory.fork_into(child->memory); forked.is_error()) {
+        stack.value().release();
+        free_slot(child);
+        return forked.error();
+    }
+    child->pid = g_next_pid++;
+    child->parent = parent->pid;
+    child->kill_pending = false;
+    child->ticks_used = 0;
+    child->wait_reason = WaitReason::None;
+    memcpy(child->name, parent->name, sizeof(child->name));
+    child->kernel_stack = stack.value();
+    TrapFrame frame = *parent->trap_frame;
+    frame.eax = 0;  // fork returns 0 in the child
+    build_initial_context(*child, frame);
+    ++g_count;
+    scheduler::make_ready(child);
+    return child->pid;
+}
+
+void exit_current(i32 wait_status) {
+    Process* p = current();
+    VERIFY(p);
+    if (p->pid == kInitPid) {
+        if (wait_exited(wait_status))
+            kprintf("[kernel] init (pid 1) exited with status %d\n", wait_exit_status(wait_status));
+        else
+            kprintf("[kernel] init (pid 1) was killed by signal %d\n", wait_term_signal(wait_status));
+    }
+    terminate(*p, wait_status);
+    scheduler::schedule();
+    VERIFY_NOT_REACHED();
+}
+
+ErrorOr<void> kill(i32 pid, int signal) {
+    Process* target = find(pid);
+    if (!target || target->state == ProcessState::Zombie) return Error::NoProcess;
+    if (pid == kInitPid) return Error::NotPermitted;  // the system needs init
+    if (signal != kSignalKill && signal != kSignalTerm && signal != 0) return Error::Invalid;
+    if (signal == 0) return {};  // kill(pid, 0): does it exist?
+    if (target == current()) {
+        target->kill_pending = true;
+        target->kill_signal = signal;
+        return {};
+    }
+    terminate(*target, signal);
+    return {};
+}
+
+ErrorOr<i32> wait(i32 pid, u32 options, i32& status) {
+    Process* self = current();
+    for (;;) {
+        bool has_child = false;
+        for (Process* p : g_table) {
+            if (!p || p->parent != self->pid || (pid != -1 && p->pid != pid)) continue;
+            has_child = true;
+            if (p->state != ProcessState::Zombie) continue;
+            status = p->wait_status;
+            i32 reaped = p->pid;
+            reap(*p);
+            return reaped;
+        }
+        if (!has_child) return Error::NoChild;
+        if (options & kWaitNoHang) return 0;
+        scheduler::block(WaitReason::Child);
+    }
+}
+
+ErrorOr<void> exec_current(const char* path, const exec::Arguments& arguments, char* message, u32 message_size) {
+    Process* p = current();
+    static UserMemory incoming;  // one exec at a time: the kernel is not preemptible
+    auto image = exec::load(incoming, path, arguments, message, message_size);
+    if (image.is_error()) return image.error();
+    // Point of no return: switch to the new image, free the old one.
+    cpu::write_cr3(incoming.directory());
+    p->memory.take_from(incoming);
+    set_name(*p, path);
+    *p->trap_frame = user_frame(image.value().entry, image.value().stack_pointer);
+    return {};
+}
+
+void collect_orphans() {
+    for (Process* p : g_table)
+        if (p && p->state == ProcessState::Zombie && p != current() && !find(p->parent)) reap(*p);
+}
+
+namespace {
+
+// `p` is `leader` or descends from it. The walk is bounded, so a corrupt parent link cannot loop.
+bool in_job(const Process* p, i32 leader) {
+    for (u32 steps = 0; p && steps < kMaxProcesses; ++steps) {
+        if (p->pid == leader) return true;
+        if (p->parent == 0) return false;
+        p = find(p->parent);
+    }
+    return false;
+}
+
+}  // namespace
+
+void interrupt_job(i32 leader) {
+    if (leader == kInitPid || !find(leader)) return;
+    // Choose first, end afterwards: ending a process hands its children to init, which would hide them.
+    Process* job[kMaxProcesses];
+    u32 count = 0;
+    for (Process* p : g_table)
+        if (p && p->state != ProcessState::Zombie && in_job(p, leader)) job[count++] = p;
+    if (count == 0) return;
+    console::write("^C\n");
+    bool includes_current = false;
+    for (u32 i = 0; i < count; ++i) {
+        if (job[i] == current())
+            includes_current = true;
+        else
+            terminate(*job[i], kSignalInt);
+    }
+    if (includes_current) exit_current(kSignalInt);
+}
+
+void kill_current_for_fault(const char* what, int signal) {
+    Process* p = current();
+    kprintf("[kernel] killed pid %d (%s): %s\n", p->pid, p->name, what);
+    exit_current(signal);
+}
+
+}  // namespace process

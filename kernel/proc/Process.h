@@ -1,0 +1,91 @@
+// Process.h: the process control block and the process table.
+//
+// A process is what the seed notes call a PCB: its identity (pid, parent, name), its state, its saved kernel
+// context (a kernel stack whose top holds the user registers while it is in the kernel), its memory (a page
+// directory with the kernel half shared, and its regions), and how it ended. The table is a fixed array of
+// kMaxProcesses slots pointing at control blocks from the "process" slab cache (`slabinfo` shows it); a fork
+// bomb finds the table full (fork returns -EAGAIN).
+//
+// Life cycle: Ready <-> Running (the scheduler), Running -> Sleeping (nanosleep) / Waiting (waitpid, console
+// read) -> Ready (woken), Running -> Zombie (exit or killed: memory freed at once, the slot kept until the
+// parent's waitpid reaps it; orphans are given to init, pid 1).
+#pragma once
+
+#include "arch/i386/TrapFrame.h"
+#include "kernel/proc/Exec.h"
+#include "kernel/mm/KernelStack.h"
+#include "kernel/memmodel/PagedMemory.h"
+#include "libc/abi/Syscalls.h"
+
+enum class WaitReason : u8 { None, Child, Console, Monitor };
+
+struct Process {
+    i32 pid = 0;
+    i32 parent = 0;
+    ProcessState state = ProcessState::Ready;
+    WaitReason wait_reason = WaitReason::None;
+    char name[32] = "";
+
+    KernelStack kernel_stack;
+    u32 saved_esp = 0;                // the kernel context while not running (switch_context)
+    TrapFrame* trap_frame = nullptr;  // the user registers of the current system call or fault
+    UserMemory memory;
+
+    u64 wake_tick = 0;    // Sleeping: when to wake
+    i32 wait_status = 0;  // Zombie: Linux-encoded status for waitpid
+    bool kill_pending = false;
+    int kill_signal = 0;
+
+    u32 ticks_used = 0;
+    u32 quantum_left = 0;
+
+    // The scheduler's run queue (FIFO of Ready processes): intrusive, so queueing never allocates.
+    Process* ready_next = nullptr;
+    Process* ready_prev = nullptr;
+    bool queued = false;
+};
+
+namespace process {
+
+constexpr u32 kMaxProcesses = 64;
+constexpr i32 kInitPid = 1;
+
+// Creates the "process" slab cache the control blocks come from.
+void initialize();
+Process* current();
+Process* find(i32 pid);
+// Iterates the slots in use (for ps and the scheduler).
+Process* slot(u32 index);
+u32 count();
+
+// A new process running the program at `path` from the initrd, child of `parent` (0 for init). On failure
+// nothing is left behind and `message` says why.
+ErrorOr<Process*> spawn(const char* path, const char* const* argv, const char* const* envp, i32 parent, char* message,
+                        u32 message_size);
+
+// fork(): a copy of the current process (memory shared copy-on-write), returning 0 in the child.
+ErrorOr<i32> fork();
+// Ends the current process with a Linux-encoded wait status. Never returns.
+[[noreturn]] void exit_current(i32 wait_status);
+// Ends another process, or marks the current one to end when its system call finishes.
+ErrorOr<void> kill(i32 pid, int signal);
+// waitpid(pid, options): reaps a zombie child (pid -1: any); returns its pid and status, 0 with WNOHANG
+// when none has ended, Error::NoChild when there is no such child.
+ErrorOr<i32> wait(i32 pid, u32 options, i32& status);
+
+// execve in the current process: on success its image is replaced and its TrapFrame points at the new
+// program; on failure it is unchanged and `message` says why.
+ErrorOr<void> exec_current(const char* path, const exec::Arguments& arguments, char* message, u32 message_size);
+// Frees the slots of zombies nobody will reap (their parent is gone); run by the idle loop.
+void collect_orphans();
+
+// Ctrl-C: ends process `leader` and every process descending from it (as a terminal's SIGINT to the
+// foreground job would), each reporting SIGINT to its parent. Call only where ending processes is safe: the
+// timer interrupting user mode, or the idle loop. Does not return if the current process is among them.
+void interrupt_job(i32 leader);
+
+// Kills the current process for a fault it caused in user mode, after printing one line that names the
+// process, the fault and the address.
+[[noreturn]] void kill_current_for_fault(const char* what, int signal);
+
+}  // namespace process

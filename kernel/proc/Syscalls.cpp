@@ -1,0 +1,225 @@
+// Syscalls.cpp: the system-call gate (int 0x80) and every call behind it (libc/abi/Syscalls.h; the list with
+// arguments and errors is docs/syscalls.md).
+//
+// Every pointer a process passes is checked before the kernel touches it: below 0xC0000000, no wrap-around,
+// inside one of the process's regions, writable when the kernel writes (UserMemory::check_user_range, which
+// also faults the pages in). A bad one makes the call return -EFAULT; the kernel never faults on it.
+#include "kernel/proc/Syscalls.h"
+
+#include "arch/i386/Idt.h"
+#include "arch/i386/Pit.h"
+#include "kernel/dev/Console.h"
+#include "kernel/mm/KernelHeapGlue.h"
+#include "kernel/debug/Monitor.h"
+#include "kernel/mm/PhysicalMemory.h"
+#include "kernel/proc/Process.h"
+#include "kernel/proc/Scheduler.h"
+#include "kernel/debug/TestMode.h"
+#include "libc/abi/Syscalls.h"
+#include "libc/rt/String.h"
+
+namespace syscalls {
+namespace {
+
+using namespace syscall_number;
+
+i32 error(Error e) { return -static_cast<i32>(e); }
+
+template <typename T>
+i32 result(const ErrorOr<T>& r) {
+    if (r.is_error()) return error(r.error());
+    if constexpr (requires { r.value(); })
+        return static_cast<i32>(r.value());
+    else
+        return 0;
+}
+
+UserMemory& memory() { return process::current()->memory; }
+
+i32 sys_write(u32 fd, u32 buffer, u32 count) {
+    if (fd != 1 && fd != 2) return error(Error::BadFile);
+    if (auto ok = memory().check_user_range(buffer, count, false); ok.is_error()) return error(ok.error());
+    console::write(reinterpret_cast<const char*>(buffer), count);
+    return static_cast<i32>(count);
+}
+
+i32 sys_read(u32 fd, u32 buffer, u32 count) {
+    if (fd != 0) return error(Error::BadFile);
+    if (count == 0) return 0;
+    if (auto ok = memory().check_user_range(buffer, count, true); ok.is_error()) return error(ok.error());
+    int c;
+    // Block until at least one byte is there, then take whatever else is waiting.
+    while ((c = console::try_read_char()) < 0) scheduler::block(WaitReason::Console);
+    char* out = reinterpret_cast<char*>(buffer);
+    u32 n = 0;
+    out[n++] = static_cast<char>(c);
+    while (n < count && (c = console::try_read_char()) >= 0) out[n++] = static_cast<char>(c);
+    return static_cast<i32>(n);
+}
+
+i32 sys_execve(u32 user_path, u32 user_argv, u32 user_envp) {
+    static char path[128];
+    static exec::Arguments arguments;  // one exec at a time: the kernel is not preemptible
+    arguments = exec::Arguments{};
+    if (auto copied = memory().copy_string_from_user(path, user_path, sizeof(path)); copied.is_error())
+        return error(copied.error() == Error::TooBig ? Error::TooBig : Error::BadAddress);
+    char text[exec::kArgumentBytes];
+    for (int list = 0; list < 2; ++list) {
+        u32 vector = list == 0 ? user_argv : user_envp;
+        if (!vector) continue;
+        for (u32 i = 0;; ++i) {
+            if (i == exec::kMaxArguments) return error(Error::TooBig);
+            u32 pointer;
+            if (memory().copy_from_user(&pointer, vector + i * 4, 4).is_error()) return error(Error::BadAddress);
+            if (!pointer) break;
+            auto length = memory().copy_string_from_user(text, pointer, sizeof(text));
+            if (length.is_error()) return error(length.error() == Error::TooBig ? Error::TooBig : Error::BadAddress);
+            auto added = list == 0 ? arguments.add_argument(text) : arguments.add_environment(text);
+            if (added.is_error()) return error(added.error());
+        }
+    }
+    char message[200];
+    auto done = process::exec_current(path, arguments, message, sizeof(message));
+    if (done.is_error()) return error(done.error());
+    return 0;
+}
+
+i32 sys_waitpid(i32 pid, u32 status_pointer, u32 options) {
+    if (pid == 0 || pid < -1) return error(Error::Invalid);  // process groups: not in Mneme
+    if (options & ~kWaitNoHang) return error(Error::Invalid);
+    if (status_pointer) {
+        if (auto ok = memory().check_user_range(status_pointer, 4, true); ok.is_error()) return error(ok.error());
+    }
+    i32 status = 0;
+    auto reaped = process::wait(pid, options, status);
+    if (reaped.is_error()) return error(reaped.error());
+    if (status_pointer && reaped.value() > 0) {
+        // Another process may have run while we waited; check again before writing.
+        if (auto ok = memory().copy_to_user(status_pointer, &status, 4); ok.is_error()) return error(ok.error());
+    }
+    return reaped.value();
+}
+
+i32 sys_nanosleep(u32 request, u32 remaining) {
+    NanoTime t;
+    if (auto ok = memory().copy_from_user(&t, request, sizeof(t)); ok.is_error()) return error(ok.error());
+    if (t.seconds < 0 || t.nanoseconds < 0 || t.nanoseconds > 999999999) return error(Error::Invalid);
+    u64 hz = pit::frequency();
+    u64 ticks = static_cast<u64>(t.seconds) * hz + (static_cast<u64>(t.nanoseconds) * hz + 999999999) / 1000000000;
+    if (ticks) scheduler::sleep_until(pit::ticks() + ticks);
+    if (remaining) {
+        NanoTime zero{0, 0};
+        if (auto ok = memory().copy_to_user(remaining, &zero, sizeof(zero)); ok.is_error()) return error(ok.error());
+    }
+    return 0;
+}
+
+i32 sys_mmap2(u32 address, u32 length, u32 protection, u32 flags, i32 fd) {
+    (void)address;  // a hint only: Mneme places mappings itself (MAP_FIXED is refused)
+    if (!(flags & kMapAnonymous) || !(flags & kMapPrivate) || (flags & kMapFixed) || fd != -1)
+        return error(Error::Invalid);
+    auto mapped = memory().map_anonymous(length, (protection & kProtWrite) != 0);
+    if (mapped.is_error()) return error(mapped.error());
+    return static_cast<i32>(mapped.value());
+}
+
+i32 sys_meminfo(u32 pointer) {
+    MnemeMemInfo info{};
+    FrameAllocator& allocator = pmm::allocator();
+    info.total_frames = allocator.total_frames();
+    info.free_frames = allocator.free_frames();
+    info.page_size = 4096;
+    strncpy(info.allocator, allocator.name(), sizeof(info.allocator) - 1);
+    info.kernel_heap_bytes = kernel_heap::bytes_in_use();
+    info.process_count = process::count();
+    return result(memory().copy_to_user(pointer, &info, sizeof(info)));
+}
+
+i32 sys_procinfo(u32 index, u32 pointer) {
+    u32 seen = 0;
+    for (u32 i = 0; i < process::kMaxProcesses; ++i) {
+        Process* p = process::slot(i);
+        if (!p) continue;
+        if (seen++ != index) continue;
+        MnemeProcInfo info{};
+        info.pid = p->pid;
+        info.parent = p->parent;
+        info.state = p->state;
+        strncpy(info.name, p->name, sizeof(info.name) - 1);
+        MemoryStatistics s = p->memory.statistics();
+        info.resident_pages = s.resident_pages;
+        info.shared_pages = s.shared_pages;
+        info.heap_bytes = s.heap_bytes;
+        info.mapped_bytes = s.mapped_bytes;
+        info.stack_bytes = s.stack_bytes;
+        info.page_faults = p->memory.page_faults();
+        info.cpu_ms = static_cast<u32>(u64(p->ticks_used) * 1000 / pit::frequency());
+        return result(memory().copy_to_user(pointer, &info, sizeof(info)));
+    }
+    return error(Error::NoProcess);
+}
+
+i32 sys_frame_of(u32 address) {
+    auto physical = memory().translate(address);
+    if (physical.is_error()) {
+        // Not mapped yet: report the fault the access would cause, so "not present" differs from "bad".
+        return error(Error::BadAddress);
+    }
+    return static_cast<i32>(physical.value() >> 12);
+}
+
+// The shell names the program it waits for, so that Ctrl-C ends it (kernel/dev/Console.h).
+i32 sys_set_foreground(i32 pid) {
+    Process* self = process::current();
+    if (pid != 0) {
+        Process* target = process::find(pid);
+        if (!target || target->state == ProcessState::Zombie || (target != self && target->parent != self->pid))
+            return error(Error::NoProcess);
+    }
+    console::set_foreground(pid);
+    return 0;
+}
+
+i32 dispatch(TrapFrame& f) {
+    switch (f.eax) {
+    case kExit: process::exit_current(static_cast<i32>((f.ebx & 0xFF) << 8));
+    case kFork: return result(process::fork());
+    case kRead: return sys_read(f.ebx, f.ecx, f.edx);
+    case kWrite: return sys_write(f.ebx, f.ecx, f.edx);
+    case kWaitPid: return sys_waitpid(static_cast<i32>(f.ebx), f.ecx, f.edx);
+    case kExecve: return sys_execve(f.ebx, f.ecx, f.edx);
+    case kGetPid: return process::current()->pid;
+    case kGetPpid: return process::current()->parent;
+    case kKill: return result(process::kill(static_cast<i32>(f.ebx), static_cast<int>(f.ecx)));
+    case kBrk: return static_cast<i32>(memory().brk(f.ebx));
+    case kMunmap: return result(memory().unmap(f.ebx, f.ecx));
+    case kSchedYield: scheduler::yield(); return 0;
+    case kNanosleep: return sys_nanosleep(f.ebx, f.ecx);
+    case kMmap2: return sys_mmap2(f.ebx, f.ecx, f.edx, f.esi, static_cast<i32>(f.edi));
+    case kMnemeMemInfo: return sys_meminfo(f.ebx);
+    case kMnemeProcInfo: return sys_procinfo(f.ebx, f.ecx);
+    case kMnemeMonitor: monitor::run_until_exit(); return 0;
+    case kMnemeTestExit:
+        if (process::current()->pid != process::kInitPid) return error(Error::NotPermitted);
+        test_mode::finish_user_tests(f.ebx, f.ecx);
+        return 0;
+    case kMnemeFrameOf: return sys_frame_of(f.ebx);
+    case kMnemeSetForeground: return sys_set_foreground(static_cast<i32>(f.ebx));
+    }
+    return error(Error::NotImplemented);
+}
+
+void on_syscall(TrapFrame& frame) {
+    Process* p = process::current();
+    p->trap_frame = &frame;
+    i32 value = dispatch(frame);
+    // execve rewrote the frame for the new program; its eax starts at 0 like every other register.
+    frame.eax = static_cast<u32>(value);
+    if (p->kill_pending) process::exit_current(p->kill_signal);
+}
+
+}  // namespace
+
+void initialize() { idt::set_handler(idt::kSyscallVector, on_syscall); }
+
+}  // namespace syscalls

@@ -1,0 +1,65 @@
+// UserFaults.cpp: what happens when a process faults in ring 3.
+//
+// A page fault first goes to the process's memory: demand-zero and copy-on-write faults are resolved and
+// the instruction retried. Anything else — a wild pointer, a write to code, a read of kernel memory, a
+// privileged instruction (#GP), an invalid opcode (#UD), a divide error (#DE) — kills only that process,
+// with one line on the console naming the process, the fault and the address. The kernel and every other
+// process go on.
+#include "kernel/proc/UserFaults.h"
+
+#include "arch/i386/Cpu.h"
+#include "arch/i386/Idt.h"
+#include "kernel/mm/PageFault.h"
+#include "kernel/proc/Process.h"
+#include "kernel/debug/Traps.h"
+#include "libc/abi/Syscalls.h"
+
+namespace user_faults {
+namespace {
+
+void on_user_page_fault(TrapFrame& frame, u32 address) {
+    Process* p = process::current();
+    p->trap_frame = &frame;
+    bool write = frame.error_code & 0x2;
+    bool present = frame.error_code & 0x1;
+    FaultResult result = p->memory.handle_fault(address, write, present);
+    if (result == FaultResult::Resolved) return;
+    char what[256];
+    char decoded[96];
+    traps::describe_page_fault_error(frame.error_code, decoded, sizeof(decoded));
+    format_to_buffer(what, sizeof(what), "Page fault (#PF) at address 0x%08x (%s), eip 0x%08x: %s", address, decoded,
+                     frame.eip, fault_result_name(result));
+    process::kill_current_for_fault(what, kSignalSegv);
+}
+
+int signal_for(u32 vector) {
+    switch (vector) {
+    case 0: return kSignalFpe;    // #DE
+    case 6: return kSignalIll;    // #UD
+    default: return kSignalSegv;  // #GP, #SS, #NP and the rest
+    }
+}
+
+void on_user_exception(TrapFrame& frame) {
+    Process* p = process::current();
+    if (!p) traps::kernel_fault(frame);
+    p->trap_frame = &frame;
+    char what[256];
+    traps::describe_fault(frame, what, sizeof(what));
+    if (frame.vector == 13 && frame.error_code == 0) {
+        // The usual ring-3 #GP(0): a privileged instruction (cli, hlt, mov cr3) or I/O without permission.
+        char hint[300];
+        format_to_buffer(hint, sizeof(hint), "%s (a privileged instruction or port access in user mode)", what);
+        process::kill_current_for_fault(hint, signal_for(frame.vector));
+    }
+    process::kill_current_for_fault(what, signal_for(frame.vector));
+}
+
+}  // namespace
+
+void initialize() {
+    page_fault::set_user_handler(on_user_page_fault);
+    traps::set_user_fault_handler(on_user_exception);
+}
+
+}  // namespace user_faults
