@@ -17,10 +17,9 @@
 #pragma once
 
 #include "libc/base/Format.h"
+#include "libc/base/MemoryLayout.h"
 #include "libc/base/Types.h"
 
-constexpr u32 kPageSize = 4096;
-constexpr u32 kPageShift = 12;
 constexpr u32 kLargePageSize = 4 * 1024 * 1024;  // a PDE with PS=1 (SDM Table 4-4)
 constexpr u32 kEntriesPerTable = 1024;           // 1024 4-byte entries fill one 4 KiB page (SDM 4.3)
 

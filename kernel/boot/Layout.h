@@ -10,11 +10,12 @@
 // Physical memory above 960 MiB is not used: Mneme has no "high memory" mappings.
 #pragma once
 
+#include "libc/base/MemoryLayout.h"
 #include "libc/base/Types.h"
 
 namespace layout {
 
-constexpr uptr kKernelBase = 0xC0000000;
+constexpr uptr kKernelBase = ::kKernelBase;
 constexpr uptr kUserTop = kKernelBase;
 constexpr uptr kDirectMapEnd = 0xFC000000;
 constexpr u64 kDirectMapLimit = kDirectMapEnd - kKernelBase;  // physical bytes the direct map covers

@@ -1,4 +1,4 @@
-// UserMemory.cpp: regions, demand-zero and copy-on-write faults, brk, mmap, fork's sharing, user copies.
+// PagedMemory.cpp: regions, demand-zero and copy-on-write faults, brk, mmap, fork's sharing, user copies.
 #include "kernel/memmodel/PagedMemory.h"
 
 #include <new>
@@ -32,11 +32,11 @@ const char* fault_result_name(FaultResult result) {
     return "?";
 }
 
-ErrorOr<void> UserMemory::create() {
+ErrorOr<void> PagedMemory::create() {
     VERIFY(!m_has_space);
-    auto space = UserAddressSpace::create(page_tables::ops(), page_tables::kernel_space());
+    auto space = KernelPageTables::create(page_tables::ops(), page_tables::kernel_tables());
     if (space.is_error()) return space.error();
-    new (m_space_storage) UserAddressSpace(space.release_value());
+    new (m_space_storage) KernelPageTables(space.release_value());
     m_has_space = true;
     m_region_count = 0;
     m_heap_start = m_brk = 0;
@@ -44,18 +44,18 @@ ErrorOr<void> UserMemory::create() {
     return {};
 }
 
-void UserMemory::release() {
+void PagedMemory::release() {
     if (!m_has_space) return;
-    space().~UserAddressSpace();  // destroy(): every frame released (by reference), every table freed
+    space().~KernelPageTables();  // destroy(): every frame released (by reference), every table freed
     m_has_space = false;
     m_region_count = 0;
 }
 
-void UserMemory::take_from(UserMemory& other) {
+void PagedMemory::take_from(PagedMemory& other) {
     release();
     if (!other.m_has_space) return;
-    new (m_space_storage) UserAddressSpace(static_cast<UserAddressSpace&&>(other.space()));
-    other.space().~UserAddressSpace();  // moved from: owns nothing any more
+    new (m_space_storage) KernelPageTables(static_cast<KernelPageTables&&>(other.space()));
+    other.space().~KernelPageTables();  // moved from: owns nothing any more
     other.m_has_space = false;
     m_has_space = true;
     for (u32 i = 0; i < other.m_region_count; ++i) m_regions[i] = other.m_regions[i];
@@ -66,18 +66,18 @@ void UserMemory::take_from(UserMemory& other) {
     other.m_region_count = 0;
 }
 
-UserAddressSpace& UserMemory::space() { return *reinterpret_cast<UserAddressSpace*>(m_space_storage); }
-u32 UserMemory::directory() const {
-    return reinterpret_cast<const UserAddressSpace*>(m_space_storage)->directory_physical_address();
+KernelPageTables& PagedMemory::space() { return *reinterpret_cast<KernelPageTables*>(m_space_storage); }
+u32 PagedMemory::directory() const {
+    return reinterpret_cast<const KernelPageTables*>(m_space_storage)->directory_physical_address();
 }
 
-bool UserMemory::overlaps(u32 start, u32 end) const {
+bool PagedMemory::overlaps(u32 start, u32 end) const {
     for (u32 i = 0; i < m_region_count; ++i)
         if (start < m_regions[i].end && end > m_regions[i].start) return true;
     return false;
 }
 
-ErrorOr<void> UserMemory::add_region(u32 start, u32 end, RegionKind kind, bool writable) {
+ErrorOr<void> PagedMemory::add_region(u32 start, u32 end, RegionKind kind, bool writable) {
     if (start % kPage || end % kPage || end < start || end > kStackTop) return Error::Invalid;
     if (overlaps(start, end)) return Error::Exists;
     if (m_region_count == kMaxRegions) return Error::NoMemory;
@@ -85,19 +85,19 @@ ErrorOr<void> UserMemory::add_region(u32 start, u32 end, RegionKind kind, bool w
     return {};
 }
 
-const MemoryRegion* UserMemory::find_region(u32 address) const {
+const MemoryRegion* PagedMemory::find_region(u32 address) const {
     for (u32 i = 0; i < m_region_count; ++i)
         if (m_regions[i].contains(address)) return &m_regions[i];
     return nullptr;
 }
 
-void UserMemory::set_heap_start(u32 address) {
+void PagedMemory::set_heap_start(u32 address) {
     m_heap_start = m_brk = address;
     // The heap region exists from the start, empty; brk() grows it.
     (void)add_region(address, address, RegionKind::Heap, true);
 }
 
-ErrorOr<void> UserMemory::map_zeroed(u32 page, bool writable) {
+ErrorOr<void> PagedMemory::map_zeroed(u32 page, bool writable) {
     u32 pfn = TRY(pmm::allocate(0));
     __builtin_memset(pmm::frame_pointer(pfn), 0, kPage);
     pmm::set_frame_references(pfn, 1);
@@ -109,7 +109,7 @@ ErrorOr<void> UserMemory::map_zeroed(u32 page, bool writable) {
     return {};
 }
 
-ErrorOr<void> UserMemory::populate(u32 address, u32 pages) {
+ErrorOr<void> PagedMemory::populate(u32 address, u32 pages) {
     const MemoryRegion* region = find_region(address);
     if (!region) return Error::Invalid;
     for (u32 i = 0; i < pages; ++i) {
@@ -121,7 +121,7 @@ ErrorOr<void> UserMemory::populate(u32 address, u32 pages) {
     return {};
 }
 
-ErrorOr<void> UserMemory::write(u32 address, const void* data, u32 length) {
+ErrorOr<void> PagedMemory::write(u32 address, const void* data, u32 length) {
     const u8* bytes = static_cast<const u8*>(data);
     while (length > 0) {
         u32 physical = TRY(translate(address));
@@ -135,14 +135,14 @@ ErrorOr<void> UserMemory::write(u32 address, const void* data, u32 length) {
     return {};
 }
 
-ErrorOr<u32> UserMemory::translate(u32 address) {
+ErrorOr<u32> PagedMemory::translate(u32 address) {
     if (address >= kStackTop) return Error::BadAddress;
     PageTableEntry* entry = space().lookup(address & ~(kPage - 1));
     if (!entry || !entry->is_present()) return Error::BadAddress;
     return entry->physical_address() + (address % kPage);
 }
 
-FaultResult UserMemory::handle_fault(u32 address, bool write, bool present) {
+FaultResult PagedMemory::handle_fault(u32 address, bool write, bool present) {
     if (address >= kStackTop) return FaultResult::ProtectionFault;  // the kernel half
     u32 page = address & ~(kPage - 1);
     const MemoryRegion* region = find_region(address);
@@ -188,7 +188,7 @@ FaultResult UserMemory::handle_fault(u32 address, bool write, bool present) {
 // managed memory less a reserve for the kernel. Demand-zero pages are only promised, not taken, so several
 // processes can still promise more than exists between them; then the page-fault path runs out of frames
 // and kills the process that touched the page, with a message saying so.
-bool UserMemory::can_commit(u32 pages) const {
+bool PagedMemory::can_commit(u32 pages) const {
     u32 total = pmm::allocator().total_frames();
     if (total <= kKernelReserveFrames) return false;
     u32 limit = total - kKernelReserveFrames;
@@ -196,7 +196,7 @@ bool UserMemory::can_commit(u32 pages) const {
     return reserved <= limit && pages <= limit - reserved;
 }
 
-u32 UserMemory::reserved_pages() const {
+u32 PagedMemory::reserved_pages() const {
     u32 pages = 0;
     for (u32 i = 0; i < m_region_count; ++i)
         if (m_regions[i].kind == RegionKind::Heap || m_regions[i].kind == RegionKind::Mapping)
@@ -204,7 +204,7 @@ u32 UserMemory::reserved_pages() const {
     return pages;
 }
 
-u32 UserMemory::brk(u32 address) {
+u32 PagedMemory::brk(u32 address) {
     if (address == 0 || address < m_heap_start) return m_brk;
     MemoryRegion* heap = nullptr;
     for (u32 i = 0; i < m_region_count; ++i)
@@ -227,7 +227,7 @@ u32 UserMemory::brk(u32 address) {
     return m_brk;
 }
 
-ErrorOr<u32> UserMemory::map_anonymous(u32 length, bool writable) {
+ErrorOr<u32> PagedMemory::map_anonymous(u32 length, bool writable) {
     if (length == 0 || length > kMappingTop - kMappingBase) return Error::Invalid;
     u32 size = (length + kPage - 1) & ~(kPage - 1);
     if (!can_commit(size / kPage)) return Error::NoMemory;
@@ -257,7 +257,7 @@ ErrorOr<u32> UserMemory::map_anonymous(u32 length, bool writable) {
     return candidate;
 }
 
-void UserMemory::remove_region_range(u32 start, u32 end) {
+void PagedMemory::remove_region_range(u32 start, u32 end) {
     for (u32 i = 0; i < m_region_count;) {
         MemoryRegion& r = m_regions[i];
         if (r.kind != RegionKind::Mapping || end <= r.start || start >= r.end) {
@@ -282,7 +282,7 @@ void UserMemory::remove_region_range(u32 start, u32 end) {
     }
 }
 
-ErrorOr<void> UserMemory::unmap(u32 address, u32 length) {
+ErrorOr<void> PagedMemory::unmap(u32 address, u32 length) {
     if (address % kPage || length == 0 || address >= kStackTop || length > kStackTop - address) return Error::Invalid;
     u32 end = (address + length + kPage - 1) & ~(kPage - 1);
     // Only mmap regions may be unmapped; the program, heap and stack have their own calls.
@@ -300,7 +300,7 @@ ErrorOr<void> UserMemory::unmap(u32 address, u32 length) {
     return {};
 }
 
-ErrorOr<void> UserMemory::fork_into(UserMemory& child) {
+ErrorOr<void> PagedMemory::fork_into(PagedMemory& child) {
     TRY(child.create());
     for (u32 i = 0; i < m_region_count; ++i) child.m_regions[i] = m_regions[i];
     child.m_region_count = m_region_count;
@@ -335,7 +335,7 @@ ErrorOr<void> UserMemory::fork_into(UserMemory& child) {
     return {};
 }
 
-ErrorOr<void> UserMemory::check_user_range(u32 address, u32 length, bool write) {
+ErrorOr<void> PagedMemory::check_user_range(u32 address, u32 length, bool write) {
     if (length == 0) return {};
     if (address >= kStackTop || length > kStackTop - address) return Error::BadAddress;
     u32 end = address + length;
@@ -349,19 +349,19 @@ ErrorOr<void> UserMemory::check_user_range(u32 address, u32 length, bool write) 
     return {};
 }
 
-ErrorOr<void> UserMemory::copy_from_user(void* destination, u32 source, u32 length) {
+ErrorOr<void> PagedMemory::copy_from_user(void* destination, u32 source, u32 length) {
     TRY(check_user_range(source, length, false));
     memcpy(destination, reinterpret_cast<const void*>(source), length);
     return {};
 }
 
-ErrorOr<void> UserMemory::copy_to_user(u32 destination, const void* source, u32 length) {
+ErrorOr<void> PagedMemory::copy_to_user(u32 destination, const void* source, u32 length) {
     TRY(check_user_range(destination, length, true));
     memcpy(reinterpret_cast<void*>(destination), source, length);
     return {};
 }
 
-ErrorOr<u32> UserMemory::copy_string_from_user(char* destination, u32 source, u32 capacity) {
+ErrorOr<u32> PagedMemory::copy_string_from_user(char* destination, u32 source, u32 capacity) {
     for (u32 i = 0; i < capacity; ++i) {
         if ((source + i) % kPage == 0 || i == 0) TRY(check_user_range(source + i, 1, false));
         char c = *reinterpret_cast<const char*>(source + i);
@@ -371,7 +371,7 @@ ErrorOr<u32> UserMemory::copy_string_from_user(char* destination, u32 source, u3
     return Error::TooBig;
 }
 
-MemoryStatistics UserMemory::statistics() {
+MemoryStatistics PagedMemory::statistics() {
     MemoryStatistics s{};
     if (!m_has_space) return s;
     space().for_each_mapping(0, kStackTop / kPage, [&](u32 vaddr, PageTableEntry& entry) {

@@ -1,8 +1,8 @@
-// UserMemory.h: a process's address space as regions of virtual memory, and the page faults that fill them.
+// PagedMemory.h: a process's address space as regions of virtual memory, and the page faults that fill them.
 //
 // A process's memory is a list of regions (Linux calls them VMAs): the program's segments, the heap that
 // brk moves, anonymous mmap mappings and the stack. A region says what *may* be mapped and how; the page
-// tables (an AddressSpace) say what *is* mapped. Most pages start out not present: the first touch raises a
+// tables (an PageTables) say what *is* mapped. Most pages start out not present: the first touch raises a
 // page fault, and handle_fault() maps a zeroed frame if the address lies in a region (demand-zero paging).
 // After fork, parent and child share their frames read-only with the copy-on-write mark in the PTE; the
 // first write faults and handle_fault() copies the frame (or, when no one else uses it any more, simply makes
@@ -43,7 +43,7 @@ struct MemoryStatistics {
     u32 stack_bytes;  // present stack pages, in bytes
 };
 
-class UserMemory {
+class PagedMemory {
 public:
     static constexpr u32 kProgramBase = 0x00400000;
     static constexpr u32 kMappingBase = 0x40000000;
@@ -54,19 +54,19 @@ public:
     static constexpr u32 kMaxRegions = 64;
     static constexpr u32 kPage = 4096;
 
-    UserMemory() = default;
-    MNEME_NONCOPYABLE(UserMemory);
-    ~UserMemory() { release(); }
+    PagedMemory() = default;
+    MNEME_NONCOPYABLE(PagedMemory);
+    ~PagedMemory() { release(); }
 
     // A fresh, empty space (kernel half shared). Error::NoMemory if no page directory.
     ErrorOr<void> create();
     // Gives back every frame and page table.
     void release();
     // Replaces this space by `other`'s (execve's switch to the new image); `other` is left empty.
-    void take_from(UserMemory& other);
+    void take_from(PagedMemory& other);
     bool exists() const { return m_has_space; }
     u32 directory() const;
-    UserAddressSpace& space();
+    KernelPageTables& space();
 
     // -- building an image (exec) ------------------------------------------------------------------------
     ErrorOr<void> add_region(u32 start, u32 end, RegionKind kind, bool writable);
@@ -87,7 +87,7 @@ public:
     ErrorOr<u32> map_anonymous(u32 length, bool writable);
     ErrorOr<void> unmap(u32 address, u32 length);
     // Copies this space into `child` for fork: regions copied, frames shared copy-on-write.
-    ErrorOr<void> fork_into(UserMemory& child);
+    ErrorOr<void> fork_into(PagedMemory& child);
 
     // Checks that [address, address+length) is user memory the process may read (or write), faulting in
     // pages (demand-zero, copy-on-write) so the kernel can then touch it without faulting. This space must
@@ -113,7 +113,7 @@ private:
     bool can_commit(u32 pages) const;
     u32 reserved_pages() const;
 
-    alignas(UserAddressSpace) u8 m_space_storage[sizeof(UserAddressSpace)];
+    alignas(KernelPageTables) u8 m_space_storage[sizeof(KernelPageTables)];
     bool m_has_space = false;
     MemoryRegion m_regions[kMaxRegions];
     u32 m_region_count = 0;

@@ -31,17 +31,17 @@ void KernelPageTableOps::release_frame(u32 physical) { pmm::release_frame(physic
 namespace page_tables {
 namespace {
 KernelPageTableOps g_ops;
-alignas(UserAddressSpace) u8 g_kernel_space_storage[sizeof(UserAddressSpace)];
-UserAddressSpace* g_kernel_space = nullptr;
+alignas(KernelPageTables) u8 g_kernel_space_storage[sizeof(KernelPageTables)];
+KernelPageTables* g_kernel_space = nullptr;
 }  // namespace
 
 void initialize() {
     // Never destroyed: placement-new into static storage with no destructor call.
     g_kernel_space = new (g_kernel_space_storage)
-        UserAddressSpace(UserAddressSpace::adopt_kernel(g_ops, paging::kernel_directory()));
+        KernelPageTables(KernelPageTables::adopt_kernel(g_ops, paging::kernel_directory()));
 }
 
 KernelPageTableOps& ops() { return g_ops; }
-const UserAddressSpace& kernel_space() { return *g_kernel_space; }
+const KernelPageTables& kernel_tables() { return *g_kernel_space; }
 
 }  // namespace page_tables

@@ -1,4 +1,4 @@
-// PageTables.h: the kernel's AddressSpace instantiation (mm/vm/PageTables.h over real page tables).
+// PageTables.h: the kernel's PageTables instantiation (mm/vm/PageTables.h over real page tables).
 //
 // The ops back the policy with the page allocator (tables are zeroed frames), the direct map (how the kernel
 // reads and writes a table by physical address), INVLPG, and the frame reference counts (a user frame is
@@ -20,7 +20,7 @@ struct KernelPageTableOps {
     void release_frame(u32 physical);
 };
 
-using UserAddressSpace = AddressSpace<KernelPageTableOps>;
+using KernelPageTables = PageTables<KernelPageTableOps>;
 
 namespace page_tables {
 
@@ -28,7 +28,7 @@ namespace page_tables {
 void initialize();
 KernelPageTableOps& ops();
 // The kernel's space (adopted from paging::kernel_directory()): what user spaces copy their kernel half from.
-const UserAddressSpace& kernel_space();
+const KernelPageTables& kernel_tables();
 
 }  // namespace page_tables
 

@@ -34,6 +34,6 @@ struct Image {
 
 // Builds `memory` (created here) from the program at `path`. On error `memory` is released and `message`
 // explains in words.
-ErrorOr<Image> load(UserMemory& memory, const char* path, const Arguments& arguments, char* message, u32 size);
+ErrorOr<Image> load(PagedMemory& memory, const char* path, const Arguments& arguments, char* message, u32 size);
 
 }  // namespace exec

@@ -266,7 +266,7 @@ ErrorOr<i32> wait(i32 pid, u32 options, i32& status) {
 
 ErrorOr<void> exec_current(const char* path, const exec::Arguments& arguments, char* message, u32 message_size) {
     Process* p = current();
-    static UserMemory incoming;  // one exec at a time: the kernel is not preemptible
+    static PagedMemory incoming;  // one exec at a time: the kernel is not preemptible
     auto image = exec::load(incoming, path, arguments, message, message_size);
     if (image.is_error()) return image.error();
     // Point of no return: switch to the new image, free the old one.

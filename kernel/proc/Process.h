@@ -29,7 +29,7 @@ struct Process {
     KernelStack kernel_stack;
     u32 saved_esp = 0;                // the kernel context while not running (switch_context)
     TrapFrame* trap_frame = nullptr;  // the user registers of the current system call or fault
-    UserMemory memory;
+    PagedMemory memory;
 
     u64 wake_tick = 0;    // Sleeping: when to wake
     i32 wait_status = 0;  // Zombie: Linux-encoded status for waitpid

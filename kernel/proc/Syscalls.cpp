@@ -2,7 +2,7 @@
 // arguments and errors is docs/syscalls.md).
 //
 // Every pointer a process passes is checked before the kernel touches it: below 0xC0000000, no wrap-around,
-// inside one of the process's regions, writable when the kernel writes (UserMemory::check_user_range, which
+// inside one of the process's regions, writable when the kernel writes (PagedMemory::check_user_range, which
 // also faults the pages in). A bad one makes the call return -EFAULT; the kernel never faults on it.
 #include "kernel/proc/Syscalls.h"
 
@@ -34,7 +34,7 @@ i32 result(const ErrorOr<T>& r) {
         return 0;
 }
 
-UserMemory& memory() { return process::current()->memory; }
+PagedMemory& memory() { return process::current()->memory; }
 
 i32 sys_write(u32 fd, u32 buffer, u32 count) {
     if (fd != 1 && fd != 2) return error(Error::BadFile);

@@ -1,4 +1,4 @@
-// AddressSpace.h: the page tables of one address space (2-level i386 radix), as policy over a small
+// PageTables.h: the page tables of one address space (2-level i386 radix), as policy over a small
 // page-table interface, so the same code runs in the kernel and in host tests backed by plain memory.
 //
 // Algorithm: a page directory of 1024 entries, each referencing a page table of 1024 entries, each
@@ -39,6 +39,7 @@
 #include "libc/base/Error.h"
 #include "libc/base/Format.h"
 #include "libc/base/Invariant.h"
+#include "libc/base/MemoryLayout.h"
 #include "libc/base/Types.h"
 
 // The access rights and memory type of a mapping (SDM 4.6 and 4.9).
@@ -51,7 +52,7 @@ struct Protection {
     constexpr bool operator==(const Protection&) const = default;
 };
 
-// What AddressSpace needs from its caller. The entry types are arch/i386/PageTableEntry.h's in the
+// What PageTables needs from its caller. The entry types are arch/i386/PageTableEntry.h's in the
 // kernel and in the host tests; the memory operations differ:
 //   allocate_table()  -> ErrorOr<u32>: physical address of a zeroed 4 KiB page (Error::NoMemory if none)
 //   free_table(phys)     gives that page back
@@ -74,26 +75,24 @@ concept PageTableOps = requires(Ops& ops, u32 address) {
 };
 
 template <PageTableOps Ops>
-class AddressSpace {
+class PageTables {
 public:
-    MNEME_NONCOPYABLE(AddressSpace);
+    MNEME_NONCOPYABLE(PageTables);
 
     using DirectoryEntry = typename Ops::DirectoryEntry;
     using TableEntry = typename Ops::TableEntry;
 
-    static constexpr u32 kPageSize = 4096;
     static constexpr u32 kEntries = 1024;
-    static constexpr u32 kKernelBase = 0xC0000000;
     static constexpr u32 kFirstKernelIndex = kKernelBase >> 22;  // 768
 
     // The kernel's own space: a directory plus all 256 kernel page tables (1 MiB), so that every later
     // kernel mapping lands in a table that user spaces share. Nothing is leaked on failure.
-    static ErrorOr<AddressSpace> create_kernel(Ops& ops) {
+    static ErrorOr<PageTables> create_kernel(Ops& ops) {
         u32 directory = TRY(ops.allocate_table());
-        AddressSpace space(ops, directory, true);
+        PageTables space(ops, directory, true);
         for (u32 index = kFirstKernelIndex; index < kEntries; ++index) {
             auto table = ops.allocate_table();
-            if (table.is_error()) return table.error();  // ~AddressSpace frees what was allocated
+            if (table.is_error()) return table.error();  // ~PageTables frees what was allocated
             space.directory()[index] = make_directory_entry(table.value(), index);
         }
         return space;
@@ -103,22 +102,22 @@ public:
     // for its direct map where the CPU has PSE, which create_kernel() does not make). The caller guarantees
     // the kernel-half PDEs never change afterwards: later kernel mappings go into tables that already exist.
     // Only used to create() user spaces from; never destroyed.
-    static AddressSpace adopt_kernel(Ops& ops, u32 directory) { return AddressSpace(ops, directory, true); }
+    static PageTables adopt_kernel(Ops& ops, u32 directory) { return PageTables(ops, directory, true); }
 
     // A user space: a fresh directory whose kernel half is a copy of `kernel`'s PDEs.
-    static ErrorOr<AddressSpace> create(Ops& ops, const AddressSpace& kernel) {
+    static ErrorOr<PageTables> create(Ops& ops, const PageTables& kernel) {
         VERIFY(kernel.is_kernel() && kernel.m_directory != 0);
         u32 directory = TRY(ops.allocate_table());
-        AddressSpace space(ops, directory, false);
+        PageTables space(ops, directory, false);
         const DirectoryEntry* source = kernel.directory();
         for (u32 index = kFirstKernelIndex; index < kEntries; ++index) space.directory()[index] = source[index];
         return space;
     }
 
-    AddressSpace(AddressSpace&& other)
+    PageTables(PageTables&& other)
         : m_ops(other.m_ops), m_directory(std::exchange(other.m_directory, 0)), m_is_kernel(other.m_is_kernel) {}
-    AddressSpace& operator=(AddressSpace&&) = delete;
-    ~AddressSpace() { destroy(); }
+    PageTables& operator=(PageTables&&) = delete;
+    ~PageTables() { destroy(); }
 
     // What CR3 gets (SDM Table 4-3: bits 31:12 locate the page directory).
     u32 directory_physical_address() const { return m_directory; }
@@ -283,7 +282,7 @@ public:
         if (!pde.is_present() || pde.is_large()) return nullptr;
         return &m_ops->table(pde.physical_address())[(vaddr >> 12) & (kEntries - 1)];
     }
-    const TableEntry* lookup(u32 vaddr) const { return const_cast<AddressSpace*>(this)->lookup(vaddr); }
+    const TableEntry* lookup(u32 vaddr) const { return const_cast<PageTables*>(this)->lookup(vaddr); }
 
     // Like lookup(), but allocates the page table if it is missing (for installing a not-present entry with
     // a swap slot, or a demand-paged mapping). Same address checks as map().
@@ -345,7 +344,7 @@ public:
     // How many present mappings (4 KiB) and page tables this space has in its own half. Walks the tables.
     u32 count_mappings() const {
         u32 count = 0;
-        const_cast<AddressSpace*>(this)->for_each_mapping(0, own_pages(), [&](u32, TableEntry&) { ++count; });
+        const_cast<PageTables*>(this)->for_each_mapping(0, own_pages(), [&](u32, TableEntry&) { ++count; });
         return count;
     }
     u32 count_tables() const {
@@ -366,37 +365,37 @@ public:
     // True if every invariant at the top of this file holds; otherwise describes the first broken one to
     // `sink` (when given) and returns false. Pass the kernel space to also check that a user space still
     // shares its kernel half.
-    bool check_invariants(const AddressSpace* kernel = nullptr, FormatSink sink = nullptr,
+    bool check_invariants(const PageTables* kernel = nullptr, FormatSink sink = nullptr,
                           void* context = nullptr) const {
-        if (m_directory == 0) return invariant_violation(sink, context, "AddressSpace: destroyed");
+        if (m_directory == 0) return invariant_violation(sink, context, "PageTables: destroyed");
         for (u32 index = 0; index < kEntries; ++index) {
             const DirectoryEntry& pde = directory()[index];
             bool kernel_half = index >= kFirstKernelIndex;
             if (kernel_half && m_is_kernel && !pde.is_present())
-                return invariant_violation(sink, context, "AddressSpace: kernel PDE %u has no page table", index);
+                return invariant_violation(sink, context, "PageTables: kernel PDE %u has no page table", index);
             if (kernel_half && !m_is_kernel && kernel && pde.raw() != kernel->directory()[index].raw())
-                return invariant_violation(sink, context, "AddressSpace: PDE %u differs from the kernel's (%#x, kernel %#x)", index,
+                return invariant_violation(sink, context, "PageTables: PDE %u differs from the kernel's (%#x, kernel %#x)", index,
                               pde.raw(), kernel->directory()[index].raw());
             if (!pde.is_present()) {
                 if (!pde.is_null())
-                    return invariant_violation(sink, context, "AddressSpace: not-present PDE %u holds %#x", index, pde.raw());
+                    return invariant_violation(sink, context, "PageTables: not-present PDE %u holds %#x", index, pde.raw());
                 continue;
             }
             if (pde.is_large()) {
                 if (!kernel_half)
-                    return invariant_violation(sink, context, "AddressSpace: 4 MiB page in the user half at PDE %u", index);
+                    return invariant_violation(sink, context, "PageTables: 4 MiB page in the user half at PDE %u", index);
                 continue;
             }
             if (!kernel_half && !(pde.is_writable() && pde.is_user()))
-                return invariant_violation(sink, context, "AddressSpace: user-half PDE %u is not P RW US (%#x)", index, pde.raw());
+                return invariant_violation(sink, context, "PageTables: user-half PDE %u is not P RW US (%#x)", index, pde.raw());
             const TableEntry* table = m_ops->table(pde.physical_address());
             for (u32 slot = 0; slot < kEntries; ++slot) {
                 if (!table[slot].is_present()) continue;
                 u32 address = (index << 22) | (slot << 12);
                 if (!kernel_half && table[slot].is_global())
-                    return invariant_violation(sink, context, "AddressSpace: global page in the user half at %#x", address);
+                    return invariant_violation(sink, context, "PageTables: global page in the user half at %#x", address);
                 if (kernel_half && table[slot].is_user())
-                    return invariant_violation(sink, context, "AddressSpace: user page in the kernel half at %#x", address);
+                    return invariant_violation(sink, context, "PageTables: user page in the kernel half at %#x", address);
             }
         }
         return true;
@@ -416,7 +415,7 @@ public:
                    run_flags & 16 ? " PCD" : "", run_flags & 256 ? " G" : "");
             open = false;
         };
-        const_cast<AddressSpace*>(this)->for_each_mapping(0, own_pages(), [&](u32 address, TableEntry& entry) {
+        const_cast<PageTables*>(this)->for_each_mapping(0, own_pages(), [&](u32 address, TableEntry& entry) {
             u32 flags = entry.raw() & (2 | 4 | 8 | 16 | 256);
             if (open && address == run_end && entry.physical_address() == run_frame + (run_end - run_start) &&
                 flags == run_flags) {
@@ -434,7 +433,7 @@ public:
     }
 
 private:
-    AddressSpace(Ops& ops, u32 directory, bool is_kernel)
+    PageTables(Ops& ops, u32 directory, bool is_kernel)
         : m_ops(&ops), m_directory(directory), m_is_kernel(is_kernel) {}
 
     DirectoryEntry* directory() const { return m_ops->directory(m_directory); }

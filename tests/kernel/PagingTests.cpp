@@ -87,7 +87,7 @@ KTEST(paging, write_to_read_only_page_faults) {
 KTEST(paging, user_mode_access_to_kernel_page_faults) {
     // A tiny program at 0x00400000: `mov eax, [0xC0100000]` then `ud2`. Run it in ring 3 under its own
     // page directory; the read must fault with U/S=1 and P=1 before ud2 is reached.
-    UserMemory memory;
+    PagedMemory memory;
     ASSERT(!memory.create().is_error());
     ASSERT(!memory.add_region(0x00400000, 0x00401000, RegionKind::Program, false).is_error());
     ASSERT(!memory.add_region(0x00800000, 0x00801000, RegionKind::Stack, true).is_error());

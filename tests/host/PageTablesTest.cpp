@@ -1,4 +1,4 @@
-// AddressSpaceTest.cpp: mm/vm/PageTables over arch/i386/PageTableEntry.h, with page tables in plain host
+// PageTablesTest.cpp: mm/vm/PageTables over arch/i386/PageTableEntry.h, with page tables in plain host
 // memory. The ops record every table allocation, TLB invalidation and released frame, so the tests can
 // assert what the kernel would have done to the hardware; a fixed-seed random walk checks the page tables
 // against a shadow map after every step.
@@ -61,7 +61,7 @@ struct SwapAwareOps : HostPageTableOps {
     }
 };
 
-using Space = AddressSpace<HostPageTableOps>;
+using Space = PageTables<HostPageTableOps>;
 
 template <typename SpaceType>
 std::string invariant_message(const SpaceType& space, const SpaceType* kernel = nullptr) {
@@ -75,7 +75,7 @@ constexpr Protection kUserRw{.writable = true, .user = true};
 constexpr Protection kUserRo{.user = true};
 constexpr Protection kKernelRw{.writable = true};
 
-class AddressSpaceTest : public ::testing::Test {
+class PageTablesTest : public ::testing::Test {
 protected:
     void SetUp() override {
         auto kernel = Space::create_kernel(ops);
@@ -93,7 +93,7 @@ protected:
     std::unique_ptr<Space> m_kernel;
 };
 
-TEST_F(AddressSpaceTest, KernelSpaceOwnsAllKernelTables) {
+TEST_F(PageTablesTest, KernelSpaceOwnsAllKernelTables) {
     EXPECT_EQ(ops.tables.size(), 1u + 256u);
     EXPECT_TRUE(kernel().is_kernel());
     EXPECT_EQ(kernel().count_tables(), 256u);
@@ -104,7 +104,7 @@ TEST_F(AddressSpaceTest, KernelSpaceOwnsAllKernelTables) {
     EXPECT_INVARIANTS(kernel());
 }
 
-TEST_F(AddressSpaceTest, UserSpaceSharesTheKernelHalf) {
+TEST_F(PageTablesTest, UserSpaceSharesTheKernelHalf) {
     Space user = make_user();
     EXPECT_EQ(ops.tables.size(), 258u) << "a user space costs one directory and nothing else";
     EXPECT_INVARIANTS(user, &kernel());
@@ -125,7 +125,7 @@ TEST_F(AddressSpaceTest, UserSpaceSharesTheKernelHalf) {
     EXPECT_INVARIANTS(kernel());
 }
 
-TEST_F(AddressSpaceTest, MapTranslateUnmap) {
+TEST_F(PageTablesTest, MapTranslateUnmap) {
     Space user = make_user();
     ASSERT_FALSE(user.map(0x00400000, 0x00200000, kUserRw).is_error());
     EXPECT_TRUE(ops.invalidations.empty()) << "mapping a not-present entry needs no INVLPG (SDM 4.10.2.3)";
@@ -151,7 +151,7 @@ TEST_F(AddressSpaceTest, MapTranslateUnmap) {
     EXPECT_EQ(ops.tables.size(), 258u);
 }
 
-TEST_F(AddressSpaceTest, UnmapKeepsATableThatStillHasMappings) {
+TEST_F(PageTablesTest, UnmapKeepsATableThatStillHasMappings) {
     Space user = make_user();
     ASSERT_FALSE(user.map(0x00400000, 0x00200000, kUserRw).is_error());
     ASSERT_FALSE(user.map(0x007FF000, 0x00201000, kUserRo).is_error());
@@ -160,7 +160,7 @@ TEST_F(AddressSpaceTest, UnmapKeepsATableThatStillHasMappings) {
     EXPECT_EQ(user.translate(0x007FF000).value(), 0x00201000u);
 }
 
-TEST_F(AddressSpaceTest, TheLastEntryKeepsItsTableWhereverItIs) {
+TEST_F(PageTablesTest, TheLastEntryKeepsItsTableWhereverItIs) {
     Space user = make_user();
     for (u32 last : {0u, 1u, 5u, 511u, 1022u, 1023u}) {
         u32 other = last == 0 ? 1 : 0;
@@ -174,7 +174,7 @@ TEST_F(AddressSpaceTest, TheLastEntryKeepsItsTableWhereverItIs) {
     }
 }
 
-TEST_F(AddressSpaceTest, InvalidArgumentsChangeNothing) {
+TEST_F(PageTablesTest, InvalidArgumentsChangeNothing) {
     Space user = make_user();
     EXPECT_EQ(user.map(0x00400001, 0x1000, kUserRw).error(), Error::Invalid);
     EXPECT_EQ(user.map(0x00400000, 0x1001, kUserRw).error(), Error::Invalid);
@@ -195,7 +195,7 @@ TEST_F(AddressSpaceTest, InvalidArgumentsChangeNothing) {
     EXPECT_TRUE(ops.invalidations.size() == 0 && ops.released.empty());
 }
 
-TEST_F(AddressSpaceTest, MappingOverAMappingIsExistsAndChangesNothing) {
+TEST_F(PageTablesTest, MappingOverAMappingIsExistsAndChangesNothing) {
     Space user = make_user();
     ASSERT_FALSE(user.map_range(0x00400000, 0x00200000, 4, kUserRw).is_error());
     // The range 0x3FE000..0x401FFF needs a new table for its first half and overlaps the second.
@@ -210,7 +210,7 @@ TEST_F(AddressSpaceTest, MappingOverAMappingIsExistsAndChangesNothing) {
     EXPECT_EQ(user.lookup(0x00404000)->not_present_payload(), 1234u);
 }
 
-TEST_F(AddressSpaceTest, OutOfMemoryLeavesNothingBehind) {
+TEST_F(PageTablesTest, OutOfMemoryLeavesNothingBehind) {
     Space user = make_user();
     size_t tables_before = ops.tables.size();
     // A 12 MiB range needs three new tables; the third allocation fails.
@@ -232,18 +232,18 @@ TEST_F(AddressSpaceTest, OutOfMemoryLeavesNothingBehind) {
     EXPECT_INVARIANTS(user, &kernel());
 }
 
-TEST_F(AddressSpaceTest, CreateKernelFailingAtEveryStepLeaksNothing) {
+TEST_F(PageTablesTest, CreateKernelFailingAtEveryStepLeaksNothing) {
     for (long budget = 0; budget < 257; budget += 1 + budget / 8) {
         HostPageTableOps local;
         local.failures_after = budget;
-        auto space = AddressSpace<HostPageTableOps>::create_kernel(local);
+        auto space = PageTables<HostPageTableOps>::create_kernel(local);
         EXPECT_TRUE(space.is_error()) << budget;
         EXPECT_EQ(space.error(), Error::NoMemory);
         EXPECT_TRUE(local.tables.empty()) << "budget " << budget << " leaked " << local.tables.size();
     }
 }
 
-TEST_F(AddressSpaceTest, ProtectKeepsFrameAccessedDirtyAndAvailableBits) {
+TEST_F(PageTablesTest, ProtectKeepsFrameAccessedDirtyAndAvailableBits) {
     Space user = make_user();
     ASSERT_FALSE(user.map(0x00400000, 0x00200000, kUserRw).is_error());
     PageTableEntry* entry = user.lookup(0x00400000);
@@ -267,7 +267,7 @@ TEST_F(AddressSpaceTest, ProtectKeepsFrameAccessedDirtyAndAvailableBits) {
     EXPECT_EQ(user.protect(0x00400000, {.writable = true, .global = true}).error(), Error::Invalid);
 }
 
-TEST_F(AddressSpaceTest, AccessedAndDirtyAreReadAndCleared) {
+TEST_F(PageTablesTest, AccessedAndDirtyAreReadAndCleared) {
     Space user = make_user();
     ASSERT_FALSE(user.map(0x00400000, 0x00200000, kUserRw).is_error());
     EXPECT_EQ(user.test_and_clear_accessed(0x00400000).value(), false);
@@ -283,7 +283,7 @@ TEST_F(AddressSpaceTest, AccessedAndDirtyAreReadAndCleared) {
     EXPECT_EQ(user.test_and_clear_dirty(0x00500000).error(), Error::NoEntry);
 }
 
-TEST_F(AddressSpaceTest, IterationVisitsMappingsAndSwapEntriesInOrder) {
+TEST_F(PageTablesTest, IterationVisitsMappingsAndSwapEntriesInOrder) {
     Space user = make_user();
     ASSERT_FALSE(user.map_range(0x00400000, 0x00200000, 3, kUserRw).is_error());
     ASSERT_FALSE(user.map(0x08000000, 0x00300000, kUserRo).is_error());
@@ -301,7 +301,7 @@ TEST_F(AddressSpaceTest, IterationVisitsMappingsAndSwapEntriesInOrder) {
     EXPECT_EQ(user.count_mappings(), 4u);
 }
 
-TEST_F(AddressSpaceTest, UnmapRangeSkipsHolesAndFreesEmptiedTables) {
+TEST_F(PageTablesTest, UnmapRangeSkipsHolesAndFreesEmptiedTables) {
     Space user = make_user();
     ASSERT_FALSE(user.map_range(0x003FF000, 0x00200000, 2, kUserRw).is_error());  // straddles two tables
     ASSERT_FALSE(user.map(0x00800000, 0x00300000, kUserRw).is_error());           // a third table
@@ -317,14 +317,14 @@ TEST_F(AddressSpaceTest, UnmapRangeSkipsHolesAndFreesEmptiedTables) {
     EXPECT_EQ(user.unmap_range(0x00000000, 16).value(), 0u);
 }
 
-TEST_F(AddressSpaceTest, DestroyReturnsEveryFrameTableAndSwapSlot) {
+TEST_F(PageTablesTest, DestroyReturnsEveryFrameTableAndSwapSlot) {
     SwapAwareOps swap_ops;
-    auto kernel_space = AddressSpace<SwapAwareOps>::create_kernel(swap_ops);
+    auto kernel_space = PageTables<SwapAwareOps>::create_kernel(swap_ops);
     ASSERT_FALSE(kernel_space.is_error());
     {
-        auto made = AddressSpace<SwapAwareOps>::create(swap_ops, kernel_space.value());
+        auto made = PageTables<SwapAwareOps>::create(swap_ops, kernel_space.value());
         ASSERT_FALSE(made.is_error());
-        AddressSpace<SwapAwareOps> user = made.release_value();
+        PageTables<SwapAwareOps> user = made.release_value();
         ASSERT_FALSE(user.map_range(0x00400000, 0x00200000, 5, kUserRw).is_error());
         ASSERT_FALSE(user.map(0xBFFFF000, 0x00900000, kUserRw).is_error());
         *user.ensure_entry(0x20000000).value() = PageTableEntry::make_not_present(42);
@@ -343,7 +343,7 @@ TEST_F(AddressSpaceTest, DestroyReturnsEveryFrameTableAndSwapSlot) {
     EXPECT_TRUE(swap_ops.tables.empty());
 }
 
-TEST_F(AddressSpaceTest, MovedFromSpaceOwnsNothing) {
+TEST_F(PageTablesTest, MovedFromSpaceOwnsNothing) {
     Space user = make_user();
     ASSERT_FALSE(user.map(0x00400000, 0x00200000, kUserRw).is_error());
     Space moved(std::move(user));
@@ -353,7 +353,7 @@ TEST_F(AddressSpaceTest, MovedFromSpaceOwnsNothing) {
     EXPECT_TRUE(ops.released.empty());
 }
 
-TEST_F(AddressSpaceTest, TranslatesThroughA4MiBPage) {
+TEST_F(PageTablesTest, TranslatesThroughA4MiBPage) {
     // The kernel may keep a 4 MiB page (PS=1, SDM Table 4-4) in its half; translate() follows it and map()
     // refuses to map inside it.
     PageDirectoryEntry& pde = kernel().directory_entry(1023);
@@ -367,7 +367,7 @@ TEST_F(AddressSpaceTest, TranslatesThroughA4MiBPage) {
     pde = PageDirectoryEntry(ops.allocate_table().value() | PagingBits::kPresent | PagingBits::kWritable);
 }
 
-TEST_F(AddressSpaceTest, DumpPrintsRunsOfPages) {
+TEST_F(PageTablesTest, DumpPrintsRunsOfPages) {
     Space user = make_user();
     ASSERT_FALSE(user.map_range(0x00400000, 0x00200000, 3, kUserRw).is_error());
     ASSERT_FALSE(user.map(0x00403000, 0x00900000, kUserRo).is_error());
@@ -378,15 +378,15 @@ TEST_F(AddressSpaceTest, DumpPrintsRunsOfPages) {
     EXPECT_NE(text.find("0x00403000-0x00403fff -> 0x00900000 RO US"), std::string::npos) << text;
 }
 
-TEST_F(AddressSpaceTest, InvariantCheckCatchesAGlobalUserPage) {
+TEST_F(PageTablesTest, InvariantCheckCatchesAGlobalUserPage) {
     Space user = make_user();
     ASSERT_FALSE(user.map(0x00400000, 0x00200000, kUserRw).is_error());
     user.lookup(0x00400000)->set_global(true);
     EXPECT_FALSE(user.check_invariants());
-    EXPECT_EQ(invariant_message(user), "invariant violated: AddressSpace: global page in the user half at 0x400000\n");
+    EXPECT_EQ(invariant_message(user), "invariant violated: PageTables: global page in the user half at 0x400000\n");
 }
 
-TEST_F(AddressSpaceTest, InvariantCheckCatchesADivergedKernelHalf) {
+TEST_F(PageTablesTest, InvariantCheckCatchesADivergedKernelHalf) {
     Space user = make_user();
     user.directory_entry(800).set_available(1);
     EXPECT_TRUE(user.check_invariants()) << "without the kernel space there is nothing to compare";
@@ -396,7 +396,7 @@ TEST_F(AddressSpaceTest, InvariantCheckCatchesADivergedKernelHalf) {
 
 // Model-based: random map/map_range/unmap/unmap_range/protect with allocation failures, checked against
 // a shadow map of page -> (frame, protection) after every step.
-TEST_F(AddressSpaceTest, RandomOperationsMatchAShadowModel) {
+TEST_F(PageTablesTest, RandomOperationsMatchAShadowModel) {
     struct Mapping {
         u32 frame;
         Protection protection;
