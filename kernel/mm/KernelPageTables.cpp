@@ -3,10 +3,10 @@
 
 #include <new>
 
-#include "arch/i386/Cpu.h"
 #include "kernel/boot/Layout.h"
 #include "kernel/mm/Paging.h"
 #include "kernel/mm/PhysicalMemory.h"
+#include "kernel/mm/Tlb.h"
 
 ErrorOr<u32> KernelPageTableOps::allocate_table() {
     u32 pfn = TRY(pmm::allocate(0));
@@ -24,7 +24,7 @@ PageTableEntry* KernelPageTableOps::table(u32 physical) { return layout::physica
 
 // INVLPG works on the current address space only; for another one the entry cannot be cached (its CR3 is
 // not loaded, and user pages are never global), so the extra flush is harmless.
-void KernelPageTableOps::invalidate(u32 vaddr) { cpu::invlpg(vaddr); }
+void KernelPageTableOps::invalidate(u32 vaddr) { tlb::invalidate_page(vaddr); }
 
 void KernelPageTableOps::release_frame(u32 physical) { pmm::release_frame(physical >> 12); }
 

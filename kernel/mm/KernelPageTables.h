@@ -31,7 +31,3 @@ KernelPageTableOps& ops();
 const KernelPageTables& kernel_tables();
 
 }  // namespace page_tables
-
-// The available PTE bit Mneme uses to mark a copy-on-write page (SDM Table 4-6: bits 11:9 are ignored by the
-// processor).
-constexpr u32 kPteCopyOnWrite = 1;  // in PagingEntryBase::available()

@@ -1,6 +1,8 @@
 // Paging.cpp: building the kernel page directory, and walking page tables for the monitor.
 #include "kernel/mm/Paging.h"
 
+#include "kernel/mm/Tlb.h"
+
 #include "arch/i386/Cpu.h"
 #include "arch/i386/Cpuid.h"
 #include "arch/i386/Gdt.h"
@@ -124,7 +126,7 @@ void initialize() {
         if (g_global) cr4 |= cpu::kCr4PageGlobalEnable;
         cpu::write_cr4(cr4);
     }
-    cpu::write_cr3(g_directory);
+    tlb::load_directory(g_directory);
     gdt::double_fault_tss().cr3 = g_directory;
 
     // The local APIC's registers, uncached, at the top of the kernel area, so the PIC's interrupts can be
@@ -134,7 +136,7 @@ void initialize() {
         PageTableEntry* pte = kernel_area_entry(kApicRegisters);
         pte->set_cache_disabled(true);
         pte->set_write_through(true);
-        cpu::invlpg(kApicRegisters);
+        tlb::invalidate_page(kApicRegisters);
         local_apic::route_pic_interrupts(kApicRegisters);
     }
 
@@ -175,7 +177,7 @@ u32 unmap_kernel_page(u32 vaddr) {
     if (!pte.is_present()) return 0;
     u32 physical = pte.physical_address();
     pte.clear();
-    cpu::invlpg(vaddr);  // global entries survive CR3 loads: only INVLPG removes them (SDM 4.10.4.1)
+    tlb::invalidate_page(vaddr);  // global entries survive CR3 loads: only INVLPG removes them (SDM 4.10.4.1)
     return physical;
 }
 
@@ -187,22 +189,7 @@ PageTableEntry* kernel_area_entry(u32 vaddr) {
 }
 
 Walk walk(u32 cr3, u32 vaddr) {
-    Walk w{};
-    w.directory_index = page_directory_index(vaddr);
-    w.table_index = page_table_index(vaddr);
-    w.pde = directory_at(cr3 & PagingBits::kFrameMask)[w.directory_index];
-    if (!w.pde.is_present()) return w;
-    if (w.pde.is_large()) {
-        w.large = w.mapped = true;
-        w.physical = w.pde.large_physical_address() + (vaddr & (kLargePageSize - 1));
-        return w;
-    }
-    w.pte = table_at(w.pde.physical_address())[w.table_index];
-    if (w.pte.is_present()) {
-        w.mapped = true;
-        w.physical = w.pte.physical_address() + page_offset(vaddr);
-    }
-    return w;
+    return KernelPageTables::walk(page_tables::ops(), cr3 & PagingBits::kFrameMask, vaddr);
 }
 
 void print_walk(u32 cr3, u32 vaddr) {

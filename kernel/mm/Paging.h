@@ -12,6 +12,7 @@
 #pragma once
 
 #include "arch/i386/PageTableEntry.h"
+#include "kernel/mm/KernelPageTables.h"
 #include "libc/base/Error.h"
 #include "libc/base/Types.h"
 
@@ -32,15 +33,9 @@ u32 unmap_kernel_page(u32 vaddr);
 // The PTE of a kernel-area page, for code that changes it in place (and must INVLPG itself).
 PageTableEntry* kernel_area_entry(u32 vaddr);
 
-// Where `vaddr` leads under the directory at `cr3`: the PDE, the PTE (if any) and the physical address.
-struct Walk {
-    u32 directory_index, table_index;
-    PageDirectoryEntry pde;
-    PageTableEntry pte;  // null for a 4 MiB page or a missing table
-    bool mapped;
-    bool large;
-    u32 physical;  // valid when mapped
-};
+// Where `vaddr` leads under the directory at `cr3`: the PDE, the PTE (if any) and the physical address. The
+// same walk as every PageTables' (mm/vm/PageTables.h), over the directory CR3 names.
+using Walk = KernelPageTables::Walk;
 Walk walk(u32 cr3, u32 vaddr);
 // Prints the walk CR3 -> PDE -> PTE -> frame with every bit decoded (the monitor's `pt`).
 void print_walk(u32 cr3, u32 vaddr);

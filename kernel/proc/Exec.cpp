@@ -9,7 +9,7 @@
 namespace exec {
 namespace {
 
-constexpr u32 kPage = PagedMemory::kPage;
+constexpr u32 kPage = kPageSize;
 constexpr u32 kHeapAlignment = 4 * 1024 * 1024;
 
 ErrorOr<void> add_string(Arguments& a, const char* text, const char** slot) {
@@ -21,7 +21,7 @@ ErrorOr<void> add_string(Arguments& a, const char* text, const char** slot) {
     return {};
 }
 
-ErrorOr<void> load_segments(PagedMemory& memory, const UstarMember& file, const ElfImage& image) {
+ErrorOr<void> load_segments(MemoryModel& memory, const UstarMember& file, const ElfImage& image) {
     for (u32 i = 0; i < image.segment_count; ++i) {
         const ElfSegment& s = image.segments[i];
         u32 start = s.vaddr & ~(kPage - 1);
@@ -38,9 +38,9 @@ ErrorOr<void> load_segments(PagedMemory& memory, const UstarMember& file, const 
 }
 
 // Lays out argc, argv, envp and the strings at the top of the stack; returns the initial ESP.
-ErrorOr<u32> build_stack(PagedMemory& memory, const Arguments& a) {
-    u32 top = PagedMemory::kStackTop;
-    TRY(memory.add_region(PagedMemory::kStackBottom, top, RegionKind::Stack, true));
+ErrorOr<u32> build_stack(MemoryModel& memory, const Arguments& a) {
+    u32 top = user_layout::kStackTop;
+    TRY(memory.add_region(user_layout::kStackBottom, top, RegionKind::Stack, true));
     u32 pointer_bytes = (1 + a.argc + 1 + a.envc + 1) * 4;
     u32 total = ((a.used + 3) & ~3u) + pointer_bytes;
     if (total > kArgumentBytes + 1024) return Error::TooBig;
@@ -77,7 +77,7 @@ ErrorOr<void> Arguments::add_environment(const char* text) {
     return {};
 }
 
-ErrorOr<Image> load(PagedMemory& memory, const char* path, const Arguments& arguments, char* message, u32 size) {
+ErrorOr<Image> load(const char* path, const Arguments& arguments, char* message, u32 size) {
     auto file = initrd::find_program(path);
     if (file.is_error()) {
         format_to_buffer(message, size, "%s: %s", path,
@@ -90,22 +90,25 @@ ErrorOr<Image> load(PagedMemory& memory, const char* path, const Arguments& argu
         format_to_buffer(message, size, "%s: not a program Mneme can run: %s", path, why);
         return image.error();
     }
-    if (auto created = memory.create(); created.is_error()) {
+    auto created = PagedMemory::create();
+    if (created.is_error()) {
         format_to_buffer(message, size, "%s: out of memory for a page directory", path);
         return created.error();
     }
+    MemoryModel& memory = *created.value();
     auto loaded = load_segments(memory, file.value(), image.value());
     // The heap starts at the next 4 MiB boundary above the program: the default malloc carves its heap into
     // 4 MiB-aligned segments (docs/malloc.md), and an unaligned break would make it reserve up to 4 MiB of
-    // padding, which the commit limit counts (PagedMemory::can_commit) and a small machine cannot spare.
-    if (!loaded.is_error()) memory.set_heap_start(align_up<u32>(image.value().end, kHeapAlignment));
+    // padding, which the commit limit counts (mm/vm/AddressSpace.h, can_commit) and a small machine cannot
+    // spare.
+    if (!loaded.is_error()) loaded = memory.set_heap_start(align_up<u32>(image.value().end, kHeapAlignment));
     ErrorOr<u32> stack = loaded.is_error() ? ErrorOr<u32>(loaded.error()) : build_stack(memory, arguments);
     if (stack.is_error()) {
         format_to_buffer(message, size, "%s: %s while loading", path, error_string(stack.error()));
-        memory.release();
+        delete &memory;
         return stack.error();
     }
-    return Image{image.value().entry, stack.value()};
+    return Image{image.value().entry, stack.value(), &memory};
 }
 
 }  // namespace exec

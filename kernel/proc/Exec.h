@@ -9,6 +9,7 @@
 #pragma once
 
 #include "kernel/memmodel/PagedMemory.h"
+#include "mm/vm/UserLayout.h"
 
 namespace exec {
 
@@ -30,10 +31,11 @@ struct Arguments {
 struct Image {
     u32 entry;
     u32 stack_pointer;
+    MemoryModel* memory;  // the new process memory, owned by the caller from here on
 };
 
-// Builds `memory` (created here) from the program at `path`. On error `memory` is released and `message`
+// Builds a new process memory from the program at `path`. On error nothing is left behind and `message`
 // explains in words.
-ErrorOr<Image> load(PagedMemory& memory, const char* path, const Arguments& arguments, char* message, u32 size);
+ErrorOr<Image> load(const char* path, const Arguments& arguments, char* message, u32 size);
 
 }  // namespace exec

@@ -1,6 +1,8 @@
 // Process.cpp: creating processes (spawn, fork), ending them (exit, kill, faults) and reaping them (wait).
 #include "kernel/proc/Process.h"
 
+#include "kernel/mm/Tlb.h"
+
 #include "arch/i386/Context.h"
 #include "arch/i386/Cpu.h"
 #include "arch/i386/Gdt.h"
@@ -98,9 +100,12 @@ void reparent_children(Process& p) {
 // Memory freed, children handed on, parent told: what remains is a zombie holding its exit status.
 void terminate(Process& p, i32 wait_status) {
     if (p.pid == console::foreground()) console::set_foreground(0);  // a later Ctrl-C has nobody to end
-    if (&p == current()) cpu::write_cr3(paging::kernel_directory());
+    // The CPU must not be using the memory about to be freed: run on the kernel's own directory meanwhile.
+    if (&p == current()) tlb::load_directory(paging::kernel_directory());
     scheduler::remove(&p);
-    p.memory.release();
+    if (p.memory) p.page_faults_at_exit = p.memory->page_faults();
+    delete p.memory;
+    p.memory = nullptr;
     reparent_children(p);
     p.state = ProcessState::Zombie;
     p.wait_status = wait_status;
@@ -168,7 +173,7 @@ ErrorOr<Process*> spawn(const char* path, const char* const* argv, const char* c
         free_slot(p);
         return stack.error();
     }
-    auto image = exec::load(p->memory, path, arguments, message, message_size);
+    auto image = exec::load(path, arguments, message, message_size);
     if (image.is_error()) {
         stack.value().release();
         free_slot(p);
@@ -181,6 +186,7 @@ ErrorOr<Process*> spawn(const char* path, const char* const* argv, const char* c
     p->wait_reason = WaitReason::None;
     set_name(*p, path);
     p->kernel_stack = stack.value();
+    p->memory = image.value().memory;
     build_initial_context(*p, user_frame(image.value().entry, image.value().stack_pointer));
     ++g_count;
     scheduler::make_ready(p);
@@ -196,11 +202,13 @@ ErrorOr<i32> fork() {
         free_slot(child);
         return Error::NoMemory;
     }
-    if (auto forked = parent->memory.fork_into(child->memory); forked.is_error()) {
+    auto memory = parent->memory->fork();
+    if (memory.is_error()) {
         stack.value().release();
         free_slot(child);
-        return forked.error();
+        return memory.error();
     }
+    child->memory = memory.value();
     child->pid = g_next_pid++;
     child->parent = parent->pid;
     child->kill_pending = false;
@@ -266,12 +274,12 @@ ErrorOr<i32> wait(i32 pid, u32 options, i32& status) {
 
 ErrorOr<void> exec_current(const char* path, const exec::Arguments& arguments, char* message, u32 message_size) {
     Process* p = current();
-    static PagedMemory incoming;  // one exec at a time: the kernel is not preemptible
-    auto image = exec::load(incoming, path, arguments, message, message_size);
+    auto image = exec::load(path, arguments, message, message_size);
     if (image.is_error()) return image.error();
     // Point of no return: switch to the new image, free the old one.
-    cpu::write_cr3(incoming.directory());
-    p->memory.take_from(incoming);
+    image.value().memory->activate();
+    delete p->memory;
+    p->memory = image.value().memory;
     set_name(*p, path);
     *p->trap_frame = user_frame(image.value().entry, image.value().stack_pointer);
     return {};

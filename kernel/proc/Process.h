@@ -14,7 +14,7 @@
 #include "arch/i386/TrapFrame.h"
 #include "kernel/proc/Exec.h"
 #include "kernel/mm/KernelStack.h"
-#include "kernel/memmodel/PagedMemory.h"
+#include "kernel/memmodel/MemoryModel.h"
 #include "libc/abi/Syscalls.h"
 
 enum class WaitReason : u8 { None, Child, Console, Monitor };
@@ -29,7 +29,8 @@ struct Process {
     KernelStack kernel_stack;
     u32 saved_esp = 0;                // the kernel context while not running (switch_context)
     TrapFrame* trap_frame = nullptr;  // the user registers of the current system call or fault
-    PagedMemory memory;
+    MemoryModel* memory = nullptr;  // owned; null once the process has ended (a zombie)
+    u32 page_faults_at_exit = 0;    // what `memory` counted, kept for ps once it is gone
 
     u64 wake_tick = 0;    // Sleeping: when to wake
     i32 wait_status = 0;  // Zombie: Linux-encoded status for waitpid
@@ -43,6 +44,10 @@ struct Process {
     Process* ready_next = nullptr;
     Process* ready_prev = nullptr;
     bool queued = false;
+
+    Process() = default;
+    MNEME_NONCOPYABLE(Process);
+    ~Process() { delete memory; }
 };
 
 namespace process {

@@ -1,6 +1,8 @@
 // Scheduler.cpp: the round-robin scheduler, the idle loop and the timer tick.
 #include "kernel/proc/Scheduler.h"
 
+#include "kernel/mm/Tlb.h"
+
 #include "arch/i386/Context.h"
 #include "arch/i386/Cpu.h"
 #include "arch/i386/Gdt.h"
@@ -58,8 +60,10 @@ Process* pick_next() {
 bool any_ready() { return g_head != nullptr; }
 
 void switch_address_space(Process* next) {
-    u32 cr3 = next && next->memory.exists() ? next->memory.directory() : paging::kernel_directory();
-    if (cpu::read_cr3() != cr3) cpu::write_cr3(cr3);
+    if (next && next->memory)
+        next->memory->activate();
+    else
+        tlb::load_directory(paging::kernel_directory());
 }
 
 void on_timer(TrapFrame& frame) {

@@ -34,7 +34,7 @@ i32 result(const ErrorOr<T>& r) {
         return 0;
 }
 
-PagedMemory& memory() { return process::current()->memory; }
+MemoryModel& memory() { return *process::current()->memory; }
 
 i32 sys_write(u32 fd, u32 buffer, u32 count) {
     if (fd != 1 && fd != 2) return error(Error::BadFile);
@@ -146,13 +146,14 @@ i32 sys_procinfo(u32 index, u32 pointer) {
         info.parent = p->parent;
         info.state = p->state;
         strncpy(info.name, p->name, sizeof(info.name) - 1);
-        MemoryStatistics s = p->memory.statistics();
+        // A zombie's memory is gone: it shows no pages, and the faults it took while it ran.
+        MemoryStatistics s = p->memory ? p->memory->statistics() : MemoryStatistics{};
         info.resident_pages = s.resident_pages;
         info.shared_pages = s.shared_pages;
         info.heap_bytes = s.heap_bytes;
         info.mapped_bytes = s.mapped_bytes;
         info.stack_bytes = s.stack_bytes;
-        info.page_faults = p->memory.page_faults();
+        info.page_faults = p->memory ? p->memory->page_faults() : p->page_faults_at_exit;
         info.cpu_ms = static_cast<u32>(u64(p->ticks_used) * 1000 / pit::frequency());
         return result(memory().copy_to_user(pointer, &info, sizeof(info)));
     }

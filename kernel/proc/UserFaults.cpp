@@ -22,7 +22,7 @@ void on_user_page_fault(TrapFrame& frame, u32 address) {
     p->trap_frame = &frame;
     bool write = frame.error_code & 0x2;
     bool present = frame.error_code & 0x1;
-    FaultResult result = p->memory.handle_fault(address, write, present);
+    FaultResult result = p->memory->handle_fault(address, write, present);
     if (result == FaultResult::Resolved) return;
     char what[256];
     char decoded[96];

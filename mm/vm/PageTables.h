@@ -49,7 +49,24 @@ struct Protection {
     bool write_through = false;   // PWT
     bool cache_disabled = false;  // PCD (device memory)
     bool global = false;          // G: kept across CR3 loads (kernel pages only)
+    // Not a hardware bit: the page is shared after fork and mapped read-only; the first write faults and the
+    // fault handler copies it (mm/vm/FaultDecision.h). Kept in bit 9 of the PTE, which the processor ignores
+    // (SDM Table 4-6, bits 11:9 "Ignored").
+    bool copy_on_write = false;
     constexpr bool operator==(const Protection&) const = default;
+};
+
+// The result of walking the tables for one linear address, the way the MMU does (SDM 4.3, Figure 4-2):
+// which directory and table entry were read, what they held, and where the address ends up.
+template <typename DirectoryEntry, typename TableEntry>
+struct PageWalk {
+    u32 directory_index = 0;  // bits 31:22
+    u32 table_index = 0;      // bits 21:12
+    DirectoryEntry pde;
+    TableEntry pte;         // meaningful only when the PDE references a table (present, not large)
+    bool large = false;     // a 4 MiB page (PDE with PS=1)
+    bool mapped = false;    // the address translates
+    u32 physical = 0;       // when mapped
 };
 
 // What PageTables needs from its caller. The entry types are arch/i386/PageTableEntry.h's in the
@@ -264,14 +281,64 @@ public:
         return directory()[index];
     }
 
+    using Walk = PageWalk<DirectoryEntry, TableEntry>;
+
+    // The MMU's walk in software, for the directory at physical `directory` (any address, any half; 4 MiB
+    // pages included). The one walk: translate(), the monitor's `pt`, fault reports and the host tests all
+    // read the tables through it. Static, so the monitor can walk a directory it does not own.
+    static Walk walk(Ops& ops, u32 directory, u32 vaddr) {
+        Walk w;
+        w.directory_index = vaddr >> 22;
+        w.table_index = (vaddr >> 12) & (kEntries - 1);
+        w.pde = ops.directory(directory)[w.directory_index];
+        if (!w.pde.is_present()) return w;
+        if (w.pde.is_large()) {
+            w.large = w.mapped = true;
+            w.physical = w.pde.large_physical_address() | (vaddr & (kEntries * kPageSize - 1));
+            return w;
+        }
+        w.pte = ops.table(w.pde.physical_address())[w.table_index];
+        if (w.pte.is_present()) {
+            w.mapped = true;
+            w.physical = w.pte.physical_address() | (vaddr & (kPageSize - 1));
+        }
+        return w;
+    }
+    Walk walk(u32 vaddr) const { return walk(*m_ops, m_directory, vaddr); }
+
     // The physical address `vaddr` maps to (any address, any half; 4 MiB pages included).
     ErrorOr<u32> translate(u32 vaddr) const {
-        const DirectoryEntry& pde = directory()[vaddr >> 22];
-        if (!pde.is_present()) return Error::NoEntry;
-        if (pde.is_large()) return pde.large_physical_address() | (vaddr & (kEntries * kPageSize - 1));
-        const TableEntry& entry = m_ops->table(pde.physical_address())[(vaddr >> 12) & (kEntries - 1)];
-        if (!entry.is_present()) return Error::NoEntry;
-        return entry.physical_address() | (vaddr & (kPageSize - 1));
+        Walk w = walk(vaddr);
+        if (!w.mapped) return Error::NoEntry;
+        return w.physical;
+    }
+
+    // Point a present mapping at another frame with new rights, in one step (copy-on-write's copy): the entry
+    // is rewritten, the TLB entry invalidated, then the old frame released (in that order, as unmap()).
+    // Error::NoEntry when `vaddr` is not mapped.
+    ErrorOr<void> replace(u32 vaddr, u32 paddr, Protection protection) {
+        TRY(check_range(vaddr, 1));
+        if (paddr % kPageSize != 0) return Error::Invalid;
+        if (protection.user && vaddr >= kKernelBase) return Error::Invalid;
+        if (protection.global && vaddr < kKernelBase) return Error::Invalid;
+        TableEntry* entry = lookup(vaddr);
+        if (!entry || !entry->is_present()) return Error::NoEntry;
+        TableEntry old = *entry;
+        *entry = make_entry(paddr, protection);
+        m_ops->invalidate(vaddr);
+        release(vaddr, old);
+        return {};
+    }
+
+    // Store `payload` (31 bits: a swap slot) in the not-present entry for `vaddr`, allocating its page table
+    // if needed (fork copies such entries). The entry must be empty or already not present (Error::Exists if
+    // a page is mapped there). Nothing to invalidate: not-present entries are never cached (SDM 4.10.2.3).
+    ErrorOr<void> set_not_present(u32 vaddr, u32 payload) {
+        if (payload == 0 || payload >= (1u << 31)) return Error::Invalid;
+        TableEntry* entry = TRY(ensure_entry(vaddr));
+        if (entry->is_present()) return Error::Exists;
+        *entry = TableEntry::make_not_present(payload);
+        return {};
     }
 
     // The entry for `vaddr`, or null when no page table covers it (or a 4 MiB page does). For callers
@@ -359,8 +426,12 @@ public:
                 .user = entry.is_user(),
                 .write_through = entry.is_write_through(),
                 .cache_disabled = entry.is_cache_disabled(),
-                .global = entry.is_global()};
+                .global = entry.is_global(),
+                .copy_on_write = (entry.available() & kAvailableCopyOnWrite) != 0};
     }
+
+    // The PTE's available bit (bits 11:9, value 1 = bit 9) that carries Protection::copy_on_write.
+    static constexpr u32 kAvailableCopyOnWrite = 1;
 
     // True if every invariant at the top of this file holds; otherwise describes the first broken one to
     // `sink` (when given) and returns false. Pass the kernel space to also check that a user space still
@@ -401,37 +472,6 @@ public:
         return true;
     }
 
-    // One line per run of pages that map consecutive frames with the same flags, for the monitor's vmmap:
-    // "0x00400000-0x00402fff -> 0x00123000 RW US". Only this space's own half.
-    void dump(FormatSink sink, void* context) const {
-        format(sink, context, "address space %s, directory %#010x, page tables: %u, pages: %u\n",
-               m_is_kernel ? "kernel" : "user", m_directory, count_tables(), count_mappings());
-        bool open = false;
-        u32 run_start = 0, run_end = 0, run_frame = 0, run_flags = 0;
-        auto flush = [&] {
-            if (!open) return;
-            format(sink, context, "  %#010x-%#010x -> %#010x%s%s%s%s%s\n", run_start, run_end - 1, run_frame,
-                   run_flags & 2 ? " RW" : " RO", run_flags & 4 ? " US" : "", run_flags & 8 ? " PWT" : "",
-                   run_flags & 16 ? " PCD" : "", run_flags & 256 ? " G" : "");
-            open = false;
-        };
-        const_cast<PageTables*>(this)->for_each_mapping(0, own_pages(), [&](u32 address, TableEntry& entry) {
-            u32 flags = entry.raw() & (2 | 4 | 8 | 16 | 256);
-            if (open && address == run_end && entry.physical_address() == run_frame + (run_end - run_start) &&
-                flags == run_flags) {
-                run_end += kPageSize;
-                return;
-            }
-            flush();
-            open = true;
-            run_start = address;
-            run_end = address + kPageSize;
-            run_frame = entry.physical_address();
-            run_flags = flags;
-        });
-        flush();
-    }
-
 private:
     PageTables(Ops& ops, u32 directory, bool is_kernel)
         : m_ops(&ops), m_directory(directory), m_is_kernel(is_kernel) {}
@@ -454,6 +494,8 @@ private:
         entry.set_write_through(protection.write_through);
         entry.set_cache_disabled(protection.cache_disabled);
         entry.set_global(protection.global);
+        u32 available = entry.available() & ~kAvailableCopyOnWrite;
+        entry.set_available(available | (protection.copy_on_write ? kAvailableCopyOnWrite : 0));
     }
     static TableEntry make_entry(u32 frame, Protection protection) {
         TableEntry entry;

@@ -11,6 +11,7 @@
 #include "kernel/mm/Paging.h"
 #include "kernel/mm/PhysicalMemory.h"
 #include "kernel/memmodel/PagedMemory.h"
+#include "kernel/mm/Tlb.h"
 #include "mm/heap/SlabCache.h"
 
 namespace {
@@ -87,8 +88,9 @@ KTEST(paging, write_to_read_only_page_faults) {
 KTEST(paging, user_mode_access_to_kernel_page_faults) {
     // A tiny program at 0x00400000: `mov eax, [0xC0100000]` then `ud2`. Run it in ring 3 under its own
     // page directory; the read must fault with U/S=1 and P=1 before ud2 is reached.
-    PagedMemory memory;
-    ASSERT(!memory.create().is_error());
+    auto created = PagedMemory::create();
+    ASSERT(!created.is_error());
+    PagedMemory& memory = *created.value();
     ASSERT(!memory.add_region(0x00400000, 0x00401000, RegionKind::Program, false).is_error());
     ASSERT(!memory.add_region(0x00800000, 0x00801000, RegionKind::Stack, true).is_error());
     ASSERT(!memory.populate(0x00400000, 1).is_error());
@@ -103,7 +105,7 @@ KTEST(paging, user_mode_access_to_kernel_page_faults) {
     {
         Override page_fault(14, record_and_return_to_kernel);
         Override invalid_opcode(6, record_and_return_to_kernel);
-        cpu::write_cr3(memory.directory());
+        memory.activate();
         asm volatile(
             "pushl %%ebp\n\t"
             "movl %%esp, paging_test_saved_esp\n\t"
@@ -123,14 +125,14 @@ KTEST(paging, user_mode_access_to_kernel_page_faults) {
             : "=m"(g_resume_eip)
             : "i"(gdt::kUserData), "i"(gdt::kUserCode)
             : "eax", "ebx", "ecx", "edx", "esi", "edi", "memory", "cc");
-        cpu::write_cr3(kernel_cr3);
+        tlb::load_directory(kernel_cr3);
     }
     gdt::tss().esp0 = saved_esp0;
     EXPECT_EQ(g_seen.vector, 14u);
     EXPECT(g_seen.from_user);
     EXPECT_EQ(g_seen.cr2, 0xC0100000u);
     EXPECT_EQ(g_seen.error_code, 0x5u);  // present, read, user
-    memory.release();
+    delete &memory;
 }
 
 KTEST(paging, unmapped_page_faults_after_unmap) {
@@ -164,7 +166,7 @@ KTEST(paging, remap_needs_invlpg) {
     ASSERT(pte != nullptr);
     pte->set_physical_address(b.value() << 12);
     u32 before = *reinterpret_cast<volatile u32*>(kScratch);
-    cpu::invlpg(kScratch);
+    tlb::invalidate_page(kScratch);
     u32 after = *reinterpret_cast<volatile u32*>(kScratch);
     kprintf("     paging.remap_needs_invlpg: before INVLPG the page read 0x%08x (%s), after 0x%08x\n", before,
             before == 0xAAAAAAAA ? "stale: the old translation" : "already the new frame", after);
@@ -193,6 +195,9 @@ KTEST(paging, kernel_half_is_supervisor_and_text_read_only) {
 }
 
 KTEST(slab, thousands_of_objects_in_several_caches) {
+    // Earlier tests may have left empty slabs in the caches (a freed PagedMemory, say): give them back first,
+    // so the comparison at the end measures this test's slabs only.
+    kernel_heap::shrink();
     u32 free_before = pmm::allocator().free_frames();
     constexpr u32 kCount = 3000;
     static void* small[kCount];

@@ -1,0 +1,63 @@
+// MemoryModel.h: what a process's memory is, behind one interface.
+//
+// The course notes build memory management up in generations (static relocation, base and bounds,
+// segmentation, paging); in Mneme each generation is a way a process's memory can work, chosen when the
+// process starts. Everything the rest of the kernel does with a process's memory goes through this
+// interface: exec builds the image with add_region/populate/write, the scheduler calls activate() on every
+// switch, the fault handler calls handle_fault(), the system calls check and copy user pointers and call
+// brk/mmap/munmap, fork calls fork(). The paged model (kernel/memmodel/PagedMemory.h) is the first
+// implementation; its decisions are mm/vm/AddressSpace.h's.
+//
+// A model is created by its own factory (PagedMemory::create), owned by its process, and deleted when the
+// process ends or execs (after another model was activated: a model never deletes the memory the CPU is
+// using).
+#pragma once
+
+#include "libc/base/Error.h"
+#include "mm/vm/AddressSpace.h"
+#include "mm/vm/FaultDecision.h"
+#include "mm/vm/RegionMap.h"
+
+class MemoryModel {
+public:
+    virtual ~MemoryModel() = default;
+    // "paging" (ps shows it).
+    virtual const char* name() const = 0;
+
+    // -- building an image (exec) -----------------------------------------------------------------------------
+    virtual ErrorOr<void> add_region(u32 start, u32 end, RegionKind kind, bool writable) = 0;
+    // Makes `pages` pages at `address` resident (zeroed), with their region's rights.
+    virtual ErrorOr<void> populate(u32 address, u32 pages) = 0;
+    // Writes into this model's memory, whichever model is active.
+    virtual ErrorOr<void> write(u32 address, const void* data, u32 length) = 0;
+    virtual ErrorOr<void> set_heap_start(u32 address) = 0;
+
+    // -- running -------------------------------------------------------------------------------------------
+    // Makes this the memory the CPU translates user addresses with (the scheduler calls it on every switch).
+    virtual void activate() = 0;
+    // A page fault at `address` in user mode; `fault_on_present` is the error code's P bit.
+    virtual FaultResult handle_fault(u32 address, bool write, bool fault_on_present) = 0;
+    virtual u32 brk(u32 address) = 0;
+    virtual ErrorOr<u32> map_anonymous(u32 length, bool writable) = 0;
+    virtual ErrorOr<void> unmap(u32 address, u32 length) = 0;
+    // A copy of this memory for a forked child (shared copy-on-write where the model can).
+    virtual ErrorOr<MemoryModel*> fork() = 0;
+
+    // -- user pointers ---------------------------------------------------------------------------------------
+    // Checks that [address, address+length) is memory the process may read (or write) and makes it resident,
+    // so the kernel can touch it without faulting. This model must be the active one. Error::BadAddress.
+    virtual ErrorOr<void> check_user_range(u32 address, u32 length, bool write) = 0;
+    // Where the kernel reaches user address `address` of the active model.
+    virtual void* user_pointer(u32 address) = 0;
+    ErrorOr<void> copy_from_user(void* destination, u32 source, u32 length);
+    ErrorOr<void> copy_to_user(u32 destination, const void* source, u32 length);
+    // Copies a NUL-terminated string of at most capacity-1 characters; Error::TooBig if longer.
+    ErrorOr<u32> copy_string_from_user(char* destination, u32 source, u32 capacity);
+
+    // -- inspection ------------------------------------------------------------------------------------------
+    // The physical address behind user address `address`, or BadAddress (mneme_frame_of).
+    virtual ErrorOr<u32> translate(u32 address) = 0;
+    virtual MemoryStatistics statistics() = 0;
+    virtual u32 page_faults() const = 0;
+    virtual bool check_invariants() const = 0;
+};

@@ -1,0 +1,354 @@
+// AddressSpace.h: a paged process's memory: its regions, its page tables, and every decision about them.
+//
+// This is the policy of process memory, pure and host-tested: which region covers an address, what a page
+// fault means (mm/vm/FaultDecision.h) and how it is carried out, brk and mmap with the commit rule, what fork
+// copies, and the check of a user range before the kernel touches it. It runs over two small interfaces the
+// caller supplies, so the kernel backs it with real page tables and the frame allocator
+// (kernel/memmodel/PagedMemory.h) and a host test with tables in plain memory and a frame source that fails
+// on demand (tests/host/AddressSpaceTest.cpp):
+//   Ops    - mm/vm/PageTables.h's PageTableOps (tables, TLB invalidation, frame release)
+//   Frames - where frames come from (the FrameSource concept below)
+//
+// Demand-zero paging: regions start with no pages; the first touch faults and a zeroed frame is mapped.
+// Copy-on-write: fork_into() maps every page of the parent into the child read-only, marked copy-on-write
+// (Protection::copy_on_write) in both, and shares the frame (its reference count goes up); the first write
+// faults and the writer gets a copy, or, when no one else uses the frame any more, simply write access.
+// Not-present entries that carry a payload (a swap slot) are copied into the child too.
+//
+// The commit rule: the heap and the mappings of one process may together reserve at most the machine's
+// managed memory less a reserve for the kernel (Frames::commit_limit()). Demand-zero pages are only
+// promised, not taken, so several processes can still promise more than exists between them; then the
+// fault path runs out of frames and reports OutOfMemory, and the kernel kills the process that touched it.
+//
+// Invariants (check_invariants): the region map's, the page tables', and every present user page lies in
+// a region.
+//
+// Locking: none inside; one address space is changed by one thread of control at a time (its process, or
+// the kernel with that process stopped).
+#pragma once
+
+#include <utility>
+
+#include "libc/base/Assert.h"
+#include "libc/base/Error.h"
+#include "libc/base/Invariant.h"
+#include "libc/base/MemoryLayout.h"
+#include "mm/vm/FaultDecision.h"
+#include "mm/vm/PageTables.h"
+#include "mm/vm/RegionMap.h"
+#include "mm/vm/UserLayout.h"
+
+// What an AddressSpace needs to get frames. Physical addresses throughout.
+//   allocate_zeroed()     -> ErrorOr<u32>: a zeroed frame with one reference
+//   allocate_copy(phys)   -> ErrorOr<u32>: a new frame with one reference holding a copy of `phys`
+//   share(phys)              one more mapping uses `phys` (fork)
+//   references(phys)      -> u32: how many mappings use `phys`
+//   release(phys)            drop one reference (a frame that could not be mapped after all)
+//   write(phys, offset, data, length)  copy bytes into a frame (building an exec image)
+//   commit_limit()        -> u32: pages one process may reserve for heap and mappings
+// Optional: duplicate_payload(payload) when fork copies a not-present entry's payload (a swap slot's
+// reference count goes up).
+template <typename Frames>
+concept FrameSource = requires(Frames& frames, u32 physical, const void* data) {
+    requires std::is_same_v<decltype(frames.allocate_zeroed()), ErrorOr<u32>>;
+    requires std::is_same_v<decltype(frames.allocate_copy(physical)), ErrorOr<u32>>;
+    frames.share(physical);
+    requires std::is_same_v<decltype(frames.references(physical)), u32>;
+    frames.release(physical);
+    frames.write(physical, physical, data, physical);
+    requires std::is_same_v<decltype(frames.commit_limit()), u32>;
+};
+
+// How much of a process's memory is resident (for ps and mneme_procinfo).
+struct MemoryStatistics {
+    u32 resident_pages;  // present user pages
+    u32 shared_pages;    // present pages whose frame is shared (reference count > 1)
+    u32 heap_bytes;
+    u32 mapped_bytes;
+    u32 stack_bytes;  // present stack pages, in bytes
+};
+
+template <PageTableOps Ops, FrameSource Frames>
+class AddressSpace {
+public:
+    using Tables = PageTables<Ops>;
+
+    MNEME_NONCOPYABLE(AddressSpace);
+
+    // A fresh, empty space whose kernel half is `kernel`'s. Error::NoMemory if no page directory.
+    static ErrorOr<AddressSpace> create(Ops& ops, const Tables& kernel, Frames& frames) {
+        Tables tables = TRY(Tables::create(ops, kernel));
+        return AddressSpace(std::move(tables), kernel, frames);
+    }
+    AddressSpace(AddressSpace&& other)
+        : m_tables(std::move(other.m_tables)), m_kernel(other.m_kernel), m_frames(other.m_frames),
+          m_regions(other.m_regions), m_heap_start(other.m_heap_start), m_brk(other.m_brk),
+          m_page_faults(other.m_page_faults) {
+        other.m_regions.clear();
+    }
+    AddressSpace& operator=(AddressSpace&&) = delete;
+    ~AddressSpace() = default;  // the page tables give every frame back
+
+    Tables& tables() { return m_tables; }
+    const Tables& tables() const { return m_tables; }
+    const RegionMap& regions() const { return m_regions; }
+    u32 directory() const { return m_tables.directory_physical_address(); }
+    u32 page_faults() const { return m_page_faults; }
+    u32 heap_start() const { return m_heap_start; }
+    u32 current_break() const { return m_brk; }
+
+    // -- building an image (exec) ------------------------------------------------------------------------
+    ErrorOr<void> add_region(u32 start, u32 end, RegionKind kind, bool writable) {
+        return m_regions.add(start, end, kind, writable);
+    }
+    // The heap region exists from the start, empty, at `address`; brk() grows it.
+    ErrorOr<void> set_heap_start(u32 address) {
+        TRY(m_regions.add(address, address, RegionKind::Heap, true));
+        m_heap_start = m_brk = address;
+        return {};
+    }
+    // Maps `pages` zeroed frames at `address` with its region's rights (segments and the initial stack).
+    ErrorOr<void> populate(u32 address, u32 pages) {
+        const MemoryRegion* region = m_regions.find(address);
+        if (!region || address % kPageSize) return Error::Invalid;
+        for (u32 i = 0; i < pages; ++i) {
+            u32 page = address + i * kPageSize;
+            if (m_tables.walk(page).mapped) continue;
+            TRY(map_zeroed(page, region->writable));
+        }
+        return {};
+    }
+    // Copies into this space's mapped pages, whichever space is current.
+    ErrorOr<void> write(u32 address, const void* data, u32 length) {
+        const u8* bytes = static_cast<const u8*>(data);
+        while (length > 0) {
+            u32 physical = TRY(translate(address));
+            u32 chunk = kPageSize - (address % kPageSize);
+            if (chunk > length) chunk = length;
+            m_frames->write(physical & ~(kPageSize - 1), physical % kPageSize, bytes, chunk);
+            address += chunk;
+            bytes += chunk;
+            length -= chunk;
+        }
+        return {};
+    }
+
+    // -- faults --------------------------------------------------------------------------------------------
+    // `fault_on_present` is the error code's P bit. Resolved means: retry the instruction.
+    FaultResult handle_fault(u32 address, bool write, bool fault_on_present) {
+        u32 page = address & ~(kPageSize - 1);
+        const MemoryRegion* region = address < kKernelBase ? m_regions.find(address) : nullptr;
+        FaultDecision decision = decide_fault(region, address, write, fault_on_present, page_state(page));
+        switch (decision.action) {
+        case FaultAction::Kill: return decision.reason;
+        case FaultAction::Retry: return FaultResult::Resolved;
+        case FaultAction::MapZeroed:
+            if (map_zeroed(page, region->writable).is_error()) return FaultResult::OutOfMemory;
+            break;
+        case FaultAction::CopyPage: {
+            u32 old_frame = m_tables.walk(page).pte.physical_address();
+            auto copy = m_frames->allocate_copy(old_frame);
+            if (copy.is_error()) return FaultResult::OutOfMemory;
+            // replace() invalidates the TLB entry before it releases the parent's reference to the old frame.
+            VERIFY(!m_tables.replace(page, copy.value(), user_protection(true)).is_error());
+            break;
+        }
+        case FaultAction::MakeWritable:
+            VERIFY(!m_tables.protect(page, user_protection(true)).is_error());
+            break;
+        }
+        ++m_page_faults;
+        return FaultResult::Resolved;
+    }
+
+    // Checks that [address, address+length) is user memory the process may read (or write), faulting in
+    // pages (demand-zero, copy-on-write) so the kernel can then touch it without faulting. The whole range is
+    // checked against the regions before any page is touched, so a bad range costs no memory.
+    // Error::BadAddress otherwise.
+    ErrorOr<void> check_user_range(u32 address, u32 length, bool write) {
+        if (length == 0) return {};
+        if (address >= kKernelBase || length > kKernelBase - address) return Error::BadAddress;
+        u32 end = address + length;
+        for (u32 at = address; at < end;) {
+            const MemoryRegion* region = m_regions.find(at);
+            if (!region || (write && !region->writable)) return Error::BadAddress;
+            at = region->end;
+        }
+        for (u32 page = address & ~(kPageSize - 1); page < end; page += kPageSize) {
+            Walk w = m_tables.walk(page);
+            if (w.mapped && w.pte.is_user() && (!write || w.pte.is_writable())) continue;
+            if (handle_fault(page, write, w.mapped) != FaultResult::Resolved) return Error::BadAddress;
+        }
+        return {};
+    }
+
+    // The physical address mapped at `address`, or BadAddress.
+    ErrorOr<u32> translate(u32 address) const {
+        if (address >= kKernelBase) return Error::BadAddress;
+        Walk w = m_tables.walk(address);
+        if (!w.mapped) return Error::BadAddress;
+        return w.physical;
+    }
+
+    // -- brk and mmap ----------------------------------------------------------------------------------------
+    // brk(0) asks; brk(address) moves the break (Linux semantics: returns the new break, or the old one when
+    // refused). Growing only promises pages (the commit rule); shrinking gives them back at once.
+    u32 brk(u32 address) {
+        if (address == 0 || address < m_heap_start) return m_brk;
+        MemoryRegion* heap = m_regions.heap();
+        if (!heap) return m_brk;
+        u32 new_end = (address + kPageSize - 1) & ~(kPageSize - 1);
+        if (address > user_layout::kMappingBase || new_end < address) return m_brk;  // would reach the mmap area
+        u32 old_end = heap->end;
+        if (new_end > old_end) {
+            if (m_regions.overlaps(old_end, new_end, heap)) return m_brk;
+            if (!can_commit((new_end - old_end) / kPageSize)) return m_brk;
+            heap->end = new_end;
+        } else if (new_end < old_end) {
+            unmap_pages(new_end, (old_end - new_end) / kPageSize);
+            heap->end = new_end;
+        }
+        m_brk = address;
+        return m_brk;
+    }
+
+    // An anonymous mapping of `length` bytes, first fit above the mmap base. Error::Invalid (empty or too
+    // big), NoMemory (the commit rule, or no room).
+    ErrorOr<u32> map_anonymous(u32 length, bool writable) {
+        using namespace user_layout;
+        if (length == 0 || length > kMappingTop - kMappingBase) return Error::Invalid;
+        u32 size = (length + kPageSize - 1) & ~(kPageSize - 1);
+        if (!can_commit(size / kPageSize)) return Error::NoMemory;
+        u32 start = TRY(m_regions.find_hole(kMappingBase, kMappingTop, size));
+        if (MemoryRegion* before = m_regions.mapping_ending_at(start, writable)) {
+            before->end = start + size;
+            return start;
+        }
+        TRY(m_regions.add(start, start + size, RegionKind::Mapping, writable));
+        return start;
+    }
+
+    // munmap: only mmap regions may be unmapped (the program, heap and stack have their own calls).
+    ErrorOr<void> unmap(u32 address, u32 length) {
+        if (address % kPageSize || length == 0 || address >= kKernelBase || length > kKernelBase - address)
+            return Error::Invalid;
+        u32 end = (address + length + kPageSize - 1) & ~(kPageSize - 1);
+        for (u32 i = 0; i < m_regions.count(); ++i) {
+            const MemoryRegion& r = m_regions[i];
+            if (r.kind != RegionKind::Mapping && address < r.end && end > r.start) return Error::Invalid;
+        }
+        TRY(m_regions.remove_mappings(address, end));
+        unmap_pages(address, (end - address) / kPageSize);
+        return {};
+    }
+
+    // -- fork ------------------------------------------------------------------------------------------------
+    // Copies this space into `child` (fresh from create()): the regions, every present page shared
+    // copy-on-write (writable pages become read-only in both), every not-present entry with a payload. On
+    // failure `child` may hold part of the copy; the caller destroys it.
+    ErrorOr<void> fork_into(AddressSpace& child) {
+        child.m_regions = m_regions;
+        child.m_heap_start = m_heap_start;
+        child.m_brk = m_brk;
+        bool failed = false;
+        m_tables.for_each_entry(0, kKernelBase / kPageSize, [&](u32 vaddr, TableEntry& entry) {
+            if (failed) return;
+            if (!entry.is_present()) {
+                if (child.m_tables.set_not_present(vaddr, entry.not_present_payload()).is_error()) {
+                    failed = true;
+                    return;
+                }
+                if constexpr (requires { m_frames->duplicate_payload(0u); })
+                    m_frames->duplicate_payload(entry.not_present_payload());
+                return;
+            }
+            Protection protection = Tables::protection_of(entry);
+            if (protection.writable || protection.copy_on_write) {
+                protection.writable = false;
+                protection.copy_on_write = true;
+                // The parent loses write access: protect() invalidates its TLB entry (SDM 4.10.4.2).
+                VERIFY(!m_tables.protect(vaddr, protection).is_error());
+            }
+            u32 physical = entry.physical_address();
+            if (child.m_tables.map(vaddr, physical, protection).is_error()) {
+                failed = true;
+                return;
+            }
+            m_frames->share(physical);
+        });
+        if (failed) return Error::NoMemory;
+        return {};
+    }
+
+    // -- inspection ------------------------------------------------------------------------------------------
+    MemoryStatistics statistics() {
+        MemoryStatistics s{};
+        m_tables.for_each_mapping(0, kKernelBase / kPageSize, [&](u32 vaddr, TableEntry& entry) {
+            ++s.resident_pages;
+            if (m_frames->references(entry.physical_address()) > 1) ++s.shared_pages;
+            if (vaddr >= user_layout::kStackBottom) s.stack_bytes += kPageSize;
+        });
+        for (u32 i = 0; i < m_regions.count(); ++i)
+            if (m_regions[i].kind == RegionKind::Mapping) s.mapped_bytes += m_regions[i].end - m_regions[i].start;
+        s.heap_bytes = m_brk - m_heap_start;
+        return s;
+    }
+
+    bool check_invariants(FormatSink sink = nullptr, void* context = nullptr) const {
+        if (!m_regions.check_invariants(sink, context)) return false;
+        if (!m_tables.check_invariants(m_kernel, sink, context)) return false;
+        bool ok = true;
+        const_cast<Tables&>(m_tables).for_each_mapping(0, kKernelBase / kPageSize, [&](u32 vaddr, TableEntry&) {
+            if (ok && !m_regions.find(vaddr))
+                ok = invariant_violation(sink, context, "AddressSpace: page %#x is mapped outside every region",
+                                         vaddr);
+        });
+        return ok;
+    }
+
+private:
+    using TableEntry = typename Tables::TableEntry;
+    using Walk = typename Tables::Walk;
+
+    AddressSpace(Tables&& tables, const Tables& kernel, Frames& frames)
+        : m_tables(std::move(tables)), m_kernel(&kernel), m_frames(&frames) {}
+
+    static Protection user_protection(bool writable) { return {.writable = writable, .user = true}; }
+
+    PageState page_state(u32 page) {
+        Walk w = m_tables.walk(page);
+        if (!w.mapped) return {};
+        Protection p = Tables::protection_of(w.pte);
+        return {.present = true, .copy_on_write = p.copy_on_write,
+                .shared = m_frames->references(w.pte.physical_address()) > 1};
+    }
+
+    ErrorOr<void> map_zeroed(u32 page, bool writable) {
+        u32 frame = TRY(m_frames->allocate_zeroed());
+        auto mapped = m_tables.map(page, frame, user_protection(writable));
+        if (mapped.is_error()) {
+            m_frames->release(frame);
+            return mapped.error();
+        }
+        return {};
+    }
+
+    void unmap_pages(u32 address, u32 pages) {
+        // Holes are skipped; the range lies in this space's own half, so unmap_range cannot refuse it.
+        VERIFY(!m_tables.unmap_range(address, pages).is_error());
+    }
+
+    bool can_commit(u32 pages) const {
+        u32 limit = m_frames->commit_limit();
+        u32 reserved = m_regions.reserved_pages();
+        return reserved <= limit && pages <= limit - reserved;
+    }
+
+    Tables m_tables;
+    const Tables* m_kernel;
+    Frames* m_frames;
+    RegionMap m_regions;
+    u32 m_heap_start = 0;
+    u32 m_brk = 0;
+    u32 m_page_faults = 0;
+};

@@ -1,0 +1,61 @@
+// RegionMap.h: the regions of a process's address space (what Linux calls VMAs), with no page tables.
+//
+// A region says what *may* be mapped at an address and how: the program's ELF segments, the heap that brk
+// moves, anonymous mmap mappings and the stack. Whether a page *is* mapped is the page tables' business
+// (mm/vm/PageTables.h); mm/vm/AddressSpace.h joins the two. Regions are page-aligned, half-open
+// [start, end), never overlap, and number at most kMaxRegions (a fixed array: a region table never
+// allocates, so a process cannot exhaust the kernel heap by mapping many small regions).
+//
+// Invariants (check_invariants): every region is page-aligned, start <= end, below the kernel base; no two
+// overlap; at most one heap region.
+#pragma once
+
+#include "libc/base/Error.h"
+#include "libc/base/Format.h"
+#include "libc/base/MemoryLayout.h"
+#include "libc/base/Types.h"
+
+enum class RegionKind : u8 { Program, Heap, Mapping, Stack };
+const char* region_kind_name(RegionKind kind);
+
+struct MemoryRegion {
+    u32 start;  // page-aligned
+    u32 end;    // page-aligned, exclusive
+    RegionKind kind;
+    bool writable;
+    bool contains(u32 address) const { return address >= start && address < end; }
+    u32 pages() const { return (end - start) / kPageSize; }
+};
+
+class RegionMap {
+public:
+    static constexpr u32 kMaxRegions = 64;
+
+    // Error::Invalid (unaligned, reversed, reaching the kernel half), Exists (overlaps), NoMemory (table full).
+    ErrorOr<void> add(u32 start, u32 end, RegionKind kind, bool writable);
+    const MemoryRegion* find(u32 address) const;
+    MemoryRegion* heap();
+    bool overlaps(u32 start, u32 end, const MemoryRegion* except = nullptr) const;
+
+    // The lowest address >= `from` where `size` bytes fit below `limit` without touching a region (first
+    // fit), or Error::NoMemory.
+    ErrorOr<u32> find_hole(u32 from, u32 limit, u32 size) const;
+    // The Mapping region with these rights that ends exactly at `address`, if any (mmap extends it, as
+    // Linux merges adjacent anonymous VMAs, so many mappings do not use up the table).
+    MemoryRegion* mapping_ending_at(u32 address, bool writable);
+    // Cuts [start, end) out of the Mapping regions: removes, shrinks or splits them. Error::NoMemory (and
+    // nothing changed) if a split needs a slot and the table is full.
+    ErrorOr<void> remove_mappings(u32 start, u32 end);
+
+    // Pages of demand-zero memory promised to the heap and the mappings (what the commit rule counts).
+    u32 reserved_pages() const;
+    u32 count() const { return m_count; }
+    const MemoryRegion& operator[](u32 index) const { return m_regions[index]; }
+    void clear() { m_count = 0; }
+
+    bool check_invariants(FormatSink sink = nullptr, void* context = nullptr) const;
+
+private:
+    MemoryRegion m_regions[kMaxRegions];
+    u32 m_count = 0;
+};
