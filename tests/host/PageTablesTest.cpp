@@ -249,13 +249,13 @@ TEST_F(PageTablesTest, ProtectKeepsFrameAccessedDirtyAndAvailableBits) {
     PageTableEntry* entry = user.lookup(0x00400000);
     entry->set_accessed(true);  // as the CPU would (SDM 4.8)
     entry->set_dirty(true);
-    entry->set_available(5);
+    entry->set_available(6);  // bits 11:10; bit 9 belongs to Protection::copy_on_write
     ASSERT_FALSE(user.protect(0x00400000, {.user = true, .cache_disabled = true}).is_error());
     EXPECT_EQ(ops.invalidations, std::vector<u32>{0x00400000});
     EXPECT_TRUE(entry->is_present() && entry->is_user() && entry->is_cache_disabled());
     EXPECT_FALSE(entry->is_writable());
     EXPECT_TRUE(entry->is_accessed() && entry->is_dirty());
-    EXPECT_EQ(entry->available(), 5u);
+    EXPECT_EQ(entry->available(), 6u);
     EXPECT_EQ(entry->physical_address(), 0x00200000u);
     // Same protection again: nothing to flush.
     ASSERT_FALSE(user.protect(0x00400000, {.user = true, .cache_disabled = true}).is_error());
@@ -367,15 +367,55 @@ TEST_F(PageTablesTest, TranslatesThroughA4MiBPage) {
     pde = PageDirectoryEntry(ops.allocate_table().value() | PagingBits::kPresent | PagingBits::kWritable);
 }
 
-TEST_F(PageTablesTest, DumpPrintsRunsOfPages) {
+TEST_F(PageTablesTest, WalkReportsEachLevel) {
     Space user = make_user();
-    ASSERT_FALSE(user.map_range(0x00400000, 0x00200000, 3, kUserRw).is_error());
     ASSERT_FALSE(user.map(0x00403000, 0x00900000, kUserRo).is_error());
-    std::string text;
-    user.dump([](void* context, const char* s, size_t n) { static_cast<std::string*>(context)->append(s, n); }, &text);
-    EXPECT_NE(text.find("user"), std::string::npos) << text;
-    EXPECT_NE(text.find("0x00400000-0x00402fff -> 0x00200000 RW US"), std::string::npos) << text;
-    EXPECT_NE(text.find("0x00403000-0x00403fff -> 0x00900000 RO US"), std::string::npos) << text;
+    auto w = user.walk(0x00403abc);
+    EXPECT_EQ(w.directory_index, 1u);
+    EXPECT_EQ(w.table_index, 3u);
+    EXPECT_TRUE(w.pde.is_present() && w.pte.is_present() && w.mapped && !w.large);
+    EXPECT_EQ(w.physical, 0x00900abcu);
+    auto hole = user.walk(0x00404000);
+    EXPECT_TRUE(hole.pde.is_present() && !hole.mapped);
+    auto none = user.walk(0x08000000);
+    EXPECT_FALSE(none.pde.is_present() || none.mapped);
+    // The static form walks any directory, as the monitor does with a CR3 value.
+    EXPECT_EQ(Space::walk(ops, user.directory_physical_address(), 0x00403abc).physical, 0x00900abcu);
+}
+
+TEST_F(PageTablesTest, CopyOnWriteIsAProtectionBitTheCpuIgnores) {
+    Space user = make_user();
+    Protection cow{.user = true, .copy_on_write = true};
+    ASSERT_FALSE(user.map(0x00400000, 0x00200000, cow).is_error());
+    const PageTableEntry* entry = user.lookup(0x00400000);
+    EXPECT_EQ(entry->available() & Space::kAvailableCopyOnWrite, Space::kAvailableCopyOnWrite);
+    EXPECT_FALSE(entry->is_writable());
+    EXPECT_EQ(Space::protection_of(*entry), cow);
+    ASSERT_FALSE(user.protect(0x00400000, kUserRw).is_error());
+    EXPECT_EQ(Space::protection_of(*user.lookup(0x00400000)), kUserRw) << "protect() clears the mark";
+}
+
+TEST_F(PageTablesTest, ReplaceSwapsTheFrameInvalidatesThenReleasesTheOldOne) {
+    Space user = make_user();
+    ASSERT_FALSE(user.map(0x00400000, 0x00200000, kUserRo).is_error());
+    ops.invalidations.clear();
+    ASSERT_FALSE(user.replace(0x00400000, 0x00300000, kUserRw).is_error());
+    EXPECT_EQ(user.translate(0x00400010).value(), 0x00300010u);
+    EXPECT_EQ(ops.invalidations, std::vector<u32>{0x00400000u});
+    EXPECT_EQ(ops.released.count(0x00200000u), 1u);
+    EXPECT_EQ(user.replace(0x00401000, 0x00300000, kUserRw).error(), Error::NoEntry);
+    EXPECT_EQ(user.replace(0xC0000000, 0x00300000, kKernelRw).error(), Error::Invalid);
+}
+
+TEST_F(PageTablesTest, SetNotPresentStoresAPayloadWhereNoPageIsMapped) {
+    Space user = make_user();
+    ASSERT_FALSE(user.set_not_present(0x00800000, 77).is_error());
+    EXPECT_EQ(user.lookup(0x00800000)->not_present_payload(), 77u);
+    EXPECT_FALSE(user.walk(0x00800000).mapped);
+    ASSERT_FALSE(user.map(0x00801000, 0x00200000, kUserRw).is_error());
+    EXPECT_EQ(user.set_not_present(0x00801000, 5).error(), Error::Exists);
+    EXPECT_EQ(user.set_not_present(0x00802000, 0).error(), Error::Invalid);
+    EXPECT_INVARIANTS(user, &kernel());
 }
 
 TEST_F(PageTablesTest, InvariantCheckCatchesAGlobalUserPage) {

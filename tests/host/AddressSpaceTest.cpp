@@ -1,0 +1,515 @@
+// AddressSpaceTest.cpp: the decisions of process memory (mm/vm/AddressSpace.h, FaultDecision.h, RegionMap.h)
+// on the host: demand-zero and copy-on-write faults, brk and mmap with the commit rule, fork's sharing
+// (not-present entries with a payload included), user-range checks, out-of-memory, and a fixed-seed random
+// walk of faults, writes, forks, brk and mmap against a model of every page's contents.
+//
+// The page tables live in plain memory (the same ops as PageTablesTest.cpp) and the frames come from a
+// HostFrames source whose frames are real 4 KiB buffers with reference counts, so a copy-on-write copy
+// can be checked byte for byte and a leaked frame shows up as a live buffer at the end.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <random>
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "arch/i386/PageTableEntry.h"
+#include "mm/vm/AddressSpace.h"
+
+namespace {
+
+struct HostFrames;
+
+// Page tables in plain memory; a released frame goes back to HostFrames (as the kernel's ops drop a
+// reference in the frame allocator).
+struct HostOps {
+    using DirectoryEntry = PageDirectoryEntry;
+    using TableEntry = PageTableEntry;
+    struct Page {
+        u32 words[1024];
+    };
+    std::map<u32, std::unique_ptr<Page>> tables;
+    u32 next_table = 0x10000000;
+    HostFrames* frames = nullptr;
+    std::vector<u32> invalidations;
+    std::vector<u32> released_payloads;
+
+    long table_fail_after = -1;  // table allocations that still succeed; -1 = never fail
+
+    ErrorOr<u32> allocate_table() {
+        if (table_fail_after == 0) return Error::NoMemory;
+        if (table_fail_after > 0) --table_fail_after;
+        u32 address = next_table;
+        next_table += kPageSize;
+        tables[address] = std::make_unique<Page>();
+        return address;
+    }
+    void free_table(u32 address) { tables.erase(address); }
+    PageDirectoryEntry* directory(u32 address) { return reinterpret_cast<PageDirectoryEntry*>(tables.at(address)->words); }
+    PageTableEntry* table(u32 address) { return reinterpret_cast<PageTableEntry*>(tables.at(address)->words); }
+    void invalidate(u32 vaddr) { invalidations.push_back(vaddr); }
+    void release_frame(u32 physical);
+    void release_not_present(u32, PageTableEntry entry) { released_payloads.push_back(entry.not_present_payload()); }
+};
+
+// Frames as real buffers with reference counts. `fail_after` makes allocation fail on demand.
+struct HostFrames {
+    struct Frame {
+        u32 references = 0;
+        std::vector<u8> bytes = std::vector<u8>(kPageSize, 0);
+    };
+    std::map<u32, Frame> frames;
+    u32 next = 0x00100000;
+    long fail_after = -1;  // allocations that still succeed; -1 = never fail
+    u32 limit = 1024;      // commit limit in pages
+    std::vector<u32> duplicated_payloads;
+
+    ErrorOr<u32> take() {
+        if (fail_after == 0) return Error::NoMemory;
+        if (fail_after > 0) --fail_after;
+        u32 address = next;
+        next += kPageSize;
+        frames[address].references = 1;
+        return address;
+    }
+    ErrorOr<u32> allocate_zeroed() { return take(); }
+    ErrorOr<u32> allocate_copy(u32 source) {
+        u32 address = TRY(take());
+        frames[address].bytes = frames.at(source).bytes;
+        return address;
+    }
+    void share(u32 physical) { ++frames.at(physical).references; }
+    u32 references(u32 physical) { return frames.at(physical).references; }
+    void release(u32 physical) {
+        Frame& frame = frames.at(physical);
+        EXPECT_GT(frame.references, 0u);
+        if (--frame.references == 0) frames.erase(physical);
+    }
+    void write(u32 physical, u32 offset, const void* data, u32 length) {
+        ASSERT_LE(offset + length, kPageSize);
+        memcpy(frames.at(physical).bytes.data() + offset, data, length);
+    }
+    u32 commit_limit() { return limit; }
+    void duplicate_payload(u32 payload) { duplicated_payloads.push_back(payload); }
+    u8* bytes(u32 physical) { return frames.at(physical).bytes.data(); }
+};
+
+void HostOps::release_frame(u32 physical) { frames->release(physical); }
+
+using Tables = PageTables<HostOps>;
+using Space = AddressSpace<HostOps, HostFrames>;
+using namespace user_layout;
+
+std::string invariant_text(const Space& space) {
+    std::string text;
+    space.check_invariants([](void* c, const char* p, size_t n) { static_cast<std::string*>(c)->append(p, n); }, &text);
+    return text;
+}
+#define EXPECT_SPACE_OK(space) EXPECT_EQ(invariant_text(space), "")
+
+class AddressSpaceTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ops.frames = &frames;
+        auto kernel = Tables::create_kernel(ops);
+        ASSERT_FALSE(kernel.is_error());
+        m_kernel = std::make_unique<Tables>(kernel.release_value());
+    }
+    std::unique_ptr<Space> make_space() {
+        auto space = Space::create(ops, *m_kernel, frames);
+        VERIFY(!space.is_error());
+        return std::make_unique<Space>(space.release_value());
+    }
+    // The frame behind `address`, whose bytes the test may read.
+    u8* page_bytes(Space& space, u32 address) {
+        auto physical = space.translate(address);
+        VERIFY(!physical.is_error());
+        return frames.bytes(physical.value() & ~(kPageSize - 1)) + (physical.value() % kPageSize);
+    }
+    Protection protection_at(Space& space, u32 address) {
+        return Tables::protection_of(space.tables().walk(address).pte);
+    }
+    // The user frames still alive: the kernel's own tables hold none.
+    size_t live_frames() const { return frames.frames.size(); }
+
+    HostFrames frames;
+    HostOps ops;
+    std::unique_ptr<Tables> m_kernel;
+};
+
+constexpr u32 kData = 0x00800000;
+
+// ---------------------------------------------------------------------------------------------------------
+// The decision table, case by case
+// ---------------------------------------------------------------------------------------------------------
+
+TEST(FaultDecisionTest, EveryRowOfTheTable) {
+    MemoryRegion rw{kData, kData + kPageSize, RegionKind::Heap, true};
+    MemoryRegion ro{kProgramBase, kProgramBase + kPageSize, RegionKind::Program, false};
+    PageState absent{};
+    PageState cow_shared{.present = true, .copy_on_write = true, .shared = true};
+    PageState cow_alone{.present = true, .copy_on_write = true, .shared = false};
+    PageState plain{.present = true};
+    struct Row {
+        const MemoryRegion* region;
+        u32 address;
+        bool write, on_present;
+        PageState page;
+        FaultAction action;
+        FaultResult reason;
+    } rows[] = {
+        {nullptr, 0xC0100000, false, true, plain, FaultAction::Kill, FaultResult::ProtectionFault},
+        {nullptr, 0x00001000, false, false, absent, FaultAction::Kill, FaultResult::NotInRegion},
+        {nullptr, kStackBottom - 4, true, false, absent, FaultAction::Kill, FaultResult::StackOverflow},
+        {nullptr, kStackBottom - kStackOverflowReach - 4, true, false, absent, FaultAction::Kill,
+         FaultResult::NotInRegion},
+        {&rw, kData, true, false, absent, FaultAction::MapZeroed, FaultResult::Resolved},
+        {&ro, kProgramBase, false, false, absent, FaultAction::MapZeroed, FaultResult::Resolved},
+        {&ro, kProgramBase, true, false, absent, FaultAction::Kill, FaultResult::ProtectionFault},
+        {&rw, kData, true, false, plain, FaultAction::Retry, FaultResult::Resolved},
+        {&rw, kData, true, true, cow_shared, FaultAction::CopyPage, FaultResult::Resolved},
+        {&rw, kData, true, true, cow_alone, FaultAction::MakeWritable, FaultResult::Resolved},
+        {&rw, kData, false, true, cow_shared, FaultAction::Kill, FaultResult::ProtectionFault},
+        {&ro, kProgramBase, true, true, cow_shared, FaultAction::Kill, FaultResult::ProtectionFault},
+        {&rw, kData, true, true, plain, FaultAction::Kill, FaultResult::ProtectionFault},
+        {&rw, kData, true, true, absent, FaultAction::Kill, FaultResult::ProtectionFault},
+    };
+    for (const Row& row : rows) {
+        FaultDecision d = decide_fault(row.region, row.address, row.write, row.on_present, row.page);
+        EXPECT_EQ(int(d.action), int(row.action)) << std::hex << row.address << " write " << row.write;
+        EXPECT_EQ(int(d.reason), int(row.reason)) << std::hex << row.address << " write " << row.write;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Regions
+// ---------------------------------------------------------------------------------------------------------
+
+TEST(RegionMapTest, AddFindOverlapAndHoles) {
+    RegionMap map;
+    EXPECT_FALSE(map.add(0x1000, 0x3000, RegionKind::Program, false).is_error());
+    EXPECT_EQ(map.add(0x2000, 0x4000, RegionKind::Heap, true).error(), Error::Exists);
+    EXPECT_EQ(map.add(0x1001, 0x4000, RegionKind::Heap, true).error(), Error::Invalid);
+    EXPECT_EQ(map.add(0xBFFFF000, 0xC0001000, RegionKind::Heap, true).error(), Error::Invalid);
+    EXPECT_FALSE(map.add(0x5000, 0x6000, RegionKind::Mapping, true).is_error());
+    EXPECT_EQ(map.find(0x2fff)->kind, RegionKind::Program);
+    EXPECT_EQ(map.find(0x3000), nullptr);
+    EXPECT_EQ(map.find_hole(0x1000, 0x10000, 0x2000).value(), 0x3000u);  // between the two
+    EXPECT_EQ(map.find_hole(0x1000, 0x10000, 0x3000).value(), 0x6000u);  // too big for the gap
+    EXPECT_EQ(map.find_hole(0x1000, 0x7000, 0x3000).error(), Error::NoMemory);
+    EXPECT_EQ(map.reserved_pages(), 1u);  // the mapping; program regions are not counted
+    EXPECT_TRUE(map.check_invariants());
+}
+
+TEST(RegionMapTest, RemoveMappingsSplitsShrinksAndRefusesWhenFull) {
+    RegionMap map;
+    ASSERT_FALSE(map.add(0x10000, 0x20000, RegionKind::Mapping, true).is_error());
+    ASSERT_FALSE(map.remove_mappings(0x14000, 0x16000).is_error());  // a hole in the middle
+    EXPECT_EQ(map.count(), 2u);
+    EXPECT_NE(map.find(0x13000), nullptr);
+    EXPECT_EQ(map.find(0x14000), nullptr);
+    EXPECT_NE(map.find(0x16000), nullptr);
+    ASSERT_FALSE(map.remove_mappings(0x0, 0x12000).is_error());  // the front
+    EXPECT_EQ(map.find(0x11000), nullptr);
+    EXPECT_NE(map.find(0x12000), nullptr);
+    // Fill the table, then ask for a split: refused, nothing changed.
+    for (u32 i = map.count(); i < RegionMap::kMaxRegions; ++i)
+        ASSERT_FALSE(map.add(0x100000 + i * 0x10000, 0x100000 + i * 0x10000 + 0x3000, RegionKind::Mapping, true)
+                         .is_error());
+    u32 count = map.count();
+    EXPECT_EQ(map.remove_mappings(0x101000 + 0x10000 * 10, 0x102000 + 0x10000 * 10).error(), Error::NoMemory);
+    EXPECT_EQ(map.count(), count);
+    EXPECT_TRUE(map.check_invariants());
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Demand-zero, copy-on-write, fork
+// ---------------------------------------------------------------------------------------------------------
+
+TEST_F(AddressSpaceTest, DemandZeroMapsAZeroedFrameOnFirstTouch) {
+    auto space = make_space();
+    ASSERT_FALSE(space->add_region(kData, kData + 4 * kPageSize, RegionKind::Mapping, true).is_error());
+    EXPECT_TRUE(space->translate(kData + 0x10).is_error());
+    EXPECT_EQ(space->handle_fault(kData + 0x1234, false, false), FaultResult::Resolved);
+    EXPECT_EQ(space->page_faults(), 1u);
+    EXPECT_EQ(live_frames(), 1u);
+    u8* page = page_bytes(*space, kData + 0x1000);
+    for (u32 i = 0; i < kPageSize; ++i) ASSERT_EQ(page[i], 0) << i;
+    Protection p = protection_at(*space, kData + 0x1000);
+    EXPECT_TRUE(p.writable && p.user && !p.copy_on_write);
+    // A second fault on the same page (another path mapped it) is resolved without a new frame.
+    EXPECT_EQ(space->handle_fault(kData + 0x1000, true, false), FaultResult::Resolved);
+    EXPECT_EQ(live_frames(), 1u);
+    EXPECT_SPACE_OK(*space);
+    space.reset();
+    EXPECT_EQ(live_frames(), 0u) << "destroying the space gives every frame back";
+}
+
+TEST_F(AddressSpaceTest, FaultsThatKill) {
+    auto space = make_space();
+    ASSERT_FALSE(space->add_region(kProgramBase, kProgramBase + kPageSize, RegionKind::Program, false).is_error());
+    EXPECT_EQ(space->handle_fault(0x00001000, false, false), FaultResult::NotInRegion);
+    EXPECT_EQ(space->handle_fault(kStackBottom - 8, true, false), FaultResult::StackOverflow);
+    EXPECT_EQ(space->handle_fault(0xC0000000, false, true), FaultResult::ProtectionFault);
+    EXPECT_EQ(space->handle_fault(kProgramBase, true, false), FaultResult::ProtectionFault);
+    // Read it in, then write it: a protection violation on a present page not marked copy-on-write.
+    EXPECT_EQ(space->handle_fault(kProgramBase, false, false), FaultResult::Resolved);
+    EXPECT_EQ(space->handle_fault(kProgramBase, true, true), FaultResult::ProtectionFault);
+    EXPECT_EQ(live_frames(), 1u);
+}
+
+TEST_F(AddressSpaceTest, CopyOnWriteCopiesForTheWriterAndHandsTheLastUserItsFrame) {
+    auto parent = make_space();
+    ASSERT_FALSE(parent->add_region(kData, kData + 2 * kPageSize, RegionKind::Heap, true).is_error());
+    ASSERT_FALSE(parent->populate(kData, 2).is_error());
+    const char text[] = "written before fork";
+    ASSERT_FALSE(parent->write(kData + 100, text, sizeof(text)).is_error());
+    u32 frame = parent->translate(kData).value() & ~(kPageSize - 1);
+
+    auto child = make_space();
+    ASSERT_FALSE(parent->fork_into(*child).is_error());
+    EXPECT_EQ(frames.references(frame), 2u);
+    EXPECT_EQ(child->translate(kData).value() & ~(kPageSize - 1), frame);
+    for (Space* s : {parent.get(), child.get()}) {
+        Protection p = protection_at(*s, kData);
+        EXPECT_TRUE(p.copy_on_write && !p.writable && p.user);
+    }
+    EXPECT_NE(std::find(ops.invalidations.begin(), ops.invalidations.end(), kData), ops.invalidations.end())
+        << "the parent's writable entry became read-only: its TLB entry must go";
+
+    // The child writes: it gets a copy with the same bytes; the parent keeps the original.
+    EXPECT_EQ(child->handle_fault(kData + 100, true, true), FaultResult::Resolved);
+    u32 copy = child->translate(kData).value() & ~(kPageSize - 1);
+    EXPECT_NE(copy, frame);
+    EXPECT_STREQ(reinterpret_cast<const char*>(page_bytes(*child, kData + 100)), text);
+    EXPECT_EQ(frames.references(frame), 1u);
+    Protection after = protection_at(*child, kData);
+    EXPECT_TRUE(after.writable && !after.copy_on_write);
+    page_bytes(*child, kData + 100)[0] = 'W';
+    EXPECT_EQ(page_bytes(*parent, kData + 100)[0], 'w');
+
+    // The parent writes: it is the frame's last user, so it simply gets write access back.
+    EXPECT_EQ(parent->handle_fault(kData, true, true), FaultResult::Resolved);
+    EXPECT_EQ(parent->translate(kData).value() & ~(kPageSize - 1), frame);
+    EXPECT_TRUE(protection_at(*parent, kData).writable);
+    EXPECT_SPACE_OK(*parent);
+    EXPECT_SPACE_OK(*child);
+    child.reset();
+    parent.reset();
+    EXPECT_EQ(live_frames(), 0u);
+}
+
+TEST_F(AddressSpaceTest, ForkCopiesNotPresentEntriesThatCarryAPayload) {
+    auto parent = make_space();
+    ASSERT_FALSE(parent->add_region(kData, kData + 4 * kPageSize, RegionKind::Heap, true).is_error());
+    ASSERT_FALSE(parent->tables().set_not_present(kData + kPageSize, 0x1234).is_error());
+    auto child = make_space();
+    ASSERT_FALSE(parent->fork_into(*child).is_error());
+    const PageTableEntry* entry = child->tables().lookup(kData + kPageSize);
+    ASSERT_NE(entry, nullptr);
+    EXPECT_FALSE(entry->is_present());
+    EXPECT_EQ(entry->not_present_payload(), 0x1234u);
+    EXPECT_EQ(frames.duplicated_payloads, std::vector<u32>{0x1234u});
+    child.reset();
+    EXPECT_EQ(ops.released_payloads, std::vector<u32>{0x1234u}) << "the child's copy is released with it";
+}
+
+TEST_F(AddressSpaceTest, ForkThatRunsOutOfTablesLeavesTheParentWhole) {
+    auto parent = make_space();
+    // Pages in two 4 MiB regions: the child needs two page tables.
+    ASSERT_FALSE(parent->add_region(kData, kData + kPageSize, RegionKind::Heap, true).is_error());
+    ASSERT_FALSE(parent->add_region(kMappingBase, kMappingBase + kPageSize, RegionKind::Mapping, true).is_error());
+    ASSERT_FALSE(parent->populate(kData, 1).is_error());
+    ASSERT_FALSE(parent->populate(kMappingBase, 1).is_error());
+    page_bytes(*parent, kMappingBase)[0] = 42;
+    auto child = make_space();
+    ops.table_fail_after = 1;
+    EXPECT_EQ(parent->fork_into(*child).error(), Error::NoMemory);
+    ops.table_fail_after = -1;
+    child.reset();
+    EXPECT_EQ(live_frames(), 2u);
+    EXPECT_EQ(frames.references(parent->translate(kData).value()), 1u) << "the child's share was given back";
+    // The parent's pages were made copy-on-write before the failure; a write takes them back without a copy.
+    EXPECT_EQ(parent->handle_fault(kData, true, true), FaultResult::Resolved);
+    EXPECT_TRUE(protection_at(*parent, kData).writable);
+    EXPECT_EQ(page_bytes(*parent, kMappingBase)[0], 42);
+    EXPECT_SPACE_OK(*parent);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// brk, mmap, munmap and the commit rule
+// ---------------------------------------------------------------------------------------------------------
+
+TEST_F(AddressSpaceTest, BrkGrowsWithinTheCommitLimitAndShrinkingFreesPages) {
+    frames.limit = 8;
+    auto space = make_space();
+    ASSERT_FALSE(space->set_heap_start(kData).is_error());
+    EXPECT_EQ(space->brk(0), kData);
+    EXPECT_EQ(space->brk(kData + 3 * kPageSize + 1), kData + 3 * kPageSize + 1);
+    EXPECT_EQ(space->regions().find(kData + 3 * kPageSize)->kind, RegionKind::Heap);
+    EXPECT_EQ(live_frames(), 0u) << "growing only promises pages";
+    EXPECT_EQ(space->brk(kData + 9 * kPageSize), kData + 3 * kPageSize + 1) << "over the commit limit: refused";
+    ASSERT_FALSE(space->check_user_range(kData, 4 * kPageSize, true).is_error());
+    EXPECT_EQ(live_frames(), 4u);
+    EXPECT_EQ(space->brk(kData + kPageSize), kData + kPageSize);
+    EXPECT_EQ(live_frames(), 1u) << "shrinking gives the pages back at once";
+    EXPECT_EQ(space->brk(kData - kPageSize), kData + kPageSize) << "below the heap's start: refused";
+    EXPECT_EQ(space->brk(kMappingBase + 1), kData + kPageSize) << "into the mmap area: refused";
+    EXPECT_SPACE_OK(*space);
+}
+
+TEST_F(AddressSpaceTest, MmapPlacesFirstFitMergesAndMunmapSplits) {
+    auto space = make_space();
+    u32 a = space->map_anonymous(3 * kPageSize, true).value();
+    EXPECT_EQ(a, kMappingBase);
+    u32 b = space->map_anonymous(kPageSize, true).value();
+    EXPECT_EQ(b, a + 3 * kPageSize);
+    EXPECT_EQ(space->regions().count(), 1u) << "adjacent mappings with the same rights merge";
+    u32 c = space->map_anonymous(kPageSize, false).value();
+    EXPECT_EQ(space->regions().count(), 2u);
+    ASSERT_FALSE(space->check_user_range(a, 4 * kPageSize, true).is_error());
+    EXPECT_EQ(live_frames(), 4u);
+    ASSERT_FALSE(space->unmap(a + kPageSize, kPageSize).is_error());
+    EXPECT_EQ(live_frames(), 3u);
+    EXPECT_EQ(space->regions().count(), 3u) << "a hole in the middle splits the region";
+    EXPECT_EQ(space->map_anonymous(kPageSize, true).value(), a + kPageSize) << "first fit reuses the hole";
+    EXPECT_EQ(space->map_anonymous(0, true).error(), Error::Invalid);
+    frames.limit = 6;
+    EXPECT_EQ(space->map_anonymous(2 * kPageSize, true).error(), Error::NoMemory) << "commit rule";
+    ASSERT_FALSE(space->add_region(kProgramBase, kProgramBase + kPageSize, RegionKind::Program, false).is_error());
+    EXPECT_EQ(space->unmap(kProgramBase, kPageSize).error(), Error::Invalid) << "only mmap regions unmap";
+    EXPECT_EQ(space->unmap(a + 1, kPageSize).error(), Error::Invalid);
+    (void)c;
+    EXPECT_SPACE_OK(*space);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// User ranges and out-of-memory
+// ---------------------------------------------------------------------------------------------------------
+
+TEST_F(AddressSpaceTest, ABadUserRangeCostsNoMemory) {
+    auto space = make_space();
+    u32 a = space->map_anonymous(32 * 1024 * 1024, true).value();
+    // 32 MiB of valid memory followed by an address no region covers: refused before any page is touched.
+    EXPECT_EQ(space->check_user_range(a, 32 * 1024 * 1024 + kPageSize, false).error(), Error::BadAddress);
+    EXPECT_EQ(live_frames(), 0u);
+    EXPECT_EQ(space->check_user_range(0xBFFFF000, 0x2000, false).error(), Error::BadAddress);
+    EXPECT_EQ(space->check_user_range(0xFFFFF000, 0x2000, false).error(), Error::BadAddress);
+    ASSERT_FALSE(space->add_region(kProgramBase, kProgramBase + kPageSize, RegionKind::Program, false).is_error());
+    EXPECT_EQ(space->check_user_range(kProgramBase, 4, true).error(), Error::BadAddress) << "write to code";
+    EXPECT_FALSE(space->check_user_range(kProgramBase, 4, false).is_error());
+    EXPECT_FALSE(space->check_user_range(a + 10, 0, true).is_error()) << "an empty range is always fine";
+}
+
+TEST_F(AddressSpaceTest, OutOfFramesIsReportedAndLeaksNothing) {
+    auto space = make_space();
+    ASSERT_FALSE(space->add_region(kData, kData + 4 * kPageSize, RegionKind::Heap, true).is_error());
+    frames.fail_after = 1;
+    EXPECT_EQ(space->handle_fault(kData, true, false), FaultResult::Resolved);
+    EXPECT_EQ(space->handle_fault(kData + kPageSize, true, false), FaultResult::OutOfMemory);
+    EXPECT_EQ(live_frames(), 1u);
+    EXPECT_EQ(space->check_user_range(kData, 3 * kPageSize, true).error(), Error::BadAddress);
+    // Copy-on-write with no frame for the copy: the fault reports it and both sides keep the shared frame.
+    frames.fail_after = -1;
+    auto child = make_space();
+    ASSERT_FALSE(space->fork_into(*child).is_error());
+    frames.fail_after = 0;
+    EXPECT_EQ(child->handle_fault(kData, true, true), FaultResult::OutOfMemory);
+    EXPECT_EQ(frames.references(space->translate(kData).value()), 2u);
+    EXPECT_SPACE_OK(*child);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// A random walk against a model of every page's contents
+// ---------------------------------------------------------------------------------------------------------
+
+TEST_F(AddressSpaceTest, RandomFaultsForksBrkAndMmapAgreeWithAModel) {
+    std::mt19937 rng(20261205);
+    struct Process {
+        std::unique_ptr<Space> space;
+        std::map<u32, u8> model;  // page -> the byte each of its first 16 bytes holds (absent: 0)
+    };
+    std::vector<Process> processes;
+    auto spawn = [&] {
+        Process p{make_space(), {}};
+        VERIFY(!p.space->add_region(kProgramBase, kProgramBase + 16 * kPageSize, RegionKind::Program, true).is_error());
+        VERIFY(!p.space->set_heap_start(kData).is_error());
+        processes.push_back(std::move(p));
+    };
+    spawn();
+    // Where a process may touch: its program pages, its heap below the break, its mappings.
+    auto touchable = [&](Process& p) {
+        std::vector<u32> pages;
+        for (u32 i = 0; i < p.space->regions().count(); ++i) {
+            const MemoryRegion& r = p.space->regions()[i];
+            for (u32 page = r.start; page < r.end; page += kPageSize) pages.push_back(page);
+        }
+        return pages;
+    };
+    auto check = [&](Process& p) {
+        EXPECT_SPACE_OK(*p.space);
+        for (u32 page : touchable(p)) {
+            u8 expected = p.model.count(page) ? p.model[page] : 0;
+            auto physical = p.space->translate(page);
+            if (physical.is_error()) {
+                ASSERT_EQ(expected, 0) << std::hex << page << " lost its contents";
+                continue;
+            }
+            ASSERT_EQ(frames.bytes(physical.value())[0], expected) << std::hex << page;
+        }
+    };
+    for (int step = 0; step < 3000; ++step) {
+        size_t index = rng() % processes.size();
+        Process& p = processes[index];
+        int op = static_cast<int>(rng() % 100);
+        std::vector<u32> pages = touchable(p);
+        if (op < 50 && !pages.empty()) {
+            // A user write: check the range (faults in, copies on write), then store through the frame.
+            u32 page = pages[rng() % pages.size()];
+            u8 value = static_cast<u8>(rng() % 255 + 1);
+            ASSERT_FALSE(p.space->check_user_range(page, 16, true).is_error());
+            u32 physical = p.space->translate(page).value();
+            ASSERT_EQ(frames.references(physical), 1u) << "a writable page is never shared";
+            memset(frames.bytes(physical), value, 16);
+            p.model[page] = value;
+        } else if (op < 70 && !pages.empty()) {
+            u32 page = pages[rng() % pages.size()];
+            ASSERT_FALSE(p.space->check_user_range(page, 16, false).is_error());
+        } else if (op < 78 && processes.size() < 6) {
+            Process child{make_space(), p.model};
+            ASSERT_FALSE(p.space->fork_into(*child.space).is_error());
+            processes.push_back(std::move(child));  // `p` may have moved: check through the index
+            check(processes[index]);
+            continue;
+        } else if (op < 84 && processes.size() > 1) {
+            processes.erase(processes.begin() + (rng() % processes.size()));
+            continue;
+        } else if (op < 90) {
+            u32 target = kData + (rng() % 12) * kPageSize + (rng() % 2) * 100;
+            p.space->brk(target);
+            // Pages the heap no longer covers are gone from the model.
+            for (auto it = p.model.begin(); it != p.model.end();) {
+                const MemoryRegion* r = p.space->regions().find(it->first);
+                it = r ? std::next(it) : p.model.erase(it);
+            }
+        } else if (op < 95) {
+            (void)p.space->map_anonymous((rng() % 4 + 1) * kPageSize, true);
+        } else {
+            u32 start = kMappingBase + (rng() % 8) * kPageSize;
+            if (!p.space->unmap(start, (rng() % 3 + 1) * kPageSize).is_error()) {
+                for (auto it = p.model.begin(); it != p.model.end();) {
+                    it = p.space->regions().find(it->first) ? std::next(it) : p.model.erase(it);
+                }
+            }
+        }
+        check(p);
+    }
+    for (Process& p : processes) check(p);
+    processes.clear();
+    EXPECT_EQ(live_frames(), 0u) << "every frame came back";
+}
+
+}  // namespace
