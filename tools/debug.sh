@@ -11,7 +11,7 @@ append=""
 port=${GDB_PORT:-1234}
 root=$(pwd)
 
-# gdb auto-loads build/kernel.elf-gdb.py when the directory is marked safe (QEMU-NOTES.md).
+# gdb auto-loads build/kernel.elf-gdb.py when the directory is marked safe (docs/qemu.md).
 printf 'exec(open("%s/tools/gdb/mneme.py").read())\n' "$root" > build/kernel.elf-gdb.py
 gdb_command="gdb -iex 'add-auto-load-safe-path $root/build' -ex 'file $root/build/kernel.elf' -ex 'target remote 127.0.0.1:$port'"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# qemu.sh: start Mneme in QEMU, the one place that knows the flags (../shared/QEMU-NOTES.md).
+# qemu.sh: start Mneme in QEMU, the one place that knows the flags (docs/qemu.md says why each is there).
 #
 #   tools/qemu.sh [options] [-- extra QEMU arguments]
 #     --interactive        serial console on this terminal (Ctrl-A X quits, Ctrl-A C the QEMU monitor)
@@ -46,7 +46,7 @@ args=(-accel tcg -m "$mem" -cpu "$cpu" -no-reboot -display none -nic none
 if [ -n "$iso" ]; then
   args+=(-cdrom "$iso" -boot d)
 else
-  # qboot, QEMU's minimal firmware, boots a -kernel image about twice as fast as SeaBIOS (QEMU-NOTES.md).
+  # qboot, QEMU's minimal firmware, boots a -kernel image about twice as fast as SeaBIOS (docs/qemu.md).
   [ -f /usr/share/qemu/qboot.rom ] && args+=(-bios /usr/share/qemu/qboot.rom)
   args+=(-kernel build/kernel.elf)
   [ -n "$append" ] && args+=(-append "$append")

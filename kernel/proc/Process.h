@@ -1,6 +1,6 @@
 // Process.h: the process control block and the process table.
 //
-// A process is what the seed notes call a PCB: its identity (pid, parent, name), its state, its saved kernel
+// A process is what the course notes call a PCB: its identity (pid, parent, name), its state, its saved kernel
 // context (a kernel stack whose top holds the user registers while it is in the kernel), its memory (a page
 // directory with the kernel half shared, and its regions), and how it ended. The table is a fixed array of
 // kMaxProcesses slots pointing at control blocks from the "process" slab cache (`slabinfo` shows it); a fork

@@ -1,6 +1,6 @@
 // Heap.h: one malloc heap -- the C allocation functions over a policy, large mappings and a MemorySource.
 //
-// The Heap is what a C library instantiates once (libc/malloc/host/PreloadShim.cpp on the host, the lead's
+// The Heap is what a C library instantiates once (libc/malloc/host/PreloadShim.cpp on the host,
 // libc/user in Mneme) and what tests instantiate many times over their own memory sources. It does not
 // define malloc/free symbols and holds no globals.
 //

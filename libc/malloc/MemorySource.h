@@ -5,7 +5,7 @@
 // exclusively: nobody else moves the heap's break.
 //
 //   host:        libc/malloc/host/HostMemorySource (a PROT_NONE reservation grown with mprotect, and mmap)
-//   Mneme user:  the brk and mmap system calls (the lead's libc/user)
+//   Mneme user:  the brk and mmap system calls (libc/user)
 //   tests:       a fixed buffer that fails on demand (tests/host/MallocTestSupport.h)
 //
 // Every operation has a harmless default (fail, or do nothing), so a source implements only what its

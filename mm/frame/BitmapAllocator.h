@@ -1,4 +1,4 @@
-// BitmapAllocator.h: the seed's page allocator, one bit per frame, kept as the simple baseline to the buddy.
+// BitmapAllocator.h: the course notes' page allocator, one bit per frame, kept as the simple baseline to the buddy.
 //
 // Bit i of the used map is 1 when frame first_pfn + i is allocated or not usable (a hole, reserved memory), 0
 // when it is free. Allocation is first fit: scan for the lowest run of n zero bits (word at a time, skipping

@@ -1,5 +1,5 @@
 // MedianReporter.h: a Google Benchmark console reporter that keeps each benchmark's CPU time per iteration,
-// so a benchmark binary can print its issue's target ratios after the runs (make bench).
+// so a benchmark binary can print its target ratios after the runs (make bench).
 //
 // Run with --benchmark_repetitions=N (N > 1), it shows two lines per benchmark, the median and the minimum
 // over the repetitions, and hides the single repetitions and the other aggregates. The targets use the

@@ -239,7 +239,7 @@ double buddy_metadata_percent() {
     return 100.0 * buddy_bytes / static_cast<double>(kBytes);
 }
 
-// The physical-memory issue's targets, from this run's (median) times.
+// The physical-memory targets (docs/physical-memory.md), from this run's (median) times.
 void print_targets(const MedianReporter& reporter) {
     double warm = reporter.time("buddy/order0_pair_warm/0");
     double free_list = reporter.time("free_list/order0_pair");

@@ -12,7 +12,7 @@ if [ "$status" != 33 ]; then
 fi
 grep '^bench: calibration' "$log"
 printf '\n%-80s %10s  %s\n' "operation (instructions per operation, -icount shift=0)" "measured" "target"
-# The processes issue's targets: a limit, or nothing. The demand-zero fault's limit excludes the page clear,
+# Targets for the process operations: a limit, or nothing. The demand-zero fault's limit excludes the page clear,
 # so it is judged after the table, once the clear is known.
 limit() {
   case "$1" in
