@@ -9,10 +9,11 @@
 #include <new>
 
 #include "arch/i386/Cpu.h"
-#include "kernel/dev/Console.h"
 #include "kernel/boot/Layout.h"
 #include "kernel/debug/Monitor.h"
+#include "kernel/dev/Console.h"
 #include "kernel/mm/PhysicalMemory.h"
+#include "libc/base/MemoryLayout.h"
 #include "mm/heap/KernelHeap.h"
 #include "mm/heap/SlabPageTags.h"
 
@@ -68,17 +69,17 @@ void initialize() {
     u32 first = pmm::first_managed_pfn(), end = pmm::end_managed_pfn();
     u32 bytes = (end - first) * static_cast<u32>(sizeof(uptr));
     unsigned order = 0;
-    while ((4096u << order) < bytes) ++order;
+    while ((kPageSize << order) < bytes) ++order;
     auto block = pmm::allocate(order);
     if (block.is_error()) mneme_panic("kernel heap: no %u KiB block for the page tags", bytes / 1024);
     void* storage = pmm::frame_pointer(block.value());
-    __builtin_memset(storage, 0, 4096u << order);
+    __builtin_memset(storage, 0, kPageSize << order);
     g_source.m_tags = SlabPageTags(Span<uptr>(static_cast<uptr*>(storage), end - first),
-                                   layout::physical_to_virtual(static_cast<uptr>(first) << 12));
+                                   layout::physical_to_virtual(static_cast<uptr>(first) << kPageShift));
     g_heap = new (g_heap_storage) Heap(g_source);
     klog("heap", "slab kernel heap: %u size classes (8 to 2048 bytes)%s; page tags %u KiB",
          static_cast<unsigned>(Heap::kClassCount), g_heap->is_debug() ? ", DEBUG: red zones and poisoning" : "",
-         (4096u << order) / 1024);
+         (kPageSize << order) / 1024);
 }
 
 u32 bytes_in_use() {

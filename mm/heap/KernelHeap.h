@@ -38,6 +38,7 @@
 #include "libc/base/Assert.h"
 #include "libc/base/Error.h"
 #include "libc/base/Format.h"
+#include "libc/base/MemoryLayout.h"
 #include "libc/base/Types.h"
 #include "mm/heap/SlabCache.h"
 #include "mm/heap/SlabPageTags.h"
@@ -57,7 +58,6 @@ public:
     MNEME_NONMOVABLE(KernelHeap);
 
     using Cache = SlabCache<PageSource, Lock>;
-    static constexpr size_t kPageSize = 4096;
     static constexpr size_t kClassCount = 11;
     static constexpr size_t kClassSizes[kClassCount] = {8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048};
     static constexpr size_t kMaxSmallSize = 2048;
@@ -123,7 +123,7 @@ public:
         if (!pointer) return 0;
         uptr tag = page_tag(pointer);
         if (tag == 0) mneme_panic("kmalloc_usable_size: %p was not allocated by kmalloc", pointer);
-        if (tag & 1) return kPageSize << (tag >> 1);
+        if (tag & 1) return size_t(kPageSize) << (tag >> 1);
         return Cache::cache_of_tag(tag)->usable_size(pointer);
     }
 
@@ -271,7 +271,7 @@ private:
     }
 
     [[gnu::noinline]] void* allocate_large(size_t size) {
-        if (size > (kPageSize << kMaxLargeOrder) - kPageSize) return nullptr;
+        if (size > (size_t(kPageSize) << kMaxLargeOrder) - kPageSize) return nullptr;
         size_t pages = (size + kPageSize - 1) / kPageSize;
         unsigned order = 0;
         while ((size_t(1) << order) < pages) ++order;
@@ -290,7 +290,7 @@ private:
         m_source.set_page_tags(pages, 1, (uptr(order) << 1) | 1);
         SlabLocker<Lock> locker(m_lock);
         ++m_large_blocks;
-        m_large_bytes += kPageSize << order;
+        m_large_bytes += size_t(kPageSize) << order;
         return pages;
     }
 
@@ -311,7 +311,7 @@ private:
         {
             SlabLocker<Lock> locker(m_lock);
             --m_large_blocks;
-            m_large_bytes -= kPageSize << order;
+            m_large_bytes -= size_t(kPageSize) << order;
         }
         m_source.free_pages(pointer, order);
     }

@@ -1,4 +1,4 @@
-// SlabPageTags.h: one tag word per 4 KiB page of a memory range, over storage the caller provides.
+// SlabPageTags.h: one tag word per page (kPageSize, 4 KiB) of a memory range, over storage the caller provides.
 //
 // KernelHeap must learn, from any pointer it is given, whether it is a slab object (and of which cache) or
 // a large block (and of which order). It asks its page source for the tag of the pointer's page (Linux
@@ -10,17 +10,16 @@
 // exposes its table (page_tags(), see PageTagTableSource in mm/heap/KernelHeap.h) lets KernelHeap keep such a
 // copy, so kfree reads the three words from the heap itself rather than through the page source.
 //
-// Invariant: pages outside [base, base + pages * 4096) have tag 0 and cannot be tagged.
+// Invariant: pages outside [base, base + pages * kPageSize) have tag 0 and cannot be tagged.
 #pragma once
 
 #include "libc/base/Assert.h"
+#include "libc/base/MemoryLayout.h"
 #include "libc/base/Span.h"
 #include "libc/base/Types.h"
 
 class SlabPageTags {
 public:
-    static constexpr uptr kPageSize = 4096;
-
     SlabPageTags() = default;
     // `storage` holds one tag per page from `base` on; it must be zeroed.
     SlabPageTags(Span<uptr> storage, uptr base) : m_tags(storage.data()), m_pages(storage.size()), m_base(base) {
