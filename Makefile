@@ -80,8 +80,15 @@ ULDFLAGS := -nostdlib -no-pie -static -Wl,--build-id=none -z noexecstack -T user
 ULIB_CPP := $(wildcard libc/base/*.cpp libc/rt/*.cpp libc/user/*.cpp libc/malloc/*.cpp)
 ULIB_ASM := $(wildcard libc/user/*.asm)
 ULIB_OBJS := $(ULIB_CPP:%.cpp=$(BUILD)/user/%.o) $(ULIB_ASM:%.asm=$(BUILD)/user/%.asm.o)
-USER_PROGRAMS := $(patsubst user/%.cpp,%,$(wildcard user/*.cpp))
+# A program is one source file, user/NAME.cpp or tests/user/NAME.cpp, or a folder of them, user/NAME/*.cpp or
+# tests/user/NAME/*.cpp (tests/user/usertests/); either way it becomes /bin/NAME.
+USER_DIRS := user tests/user
+USER_FILE_SRCS := $(wildcard $(USER_DIRS:%=%/*.cpp))
+USER_FOLDERS := $(patsubst %/,%,$(sort $(dir $(wildcard $(USER_DIRS:%=%/*/*.cpp)))))
+USER_PROGRAMS := $(notdir $(USER_FILE_SRCS:.cpp=) $(USER_FOLDERS))
 USER_BINS := $(USER_PROGRAMS:%=$(BUILD)/initrd/bin/%)
+USER_CLASHES := $(shell printf '%s\n' $(USER_PROGRAMS) | sort | uniq -d)
+$(if $(USER_CLASHES),$(error two user programs would both be /bin/$(firstword $(USER_CLASHES))))
 
 $(BUILD)/user/%.o: %.cpp
 	@mkdir -p $(dir $@)
@@ -98,11 +105,16 @@ $(BUILD)/user/libmneme.a: $(ULIB_OBJS)
 	@$(CROSS)ar rcs $@ $^
 
 # Programs are linked with their symbols into build/user/bin/ (for gdb: `file build/user/bin/sh`) and
-# stripped into the initrd, which keeps the archive (and the boot) small.
-$(BUILD)/user/bin/%: $(BUILD)/user/user/%.o $(BUILD)/user/libmneme.a user/user.ld
-	@mkdir -p $(dir $@)
-	@echo "  ULD     $@"
-	@$(KCXX) $(ULDFLAGS) -o $@ $< $(BUILD)/user/libmneme.a
+# stripped into the initrd, which keeps the archive (and the boot) small. user_program NAME SOURCES: the link
+# rule for one program.
+define user_program
+$(BUILD)/user/bin/$(1): $(2:%.cpp=$(BUILD)/user/%.o) $(BUILD)/user/libmneme.a user/user.ld
+	@mkdir -p $$(dir $$@)
+	@echo "  ULD     $$@"
+	@$(KCXX) $(ULDFLAGS) -o $$@ $(2:%.cpp=$(BUILD)/user/%.o) $(BUILD)/user/libmneme.a
+endef
+$(foreach src,$(USER_FILE_SRCS),$(eval $(call user_program,$(notdir $(src:.cpp=)),$(src))))
+$(foreach dir,$(USER_FOLDERS),$(eval $(call user_program,$(notdir $(dir)),$(wildcard $(dir)/*.cpp))))
 
 $(BUILD)/initrd/bin/%: $(BUILD)/user/bin/%
 	@mkdir -p $(dir $@)

@@ -24,7 +24,7 @@ fi
 tools/qemu.sh --gdb "$port" --wait --append "$append" --log build/debug-serial.log &
 qemu=$!
 trap 'kill $qemu 2>/dev/null || true' EXIT
-sleep 0.3
+tools/wait-listen.sh --timeout 30 --pid "$qemu" "$port"
 echo "QEMU's serial output goes to build/debug-serial.log (tail -f it in another terminal)."
 echo "Try: break kmain, continue, bt, info registers, p/x \$cr3, mneme-gdt, mneme-help."
 eval "$gdb_command"

@@ -129,18 +129,22 @@ port=$((20000 + RANDOM % 20000))
 gdb_log=$logs/gdb.log
 tools/qemu.sh --gdb "$port" --wait --timeout 60 --log "$logs/gdb-serial.log" 2>"$logs/gdb-qemu.log" &
 qemu_pid=$!
-sleep 0.5
-timeout 60 gdb -batch -nx \
-  -ex 'set pagination off' \
-  -ex 'file build/kernel.elf' \
-  -ex "source tools/gdb/mneme.py" \
-  -ex "target remote 127.0.0.1:$port" \
-  -ex 'break kmain' -ex 'continue' -ex 'bt' \
-  -ex 'break pmm::begin' -ex 'continue' \
-  -ex 'mneme-gdt' \
-  -ex 'break process::spawn' -ex 'continue' -ex 'finish' \
-  -ex 'mneme-pt 0xc0100000' \
-  -ex 'kill' > "$gdb_log" 2>&1
+# gdb gives up at once on a port nobody listens on yet: wait until QEMU's stub accepts.
+if ! tools/wait-listen.sh --timeout 30 --pid "$qemu_pid" "$port" 2> "$gdb_log"; then
+  echo "  (QEMU's gdb stub never listened; see $logs/gdb-qemu.log)" >> "$gdb_log"
+else
+  timeout 60 gdb -batch -nx \
+    -ex 'set pagination off' \
+    -ex 'file build/kernel.elf' \
+    -ex "source tools/gdb/mneme.py" \
+    -ex "target remote 127.0.0.1:$port" \
+    -ex 'break kmain' -ex 'continue' -ex 'bt' \
+    -ex 'break pmm::begin' -ex 'continue' \
+    -ex 'mneme-gdt' \
+    -ex 'break process::spawn' -ex 'continue' -ex 'finish' \
+    -ex 'mneme-pt 0xc0100000' \
+    -ex 'kill' > "$gdb_log" 2>&1
+fi
 kill "$qemu_pid" 2>/dev/null
 wait "$qemu_pid" 2>/dev/null
 if grep -q '^#0 .*kmain' "$gdb_log" && grep -q 'code RX' "$gdb_log" && grep -q 'PTE\[ 256\] = 0x00100[0-9a-f]*  P' "$gdb_log"; then

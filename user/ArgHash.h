@@ -1,5 +1,5 @@
 // ArgHash.h: a hash of an argument list and an environment (FNV-1a over each string and its NUL, with the
-// counts), computed by init before execve and by argcheck after it: equal hashes mean the kernel copied
+// counts), computed by usertests before execve and by argcheck after it: equal hashes mean the kernel copied
 // every byte of every string, in order, and lost or added none.
 #pragma once
 

@@ -1,5 +1,5 @@
 // Compute.h: the work `compute` does and the answer it must give, shared by user/compute.cpp (which does
-// it in memory) and user/init.cpp (which computes the expected checksum without the buffer).
+// it in memory) and tests/user/usertests/Compute.cpp (which computes the expected checksum without the buffer).
 //
 // A buffer of kComputeWords 32-bit words is filled from the xorshift sequence seeded with the seed + the
 // round, and folded into a checksum; after kComputeRounds rounds the checksums are combined. If another

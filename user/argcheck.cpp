@@ -1,4 +1,5 @@
-// argcheck.cpp: checks that execve delivered argv and envp intact; used by init's test user.argv_env.
+// argcheck.cpp: checks that execve delivered argv and envp intact; used by usertests' user.argv_env and
+// user.shell_command (tests/user/usertests/Exec.cpp).
 //
 //   argcheck HASH ARG... (with an environment)
 //

@@ -3,9 +3,9 @@
 //
 // Each round fills a 1 MiB buffer (malloc: a fresh mapping, demand-paged) from a pseudo-random sequence,
 // yields the CPU, then reads the buffer back checking every word against the sequence and folding it into
-// a checksum. init's test runs 8 of these at once with different seeds: with preemption they interleave,
-// and any page shared or swapped by mistake shows up as a wrong word. The final checksum is compared
-// with the one computed without a buffer (user/Compute.h) and, if given, with EXPECTED (hexadecimal).
+// a checksum. usertests' user.compute_parallel runs 8 of these at once with different seeds: with preemption
+// they interleave, and any page shared or swapped by mistake shows up as a wrong word. The final checksum is
+// compared with the one computed without a buffer (user/Compute.h) and, if given, with EXPECTED (hexadecimal).
 //
 // Exit status: 0 correct, 1 wrong checksum, 2 a word read back differs from what was written.
 #include "user/Compute.h"

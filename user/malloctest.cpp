@@ -1,6 +1,6 @@
 // malloctest.cpp: the user malloc checked inside Mneme, through the real C functions, the real brk and mmap2
 // system calls and demand paging: the same checks as the host tests (tests/host/MallocTest.cpp), for the
-// policy chosen by MNEME_MALLOC (init's test suite runs it once per policy):
+// policy chosen by MNEME_MALLOC (usertests runs it once per policy):
 //
 //     mneme$ MNEME_MALLOC=buddy malloctest
 //
@@ -379,7 +379,7 @@ void large_blocks_and_frames() {
 
 // `malloctest --misuse KIND`: commits one heap error on purpose. The allocator must notice and end the
 // program through mneme_panic ("panic: malloc: free(0x...): double free ...", exit status 134) instead of
-// corrupting the heap; init's test user.malloc_misuse checks that status for each policy.
+// corrupting the heap; usertests' user.malloc_misuse checks that status for each policy.
 int misuse(const char* kind) {
     char* block = static_cast<char*>(malloc(100));
     char* other = static_cast<char*>(malloc(100));

@@ -1,8 +1,9 @@
 // TestMode.h: `test=...` on the command line: run the in-kernel tests, then the user-level suite (init
-// --test), and leave QEMU with one verdict for both (arch/i386/Power.h's exit codes).
+// --test, which runs /bin/usertests), and leave QEMU with one verdict for both (arch/i386/Power.h's exit codes).
 //
 // The selection is a comma-separated list: `all` (everything); `kernel` (every in-kernel suite); kernel
-// suites or suite.test names (kernel/debug/KTest.h); `user` or `user.NAME` for init's suite.
+// suites or suite.test names (kernel/debug/KTest.h); `user` or `user.NAME` for the user-level suite
+// (tests/user/usertests/).
 #pragma once
 
 #include "libc/base/Types.h"

@@ -1,7 +1,7 @@
 // Random.h: a small deterministic pseudo-random generator for tests and demos (xorshift32, Marsaglia 2003).
 //
 // Deterministic on purpose: a test seeded with a fixed number does the same operations on every run, so a
-// failure can be replayed; compute and init compute the same sequence from the same seed.
+// failure can be replayed; compute and usertests compute the same sequence from the same seed.
 #pragma once
 
 #include "libc/base/Types.h"

@@ -1,0 +1,40 @@
+// Tests.h: every user-level test, by the file that holds it. Main.cpp runs them in the order it lists.
+#pragma once
+
+namespace usertests {
+
+// Exec.cpp: starting programs, argv and the environment, the shell.
+void test_exec_hello();
+void test_exec_bare_name();
+void test_exec_failures();
+void test_argv_env();
+void test_shell_command();
+
+// Processes.cpp: fork, waitpid, orphans, zombies, kill, mneme_procinfo.
+void test_fork_exit_status();
+void test_fork_returns_pids();
+void test_waitpid_semantics();
+void test_orphan_reparenting();
+void test_zombie();
+void test_kill();
+void test_procinfo();
+
+// Cow.cpp: copy-on-write after fork.
+void test_cow();
+
+// Memory.cpp: brk, mmap, stack growth.
+void test_brk();
+void test_mmap();
+void test_stack_growth();
+
+// Hostile.cpp: programs that misbehave on purpose (user.hostile.*).
+void run_hostile_tests();
+
+// Compute.cpp: many processes at once.
+void test_compute_parallel();
+
+// Malloc.cpp: malloctest under every policy (user.malloctest.*), heap misuse.
+void run_malloctest_tests();
+void test_malloc_misuse();
+
+}  // namespace usertests
