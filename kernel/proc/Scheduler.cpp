@@ -20,7 +20,7 @@
 
 namespace scheduler {
 namespace detail {
-volatile bool g_reschedule_pending = false;
+bool g_reschedule_pending = false;
 }
 namespace {
 
@@ -115,11 +115,14 @@ u32 quantum() { return g_quantum; }
 Process* current() { return g_current; }
 u64 context_switches() { return g_switches; }
 
-void schedule() {
-    cpu::InterruptGuard guard;  // each process keeps its own saved flags on its own stack across the switch
+// schedule() with interrupts already disabled.
+static void switch_to_next() {
     g_reschedule_pending = false;
     Process* previous = g_current;
-    if (previous && previous->state == ProcessState::Running) make_ready(previous);
+    if (previous && previous->state == ProcessState::Running) {
+        previous->state = ProcessState::Ready;
+        enqueue(previous);
+    }
     Process* next = pick_next();
     if (next == previous && next) {
         next->state = ProcessState::Running;
@@ -143,7 +146,16 @@ void schedule() {
     switch_context(save, next->saved_esp);
 }
 
-void yield() { schedule(); }
+void schedule() {
+    cpu::InterruptGuard guard;  // each process keeps its own saved flags on its own stack across the switch
+    switch_to_next();
+}
+
+// sched_yield returns to user mode right after, where IRET restores the interrupt flag: no guard needed.
+void yield() {
+    cpu::disable_interrupts();
+    switch_to_next();
+}
 
 void sleep_until(u64 tick) {
     cpu::InterruptGuard guard;  // the check and the sleep are one step (WaitQueue.h)

@@ -30,6 +30,7 @@ Process* current();
 // Returns when the calling process runs again. A caller that is not Running (asleep on a WaitQueue, or a
 // zombie) is not queued again.
 void schedule();
+// sched_yield: schedule() for a system call about to return to user mode; leaves interrupts disabled.
 void yield();
 // The current process (or the boot context) sleeps until the timer reaches `tick` (nanosleep).
 void sleep_until(u64 tick);
@@ -39,7 +40,8 @@ void make_ready(Process* process);
 void remove(Process* process);
 
 namespace detail {
-extern volatile bool g_reschedule_pending;
+// Set by the timer interrupt, so read only after a compiler barrier (CLI's "memory" clobber, or a call).
+extern bool g_reschedule_pending;
 }
 // On the way back to user mode from a system call or a page fault: switch if a tick ended the quantum while
 // the kernel ran. Leaves interrupts disabled, so no tick can set the flag unseen before the IRET (which
