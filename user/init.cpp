@@ -800,9 +800,10 @@ void test_big_write_keeps_the_clock() {
     sys_kill(child, kSignalKill);
     wait_for(child, nullptr);
     sys_munmap(text, kMaxBytes);
-    printf("  user.big_write_keeps_the_clock: write(%u bytes) took %u ms by the TSC; uptime +%u ms, writer's "
-           "system time +%u ms, spinning child +%u ms\n",
-           bytes, write_ms, uptime_gain, system_gain, child_gain);
+    printf(
+        "  user.big_write_keeps_the_clock: write(%u bytes) took %u ms by the TSC; uptime +%u ms, writer's "
+        "system time +%u ms, spinning child +%u ms\n",
+        bytes, write_ms, uptime_gain, system_gain, child_gain);
     if (write_ms < 50) return;  // too fast to tell (not under QEMU's slow serial port): nothing to check
     EXPECT(uptime_gain + 20 >= write_ms / 2, "the uptime advanced %u ms during a %u ms write", uptime_gain, write_ms);
     EXPECT(system_gain + 20 >= write_ms / 8, "the writer was charged %u ms of system time for a %u ms write",

@@ -18,9 +18,9 @@
 #pragma once
 
 #include "arch/i386/TrapFrame.h"
-#include "kernel/proc/Exec.h"
-#include "kernel/mm/KernelStack.h"
 #include "kernel/memmodel/MemoryModel.h"
+#include "kernel/mm/KernelStack.h"
+#include "kernel/proc/Exec.h"
 #include "kernel/proc/WaitQueue.h"
 #include "libc/abi/Syscalls.h"
 
@@ -36,9 +36,9 @@ struct Process {
     MemoryModel* memory = nullptr;  // owned; null once the process has ended (a zombie)
     u32 page_faults_at_exit = 0;    // what `memory` counted, kept for ps once it is gone
 
-    WaitQueue* waiting_on = nullptr;        // Sleeping/Waiting: the queue it sleeps on (kill takes it off)
+    WaitQueue* waiting_on = nullptr;     // Sleeping/Waiting: the queue it sleeps on (kill takes it off)
     WaitQueue child_exit{"child exit"};  // waitpid sleeps here; a child's exit (or adoption) wakes it
-    i32 wait_status = 0;                  // Zombie: Linux-encoded status for waitpid
+    i32 wait_status = 0;                 // Zombie: Linux-encoded status for waitpid
     bool kill_pending = false;
     int kill_signal = 0;
 

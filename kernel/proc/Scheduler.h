@@ -42,7 +42,7 @@ void remove(Process* process);
 namespace detail {
 // Set by the timer interrupt, so read only after a compiler barrier (CLI's "memory" clobber, or a call).
 extern bool g_reschedule_pending;
-}
+}  // namespace detail
 // On the way back to user mode from a system call or a page fault: switch if a tick ended the quantum while
 // the kernel ran. Leaves interrupts disabled, so no tick can set the flag unseen before the IRET (which
 // restores the user's IF).

@@ -14,14 +14,14 @@
 
 #include "arch/i386/Idt.h"
 #include "arch/i386/Pit.h"
+#include "kernel/debug/Monitor.h"
+#include "kernel/debug/TestMode.h"
 #include "kernel/dev/Console.h"
 #include "kernel/mm/KernelHeapGlue.h"
-#include "kernel/debug/Monitor.h"
 #include "kernel/mm/PhysicalMemory.h"
 #include "kernel/proc/Process.h"
 #include "kernel/proc/Scheduler.h"
 #include "kernel/proc/WaitQueue.h"
-#include "kernel/debug/TestMode.h"
 #include "libc/abi/Syscalls.h"
 #include "libc/rt/String.h"
 

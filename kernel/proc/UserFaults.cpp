@@ -14,10 +14,10 @@
 
 #include "arch/i386/Cpu.h"
 #include "arch/i386/Idt.h"
+#include "kernel/debug/Traps.h"
 #include "kernel/mm/PageFault.h"
 #include "kernel/proc/Process.h"
 #include "kernel/proc/Scheduler.h"
-#include "kernel/debug/Traps.h"
 #include "libc/abi/Syscalls.h"
 
 namespace user_faults {
