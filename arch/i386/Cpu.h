@@ -85,8 +85,11 @@ inline u16 store_task_register() {
     return v;
 }
 
-// Saves EFLAGS and disables interrupts; restores the saved interrupt flag on destruction. The kernel is
-// single-CPU, so this is its lock.
+// Saves EFLAGS and disables interrupts; restores the saved interrupt flag on destruction, so guards nest (an
+// inner one leaves interrupts off for the outer one). On one CPU this is the lock for data shared with
+// interrupt handlers: keep the section short, never sleep in it except through WaitQueue::sleep (which
+// switches with the guard's state kept on the sleeper's stack). docs/processes.md, "Interrupts in the kernel",
+// lists what it protects and the lock order.
 class InterruptGuard {
 public:
     InterruptGuard() : m_flags(read_eflags()) { disable_interrupts(); }

@@ -21,7 +21,9 @@ struct [[gnu::packed]] Gate {
 };
 static_assert(sizeof(Gate) == 8);
 
+// Gate types (SDM Vol. 3A 6.11, Figure 6-2): an interrupt gate clears IF on entry, a trap gate leaves it.
 constexpr u8 kInterruptGate32 = 0xE;
+constexpr u8 kTrapGate32 = 0xF;
 constexpr u8 kTaskGate = 0x5;
 
 alignas(8) Gate g_idt[kVectors];
@@ -76,7 +78,7 @@ const char* const kMnemonics[32] = {
 
 void initialize() {
     for (u16 v = 0; v < 48; ++v) set_gate(v, interrupt_stub_table[v], gdt::kKernelCode, kInterruptGate32, 0);
-    set_gate(kSyscallVector, syscall_stub, gdt::kKernelCode, kInterruptGate32, 3);
+    set_gate(kSyscallVector, syscall_stub, gdt::kKernelCode, kTrapGate32, 3);
     // Double fault through a task gate: the offset is unused, the selector names the TSS (SDM 6.11).
     set_gate(8, 0, gdt::kDoubleFaultTss, kTaskGate, 0);
     cpu::DescriptorTablePointer pointer{sizeof(g_idt) - 1, reinterpret_cast<u32>(g_idt)};
@@ -104,7 +106,8 @@ const char* vector_mnemonic(u32 vector) { return vector < 32 ? kMnemonics[vector
 
 }  // namespace idt
 
-// Called by trap_common (Isr.asm) with interrupts disabled.
+// Called by trap_common (Isr.asm): with interrupts disabled for exceptions and IRQs, enabled for a system call
+// (the trap gate). An IRQ handler may switch processes (the timer): it acknowledges the PIC first.
 extern "C" void trap_dispatch(TrapFrame* frame) {
     u32 vector = frame->vector;
     if (vector >= idt::kIrqBase && vector < idt::kIrqBase + 16) {

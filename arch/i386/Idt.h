@@ -1,9 +1,14 @@
 // Idt.h: the interrupt descriptor table and the dispatch of traps to handlers.
 //
 // Vectors 0-31 are the CPU's exceptions (SDM Vol. 3A 6.3.1, Table 6-1), 32-47 the 16 legacy IRQs after
-// the PIC is remapped, 0x80 the system-call gate (DPL 3, so `int 0x80` is allowed from ring 3). All are
-// interrupt gates (IF cleared on entry), so the kernel never takes an interrupt inside a handler. Vector 8,
-// the double fault, is a task gate: it runs on its own TSS and stack (see Tss.h).
+// the PIC is remapped, 0x80 the system-call gate (DPL 3, so `int 0x80` is allowed from ring 3).
+//
+// Exceptions and IRQs come through interrupt gates: the CPU clears IF on entry (SDM Vol. 3A 6.12.1.2), so an
+// interrupt handler is never interrupted, and a fault handler runs with interrupts off until it chooses
+// otherwise (the page-fault handler enables them for a user fault once CR2 is read). The system-call gate
+// is a trap gate: IF stays as it was, set in user mode, so a system call runs with interrupts on and the
+// clock ticks through a long one. Vector 8, the double fault, is a task gate: it runs on its own TSS and
+// stack (see Tss.h).
 #pragma once
 
 #include "arch/i386/TrapFrame.h"

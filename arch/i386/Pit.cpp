@@ -2,6 +2,7 @@
 // mode 2, binary) and the tick count.
 #include "arch/i386/Pit.h"
 
+#include "arch/i386/Cpu.h"
 #include "arch/i386/Io.h"
 
 namespace pit {
@@ -23,7 +24,12 @@ void initialize(u32 hz) {
 
 u32 frequency() { return g_hz; }
 void tick() { g_ticks = g_ticks + 1; }
-u64 ticks() { return g_ticks; }
+// A 64-bit count takes two 32-bit loads (SDM Vol. 3A 9.1.1: only aligned accesses up to 32 bits are
+// atomic here); with interrupts enabled a tick between them could tear it, so read with them disabled.
+u64 ticks() {
+    cpu::InterruptGuard guard;
+    return g_ticks;
+}
 u64 uptime_ms() { return g_hz ? (ticks() * 1000) / g_hz : 0; }
 
 }  // namespace pit

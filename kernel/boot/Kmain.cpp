@@ -120,7 +120,6 @@ extern "C" [[noreturn]] void kmain(u32 magic, u32 multiboot_info) {
     scheduler::initialize(options.quantum);
     syscalls::initialize();
     user_faults::initialize();
-    console::set_input_listener([] { scheduler::wake_all(WaitReason::Console); });
     klog("sched", "round-robin, quantum %u ticks (%u ms); up to %u processes", options.quantum,
          options.quantum * 1000 / options.hz, process::kMaxProcesses);
 

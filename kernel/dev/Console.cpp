@@ -1,5 +1,10 @@
 // Console.cpp: the kernel console. Output goes to COM1 and the VGA text buffer; input is a ring buffer
 // filled by the COM1 receive interrupt and drained by read_char().
+//
+// Interrupt rules: the receive interrupt is the ring's only producer and writes g_interrupt_request; process
+// context reads the ring and changes the foreground with interrupts disabled (InterruptGuard). Output is not
+// guarded: interrupt handlers print nothing (a panic report aside), so a write is interrupted only by
+// handlers that leave the VGA cursor and the UART alone.
 #include "kernel/dev/Console.h"
 
 #include "arch/i386/Cpu.h"

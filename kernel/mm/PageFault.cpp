@@ -4,9 +4,13 @@
 // bit 0 P (0: the page was not present, 1: a protection violation), bit 1 W/R (write), bit 2 U/S (CPL 3),
 // bit 3 RSVD (a reserved bit was set in a paging entry), bit 4 I/D (instruction fetch).
 //
-// A fault in user mode goes to the process layer (demand paging, copy-on-write, or killing the process).
-// A fault in the kernel is a bug: the report shows the registers, the backtrace and the page-table walk for
-// CR2, then the kernel panics.
+// A fault in user mode goes to the process layer (demand paging, copy-on-write, or killing the process),
+// with interrupts enabled once CR2 is read: the gate is an interrupt gate (IF cleared on entry, Intel SDM
+// Vol. 3A 6.12.1.2), so nothing can run between the fault and the read, and afterwards a nested page fault
+// (in an interrupt handler, a bug) could overwrite CR2 without harm to this one (SDM Vol. 3A 4.7: CR2 holds
+// the address of the latest page fault). A fault in the kernel is a bug (system calls check user pointers
+// before touching them, so the kernel never faults on user memory): the report shows the registers, the
+// backtrace and the page-table walk for CR2, then the kernel panics, with interrupts still off.
 #include "kernel/mm/PageFault.h"
 
 #include "arch/i386/Cpu.h"
@@ -23,7 +27,9 @@ UserHandler g_user_handler = nullptr;
 
 void on_page_fault(TrapFrame& frame) {
     if (frame.from_user() && g_user_handler) {
-        g_user_handler(frame, cpu::read_cr2());
+        u32 address = cpu::read_cr2();
+        cpu::enable_interrupts();
+        g_user_handler(frame, address);
         return;
     }
     u32 address = cpu::read_cr2();

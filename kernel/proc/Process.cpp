@@ -92,8 +92,7 @@ void reparent_children(Process& p) {
     for_each_process([&](Process& child) {
         if (child.parent != p.pid) return;
         child.parent = init ? kInitPid : 0;
-        if (child.state == ProcessState::Zombie && init && init->wait_reason == WaitReason::Child)
-            scheduler::wake(init);
+        if (child.state == ProcessState::Zombie && init) init->child_exit.wake_all();
     });
 }
 
@@ -110,7 +109,7 @@ void terminate(Process& p, i32 wait_status) {
     p.state = ProcessState::Zombie;
     p.wait_status = wait_status;
     Process* parent = find(p.parent);
-    if (parent && parent->wait_reason == WaitReason::Child) scheduler::wake(parent);
+    if (parent) parent->child_exit.wake_all();
     if (!parent) {
         // Nobody will reap it (init itself, or a process started before init): free the slot now, unless it
         // is the one running (its kernel stack is in use until the switch; the idle loop collects it).
@@ -183,7 +182,6 @@ ErrorOr<Process*> spawn(const char* path, const char* const* argv, const char* c
     p->parent = parent;
     p->kill_pending = false;
     p->ticks_used = 0;
-    p->wait_reason = WaitReason::None;
     set_name(*p, path);
     p->kernel_stack = stack.value();
     p->memory = image.value().memory;
@@ -213,7 +211,6 @@ ErrorOr<i32> fork() {
     child->parent = parent->pid;
     child->kill_pending = false;
     child->ticks_used = 0;
-    child->wait_reason = WaitReason::None;
     memcpy(child->name, parent->name, sizeof(child->name));
     child->kernel_stack = stack.value();
     TrapFrame frame = *parent->trap_frame;
@@ -257,18 +254,28 @@ ErrorOr<i32> wait(i32 pid, u32 options, i32& status) {
     Process* self = current();
     for (;;) {
         bool has_child = false;
-        for (Process* p : g_table) {
-            if (!p || p->parent != self->pid || (pid != -1 && p->pid != pid)) continue;
-            has_child = true;
-            if (p->state != ProcessState::Zombie) continue;
-            status = p->wait_status;
-            i32 reaped = p->pid;
-            reap(*p);
-            return reaped;
+        Process* zombie = nullptr;
+        {
+            // The scan and the sleep are one step (WaitQueue.h): no child can end in between unseen.
+            cpu::InterruptGuard guard;
+            for (Process* p : g_table) {
+                if (!p || p->parent != self->pid || (pid != -1 && p->pid != pid)) continue;
+                has_child = true;
+                if (p->state != ProcessState::Zombie) continue;
+                zombie = p;
+                break;
+            }
+            if (!zombie && has_child && !(options & kWaitNoHang)) {
+                self->child_exit.sleep();
+                continue;
+            }
         }
         if (!has_child) return Error::NoChild;
-        if (options & kWaitNoHang) return 0;
-        scheduler::block(WaitReason::Child);
+        if (!zombie) return 0;  // WNOHANG
+        status = zombie->wait_status;
+        i32 reaped = zombie->pid;
+        reap(*zombie);
+        return reaped;
     }
 }
 

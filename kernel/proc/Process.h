@@ -7,23 +7,27 @@
 // bomb finds the table full (fork returns -EAGAIN).
 //
 // Life cycle: Ready <-> Running (the scheduler), Running -> Sleeping (nanosleep) / Waiting (waitpid, console
-// read) -> Ready (woken), Running -> Zombie (exit or killed: memory freed at once, the slot kept until the
-// parent's waitpid reaps it; orphans are given to init, pid 1).
+// read: asleep on a WaitQueue) -> Ready (woken), Running -> Zombie (exit or killed: memory freed at once, the
+// slot kept until the parent's waitpid reaps it; orphans are given to init, pid 1).
+//
+// Locking: there is no lock per process. The table, the control blocks and each process's memory are
+// changed only in process context by the kernel that runs non-preemptively (or by the timer tick when it
+// interrupts user mode, when no kernel code is half-way through). The fields the interrupt handlers touch
+// (state, waiting_on, the run-queue links, the tick counts, quantum_left) change with interrupts disabled:
+// see "Interrupts in the kernel" in docs/processes.md.
 #pragma once
 
 #include "arch/i386/TrapFrame.h"
-#include "kernel/proc/Exec.h"
-#include "kernel/mm/KernelStack.h"
 #include "kernel/memmodel/MemoryModel.h"
+#include "kernel/mm/KernelStack.h"
+#include "kernel/proc/Exec.h"
+#include "kernel/proc/WaitQueue.h"
 #include "libc/abi/Syscalls.h"
-
-enum class WaitReason : u8 { None, Child, Console, Monitor };
 
 struct Process {
     i32 pid = 0;
     i32 parent = 0;
     ProcessState state = ProcessState::Ready;
-    WaitReason wait_reason = WaitReason::None;
     char name[32] = "";
 
     KernelStack kernel_stack;
@@ -32,12 +36,14 @@ struct Process {
     MemoryModel* memory = nullptr;  // owned; null once the process has ended (a zombie)
     u32 page_faults_at_exit = 0;    // what `memory` counted, kept for ps once it is gone
 
-    u64 wake_tick = 0;    // Sleeping: when to wake
-    i32 wait_status = 0;  // Zombie: Linux-encoded status for waitpid
+    WaitQueue* waiting_on = nullptr;     // Sleeping/Waiting: the queue it sleeps on (kill takes it off)
+    WaitQueue child_exit{"child exit"};  // waitpid sleeps here; a child's exit (or adoption) wakes it
+    i32 wait_status = 0;                 // Zombie: Linux-encoded status for waitpid
     bool kill_pending = false;
     int kill_signal = 0;
 
-    u32 ticks_used = 0;
+    u32 ticks_used = 0;    // timer ticks that found it in user mode
+    u32 system_ticks = 0;  // timer ticks that found the kernel working for it (a system call, a page fault)
     u32 quantum_left = 0;
 
     // The scheduler's run queue (FIFO of Ready processes): intrusive, so queueing never allocates.

@@ -1,4 +1,10 @@
 // Scheduler.cpp: the round-robin scheduler, the idle loop and the timer tick.
+//
+// Interrupt rules for this file: the run queue, g_current, the sleepers' queue and the reschedule flag are
+// read and changed by the timer handler (and woken processes are queued by every interrupt handler that
+// wakes a WaitQueue), so process context touches them only with interrupts disabled: schedule(),
+// make_ready() and remove() take an InterruptGuard. Interrupt handlers run with interrupts disabled (the
+// IRQ gates are interrupt gates, Intel SDM Vol. 3A 6.12.1.2), so they need nothing more.
 #include "kernel/proc/Scheduler.h"
 
 #include "kernel/mm/Tlb.h"
@@ -13,7 +19,12 @@
 #include "kernel/mm/Paging.h"
 
 namespace scheduler {
+namespace detail {
+bool g_reschedule_pending = false;
+}
 namespace {
+
+using detail::g_reschedule_pending;
 
 u32 g_quantum = 5;
 u32 g_idle_esp = 0;
@@ -24,6 +35,9 @@ u64 g_switches = 0;
 // preempted process at the tail is round robin, in O(1) per switch.
 Process* g_head = nullptr;
 Process* g_tail = nullptr;
+
+// Processes (or the boot context) in nanosleep; each Waiter's deadline is its wake-up tick.
+WaitQueue g_sleepers("timer");
 
 void enqueue(Process* p) {
     if (p->queued) return;
@@ -69,17 +83,25 @@ void switch_address_space(Process* next) {
 void on_timer(TrapFrame& frame) {
     pit::tick();
     u64 now = pit::ticks();
-    for (u32 i = 0; i < process::kMaxProcesses; ++i) {
-        Process* p = process::slot(i);
-        if (p && p->state == ProcessState::Sleeping && p->wake_tick <= now) make_ready(p);
+    g_sleepers.wake_if([now](const WaitQueue::Waiter& w) { return w.deadline <= now; });
+    if (!g_current) return;  // the idle loop schedules by itself after each HLT
+    bool user = frame.from_user();
+    // Ending processes (Ctrl-C) is safe only when the tick interrupted user mode: then no kernel code is
+    // half-way through anything. In the kernel the request waits for a preempt point or a later tick.
+    if (user) {
+        if (i32 leader = console::take_interrupt_request()) process::interrupt_job(leader);
+        ++g_current->ticks_used;
+    } else {
+        ++g_current->system_ticks;
     }
-    // Preempt only a process interrupted in user mode; the kernel is not preemptible, and the idle loop
-    // schedules by itself after each HLT. The same holds for a Ctrl-C: processes end only here or there.
-    if (!g_current || !frame.from_user()) return;
-    if (i32 leader = console::take_interrupt_request()) process::interrupt_job(leader);
-    ++g_current->ticks_used;
     if (g_current->quantum_left > 0) --g_current->quantum_left;
-    if (g_current->quantum_left == 0) schedule();
+    if (g_current->quantum_left > 0) return;
+    // The kernel is not preemptible: in a system call or a fault the switch waits for return_to_user() or a
+    // preempt point.
+    if (user)
+        schedule();
+    else
+        g_reschedule_pending = true;
 }
 
 }  // namespace
@@ -93,9 +115,14 @@ u32 quantum() { return g_quantum; }
 Process* current() { return g_current; }
 u64 context_switches() { return g_switches; }
 
-void schedule() {
+// schedule() with interrupts already disabled.
+static void switch_to_next() {
+    g_reschedule_pending = false;
     Process* previous = g_current;
-    if (previous && previous->state == ProcessState::Running) make_ready(previous);
+    if (previous && previous->state == ProcessState::Running) {
+        previous->state = ProcessState::Ready;
+        enqueue(previous);
+    }
     Process* next = pick_next();
     if (next == previous && next) {
         next->state = ProcessState::Running;
@@ -119,37 +146,40 @@ void schedule() {
     switch_context(save, next->saved_esp);
 }
 
-void yield() { schedule(); }
-
-void sleep_until(u64 tick) {
-    g_current->wake_tick = tick;
-    g_current->state = ProcessState::Sleeping;
-    schedule();
+void schedule() {
+    cpu::InterruptGuard guard;  // each process keeps its own saved flags on its own stack across the switch
+    switch_to_next();
 }
 
-void block(WaitReason reason) {
-    g_current->wait_reason = reason;
-    g_current->state = ProcessState::Waiting;
+// sched_yield returns to user mode right after, where IRET restores the interrupt flag: no guard needed.
+void yield() {
+    cpu::disable_interrupts();
+    switch_to_next();
+}
+
+void sleep_until(u64 tick) {
+    cpu::InterruptGuard guard;  // the check and the sleep are one step (WaitQueue.h)
+    while (pit::ticks() < tick) g_sleepers.sleep(ProcessState::Sleeping, tick);
+}
+
+bool preempt_point() {
+    if (i32 leader = console::take_interrupt_request()) process::interrupt_job(leader);
+    if (!g_reschedule_pending) return false;
+    u64 switches = g_switches;
     schedule();
-    g_current->wait_reason = WaitReason::None;
+    return g_switches != switches;
 }
 
 void make_ready(Process* p) {
+    cpu::InterruptGuard guard;
     p->state = ProcessState::Ready;
     enqueue(p);
 }
 
-void remove(Process* p) { dequeue(p); }
-
-void wake(Process* p) {
-    if (p && p->state == ProcessState::Waiting) make_ready(p);
-}
-
-void wake_all(WaitReason reason) {
-    for (u32 i = 0; i < process::kMaxProcesses; ++i) {
-        Process* p = process::slot(i);
-        if (p && p->state == ProcessState::Waiting && p->wait_reason == reason) make_ready(p);
-    }
+void remove(Process* p) {
+    cpu::InterruptGuard guard;
+    dequeue(p);
+    if (p->waiting_on) p->waiting_on->remove(p);
 }
 
 void run_idle() {

@@ -1,14 +1,21 @@
-// Scheduler.h: preemptive round-robin scheduling of processes on the one CPU.
+// Scheduler.h: round-robin scheduling of processes on the one CPU.
 //
-// The timer interrupt (IRQ 0) takes one tick off the running process's quantum (`quantum=` ticks, boot
-// option); when it reaches zero, the next Ready process in table order runs. A process also gives up the CPU
-// when it blocks (waitpid, console read, nanosleep) or calls sched_yield. With nothing to run, the CPU
-// idles in HLT on the boot stack.
+// The run queue holds the Ready processes in the order they became ready (woken, created, or preempted); the
+// next one to run is its head. The timer interrupt (IRQ 0) takes one tick off the running process's quantum
+// (`quantum=` ticks, boot option); when it reaches zero the process goes to the tail of the queue. A process
+// also gives up the CPU when it sleeps on a WaitQueue (waitpid, console read, nanosleep) or calls
+// sched_yield. With nothing to run, the CPU idles in HLT on the boot stack.
 //
-// The kernel itself is not preemptible: system calls and faults run with interrupts disabled (the IDT has
-// only interrupt gates), so kernel data needs no locks beyond that. A switch happens only in schedule().
+// Interrupts are on in the kernel (system calls and user page faults run with IF set), but the kernel is not
+// preemptible: a tick that ends the quantum while the kernel works for a process only sets "reschedule
+// pending", acted on when that process returns to user mode (return_to_user) or passes a preempt point
+// (preempt_point, e.g. between the chunks of a long console write). So kernel code runs undisturbed from
+// one sleep or preempt point to the next, except by interrupt handlers, and the scheduler's own state (the
+// run queue, the wait queues, each process's state and tick counts) is what those handlers touch: it changes
+// only with interrupts disabled. The rules and the lock order: docs/processes.md, "Interrupts in the kernel".
 #pragma once
 
+#include "arch/i386/Cpu.h"
 #include "arch/i386/TrapFrame.h"
 #include "kernel/proc/Process.h"
 
@@ -16,23 +23,37 @@ namespace scheduler {
 
 void initialize(u32 quantum_ticks);
 u32 quantum();
-// The running process; null while the CPU idles (or runs the monitor).
+// The running process; null while the CPU idles (or runs the boot context: kernel tests, the boot monitor).
 Process* current();
 
-// Picks the next process to run and switches to it (or to the idle loop). Interrupts must be disabled.
-// Returns when the calling process runs again.
+// Picks the next process to run and switches to it (or to the idle loop); disables interrupts meanwhile.
+// Returns when the calling process runs again. A caller that is not Running (asleep on a WaitQueue, or a
+// zombie) is not queued again.
 void schedule();
+// sched_yield: schedule() for a system call about to return to user mode; leaves interrupts disabled.
 void yield();
-// The current process waits until `tick` (nanosleep).
+// The current process (or the boot context) sleeps until the timer reaches `tick` (nanosleep).
 void sleep_until(u64 tick);
-// The current process waits for `reason`; wake() or wake_all() ends the wait.
-void block(WaitReason reason);
-void wake(Process* process);
-void wake_all(WaitReason reason);
-// A new or woken process joins the end of the run queue.
+// A new or woken process joins the end of the run queue (callable from interrupt handlers).
 void make_ready(Process* process);
-// A process leaving for good (killed while Ready) leaves the run queue.
+// A process leaving for good (killed while Ready or asleep) leaves the run queue and its wait queue.
 void remove(Process* process);
+
+namespace detail {
+// Set by the timer interrupt, so read only after a compiler barrier (CLI's "memory" clobber, or a call).
+extern bool g_reschedule_pending;
+}  // namespace detail
+// On the way back to user mode from a system call or a page fault: switch if a tick ended the quantum while
+// the kernel ran. Leaves interrupts disabled, so no tick can set the flag unseen before the IRET (which
+// restores the user's IF).
+inline void return_to_user() {
+    cpu::disable_interrupts();
+    if (detail::g_reschedule_pending) schedule();
+}
+// A place in a long system call where the process holds nothing and may give up the CPU: a pending Ctrl-C
+// is acted on (which may end the calling process here) and, if the quantum is over, another process runs.
+// Returns true if another process ran meanwhile (the caller's user memory may need checking again).
+bool preempt_point();
 
 // Turns the boot context into the idle loop; returns only when no process is left (e.g. init exited), so
 // kmain can fall back to the kernel monitor.

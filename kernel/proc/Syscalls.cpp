@@ -4,17 +4,24 @@
 // Every pointer a process passes is checked before the kernel touches it: below 0xC0000000, no wrap-around,
 // inside one of the process's regions, writable when the kernel writes (PagedMemory::check_user_range, which
 // also faults the pages in). A bad one makes the call return -EFAULT; the kernel never faults on it.
+//
+// The gate is a trap gate (arch/i386/Idt.cpp): a call runs with interrupts enabled, so the clock and the
+// console go on during a long call. It is not preempted for that: it runs until it sleeps on a WaitQueue
+// (read, waitpid, nanosleep) or reaches a preempt point (between the chunks of a write), and a quantum that
+// ran out meanwhile is acted on as the call returns (scheduler::return_to_user). What may and may not happen
+// with interrupts on: docs/processes.md, "Interrupts in the kernel".
 #include "kernel/proc/Syscalls.h"
 
 #include "arch/i386/Idt.h"
 #include "arch/i386/Pit.h"
+#include "kernel/debug/Monitor.h"
+#include "kernel/debug/TestMode.h"
 #include "kernel/dev/Console.h"
 #include "kernel/mm/KernelHeapGlue.h"
-#include "kernel/debug/Monitor.h"
 #include "kernel/mm/PhysicalMemory.h"
 #include "kernel/proc/Process.h"
 #include "kernel/proc/Scheduler.h"
-#include "kernel/debug/TestMode.h"
+#include "kernel/proc/WaitQueue.h"
 #include "libc/abi/Syscalls.h"
 #include "libc/rt/String.h"
 
@@ -36,10 +43,25 @@ i32 result(const ErrorOr<T>& r) {
 
 MemoryModel& memory() { return *process::current()->memory; }
 
+// Processes reading the console sleep here; the COM1 receive interrupt wakes them (initialize()).
+WaitQueue g_console_readers("console input");
+
+// A console write goes out in chunks of this many bytes with a preempt point after each: about 10 ms of
+// serial output under QEMU, so a 2 MiB write lets the other processes run instead of holding the CPU.
+constexpr u32 kWriteChunk = 512;
+
 i32 sys_write(u32 fd, u32 buffer, u32 count) {
     if (fd != 1 && fd != 2) return error(Error::BadFile);
     if (auto ok = memory().check_user_range(buffer, count, false); ok.is_error()) return error(ok.error());
-    console::write(reinterpret_cast<const char*>(buffer), count);
+    for (u32 done = 0; done < count;) {
+        u32 chunk = count - done < kWriteChunk ? count - done : kWriteChunk;
+        console::write(reinterpret_cast<const char*>(buffer + done), chunk);
+        done += chunk;
+        if (done == count || !scheduler::preempt_point()) continue;
+        // Other processes ran: the rest must still be there before the kernel reads it (today nothing takes
+        // a process's pages away while it waits; a swapper would). A short count says how far it got.
+        if (memory().check_user_range(buffer + done, count - done, false).is_error()) return static_cast<i32>(done);
+    }
     return static_cast<i32>(count);
 }
 
@@ -48,8 +70,8 @@ i32 sys_read(u32 fd, u32 buffer, u32 count) {
     if (count == 0) return 0;
     if (auto ok = memory().check_user_range(buffer, count, true); ok.is_error()) return error(ok.error());
     int c;
-    // Block until at least one byte is there, then take whatever else is waiting.
-    while ((c = console::try_read_char()) < 0) scheduler::block(WaitReason::Console);
+    // Sleep until at least one byte is there, then take whatever else is waiting.
+    g_console_readers.wait_until([&] { return (c = console::try_read_char()) >= 0; });
     char* out = reinterpret_cast<char*>(buffer);
     u32 n = 0;
     out[n++] = static_cast<char>(c);
@@ -132,6 +154,7 @@ i32 sys_meminfo(u32 pointer) {
     strncpy(info.allocator, allocator.name(), sizeof(info.allocator) - 1);
     info.kernel_heap_bytes = kernel_heap::bytes_in_use();
     info.process_count = process::count();
+    info.uptime_ms = static_cast<u32>(pit::uptime_ms());
     return result(memory().copy_to_user(pointer, &info, sizeof(info)));
 }
 
@@ -155,6 +178,7 @@ i32 sys_procinfo(u32 index, u32 pointer) {
         info.stack_bytes = s.stack_bytes;
         info.page_faults = p->memory ? p->memory->page_faults() : p->page_faults_at_exit;
         info.cpu_ms = static_cast<u32>(u64(p->ticks_used) * 1000 / pit::frequency());
+        info.sys_ms = static_cast<u32>(u64(p->system_ticks) * 1000 / pit::frequency());
         return result(memory().copy_to_user(pointer, &info, sizeof(info)));
     }
     return error(Error::NoProcess);
@@ -162,10 +186,9 @@ i32 sys_procinfo(u32 index, u32 pointer) {
 
 i32 sys_frame_of(u32 address) {
     auto physical = memory().translate(address);
-    if (physical.is_error()) {
-        // Not mapped yet: report the fault the access would cause, so "not present" differs from "bad".
-        return error(Error::BadAddress);
-    }
+    // -EFAULT for any page with no frame behind it: one never touched yet (inside a region, demand-zero) and
+    // one outside every region answer alike.
+    if (physical.is_error()) return error(Error::BadAddress);
     return static_cast<i32>(physical.value() >> 12);
 }
 
@@ -217,10 +240,14 @@ void on_syscall(TrapFrame& frame) {
     // execve rewrote the frame for the new program; its eax starts at 0 like every other register.
     frame.eax = static_cast<u32>(value);
     if (p->kill_pending) process::exit_current(p->kill_signal);
+    scheduler::return_to_user();
 }
 
 }  // namespace
 
-void initialize() { idt::set_handler(idt::kSyscallVector, on_syscall); }
+void initialize() {
+    idt::set_handler(idt::kSyscallVector, on_syscall);
+    console::set_input_listener([] { g_console_readers.wake_all(); });
+}
 
 }  // namespace syscalls

@@ -5,13 +5,19 @@
 // privileged instruction (#GP), an invalid opcode (#UD), a divide error (#DE) — kills only that process,
 // with one line on the console naming the process, the fault and the address. The kernel and every other
 // process go on.
+//
+// A page fault from user mode is handled with interrupts enabled (kernel/mm/PageFault.cpp enables them once
+// CR2 is read): finding, clearing or copying a frame takes thousands of instructions, and later a fault may
+// wait for the disk. Like a system call it is not preempted; a quantum that ran out meanwhile is acted on
+// as it returns. The other exceptions kill the process and keep interrupts off.
 #include "kernel/proc/UserFaults.h"
 
 #include "arch/i386/Cpu.h"
 #include "arch/i386/Idt.h"
+#include "kernel/debug/Traps.h"
 #include "kernel/mm/PageFault.h"
 #include "kernel/proc/Process.h"
-#include "kernel/debug/Traps.h"
+#include "kernel/proc/Scheduler.h"
 #include "libc/abi/Syscalls.h"
 
 namespace user_faults {
@@ -23,7 +29,10 @@ void on_user_page_fault(TrapFrame& frame, u32 address) {
     bool write = frame.error_code & 0x2;
     bool present = frame.error_code & 0x1;
     FaultResult result = p->memory->handle_fault(address, write, present);
-    if (result == FaultResult::Resolved) return;
+    if (result == FaultResult::Resolved) {
+        scheduler::return_to_user();
+        return;
+    }
     char what[256];
     char decoded[96];
     traps::describe_page_fault_error(frame.error_code, decoded, sizeof(decoded));

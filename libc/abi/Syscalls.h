@@ -68,6 +68,7 @@ struct MnemeMemInfo {
     char allocator[16];     // "buddy" or "bitmap"
     u32 kernel_heap_bytes;  // slab caches and large kmalloc blocks
     u32 process_count;
+    u32 uptime_ms;  // since boot, counted in timer ticks (so in steps of 1000/hz ms)
 };
 
 enum class ProcessState : u32 { Running = 0, Ready = 1, Sleeping = 2, Waiting = 3, Zombie = 4 };
@@ -84,4 +85,5 @@ struct MnemeProcInfo {
     u32 stack_bytes;     // stack pages present
     u32 page_faults;     // handled (demand-zero and copy-on-write)
     u32 cpu_ms;          // time in user mode, counted in timer ticks (so in steps of 1000/hz ms)
+    u32 sys_ms;          // time the kernel worked for it (system calls, page faults), counted the same way
 };

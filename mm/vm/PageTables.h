@@ -26,8 +26,10 @@
 // back. INVLPG also flushes the paging-structure caches (SDM 4.10.4.1), which covers a freed table.
 // destroy() invalidates nothing: call it with another CR3 loaded.
 //
-// Locking: none inside. The caller serialises operations on one address space (the kernel holds the
-// owning process's lock); the Ops' allocator has its own.
+// Locking: none inside. The caller serialises operations on one address space (in the kernel there is no
+// per-process lock: only the owning process changes its tables, in its own system calls and faults, and
+// the kernel is not preemptible; docs/processes.md, "Interrupts in the kernel"); the Ops' allocator has
+// its own.
 #pragma once
 
 #include <stdarg.h>

@@ -115,6 +115,7 @@ KTEST(idt, gates_for_exceptions_irqs_and_syscall) {
     idt::GateInfo syscall = idt::gate(idt::kSyscallVector);
     EXPECT(syscall.present);
     EXPECT_EQ(syscall.dpl, 3u);
+    EXPECT_EQ(syscall.type, 0xFu);  // a trap gate: system calls run with interrupts on
     EXPECT(!idt::gate(0x81).present);
 }
 

@@ -47,7 +47,7 @@ expect() {
 # Commands that answer; `halt` powers off (QEMU exits with status 0 through ACPI).
 run commands 'help\rgdt\ridt\rcpuid\rmeminfo\rbuddy 2\rpt 0xc0100000\rvmmap\roptions\rnonsense\rhalt\r'
 expect commands 0 '^  gdt +the live GDT' '^   1  0x08  0x00000000  0xffffffff  code RX' \
-  'TSS \(32-bit, busy\)' '0x80  System call +interrupt gate +3' 'vendor:' 'Page allocator \(pmm=buddy\)' \
+  'TSS \(32-bit, busy\)' '0x80  System call +trap gate +3' 'vendor:' 'Page allocator \(pmm=buddy\)' \
   'buddy free lists' 'PTE\[ 256\].* P G' '4M-pages|kernel global' "unknown command 'nonsense'" 'Powering off'
 
 # Every fault kind: the exception's name, its decoded error code, named functions, a clean stop (status 37).

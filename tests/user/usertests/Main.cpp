@@ -108,6 +108,7 @@ void run_all() {
     run_test("stack_growth", test_stack_growth);
     run_hostile_tests();
     run_test("compute_parallel", test_compute_parallel);
+    run_test("big_write_keeps_the_clock", test_big_write_keeps_the_clock);
     run_malloctest_tests();
     run_test("malloc_misuse", test_malloc_misuse);
     run_test("no_frame_leak", test_no_frame_leak);  // last: it compares with the state before the first

@@ -33,6 +33,9 @@ void run_hostile_tests();
 // Compute.cpp: many processes at once.
 void test_compute_parallel();
 
+// Interrupts.cpp: a long system call keeps the clock and the other processes running.
+void test_big_write_keeps_the_clock();
+
 // Malloc.cpp: malloctest under every policy (user.malloctest.*), heap misuse.
 void run_malloctest_tests();
 void test_malloc_misuse();
