@@ -6,6 +6,7 @@
 #include "kernel/mm/KernelHeapGlue.h"
 #include "kernel/mm/Paging.h"
 #include "kernel/mm/PhysicalMemory.h"
+#include "libc/base/MemoryLayout.h"
 #include "libc/rt/String.h"
 #include "mm/frame/BitmapAllocator.h"
 #include "mm/frame/BuddyAllocator.h"
@@ -119,7 +120,7 @@ bool run_kernel(const char* selection) {
     pmm::free(frame.value(), 0);
     // For the demand-zero figure: what clearing one 4 KiB page costs by itself.
     measure(
-        "clearing one 4 KiB page (memset)", [&] { memset(pmm::frame_pointer(frame.value()), 0, 4096); }, empty);
+        "clearing one 4 KiB page (memset)", [&] { memset(pmm::frame_pointer(frame.value()), 0, kPageSize); }, empty);
     return strcmp(selection, "all") == 0;
 }
 

@@ -8,6 +8,7 @@
 #include "kernel/mm/KernelStack.h"
 #include "kernel/debug/Panic.h"
 #include "kernel/debug/Symbols.h"
+#include "libc/base/MemoryLayout.h"
 
 extern "C" char boot_stack_guard[];
 
@@ -132,7 +133,7 @@ extern "C" void double_fault_handler() {
     kprintf("    A fault happened while the CPU was delivering another one (SDM Vol. 3A 6.15, Interrupt 8).\n");
     u32 guard = reinterpret_cast<u32>(boot_stack_guard);
     const char* which = nullptr;
-    if (cr2 >= guard && cr2 < guard + 4096) which = "the boot stack";
+    if (cr2 >= guard && cr2 < guard + kPageSize) which = "the boot stack";
     else if (KernelStack::is_guard_address(cr2)) which = "a process's kernel stack";
     if (which)
         kprintf(

@@ -19,16 +19,16 @@ ErrorOr<KernelStack> KernelStack::allocate() {
     while (slot < kSlots && g_used[slot]) ++slot;
     if (slot == kSlots) return Error::NoMemory;
     u32 base = kAreaBase + slot * kSlotSize + kGuardSize;
-    for (u32 page = 0; page < kSize / 4096; ++page) {
+    for (u32 page = 0; page < kSize / kPageSize; ++page) {
         auto frame = pmm::allocate(0);
         if (!frame.is_error()) {
-            auto mapped = paging::map_kernel_page(base + page * 4096, frame.value() << 12, true);
+            auto mapped = paging::map_kernel_page(base + page * kPageSize, frame.value() << kPageShift, true);
             if (!mapped.is_error()) continue;
             pmm::free(frame.value(), 0);
         }
         // Undo the pages mapped so far.
         for (u32 undo = 0; undo < page; ++undo) {
-            u32 physical = paging::unmap_kernel_page(base + undo * 4096);
+            u32 physical = paging::unmap_kernel_page(base + undo * kPageSize);
             pmm::free(physical >> 12, 0);
         }
         return Error::NoMemory;
@@ -40,8 +40,8 @@ ErrorOr<KernelStack> KernelStack::allocate() {
 
 void KernelStack::release() {
     if (!m_base) return;
-    for (u32 page = 0; page < kSize / 4096; ++page) {
-        u32 physical = paging::unmap_kernel_page(m_base + page * 4096);
+    for (u32 page = 0; page < kSize / kPageSize; ++page) {
+        u32 physical = paging::unmap_kernel_page(m_base + page * kPageSize);
         if (physical) pmm::free(physical >> 12, 0);
     }
     g_used[(m_base - kGuardSize - kAreaBase) / kSlotSize] = false;

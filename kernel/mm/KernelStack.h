@@ -7,11 +7,12 @@
 #pragma once
 
 #include "libc/base/Error.h"
+#include "libc/base/MemoryLayout.h"
 
 class KernelStack {
 public:
     static constexpr u32 kSlotSize = 16 * 1024;
-    static constexpr u32 kGuardSize = 4096;
+    static constexpr u32 kGuardSize = kPageSize;
     static constexpr u32 kSize = kSlotSize - kGuardSize;
 
     // Maps a new stack; Error::NoMemory if no frame or slot is left.
