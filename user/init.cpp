@@ -733,9 +733,10 @@ void test_compute_parallel() {
 // Under QEMU a console write costs tens of microseconds a byte, so a write of many KiB lasts a long time.
 // While system calls ran with interrupts off, no timer tick arrived meanwhile: the uptime stood still and
 // no other process ran. Times one big write() with the TSC (calibrated against the uptime over a sleep) and
-// expects, across it: the uptime to advance by at least half its length, the kernel to charge the writer
-// system time, and a spinning child to get CPU time (the write yields at its preempt points). The text is
-// spaces and carriage returns (one line in the log), sized up until the write lasts at least 200 ms.
+// expects, across it: the uptime to advance by a quarter of its length or more (QEMU's clock lags the TSC on
+// a busy host; with interrupts off it stood still), the kernel to charge the writer system time, and a
+// spinning child to get CPU time (the write yields at its preempt points). The text is spaces and carriage
+// returns (one line in the log), sized up until the write lasts at least 200 ms.
 void test_big_write_keeps_the_clock() {
     auto tsc = [] {
         u32 low, high;
@@ -805,7 +806,7 @@ void test_big_write_keeps_the_clock() {
         "system time +%u ms, spinning child +%u ms\n",
         bytes, write_ms, uptime_gain, system_gain, child_gain);
     if (write_ms < 50) return;  // too fast to tell (not under QEMU's slow serial port): nothing to check
-    EXPECT(uptime_gain + 20 >= write_ms / 2, "the uptime advanced %u ms during a %u ms write", uptime_gain, write_ms);
+    EXPECT(uptime_gain + 20 >= write_ms / 4, "the uptime advanced %u ms during a %u ms write", uptime_gain, write_ms);
     EXPECT(system_gain + 20 >= write_ms / 8, "the writer was charged %u ms of system time for a %u ms write",
            system_gain, write_ms);
     EXPECT(child_gain + 20 >= write_ms / 8, "a spinning child ran %u ms during a %u ms write", child_gain, write_ms);
