@@ -17,13 +17,17 @@ void WaitQueue::append(Waiter* waiter) {
     m_tail = waiter;
 }
 
-void WaitQueue::wake(Waiter* previous, Waiter* waiter) {
+void WaitQueue::unlink(Waiter* previous, Waiter* waiter) {
     if (previous)
         previous->next = waiter->next;
     else
         m_head = waiter->next;
     if (m_tail == waiter) m_tail = previous;
     waiter->next = nullptr;
+}
+
+void WaitQueue::wake(Waiter* previous, Waiter* waiter) {
+    unlink(previous, waiter);
     waiter->woken = true;
     if (Process* p = waiter->process) {
         p->waiting_on = nullptr;
@@ -79,11 +83,7 @@ void WaitQueue::remove(Process* process) {
     Waiter* previous = nullptr;
     for (Waiter* w = m_head; w; previous = w, w = w->next) {
         if (w->process != process) continue;
-        if (previous)
-            previous->next = w->next;
-        else
-            m_head = w->next;
-        if (m_tail == w) m_tail = previous;
+        unlink(previous, w);
         process->waiting_on = nullptr;
         return;
     }

@@ -84,6 +84,7 @@ public:
 
 private:
     void append(Waiter* waiter);
+    void unlink(Waiter* previous, Waiter* waiter);
     // Unlinks `waiter` (which follows `previous`, or is the head) and makes its process Ready.
     void wake(Waiter* previous, Waiter* waiter);
 
