@@ -208,6 +208,11 @@ Run simulate(const std::string& name, u32 frames, const std::vector<PageAccess>&
     return run;
 }
 
+// "1 hit", "9 misses".
+std::string counted(u32 count, const char* one, const char* many) {
+    return std::to_string(count) + " " + (count == 1 ? one : many);
+}
+
 std::string access_text(const PageAccess& access) { return std::to_string(access.page) + (access.write ? "w" : ""); }
 
 // h, m, m4, m4*: the compact form for side-by-side columns.
@@ -244,7 +249,9 @@ void print_single(const std::string& name, u32 frames, const std::vector<PageAcc
                    victim.c_str(), contents.c_str());
         }
     }
-    printf("%s: %u hits, %u misses, %u write-backs\n", name.c_str(), run.hits, run.misses, run.write_backs);
+    printf("%s: %s, %s, %s\n", name.c_str(), counted(run.hits, "hit", "hits").c_str(),
+           counted(run.misses, "miss", "misses").c_str(),
+           counted(run.write_backs, "write-back", "write-backs").c_str());
 }
 
 void print_side_by_side(u32 frames, const std::vector<PageAccess>& string, const Options& options) {
