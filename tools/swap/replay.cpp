@@ -1,6 +1,6 @@
 // replay.cpp: mneme-replay, the page replacement policies of mm/swap run on a reference string, on the host.
 //
-//   mneme-replay [--policy NAME|all] [--frames N|FIRST-LAST] [--tick K] [--seed S] [--summary]
+//   mneme-replay [--policy NAME|all] [--frames N|FIRST-LAST] [--tick K] [--seed S] [--summary] [--bits]
 //                (STRING | --workload scan|uniform|80-20|loop [--pages N] [--length L] [--writes PERCENT])
 //
 // One policy and one frame count: every access (hit or miss, the victim, the frames afterwards), then a last
@@ -23,7 +23,7 @@
 namespace {
 
 const char kUsage[] =
-    "usage: mneme-replay [--policy NAME|all] [--frames N|FIRST-LAST] [--tick K] [--seed S] [--summary]\n"
+    "usage: mneme-replay [--policy NAME|all] [--frames N|FIRST-LAST] [--tick K] [--seed S] [--summary] [--bits]\n"
     "                    (STRING | --workload scan|uniform|80-20|loop [--pages N] [--length L] [--writes PERCENT])\n"
     "\n"
     "  STRING         pages separated by commas, 'w' after a page for a write: 1,2,3w,4,1,2\n"
@@ -32,6 +32,7 @@ const char kUsage[] =
     "  --tick         aging's sampling period: a tick every K accesses (default 4; 0 never)\n"
     "  --seed         seeds the workload and the random policy (default 1)\n"
     "  --summary      totals only, not every access\n"
+    "  --bits         one policy: show each frame as page/AD, its accessed and dirty bits after the access\n"
     "  --workload     a generated string instead: scan (pages 0..N-1 in a cycle), uniform, 80-20 (80% of the\n"
     "                 accesses to 20% of the pages), loop (frames + 1 pages in a cycle)\n"
     "  --pages        distinct pages of the workload (default 100; scan: twice the frames)\n"
@@ -62,6 +63,7 @@ struct Options {
     u32 tick = Simulator::kDefaultTickInterval;
     u32 seed = 1;
     bool summary = false;
+    bool bits = false;
     const char* string = nullptr;
     bool generated = false;
     WorkloadSpec workload;
@@ -108,6 +110,8 @@ Options parse_options(int argc, char** argv) {
             options.seed = number(i, 0xffffffffu);
         } else if (arg == "--summary") {
             options.summary = true;
+        } else if (arg == "--bits") {
+            options.bits = true;
         } else if (arg == "--workload") {
             const char* name = value_of(i);
             auto workload = parse_workload(name);
@@ -171,7 +175,7 @@ std::vector<PageAccess> reference_string(Options& options) {
 // One policy run over the string with a frame count: every access and the final counts.
 struct Run {
     std::vector<SimulatedAccess> accesses;
-    std::vector<std::vector<u32>> frames_after;  // kept for single runs only (the frames column)
+    std::vector<std::string> frames_after;  // kept for single runs only: "4 2 3", or "4/10 2/11 3/00" with --bits
     u32 hits = 0, misses = 0, write_backs = 0;
 };
 
@@ -197,9 +201,20 @@ Run simulate(const std::string& name, u32 frames, const std::vector<PageAccess>&
         }
         if (!options.summary) run.accesses.push_back(result.value());
         if (keep_frames) {
-            std::vector<u32> pages;
-            for (u32 frame = 0; frame < frames; ++frame) pages.push_back(simulator.page_in_frame(frame));
-            run.frames_after.push_back(pages);
+            std::string contents;
+            for (u32 frame = 0; frame < frames; ++frame) {
+                u32 page = simulator.page_in_frame(frame);
+                contents += frame == 0 ? "" : " ";
+                if (page == Simulator::kNoPage) {
+                    contents += ".";
+                    continue;
+                }
+                contents += std::to_string(page);
+                if (options.bits)
+                    contents += std::string("/") + (simulator.accessed(frame) ? "1" : "0") +
+                                (simulator.dirty(frame) ? "1" : "0");
+            }
+            run.frames_after.push_back(contents);
         }
     }
     run.hits = simulator.hits();
@@ -236,17 +251,15 @@ void print_single(const std::string& name, u32 frames, const std::vector<PageAcc
     if (name == "aging") printf(", a tick every %u accesses", options.tick);
     printf("\n");
     if (!options.summary) {
-        printf("%6s  %-7s %-6s %-15s %s\n", "#", "access", "result", "victim", "frames after");
+        printf("%6s  %-7s %-6s %-15s %s\n", "#", "access", "result", "victim",
+               options.bits ? "frames after (page/AD)" : "frames after");
         for (size_t i = 0; i < run.accesses.size(); ++i) {
             const SimulatedAccess& access = run.accesses[i];
             std::string victim;
             if (access.victim_page != Simulator::kNoPage)
                 victim = std::to_string(access.victim_page) + (access.wrote_back ? " (written)" : "");
-            std::string contents;
-            for (u32 page : run.frames_after[i])
-                contents += (contents.empty() ? "" : " ") + (page == Simulator::kNoPage ? "." : std::to_string(page));
             printf("%6zu  %-7s %-6s %-15s %s\n", i + 1, access_text(string[i]).c_str(), access.hit ? "hit" : "miss",
-                   victim.c_str(), contents.c_str());
+                   victim.c_str(), run.frames_after[i].c_str());
         }
     }
     printf("%s: %s, %s, %s\n", name.c_str(), counted(run.hits, "hit", "hits").c_str(),
