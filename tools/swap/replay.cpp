@@ -273,7 +273,10 @@ void print_side_by_side(u32 frames, const std::vector<PageAccess>& string, const
     printf("%u frame%s, %zu accesses, aging ticks every %u accesses", frames, frames == 1 ? "" : "s", string.size(),
            options.tick);
     printf(options.summary ? "\n" : "; h hit, m miss, m4 miss evicting page 4, * written back\n");
-    printf("%6s  %-7s", "#", "access");
+    if (options.summary)
+        printf("%-15s", "");
+    else
+        printf("%6s  %-7s", "#", "access");
     for (const std::string& name : options.policies) printf(" %7s", name.c_str());
     printf("\n");
     if (!options.summary) {
