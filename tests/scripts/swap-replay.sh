@@ -2,8 +2,8 @@
 # swap-replay.sh: the page replacement tool, build/host/mneme-replay, on the strings docs/swapping.md shows.
 #
 # Belady's anomaly under FIFO (9 faults with 3 frames, 10 with 4) in the per-access view and in the table,
-# OPT's 7 faults beside every policy, a generated workload, and a clear usage error (exit status 2) on bad
-# input. One line per check: "PASS <name>" or "FAIL <name> <reason>". Needs `make test-artifacts`.
+# OPT's 7 faults beside every policy, write-backs under clock and enhanced clock, the accessed and dirty
+# bits (--bits), a generated workload, and a clear usage error (exit status 2) on bad input. One line per check: "PASS <name>" or "FAIL <name> <reason>". Needs `make test-artifacts`.
 set -u
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 replay="$root/build/host/mneme-replay"
@@ -53,3 +53,5 @@ expect bad-string "^mneme-replay: bad reference string: unexpected 'x' at charac
 expect bad-option "^mneme-replay: unknown policy 'lfu'" "$replay" --policy lfu 1,2
 status usage-status 2 "$replay" --frames 0 1,2
 status help-status 0 "$replay" --help
+expect bits '^ +5  4 +miss +1 +4/10 2/11 3/10$' "$replay" --policy fifo --frames 3 --bits 1,2w,3,1,4
+expect bits-one-run '^mneme-replay: --bits shows the frames of one run' "$replay" --policy all --bits 1,2

@@ -149,6 +149,9 @@ Options parse_options(int argc, char** argv) {
     } else {
         usage_error("unknown policy '" + policy + "': fifo, clock, eclock, aging, lru, random, opt or all");
     }
+    if (options.bits &&
+        (options.policies.size() != 1 || options.first_frames != options.last_frames || options.summary))
+        usage_error("--bits shows the frames of one run: one --policy, one --frames count, no --summary");
     return options;
 }
 
