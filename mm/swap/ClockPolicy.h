@@ -10,13 +10,15 @@
 // The scan ends within two laps: the first clears every evictable frame's A bit, so the second finds one
 // (unless another CPU sets the bit again meanwhile; then the first frame given a second chance is taken).
 //
+// EnhancedClockPolicy is this class with another sweep: it inherits the ring and overrides choose_victim().
+//
 // Invariants (check_invariants): those of ClockRing, whose frames are exactly the resident ones.
 #pragma once
 
 #include "mm/swap/ClockRing.h"
 #include "mm/swap/ReplacementPolicy.h"
 
-class ClockPolicy final : public ReplacementPolicy {
+class ClockPolicy : public ReplacementPolicy {
     MNEME_NONCOPYABLE(ClockPolicy);
     MNEME_NONMOVABLE(ClockPolicy);
 
@@ -35,6 +37,6 @@ public:
 
     u32 hand() const { return m_ring.hand(); }
 
-private:
+protected:
     ClockRing m_ring;
 };

@@ -1,10 +1,6 @@
 // EnhancedClockPolicy.cpp: the four-lap sweep over (A, D) classes (see EnhancedClockPolicy.h).
 #include "mm/swap/EnhancedClockPolicy.h"
 
-void EnhancedClockPolicy::page_in(u32 frame) { m_ring.insert_behind_hand(frame); }
-
-void EnhancedClockPolicy::removed(u32 frame) { m_ring.remove(frame); }
-
 u32 EnhancedClockPolicy::sweep(FrameAccessor& frames, bool dirty, bool clear_passed, u32& first_evictable) {
     for (u32 step = 0; step < m_ring.size(); ++step) {
         u32 frame = m_ring.advance();
@@ -30,8 +26,4 @@ ErrorOr<u32> EnhancedClockPolicy::choose_victim(FrameAccessor& frames) {
     // Four laps and the A bits were set again meanwhile (another CPU): take the first evictable frame.
     m_ring.move_hand_to(first_evictable);
     return m_ring.advance();
-}
-
-bool EnhancedClockPolicy::check_invariants(FormatSink sink, void* context) const {
-    return m_ring.check_invariants(name(), sink, context);
 }

@@ -17,36 +17,27 @@
 // out the same way.) It costs up to four laps where clock needs two, and saves a write whenever a clean page
 // was there to take.
 //
+// Everything but the sweep is ClockPolicy's, which this class extends.
+//
 // Invariants (check_invariants): those of ClockRing, whose frames are exactly the resident ones.
 #pragma once
 
-#include "mm/swap/ClockRing.h"
-#include "mm/swap/ReplacementPolicy.h"
+#include "mm/swap/ClockPolicy.h"
 
-class EnhancedClockPolicy final : public ReplacementPolicy {
+class EnhancedClockPolicy final : public ClockPolicy {
     MNEME_NONCOPYABLE(EnhancedClockPolicy);
     MNEME_NONMOVABLE(EnhancedClockPolicy);
 
 public:
-    static constexpr size_t bytes_needed(u32 frame_count) { return ClockRing::bytes_needed(frame_count); }
-    EnhancedClockPolicy(Span<u8> memory, u32 frame_count) : m_ring(memory, frame_count) {}
+    // The ring, the hand and where a new page goes are the clock's.
+    using ClockPolicy::ClockPolicy;
 
     const char* name() const override { return "eclock"; }
-    u32 frame_count() const override { return m_ring.frame_count(); }
-    void page_in(u32 frame) override;
-    void removed(u32 frame) override;
     ErrorOr<u32> choose_victim(FrameAccessor& frames) override;
-    bool is_resident(u32 frame) const override { return m_ring.contains(frame); }
-    u32 resident_count() const override { return m_ring.size(); }
-    bool check_invariants(FormatSink sink = nullptr, void* context = nullptr) const override;
-
-    u32 hand() const { return m_ring.hand(); }
 
 private:
     // One lap of the hand looking for an evictable frame with (A, D) = (0, dirty); with `clear_passed`, the A
     // bit of each evictable frame passed over is cleared. Returns the frame (the hand stops past it) or kNone
     // after a full lap. Sets `first_evictable`, if it is still kNone, to the first evictable frame it meets.
     u32 sweep(FrameAccessor& frames, bool dirty, bool clear_passed, u32& first_evictable);
-
-    ClockRing m_ring;
 };
