@@ -79,7 +79,8 @@ ErrorOr<void> Arguments::add_environment(const char* text) {
 ErrorOr<Image, ExplainedError> load(const char* path, const Arguments& arguments) {
     auto file = initrd::find_program(path);
     if (file.is_error()) {
-        if (file.error() == Error::NoEntry) return ExplainedError::format(Error::NoEntry, "no such program in the initrd");
+        if (file.error() == Error::NoEntry)
+            return ExplainedError::format(Error::NoEntry, "no such program in the initrd");
         return file.error();
     }
     auto image = parse_elf32(file.value().data, file.value().size, ElfLimits{});

@@ -186,7 +186,8 @@ i32 sys_last_error(u32 buffer, u32 size) {
     const ExplainedError& last = process::current()->last_error;
     if (size == 0) return static_cast<i32>(last.code);
     char text[ExplainedError::kReasonSize];
-    format_to_buffer(text, size < sizeof(text) ? size : sizeof(text), "%s", last.code == Error::None ? "" : last.what());
+    format_to_buffer(text, size < sizeof(text) ? size : sizeof(text), "%s",
+                     last.code == Error::None ? "" : last.what());
     if (auto ok = memory().copy_to_user(buffer, text, static_cast<u32>(strlen(text)) + 1); ok.is_error())
         return error(ok.error());
     return static_cast<i32>(last.code);
