@@ -77,17 +77,16 @@ ErrorOr<void> Arguments::add_environment(const char* text) {
 }
 
 ErrorOr<Image, ExplainedError> load(const char* path, const Arguments& arguments) {
+    using Result = ErrorOr<Image, ExplainedError>;
     auto file = initrd::find_program(path);
     if (file.is_error()) {
-        if (file.error() == Error::NoEntry)
-            return ExplainedError::format(Error::NoEntry, "no such program in the initrd");
+        if (file.error() == Error::NoEntry) return Result(Error::NoEntry, "no such program in the initrd");
         return file.error();
     }
     auto image = parse_elf32(file.value().data, file.value().size, ElfLimits{});
-    if (image.is_error()) return ExplainedError(image.error()).prefix("not a program Mneme can run");
+    if (image.is_error()) return Result(image.error().code, "not a program Mneme can run: %s", image.error().reason);
     auto created = PagedMemory::create();
-    if (created.is_error())
-        return ExplainedError::format(created.error(), "%s for a page directory", error_string(created.error()));
+    if (created.is_error()) return Result(created.error(), "%s for a page directory", error_string(created.error()));
     MemoryModel& memory = *created.value();
     auto loaded = load_segments(memory, file.value(), image.value());
     // The heap starts at the next 4 MiB boundary above the program: the default malloc carves its heap into
@@ -98,7 +97,7 @@ ErrorOr<Image, ExplainedError> load(const char* path, const Arguments& arguments
     ErrorOr<u32> stack = loaded.is_error() ? ErrorOr<u32>(loaded.error()) : build_stack(memory, arguments);
     if (stack.is_error()) {
         delete &memory;
-        return ExplainedError::format(stack.error(), "%s while loading", error_string(stack.error()));
+        return Result(stack.error(), "%s while loading", error_string(stack.error()));
     }
     return Image{image.value().entry, stack.value(), &memory};
 }

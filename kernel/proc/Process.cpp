@@ -122,14 +122,9 @@ void terminate(Process& p, i32 wait_status) {
     }
 }
 
-// The two failures spawn and fork share, in the same words.
-ExplainedError table_full() {
-    return ExplainedError::format(Error::TryAgain, "the process table is full (%u processes)", kMaxProcesses);
-}
-
-ExplainedError no_kernel_stack(Error error) {
-    return ExplainedError::format(error, "%s for a kernel stack", error_string(error));
-}
+// The two failures spawn and fork share, in the same words (made in place: see ExplainedError).
+constexpr const char* kTableFull = "the process table is full (%u processes)";
+constexpr const char* kNoKernelStack = "%s for a kernel stack";
 
 void reap(Process& p) {
     p.kernel_stack.release();
@@ -161,8 +156,9 @@ u32 count() { return g_count; }
 
 ErrorOr<Process*, ExplainedError> spawn(const char* path, const char* const* argv, const char* const* envp,
                                         i32 parent) {
+    using Result = ErrorOr<Process*, ExplainedError>;
     Process* p = allocate_slot();
-    if (!p) return table_full();
+    if (!p) return Result(Error::TryAgain, kTableFull, kMaxProcesses);
     static exec::Arguments arguments;  // one exec at a time: the kernel is not preemptible
     arguments = exec::Arguments{};
     bool too_big = false;
@@ -170,13 +166,13 @@ ErrorOr<Process*, ExplainedError> spawn(const char* path, const char* const* arg
     for (u32 i = 0; envp && envp[i]; ++i) too_big |= arguments.add_environment(envp[i]).is_error();
     if (too_big) {
         free_slot(p);
-        return ExplainedError::format(Error::TooBig, "arguments and environment exceed %u bytes or %u strings",
-                                      exec::kArgumentBytes, exec::kMaxArguments);
+        return Result(Error::TooBig, "arguments and environment exceed %u bytes or %u strings", exec::kArgumentBytes,
+                      exec::kMaxArguments);
     }
     auto stack = KernelStack::allocate();
     if (stack.is_error()) {
         free_slot(p);
-        return no_kernel_stack(stack.error());
+        return Result(stack.error(), kNoKernelStack, error_string(stack.error()));
     }
     auto image = exec::load(path, arguments);
     if (image.is_error()) {
@@ -199,19 +195,20 @@ ErrorOr<Process*, ExplainedError> spawn(const char* path, const char* const* arg
 }
 
 ErrorOr<i32, ExplainedError> fork() {
+    using Result = ErrorOr<i32, ExplainedError>;
     Process* parent = current();
     Process* child = allocate_slot();
-    if (!child) return table_full();
+    if (!child) return Result(Error::TryAgain, kTableFull, kMaxProcesses);
     auto stack = KernelStack::allocate();
     if (stack.is_error()) {
         free_slot(child);
-        return no_kernel_stack(stack.error());
+        return Result(stack.error(), kNoKernelStack, error_string(stack.error()));
     }
     auto memory = parent->memory->fork();
     if (memory.is_error()) {
         stack.value().release();
         free_slot(child);
-        return ExplainedError::format(memory.error(), "%s copying the address space", error_string(memory.error()));
+        return Result(memory.error(), "%s copying the address space", error_string(memory.error()));
     }
     child->memory = memory.value();
     child->pid = g_next_pid++;

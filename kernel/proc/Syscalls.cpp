@@ -34,6 +34,19 @@ i32 error(const ExplainedError& e) {
     return error(e.code);
 }
 
+// The same, the reason formatted in place.
+i32 explain(Error code, const char* format, ...) __attribute__((format(printf, 2, 3)));
+i32 explain(Error code, const char* format, ...) {
+    Process* p = process::current();
+    p->last_error.code = code;
+    va_list args;
+    va_start(args, format);
+    p->last_error.set_reason(format, args);
+    va_end(args);
+    p->last_error_explained = true;
+    return error(code);
+}
+
 template <typename T, typename E>
 i32 result(const ErrorOr<T, E>& r) {
     if (r.is_error()) return error(r.error());
@@ -72,7 +85,7 @@ i32 sys_execve(u32 user_path, u32 user_argv, u32 user_envp) {
     arguments = exec::Arguments{};
     if (auto copied = memory().copy_string_from_user(path, user_path, sizeof(path)); copied.is_error()) {
         if (copied.error() != Error::TooBig) return error(Error::BadAddress);
-        return error(ExplainedError::format(Error::TooBig, "the path is longer than %zu bytes", sizeof(path) - 1));
+        return explain(Error::TooBig, "the path is longer than %zu bytes", sizeof(path) - 1);
     }
     char text[exec::kArgumentBytes];
     for (int list = 0; list < 2; ++list) {
@@ -80,8 +93,8 @@ i32 sys_execve(u32 user_path, u32 user_argv, u32 user_envp) {
         if (!vector) continue;
         for (u32 i = 0;; ++i) {
             if (i == exec::kMaxArguments)
-                return error(ExplainedError::format(Error::TooBig, "more than %u %s", exec::kMaxArguments,
-                                                    list == 0 ? "arguments" : "environment strings"));
+                return explain(Error::TooBig, "more than %u %s", exec::kMaxArguments,
+                               list == 0 ? "arguments" : "environment strings");
             u32 pointer;
             if (memory().copy_from_user(&pointer, vector + i * 4, 4).is_error()) return error(Error::BadAddress);
             if (!pointer) break;
@@ -89,8 +102,7 @@ i32 sys_execve(u32 user_path, u32 user_argv, u32 user_envp) {
             if (length.is_error()) return error(length.error() == Error::TooBig ? Error::TooBig : Error::BadAddress);
             auto added = list == 0 ? arguments.add_argument(text) : arguments.add_environment(text);
             if (added.is_error())
-                return error(ExplainedError::format(added.error(), "arguments and environment exceed %u bytes",
-                                                    exec::kArgumentBytes));
+                return explain(added.error(), "arguments and environment exceed %u bytes", exec::kArgumentBytes);
         }
     }
     return result(process::exec_current(path, arguments));

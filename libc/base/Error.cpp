@@ -1,8 +1,6 @@
 // Error.cpp: descriptions and names for Error codes, explained errors, and the panic behind ErrorOr's checks.
 #include "libc/base/Error.h"
 
-#include <stdarg.h>
-
 #include "libc/base/Assert.h"
 #include "libc/base/Format.h"
 
@@ -60,25 +58,15 @@ const char* error_name(Error error) {
     return "unknown";
 }
 
-ExplainedError ExplainedError::format(Error code, const char* format, ...) {
-    ExplainedError error(code);
+ExplainedError::ExplainedError(Error error, const char* format, ...) : code(error) {
     va_list args;
     va_start(args, format);
-    vformat_to_buffer(error.reason, sizeof(error.reason), format, args);
+    set_reason(format, args);
     va_end(args);
-    return error;
 }
 
-ExplainedError& ExplainedError::prefix(const char* format, ...) {
-    char context[kReasonSize];
-    va_list args;
-    va_start(args, format);
-    vformat_to_buffer(context, sizeof(context), format, args);
-    va_end(args);
-    char old[kReasonSize];
-    format_to_buffer(old, sizeof(old), "%s", what());
-    format_to_buffer(reason, sizeof(reason), "%s: %s", context, old);
-    return *this;
+void ExplainedError::set_reason(const char* format, va_list args) {
+    vformat_to_buffer(reason, sizeof(reason), format, args);
 }
 
 void error_or_misuse(const char* what, Error code) {

@@ -13,6 +13,8 @@
 // ErrorOr into an explained one; the other way round the reason would be lost, so it does not compile.
 #pragma once
 
+#include <stdarg.h>
+
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -50,7 +52,11 @@ const char* error_string(Error error);
 const char* error_name(Error error);
 
 // An error code and, where a person will read it, why ("not an ELF file (no \x7fELF magic)"). The reason
-// is a fixed buffer, so making one never allocates (exec fails this way when memory is short).
+// is a fixed buffer, so making one never allocates (exec fails this way when memory is short). It is 200
+// bytes, so on the kernel's small stacks make it in place: in a function returning
+// `using Result = ErrorOr<T, ExplainedError>`, `return Result(Error::BadExecutable, "segment %u ...", i);`
+// formats straight into the returned object, where `return ExplainedError(...)` costs a temporary, and GCC
+// gives each return statement's temporary its own stack slot.
 struct ExplainedError {
     static constexpr u32 kReasonSize = 200;
 
@@ -59,12 +65,10 @@ struct ExplainedError {
 
     ExplainedError() { reason[0] = '\0'; }
     ExplainedError(Error error) : code(error) { reason[0] = '\0'; }
+    // An error whose reason is the formatted text (cut to fit).
+    ExplainedError(Error error, const char* format, ...) __attribute__((format(printf, 3, 4)));
 
-    // An error whose reason is the formatted text (truncated to fit).
-    static ExplainedError format(Error code, const char* format, ...) __attribute__((format(printf, 2, 3)));
-    // Puts "CONTEXT: " in front of the reason (or of error_string(code) when there is none); the end of a
-    // reason that no longer fits is cut. Returns *this, so `return error.prefix("loading %s", path);`.
-    ExplainedError& prefix(const char* format, ...) __attribute__((format(printf, 2, 3)));
+    void set_reason(const char* format, va_list args);
     // The reason, or error_string(code) when there is none: always something to print.
     const char* what() const { return reason[0] ? reason : error_string(code); }
 };
@@ -86,8 +90,17 @@ class [[nodiscard]] ErrorOr {
 public:
     ErrorOr(const T& value) : m_value(value), m_has_value(true) {}
     ErrorOr(T&& value) : m_value(std::move(value)), m_has_value(true) {}
-    ErrorOr(E error) : m_error(std::move(error)), m_has_value(false) { check_error(); }
+    ErrorOr(const E& error) : m_error(error), m_has_value(false) { check_error(); }
     ErrorOr(Error code) requires(!std::is_same_v<E, Error>) : m_error(code), m_has_value(false) { check_error(); }
+    // An explained error made in place (see ExplainedError).
+    [[gnu::format(printf, 3, 4)]] ErrorOr(Error code, const char* format, ...) : m_error(code), m_has_value(false) {
+        static_assert(std::is_same_v<E, ExplainedError>, "only an ExplainedError has a reason");
+        va_list args;
+        va_start(args, format);
+        m_error.set_reason(format, args);
+        va_end(args);
+        check_error();
+    }
 
     ErrorOr(const ErrorOr& other) requires kTrivial = default;
     ErrorOr(const ErrorOr& other) : m_has_value(other.m_has_value) {
@@ -152,8 +165,16 @@ template <typename E>
 class [[nodiscard]] ErrorOr<void, E> {
 public:
     ErrorOr() : m_is_error(false) {}
-    ErrorOr(E error) : m_error(std::move(error)), m_is_error(true) { check_error(); }
+    ErrorOr(const E& error) : m_error(error), m_is_error(true) { check_error(); }
     ErrorOr(Error code) requires(!std::is_same_v<E, Error>) : m_error(code), m_is_error(true) { check_error(); }
+    [[gnu::format(printf, 3, 4)]] ErrorOr(Error code, const char* format, ...) : m_error(code), m_is_error(true) {
+        static_assert(std::is_same_v<E, ExplainedError>, "only an ExplainedError has a reason");
+        va_list args;
+        va_start(args, format);
+        m_error.set_reason(format, args);
+        va_end(args);
+        check_error();
+    }
 
     bool is_error() const { return m_is_error; }
     const E& error() const {

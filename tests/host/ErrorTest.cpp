@@ -1,6 +1,6 @@
 // ErrorTest.cpp: ErrorOr and ExplainedError (libc/base/Error.h): values and errors, TRY across both kinds,
 // asking for what is not there panics with the error's name (death tests), names and descriptions of every
-// code, and how a reason is formatted, prefixed and cut.
+// code, and how a reason is formatted (in place, too) and cut.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -35,7 +35,7 @@ ErrorOr<void, ExplainedError> check_even(int x) {
 ErrorOr<int, ExplainedError> explained_quarter(int x) {
     TRY(check_even(x));
     int half = TRY(halve(x));
-    if (half % 2) return ExplainedError::format(Error::Invalid, "%d is not a multiple of 4", x);
+    if (half % 2) return ErrorOr<int, ExplainedError>(Error::Invalid, "%d is not a multiple of 4", x);
     return half / 2;
 }
 
@@ -125,7 +125,7 @@ TEST(ErrorOrDeathTest, ValueOfAnErrorPanicsWithItsName) {
     EXPECT_DEATH((void)error.release_value(), "ErrorOr: release_value\\(\\) of an error: NoMemory");
     ErrorOr<void> void_error = Error::BadAddress;
     EXPECT_DEATH(void_error.release_value(), "release_value\\(\\) of an error: BadAddress \\(bad address\\)");
-    ErrorOr<int, ExplainedError> explained = ExplainedError::format(Error::BadExecutable, "bad magic");
+    ErrorOr<int, ExplainedError> explained(Error::BadExecutable, "bad magic");
     EXPECT_DEATH((void)explained.value(), "value\\(\\) of an error: BadExecutable");
 }
 
@@ -161,29 +161,33 @@ TEST(Error, EveryCodeHasANameAndADescription) {
     EXPECT_EQ(static_cast<int>(Error::BadExecutable), 8);  // ENOEXEC: a system call returns -8
 }
 
-TEST(ExplainedError, ReasonIsFormattedAndPrefixed) {
+TEST(ExplainedError, ReasonIsFormattedOrTheCodesDescription) {
     ExplainedError bare(Error::NoEntry);
     EXPECT_EQ(bare.code, Error::NoEntry);
+    EXPECT_STREQ(bare.reason, "");
     EXPECT_STREQ(bare.what(), "no such file or entry");
-    bare.prefix("/bin/%s", "foo");
-    EXPECT_STREQ(bare.what(), "/bin/foo: no such file or entry");
 
-    auto e = ExplainedError::format(Error::BadExecutable, "not an ELF file (%s)", "bad magic");
+    ExplainedError e(Error::BadExecutable, "not an ELF file (%s)", "bad magic");
     EXPECT_EQ(error_code(e), Error::BadExecutable);
     EXPECT_STREQ(e.what(), "not an ELF file (bad magic)");
-    EXPECT_STREQ(e.prefix("not a program Mneme can run").what(),
-                 "not a program Mneme can run: not an ELF file (bad magic)");
-    EXPECT_EQ(e.code, Error::BadExecutable);  // prefixing keeps the code
+
+    // Made in place inside an ErrorOr, with a value or without.
+    ErrorOr<u32, ExplainedError> in_place(Error::NoMemory, "%s for a page directory", error_string(Error::NoMemory));
+    ASSERT_TRUE(in_place.is_error());
+    EXPECT_EQ(in_place.error().code, Error::NoMemory);
+    EXPECT_STREQ(in_place.error().what(), "out of memory for a page directory");
+    ErrorOr<void, ExplainedError> void_in_place(Error::TryAgain, "the process table is full (%u processes)", 64u);
+    EXPECT_STREQ(void_in_place.error().what(), "the process table is full (64 processes)");
+    ErrorOr<void, ExplainedError> from_code = Error::BadAddress;  // a bare code: no reason
+    EXPECT_STREQ(from_code.error().what(), "bad address");
 }
 
 TEST(ExplainedError, LongReasonsAreCutNotOverrun) {
     std::string long_text(500, 'x');
-    auto e = ExplainedError::format(Error::TooBig, "%s", long_text.c_str());
-    EXPECT_EQ(std::string(e.reason), long_text.substr(0, ExplainedError::kReasonSize - 1));
-    e.prefix("context");
+    ExplainedError e(Error::TooBig, "context: %s", long_text.c_str());
     std::string reason = e.reason;
     EXPECT_EQ(reason.size(), ExplainedError::kReasonSize - 1u);
-    EXPECT_EQ(reason.substr(0, 9), "context: ");  // the context survives; the end of the old reason is cut
-    auto long_context = ExplainedError(Error::IO).prefix("%s", long_text.c_str());
-    EXPECT_EQ(std::string(long_context.reason).size(), ExplainedError::kReasonSize - 1u);
+    EXPECT_EQ(reason.substr(0, 9), "context: ");
+    ErrorOr<int, ExplainedError> in_place(Error::IO, "%s", long_text.c_str());
+    EXPECT_EQ(std::string(in_place.error().reason), long_text.substr(0, ExplainedError::kReasonSize - 1));
 }
