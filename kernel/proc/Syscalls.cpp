@@ -193,8 +193,9 @@ i32 sys_frame_of(u32 address) {
     return static_cast<i32>(physical.value() >> 12);
 }
 
-// The reason of the caller's last failed call, cut to `size` bytes with the NUL; returns its code.
-i32 sys_last_error(u32 buffer, u32 size) {
+// The reason of the caller's last failed call, cut to `size` bytes with the NUL; returns its code. Not
+// inlined, like sys_fork: their large frames would otherwise burden every call's path through dispatch.
+[[gnu::noinline]] i32 sys_last_error(u32 buffer, u32 size) {
     const ExplainedError& last = process::current()->last_error;
     if (size == 0) return static_cast<i32>(last.code);
     char text[ExplainedError::kReasonSize];
@@ -217,10 +218,12 @@ i32 sys_set_foreground(i32 pid) {
     return 0;
 }
 
+[[gnu::noinline]] i32 sys_fork() { return result(process::fork()); }
+
 i32 dispatch(TrapFrame& f) {
     switch (f.eax) {
     case kExit: process::exit_current(static_cast<i32>((f.ebx & 0xFF) << 8));
-    case kFork: return result(process::fork());
+    case kFork: return sys_fork();
     case kRead: return sys_read(f.ebx, f.ecx, f.edx);
     case kWrite: return sys_write(f.ebx, f.ecx, f.edx);
     case kWaitPid: return sys_waitpid(static_cast<i32>(f.ebx), f.ecx, f.edx);
