@@ -120,7 +120,13 @@ $(BUILD)/initrd/bin/%: $(BUILD)/user/bin/%
 	@mkdir -p $(dir $@)
 	@$(CROSS)strip -o $@ $<
 
-$(BUILD)/initrd.tar: $(USER_BINS)
+# A text file among the programs: exec refuses it and says why (the user-level test exec_reason runs it).
+INITRD_FILES := $(BUILD)/initrd/bin/notelf
+$(BUILD)/initrd/bin/notelf: user/notelf.txt
+	@mkdir -p $(dir $@)
+	@cp $< $@
+
+$(BUILD)/initrd.tar: $(USER_BINS) $(INITRD_FILES)
 	@echo "  TAR     $@"
 	@tools/mkinitrd.sh $(BUILD)/initrd $@
 

@@ -2,10 +2,6 @@
 // Header"; e_machine EM_386 = 3; p_type PT_LOAD = 1, PT_DYNAMIC = 2, PT_INTERP = 3; p_flags PF_X = 1, PF_W = 2.
 #include "format/Elf32.h"
 
-#include <stdarg.h>
-
-#include "libc/base/Format.h"
-
 namespace {
 
 struct [[gnu::packed]] Header {
@@ -44,15 +40,6 @@ constexpr u32 kLoad = 1, kDynamic = 2, kInterp = 3;
 constexpr u32 kFlagExecute = 1, kFlagWrite = 2;
 constexpr u32 kPage = 4096;
 
-Error fail(char* message, size_t size, Error error, const char* fmt, ...) __attribute__((format(printf, 4, 5)));
-Error fail(char* message, size_t size, Error error, const char* fmt, ...) {
-    va_list args;
-    va_start(args, fmt);
-    if (message && size) vformat_to_buffer(message, size, fmt, args);
-    va_end(args);
-    return error;
-}
-
 template <typename T>
 T read(const u8* at) {
     T value;
@@ -62,31 +49,27 @@ T read(const u8* at) {
 
 }  // namespace
 
-ErrorOr<ElfImage> parse_elf32(const u8* file, size_t size, ElfLimits limits, char* message, size_t message_size) {
+ErrorOr<ElfImage, ExplainedError> parse_elf32(const u8* file, size_t size, ElfLimits limits) {
+    using Result = ErrorOr<ElfImage, ExplainedError>;  // Result(code, format, ...): the reason made in place
     const Error bad = Error::BadExecutable;
-    if (size < sizeof(Header))
-        return fail(message, message_size, bad, "file too short for an ELF header (%zu bytes)", size);
+    if (size < sizeof(Header)) return Result(bad, "file too short for an ELF header (%zu bytes)", size);
     Header h = read<Header>(file);
     if (h.ident[0] != 0x7F || h.ident[1] != 'E' || h.ident[2] != 'L' || h.ident[3] != 'F')
-        return fail(message, message_size, bad, "not an ELF file (no \\x7fELF magic)");
+        return Result(bad, "not an ELF file (no \\x7fELF magic)");
     if (h.ident[4] != 1)
-        return fail(message, message_size, bad, "ELF class %u, not 32-bit (ELFCLASS32 = 1)%s", h.ident[4],
-                    h.ident[4] == 2 ? ": a 64-bit program" : "");
-    if (h.ident[5] != 1) return fail(message, message_size, bad, "not little-endian (EI_DATA %u)", h.ident[5]);
+        return Result(bad, "ELF class %u, not 32-bit (ELFCLASS32 = 1)%s", h.ident[4],
+                      h.ident[4] == 2 ? ": a 64-bit program" : "");
+    if (h.ident[5] != 1) return Result(bad, "not little-endian (EI_DATA %u)", h.ident[5]);
     if (h.type != kTypeExecutable)
-        return fail(message, message_size, bad, "ELF type %u is not an executable (ET_EXEC = 2)%s", h.type,
-                    h.type == 3 ? ": a position-independent executable or shared object" : "");
-    if (h.machine != kMachine386)
-        return fail(message, message_size, bad, "machine %u is not i386 (EM_386 = 3)", h.machine);
+        return Result(bad, "ELF type %u is not an executable (ET_EXEC = 2)%s", h.type,
+                      h.type == 3 ? ": a position-independent executable or shared object" : "");
+    if (h.machine != kMachine386) return Result(bad, "machine %u is not i386 (EM_386 = 3)", h.machine);
     if (h.phentsize != sizeof(ProgramHeader))
-        return fail(message, message_size, bad, "program header size %u, expected %zu", h.phentsize,
-                    sizeof(ProgramHeader));
-    if (h.phnum == 0) return fail(message, message_size, bad, "no program headers: nothing to load");
+        return Result(bad, "program header size %u, expected %zu", h.phentsize, sizeof(ProgramHeader));
+    if (h.phnum == 0) return Result(bad, "no program headers: nothing to load");
     if (h.phoff > size || static_cast<u64>(h.phnum) * sizeof(ProgramHeader) > size - h.phoff)
-        return fail(message, message_size, bad,
-                    "program header table (%u entries at offset %u) runs past the end of "
-                    "the %zu-byte file",
-                    h.phnum, h.phoff, size);
+        return Result(bad, "program header table (%u entries at offset %u) runs past the end of the %zu-byte file",
+                      h.phnum, h.phoff, size);
 
     ElfImage image;
     image.entry = h.entry;
@@ -94,34 +77,25 @@ ErrorOr<ElfImage> parse_elf32(const u8* file, size_t size, ElfLimits limits, cha
     for (u32 i = 0; i < h.phnum; ++i) {
         ProgramHeader p = read<ProgramHeader>(file + h.phoff + i * sizeof(ProgramHeader));
         if (p.type == kInterp || p.type == kDynamic)
-            return fail(message, message_size, bad,
-                        "a dynamically linked program (segment %u is %s): Mneme runs only "
-                        "static executables",
-                        i, p.type == kInterp ? "PT_INTERP" : "PT_DYNAMIC");
+            return Result(bad, "a dynamically linked program (segment %u is %s): Mneme runs only static executables", i,
+                          p.type == kInterp ? "PT_INTERP" : "PT_DYNAMIC");
         if (p.type != kLoad) continue;
         if (p.memsz == 0) continue;
         if (p.filesz > p.memsz)
-            return fail(message, message_size, bad, "segment %u: file size %u exceeds memory size %u", i, p.filesz,
-                        p.memsz);
+            return Result(bad, "segment %u: file size %u exceeds memory size %u", i, p.filesz, p.memsz);
         if (p.offset > size || p.filesz > size - p.offset)
-            return fail(message, message_size, bad,
-                        "segment %u: %u bytes at offset %u run past the end of the %zu-byte "
-                        "file (truncated?)",
-                        i, p.filesz, p.offset, size);
+            return Result(bad, "segment %u: %u bytes at offset %u run past the %zu-byte file (truncated?)", i, p.filesz,
+                          p.offset, size);
         u64 end = static_cast<u64>(p.vaddr) + p.memsz;
         if (p.vaddr < limits.lowest)
-            return fail(message, message_size, bad, "segment %u at 0x%08x lies below 0x%08x (page 0 stays unmapped)", i,
-                        p.vaddr, limits.lowest);
+            return Result(bad, "segment %u at 0x%08x lies below 0x%08x (page 0 stays unmapped)", i, p.vaddr,
+                          limits.lowest);
         if (end > limits.highest)
-            return fail(message, message_size, bad,
-                        "segment %u (vaddr 0x%08x, %u bytes) reaches into the kernel half at "
-                        "0x%08x",
-                        i, p.vaddr, p.memsz, limits.highest);
+            return Result(bad, "segment %u (vaddr 0x%08x, %u bytes) reaches the kernel half at 0x%08x", i, p.vaddr,
+                          p.memsz, limits.highest);
         if ((p.vaddr % kPage) != (p.offset % kPage))
-            return fail(message, message_size, bad,
-                        "segment %u: vaddr 0x%08x and offset 0x%x disagree modulo the page "
-                        "size",
-                        i, p.vaddr, p.offset);
+            return Result(bad, "segment %u: vaddr 0x%08x and offset 0x%x disagree modulo the page size", i, p.vaddr,
+                          p.offset);
         u32 first_page = p.vaddr & ~(kPage - 1);
         u64 last_page_end = (end + kPage - 1) & ~static_cast<u64>(kPage - 1);
         for (u32 j = 0; j < image.segment_count; ++j) {
@@ -130,18 +104,16 @@ ErrorOr<ElfImage> parse_elf32(const u8* file, size_t size, ElfLimits limits, cha
             u64 other_end =
                 (static_cast<u64>(other.vaddr) + other.memory_size + kPage - 1) & ~static_cast<u64>(kPage - 1);
             if (first_page < other_end && last_page_end > other_first)
-                return fail(message, message_size, bad, "segments overlap (pages of 0x%08x and 0x%08x)", p.vaddr,
-                            other.vaddr);
+                return Result(bad, "segments overlap (pages of 0x%08x and 0x%08x)", p.vaddr, other.vaddr);
         }
         if (image.segment_count == ElfImage::kMaxSegments)
-            return fail(message, message_size, bad, "more than %u loadable segments", ElfImage::kMaxSegments);
+            return Result(bad, "more than %u loadable segments", ElfImage::kMaxSegments);
         image.segments[image.segment_count++] = ElfSegment{
             p.vaddr, p.memsz, p.offset, p.filesz, (p.flags & kFlagWrite) != 0, (p.flags & kFlagExecute) != 0};
         if ((p.flags & kFlagExecute) && h.entry >= p.vaddr && h.entry < end) entry_ok = true;
         if (last_page_end > image.end) image.end = static_cast<u32>(last_page_end);
     }
-    if (image.segment_count == 0) return fail(message, message_size, bad, "no loadable (PT_LOAD) segment");
-    if (!entry_ok)
-        return fail(message, message_size, bad, "entry point 0x%08x is not inside an executable segment", h.entry);
+    if (image.segment_count == 0) return Result(bad, "no loadable (PT_LOAD) segment");
+    if (!entry_ok) return Result(bad, "entry point 0x%08x is not inside an executable segment", h.entry);
     return image;
 }

@@ -35,6 +35,6 @@ struct ElfLimits {
     u32 highest = 0xC0000000;  // exclusive: the kernel half
 };
 
-// Parses `file` (size bytes). On error, `message` says what was wrong in words ("segment 1 (vaddr
+// Parses `file` (size bytes). An error is Error::BadExecutable with the reason in words ("segment 1 (vaddr
 // 0xc0000000, 4096 bytes) reaches into the kernel half at 0xc0000000").
-ErrorOr<ElfImage> parse_elf32(const u8* file, size_t size, ElfLimits limits, char* message, size_t message_size);
+ErrorOr<ElfImage, ExplainedError> parse_elf32(const u8* file, size_t size, ElfLimits limits);

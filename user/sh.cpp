@@ -311,7 +311,8 @@ int builtin_help() {
         "  help, exit\n"
         "Programs in /bin: hello, forkdemo, memhog, compute, malloctest, argcheck, init, sh, usertests, and the\n"
         "  hostile badread badwrite nullderef badjump badcli badhlt badout badcr3 divzero badopcode stackbomb\n"
-        "  badsyscall forkbomb allocbomb   (docs/user-space.md says what each does)\n"
+        "  badsyscall forkbomb allocbomb   (docs/user-space.md says what each does); notelf is a text file:\n"
+        "  running it shows why exec refuses it\n"
         "Syntax: [NAME=value ...] program [args ...] [&]     e.g.  MNEME_MALLOC=best malloctest\n"
         "Line editing: Backspace, Ctrl-U erases the line, Ctrl-C cancels it, up/down for history.\n"
         "Ctrl-C while a program runs ends it and every process it started.\n");
@@ -352,7 +353,7 @@ int run_program(const Command& cmd, int first_word) {
     build_environment(environment, cmd.words, first_word);
     int pid = spawn(argv[0], argv, environment);
     if (pid < 0) {
-        fprintf(stderr, "sh: cannot start %s: %s\n", argv[0], strerror(pid));
+        fprintf(stderr, "sh: cannot start %s: %s\n", argv[0], error_reason(pid));
         return 126;
     }
     if (cmd.background) {

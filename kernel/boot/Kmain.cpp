@@ -49,10 +49,9 @@ void on_timer(TrapFrame&) { pit::tick(); }
 
 bool start_init(const char* const* argv) {
     const char* envp[] = {"PATH=/bin", nullptr};
-    char message[200];
-    auto init = process::spawn("/bin/init", argv, envp, 0, message, sizeof(message));
+    auto init = process::spawn("/bin/init", argv, envp, 0);
     if (init.is_error()) {
-        kwarn("init", "cannot start /bin/init: %s", message);
+        kwarn("init", "cannot start /bin/init: %s", init.error().what());
         return false;
     }
     klog("init", "started /bin/init as pid %d", init.value()->pid);
@@ -127,10 +126,9 @@ extern "C" [[noreturn]] void kmain(u32 magic, u32 multiboot_info) {
         if (bench::run_kernel(options.bench)) {
             // ubench runs alone (no init, no shell): when it ends, nothing is left and run_idle returns.
             const char* argv[] = {"ubench", nullptr};
-            char message[200];
-            auto ubench = process::spawn("/bin/ubench", argv, nullptr, 0, message, sizeof(message));
+            auto ubench = process::spawn("/bin/ubench", argv, nullptr, 0);
             if (ubench.is_error())
-                kwarn("bench", "cannot start /bin/ubench: %s", message);
+                kwarn("bench", "cannot start /bin/ubench: %s", ubench.error().what());
             else
                 scheduler::run_idle();
         }

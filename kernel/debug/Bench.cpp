@@ -65,8 +65,9 @@ bool run_kernel(const char* selection) {
         BuddyAllocator buddy(Span<FrameDescriptor>(descriptors, kMaxBlockFrames), base);
         BitmapAllocator bitmap(Span<u32>(bitmap_words, BitmapAllocator::words_needed(kMaxBlockFrames)), base,
                                kMaxBlockFrames);
-        (void)buddy.add_free_range(start, end);
-        (void)bitmap.add_free_range(start, end);
+        auto added_buddy = buddy.add_free_range(start, end);
+        auto added_bitmap = bitmap.add_free_range(start, end);
+        VERIFY(!added_buddy.is_error() && !added_bitmap.is_error());  // fresh allocators over one free block
         for (FrameAllocator* allocator :
              {static_cast<FrameAllocator*>(&buddy), static_cast<FrameAllocator*>(&bitmap)}) {
             auto pair = [&](unsigned order, const char* lists) {
@@ -113,7 +114,7 @@ bool run_kernel(const char* selection) {
     measure(
         "page map+unmap (kernel area, with INVLPG)",
         [&] {
-            (void)paging::map_kernel_page(kPage, physical, true);
+            VERIFY(!paging::map_kernel_page(kPage, physical, true).is_error());
             paging::unmap_kernel_page(kPage);
         },
         empty);

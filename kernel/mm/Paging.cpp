@@ -132,7 +132,8 @@ void initialize() {
     // The local APIC's registers, uncached, at the top of the kernel area, so the PIC's interrupts can be
     // routed through it (arch/i386/LocalApic.h).
     if (cpuid::has(cpuid::kApic)) {
-        (void)map_kernel_page(kApicRegisters, local_apic::kDefaultPhysicalBase, true);
+        auto mapped = map_kernel_page(kApicRegisters, local_apic::kDefaultPhysicalBase, true);
+        VERIFY(!mapped.is_error());  // a page of the kernel area nothing else uses: failing is a bug
         PageTableEntry* pte = kernel_area_entry(kApicRegisters);
         pte->set_cache_disabled(true);
         pte->set_write_through(true);

@@ -3,7 +3,6 @@
 
 #include "format/Elf32.h"
 #include "kernel/proc/Initrd.h"
-#include "libc/base/Format.h"
 #include "libc/rt/String.h"
 
 namespace exec {
@@ -77,24 +76,17 @@ ErrorOr<void> Arguments::add_environment(const char* text) {
     return {};
 }
 
-ErrorOr<Image> load(const char* path, const Arguments& arguments, char* message, u32 size) {
+ErrorOr<Image, ExplainedError> load(const char* path, const Arguments& arguments) {
+    using Result = ErrorOr<Image, ExplainedError>;
     auto file = initrd::find_program(path);
     if (file.is_error()) {
-        format_to_buffer(message, size, "%s: %s", path,
-                         file.error() == Error::NoEntry ? "no such program in the initrd" : error_string(file.error()));
+        if (file.error() == Error::NoEntry) return Result(Error::NoEntry, "no such program in the initrd");
         return file.error();
     }
-    char why[160];
-    auto image = parse_elf32(file.value().data, file.value().size, ElfLimits{}, why, sizeof(why));
-    if (image.is_error()) {
-        format_to_buffer(message, size, "%s: not a program Mneme can run: %s", path, why);
-        return image.error();
-    }
+    auto image = parse_elf32(file.value().data, file.value().size, ElfLimits{});
+    if (image.is_error()) return Result(image.error().code, "not a program Mneme can run: %s", image.error().reason);
     auto created = PagedMemory::create();
-    if (created.is_error()) {
-        format_to_buffer(message, size, "%s: out of memory for a page directory", path);
-        return created.error();
-    }
+    if (created.is_error()) return Result(created.error(), "%s for a page directory", error_string(created.error()));
     MemoryModel& memory = *created.value();
     auto loaded = load_segments(memory, file.value(), image.value());
     // The heap starts at the next 4 MiB boundary above the program: the default malloc carves its heap into
@@ -104,9 +96,8 @@ ErrorOr<Image> load(const char* path, const Arguments& arguments, char* message,
     if (!loaded.is_error()) loaded = memory.set_heap_start(align_up<u32>(image.value().end, kHeapAlignment));
     ErrorOr<u32> stack = loaded.is_error() ? ErrorOr<u32>(loaded.error()) : build_stack(memory, arguments);
     if (stack.is_error()) {
-        format_to_buffer(message, size, "%s: %s while loading", path, error_string(stack.error()));
         delete &memory;
-        return stack.error();
+        return Result(stack.error(), "%s while loading", error_string(stack.error()));
     }
     return Image{image.value().entry, stack.value(), &memory};
 }

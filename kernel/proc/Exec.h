@@ -34,8 +34,9 @@ struct Image {
     MemoryModel* memory;  // the new process memory, owned by the caller from here on
 };
 
-// Builds a new process memory from the program at `path`. On error nothing is left behind and `message`
-// explains in words.
-ErrorOr<Image> load(const char* path, const Arguments& arguments, char* message, u32 size);
+// Builds a new process memory from the program at `path`. On error nothing is left behind and the error's
+// reason says why in words ("not a program Mneme can run: not an ELF file (no \x7fELF magic)"); the path is
+// the caller's to add.
+ErrorOr<Image, ExplainedError> load(const char* path, const Arguments& arguments);
 
 }  // namespace exec

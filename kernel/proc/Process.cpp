@@ -121,6 +121,10 @@ void terminate(Process& p, i32 wait_status) {
     }
 }
 
+// The two failures spawn and fork share, in the same words (made in place: see ExplainedError).
+constexpr const char* kTableFull = "the process table is full (%u processes)";
+constexpr const char* kNoKernelStack = "%s for a kernel stack";
+
 void reap(Process& p) {
     p.kernel_stack.release();
     --g_count;
@@ -149,30 +153,27 @@ Process* find(i32 pid) {
 Process* slot(u32 index) { return index < kMaxProcesses ? g_table[index] : nullptr; }
 u32 count() { return g_count; }
 
-ErrorOr<Process*> spawn(const char* path, const char* const* argv, const char* const* envp, i32 parent, char* message,
-                        u32 message_size) {
+ErrorOr<Process*, ExplainedError> spawn(const char* path, const char* const* argv, const char* const* envp,
+                                        i32 parent) {
+    using Result = ErrorOr<Process*, ExplainedError>;
     Process* p = allocate_slot();
-    if (!p) {
-        format_to_buffer(message, message_size, "the process table is full (%u processes)", kMaxProcesses);
-        return Error::TryAgain;
-    }
+    if (!p) return Result(Error::TryAgain, kTableFull, kMaxProcesses);
     static exec::Arguments arguments;  // one exec at a time: the kernel is not preemptible
     arguments = exec::Arguments{};
     bool too_big = false;
     for (u32 i = 0; argv && argv[i]; ++i) too_big |= arguments.add_argument(argv[i]).is_error();
     for (u32 i = 0; envp && envp[i]; ++i) too_big |= arguments.add_environment(envp[i]).is_error();
     if (too_big) {
-        format_to_buffer(message, message_size, "arguments and environment exceed %u bytes", exec::kArgumentBytes);
         free_slot(p);
-        return Error::TooBig;
+        return Result(Error::TooBig, "arguments and environment exceed %u bytes or %u strings", exec::kArgumentBytes,
+                      exec::kMaxArguments);
     }
     auto stack = KernelStack::allocate();
     if (stack.is_error()) {
-        format_to_buffer(message, message_size, "no memory for a kernel stack");
         free_slot(p);
-        return stack.error();
+        return Result(stack.error(), kNoKernelStack, error_string(stack.error()));
     }
-    auto image = exec::load(path, arguments, message, message_size);
+    auto image = exec::load(path, arguments);
     if (image.is_error()) {
         stack.value().release();
         free_slot(p);
@@ -191,20 +192,21 @@ ErrorOr<Process*> spawn(const char* path, const char* const* argv, const char* c
     return p;
 }
 
-ErrorOr<i32> fork() {
+ErrorOr<i32, ExplainedError> fork() {
+    using Result = ErrorOr<i32, ExplainedError>;
     Process* parent = current();
     Process* child = allocate_slot();
-    if (!child) return Error::TryAgain;
+    if (!child) return Result(Error::TryAgain, kTableFull, kMaxProcesses);
     auto stack = KernelStack::allocate();
     if (stack.is_error()) {
         free_slot(child);
-        return Error::NoMemory;
+        return Result(stack.error(), kNoKernelStack, error_string(stack.error()));
     }
     auto memory = parent->memory->fork();
     if (memory.is_error()) {
         stack.value().release();
         free_slot(child);
-        return memory.error();
+        return Result(memory.error(), "%s copying the address space", error_string(memory.error()));
     }
     child->memory = memory.value();
     child->pid = g_next_pid++;
@@ -279,16 +281,16 @@ ErrorOr<i32> wait(i32 pid, u32 options, i32& status) {
     }
 }
 
-ErrorOr<void> exec_current(const char* path, const exec::Arguments& arguments, char* message, u32 message_size) {
+ErrorOr<void, ExplainedError> exec_current(const char* path, const exec::Arguments& arguments) {
     Process* p = current();
-    auto image = exec::load(path, arguments, message, message_size);
-    if (image.is_error()) return image.error();
+    auto image = TRY(exec::load(path, arguments));
     // Point of no return: switch to the new image, free the old one.
-    image.value().memory->activate();
+    image.memory->activate();
     delete p->memory;
-    p->memory = image.value().memory;
+    p->memory = image.memory;
     set_name(*p, path);
-    *p->trap_frame = user_frame(image.value().entry, image.value().stack_pointer);
+    p->last_error = ExplainedError();  // the new program has seen no failure yet
+    *p->trap_frame = user_frame(image.entry, image.stack_pointer);
     return {};
 }
 

@@ -42,6 +42,10 @@ struct Process {
     bool kill_pending = false;
     int kill_signal = 0;
 
+    // The last system call that failed: its code and, where the kernel explained it, why (mneme_last_error).
+    ExplainedError last_error;
+    bool last_error_explained = false;  // set by a call that failed with a reason, for on_syscall to keep it
+
     u32 ticks_used = 0;    // timer ticks that found it in user mode
     u32 system_ticks = 0;  // timer ticks that found the kernel working for it (a system call, a page fault)
     u32 quantum_left = 0;
@@ -70,12 +74,12 @@ Process* slot(u32 index);
 u32 count();
 
 // A new process running the program at `path` from the initrd, child of `parent` (0 for init). On failure
-// nothing is left behind and `message` says why.
-ErrorOr<Process*> spawn(const char* path, const char* const* argv, const char* const* envp, i32 parent, char* message,
-                        u32 message_size);
+// nothing is left behind and the error's reason says why.
+ErrorOr<Process*, ExplainedError> spawn(const char* path, const char* const* argv, const char* const* envp,
+                                        i32 parent);
 
 // fork(): a copy of the current process (memory shared copy-on-write), returning 0 in the child.
-ErrorOr<i32> fork();
+ErrorOr<i32, ExplainedError> fork();
 // Ends the current process with a Linux-encoded wait status. Never returns.
 [[noreturn]] void exit_current(i32 wait_status);
 // Ends another process, or marks the current one to end when its system call finishes.
@@ -85,8 +89,8 @@ ErrorOr<void> kill(i32 pid, int signal);
 ErrorOr<i32> wait(i32 pid, u32 options, i32& status);
 
 // execve in the current process: on success its image is replaced and its TrapFrame points at the new
-// program; on failure it is unchanged and `message` says why.
-ErrorOr<void> exec_current(const char* path, const exec::Arguments& arguments, char* message, u32 message_size);
+// program; on failure it is unchanged and the error's reason says why.
+ErrorOr<void, ExplainedError> exec_current(const char* path, const exec::Arguments& arguments);
 // Frees the slots of zombies nobody will reap (their parent is gone); run by the idle loop.
 void collect_orphans();
 

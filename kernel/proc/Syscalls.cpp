@@ -23,6 +23,7 @@
 #include "kernel/proc/Scheduler.h"
 #include "kernel/proc/WaitQueue.h"
 #include "libc/abi/Syscalls.h"
+#include "libc/base/Format.h"
 #include "libc/rt/String.h"
 
 namespace syscalls {
@@ -32,13 +33,34 @@ using namespace syscall_number;
 
 i32 error(Error e) { return -static_cast<i32>(e); }
 
-template <typename T>
-i32 result(const ErrorOr<T>& r) {
+// A failure with a reason: the process keeps the reason for mneme_last_error, the call returns -code.
+i32 error(const ExplainedError& e) {
+    Process* p = process::current();
+    p->last_error = e;
+    p->last_error_explained = true;
+    return error(e.code);
+}
+
+// The same, the reason formatted in place.
+i32 explain(Error code, const char* format, ...) __attribute__((format(printf, 2, 3)));
+i32 explain(Error code, const char* format, ...) {
+    Process* p = process::current();
+    p->last_error.code = code;
+    va_list args;
+    va_start(args, format);
+    p->last_error.set_reason(format, args);
+    va_end(args);
+    p->last_error_explained = true;
+    return error(code);
+}
+
+template <typename T, typename E>
+i32 result(const ErrorOr<T, E>& r) {
     if (r.is_error()) return error(r.error());
-    if constexpr (requires { r.value(); })
-        return static_cast<i32>(r.value());
-    else
+    if constexpr (std::is_void_v<T>)
         return 0;
+    else
+        return static_cast<i32>(r.value());
 }
 
 MemoryModel& memory() { return *process::current()->memory; }
@@ -83,27 +105,29 @@ i32 sys_execve(u32 user_path, u32 user_argv, u32 user_envp) {
     static char path[128];
     static exec::Arguments arguments;  // one exec at a time: the kernel is not preemptible
     arguments = exec::Arguments{};
-    if (auto copied = memory().copy_string_from_user(path, user_path, sizeof(path)); copied.is_error())
-        return error(copied.error() == Error::TooBig ? Error::TooBig : Error::BadAddress);
+    if (auto copied = memory().copy_string_from_user(path, user_path, sizeof(path)); copied.is_error()) {
+        if (copied.error() != Error::TooBig) return error(Error::BadAddress);
+        return explain(Error::TooBig, "the path is longer than %zu bytes", sizeof(path) - 1);
+    }
     char text[exec::kArgumentBytes];
     for (int list = 0; list < 2; ++list) {
         u32 vector = list == 0 ? user_argv : user_envp;
         if (!vector) continue;
         for (u32 i = 0;; ++i) {
-            if (i == exec::kMaxArguments) return error(Error::TooBig);
+            if (i == exec::kMaxArguments)
+                return explain(Error::TooBig, "more than %u %s", exec::kMaxArguments,
+                               list == 0 ? "arguments" : "environment strings");
             u32 pointer;
             if (memory().copy_from_user(&pointer, vector + i * 4, 4).is_error()) return error(Error::BadAddress);
             if (!pointer) break;
             auto length = memory().copy_string_from_user(text, pointer, sizeof(text));
             if (length.is_error()) return error(length.error() == Error::TooBig ? Error::TooBig : Error::BadAddress);
             auto added = list == 0 ? arguments.add_argument(text) : arguments.add_environment(text);
-            if (added.is_error()) return error(added.error());
+            if (added.is_error())
+                return explain(added.error(), "arguments and environment exceed %u bytes", exec::kArgumentBytes);
         }
     }
-    char message[200];
-    auto done = process::exec_current(path, arguments, message, sizeof(message));
-    if (done.is_error()) return error(done.error());
-    return 0;
+    return result(process::exec_current(path, arguments));
 }
 
 i32 sys_waitpid(i32 pid, u32 status_pointer, u32 options) {
@@ -192,6 +216,19 @@ i32 sys_frame_of(u32 address) {
     return static_cast<i32>(physical.value() >> 12);
 }
 
+// The reason of the caller's last failed call, cut to `size` bytes with the NUL; returns its code. Not
+// inlined, like sys_fork: their large frames would otherwise burden every call's path through dispatch.
+[[gnu::noinline]] i32 sys_last_error(u32 buffer, u32 size) {
+    const ExplainedError& last = process::current()->last_error;
+    if (size == 0) return static_cast<i32>(last.code);
+    char text[ExplainedError::kReasonSize];
+    format_to_buffer(text, size < sizeof(text) ? size : sizeof(text), "%s",
+                     last.code == Error::None ? "" : last.what());
+    if (auto ok = memory().copy_to_user(buffer, text, static_cast<u32>(strlen(text)) + 1); ok.is_error())
+        return error(ok.error());
+    return static_cast<i32>(last.code);
+}
+
 // The shell names the program it waits for, so that Ctrl-C ends it (kernel/dev/Console.h).
 i32 sys_set_foreground(i32 pid) {
     Process* self = process::current();
@@ -204,10 +241,12 @@ i32 sys_set_foreground(i32 pid) {
     return 0;
 }
 
+[[gnu::noinline]] i32 sys_fork() { return result(process::fork()); }
+
 i32 dispatch(TrapFrame& f) {
     switch (f.eax) {
     case kExit: process::exit_current(static_cast<i32>((f.ebx & 0xFF) << 8));
-    case kFork: return result(process::fork());
+    case kFork: return sys_fork();
     case kRead: return sys_read(f.ebx, f.ecx, f.edx);
     case kWrite: return sys_write(f.ebx, f.ecx, f.edx);
     case kWaitPid: return sys_waitpid(static_cast<i32>(f.ebx), f.ecx, f.edx);
@@ -229,6 +268,7 @@ i32 dispatch(TrapFrame& f) {
         return 0;
     case kMnemeFrameOf: return sys_frame_of(f.ebx);
     case kMnemeSetForeground: return sys_set_foreground(static_cast<i32>(f.ebx));
+    case kMnemeLastError: return sys_last_error(f.ebx, f.ecx);
     }
     return error(Error::NotImplemented);
 }
@@ -237,6 +277,12 @@ void on_syscall(TrapFrame& frame) {
     Process* p = process::current();
     p->trap_frame = &frame;
     i32 value = dispatch(frame);
+    // A failure ([-4095, -1], Linux's rule: brk and mmap2 return addresses) is the one mneme_last_error tells
+    // of; a call that explained it has stored its reason already.
+    if (static_cast<u32>(value) >= static_cast<u32>(-4095)) [[unlikely]] {
+        if (!p->last_error_explained) p->last_error = ExplainedError(static_cast<Error>(-value));
+        p->last_error_explained = false;
+    }
     // execve rewrote the frame for the new program; its eax starts at 0 like every other register.
     frame.eax = static_cast<u32>(value);
     if (p->kill_pending) process::exit_current(p->kill_signal);

@@ -33,6 +33,9 @@ constexpr u32 kMnemeFrameOf = 0x1004;   // (const void* address) -> physical fra
 // (i32 pid) -> 0: Ctrl-C on the console now ends that process and its descendants; 0 clears it. -ESRCH if pid
 // is neither the caller nor one of its children.
 constexpr u32 kMnemeSetForeground = 0x1005;
+// (char* buffer, u32 size) -> the error code (positive) of the caller's last failed call, 0 if none; its reason
+// ("not a program Mneme can run: not an ELF file ...") into buffer, cut to size bytes with the NUL.
+constexpr u32 kMnemeLastError = 0x1006;
 }  // namespace syscall_number
 
 // waitpid options and status encoding (Linux's).

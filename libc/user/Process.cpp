@@ -15,8 +15,14 @@ int spawn(const char* path, const char* const* argv, const char* const* envp) {
     int pid = fork();
     if (pid != 0) return pid;  // the parent, or fork failed
     int result = sys_execve(path, argv, envp);
-    fprintf(stderr, "%s: cannot execute: %s\n", path, strerror(result));
+    fprintf(stderr, "exec: %s: %s\n", path, error_reason(result));
     sys_exit(kExecFailedStatus);  // not exit(): nothing of the parent's to flush or run twice
+}
+
+const char* error_reason(int result) {
+    static char reason[ExplainedError::kReasonSize];
+    if (sys_mneme_last_error(reason, sizeof(reason)) != -result) return strerror(result);
+    return reason;
 }
 
 int wait_for(int pid, int* status) {

@@ -15,8 +15,13 @@ constexpr int kExecFailedStatus = 127;
 int fork();
 
 // Starts `path` (e.g. "/bin/hello" or "hello") with `argv` and `envp` in a new child. Returns the child's
-// pid, or -errno when fork failed. If execve fails, the child prints why and exits with kExecFailedStatus.
+// pid, or -errno when fork failed. If execve fails, the child prints why ("exec: notelf: not a program Mneme
+// can run: not an ELF file (no \x7fELF magic)") and exits with kExecFailedStatus.
 int spawn(const char* path, const char* const* argv, const char* const* envp);
+
+// Why the last failed system call failed, in the kernel's words (mneme_last_error), given the -errno it
+// returned; strerror(result) when the kernel's last failure is another one. In a static buffer.
+const char* error_reason(int result);
 
 // Waits for `pid` (or any child, -1) and returns its waitpid status in *status. Returns the pid or -errno.
 int wait_for(int pid, int* status);

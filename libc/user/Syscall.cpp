@@ -132,3 +132,6 @@ long sys_mneme_frame_of(const void* address) { return syscall1(syscall_number::k
 int sys_mneme_set_foreground(int pid) {
     return static_cast<int>(syscall1(syscall_number::kMnemeSetForeground, static_cast<u32>(pid)));
 }
+int sys_mneme_last_error(char* buffer, size_t size) {
+    return static_cast<int>(syscall2(syscall_number::kMnemeLastError, arg(buffer), size));
+}

@@ -43,3 +43,6 @@ int sys_mneme_test_exit(u32 passed, u32 failed);
 long sys_mneme_frame_of(const void* address);
 // Ctrl-C on the console ends process `pid` (and its descendants) from now on; 0: nobody.
 int sys_mneme_set_foreground(int pid);
+// Why the caller's last failed system call failed, in words, into `buffer` (cut to `size`); returns that
+// call's error code (positive, e.g. 8 for ENOEXEC), 0 when none has failed, or -EFAULT.
+int sys_mneme_last_error(char* buffer, size_t size);

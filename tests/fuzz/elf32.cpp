@@ -7,9 +7,8 @@
 #include "format/Elf32.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    char message[200];
     ElfLimits limits;
-    auto image = parse_elf32(data, size, limits, message, sizeof(message));
+    auto image = parse_elf32(data, size, limits);
     if (image.is_error()) return 0;
     const ElfImage& elf = image.value();
     bool entry_found = false;

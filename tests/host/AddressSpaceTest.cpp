@@ -391,6 +391,7 @@ TEST_F(AddressSpaceTest, MmapPlacesFirstFitMergesAndMunmapSplits) {
 // ---------------------------------------------------------------------------------------------------------
 
 TEST_F(AddressSpaceTest, ABadUserRangeCostsNoMemory) {
+    frames.limit = 32 * 1024 * 1024 / kPageSize;  // the commit rule lets the 32 MiB mapping through
     auto space = make_space();
     u32 a = space->map_anonymous(32 * 1024 * 1024, true).value();
     // 32 MiB of valid memory followed by an address no region covers: refused before any page is touched.

@@ -14,20 +14,17 @@ using format_test::Segment;
 namespace {
 
 std::string error_of(const std::vector<uint8_t>& file) {
-    char message[200] = "";
-    auto result = parse_elf32(file.data(), file.size(), ElfLimits{}, message, sizeof(message));
+    auto result = parse_elf32(file.data(), file.size(), ElfLimits{});
     EXPECT_TRUE(result.is_error());
-    if (result.is_error()) {
-        EXPECT_EQ(result.error(), Error::BadExecutable);
-    }
-    return message;
+    if (!result.is_error()) return "";
+    EXPECT_EQ(result.error().code, Error::BadExecutable);
+    return result.error().reason;
 }
 
 TEST(Elf32, TypicalProgramParses) {
     auto file = make_elf({{1, 0x400000, 0x1234, 0x1234, 5}, {1, 0x402000, 0x3000, 0x100, 6}}, 0x400010);
-    char message[200];
-    auto image = parse_elf32(file.data(), file.size(), ElfLimits{}, message, sizeof(message));
-    ASSERT_FALSE(image.is_error()) << message;
+    auto image = parse_elf32(file.data(), file.size(), ElfLimits{});
+    ASSERT_FALSE(image.is_error()) << image.error().what();
     EXPECT_EQ(image.value().entry, 0x400010u);
     ASSERT_EQ(image.value().segment_count, 2u);
     EXPECT_TRUE(image.value().segments[0].executable);

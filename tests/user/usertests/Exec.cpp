@@ -37,6 +37,35 @@ void test_exec_failures() {
            "the child of a failed exec ended with %s", describe(status));
 }
 
+// The one error channel (docs/syscalls.md, "Errors"): exec of a file that is not a program fails with
+// -ENOEXEC and mneme_last_error gives the kernel's reason in words, cut to the buffer; a failure the kernel
+// does not explain replaces it with the code's description; a bad buffer is -EFAULT.
+void test_exec_reason() {
+    const char* argv[] = {"notelf", nullptr};
+    char reason[ExplainedError::kReasonSize] = "";
+    int result = sys_execve("/bin/notelf", argv, nullptr);
+    int code = sys_mneme_last_error(reason, sizeof(reason));
+    EXPECT(result == -static_cast<int>(Error::BadExecutable), "execve of a text file returned %d", result);
+    EXPECT(code == static_cast<int>(Error::BadExecutable), "mneme_last_error returned %d after ENOEXEC", code);
+    EXPECT(strcmp(reason, "not a program Mneme can run: not an ELF file (no \\x7fELF magic)") == 0,
+           "the reason for notelf is \"%s\"", reason);
+    result = sys_execve("/bin/nonexistent", argv, nullptr);
+    code = sys_mneme_last_error(reason, sizeof(reason));
+    EXPECT(result == -static_cast<int>(Error::NoEntry) && code == static_cast<int>(Error::NoEntry) &&
+               strcmp(reason, "no such program in the initrd") == 0,
+           "a missing program: execve %d, mneme_last_error %d, \"%s\"", result, code, reason);
+    char small[8];
+    code = sys_mneme_last_error(small, sizeof(small));
+    EXPECT(code == static_cast<int>(Error::NoEntry) && strcmp(small, "no such") == 0,
+           "cut to 8 bytes the reason is \"%s\" (code %d)", small, code);
+    result = sys_kill(1000000, 0);
+    code = sys_mneme_last_error(reason, sizeof(reason));
+    EXPECT(code == static_cast<int>(Error::NoProcess) && strcmp(reason, error_string(Error::NoProcess)) == 0,
+           "after kill of no process: code %d, \"%s\"", code, reason);
+    result = sys_mneme_last_error(reinterpret_cast<char*>(0xC0000000), sizeof(reason));
+    EXPECT(result == -static_cast<int>(Error::BadAddress), "mneme_last_error into the kernel half returned %d", result);
+}
+
 void test_argv_env() {
     char long_argument[301];
     for (int i = 0; i < 300; ++i) long_argument[i] = static_cast<char>('a' + i % 26);

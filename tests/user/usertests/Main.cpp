@@ -93,6 +93,7 @@ void run_all() {
     run_test("exec_hello", test_exec_hello);
     run_test("exec_bare_name", test_exec_bare_name);
     run_test("exec_failures", test_exec_failures);
+    run_test("exec_reason", test_exec_reason);
     run_test("fork_exit_status", test_fork_exit_status);
     run_test("fork_returns_pids", test_fork_returns_pids);
     run_test("waitpid_semantics", test_waitpid_semantics);

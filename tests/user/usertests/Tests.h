@@ -7,6 +7,7 @@ namespace usertests {
 void test_exec_hello();
 void test_exec_bare_name();
 void test_exec_failures();
+void test_exec_reason();
 void test_argv_env();
 void test_shell_command();
 
