@@ -4,6 +4,7 @@
 #include <new>
 
 #include "kernel/boot/Layout.h"
+#include "kernel/mm/FrameTable.h"
 #include "kernel/mm/Paging.h"
 #include "kernel/mm/PhysicalMemory.h"
 #include "kernel/mm/Tlb.h"
@@ -26,7 +27,19 @@ PageTableEntry* KernelPageTableOps::table(u32 physical) { return layout::physica
 // not loaded, and user pages are never global), so the extra flush is harmless.
 void KernelPageTableOps::invalidate(u32 vaddr) { tlb::invalidate_page(vaddr); }
 
-void KernelPageTableOps::release_frame(u32 physical) { pmm::release_frame(physical >> 12); }
+ErrorOr<void> KernelPageTableOps::frame_mapped(u32 directory, u32 vaddr, u32 physical) {
+    return frame_table::record(physical >> 12, directory, vaddr);
+}
+
+void KernelPageTableOps::frame_mapping_undone(u32 directory, u32 vaddr, u32 physical) {
+    frame_table::forget(physical >> 12, directory, vaddr);
+}
+
+// The mapping is forgotten before the reference goes, so a frame that reaches the allocator has no mapping left.
+void KernelPageTableOps::release_frame(u32 directory, u32 vaddr, u32 physical) {
+    frame_table::forget(physical >> 12, directory, vaddr);
+    pmm::release_frame(physical >> 12);
+}
 
 namespace page_tables {
 namespace {

@@ -1,8 +1,9 @@
 // PageTables.h: the kernel's PageTables instantiation (mm/vm/PageTables.h over real page tables).
 //
 // The ops back the policy with the page allocator (tables are zeroed frames), the direct map (how the kernel
-// reads and writes a table by physical address), INVLPG, and the frame reference counts (a user frame is
-// freed when its last mapping goes: copy-on-write sharing is counted in kernel/mm/PhysicalMemory).
+// reads and writes a table by physical address), INVLPG, the frame table's reverse map (every user page
+// mapped or unmapped is recorded there, kernel/mm/FrameTable.h), and the frame reference counts (a user frame
+// is freed when its last mapping goes: copy-on-write sharing is counted in kernel/mm/PhysicalMemory).
 #pragma once
 
 #include "arch/i386/PageTableEntry.h"
@@ -17,7 +18,9 @@ struct KernelPageTableOps {
     DirectoryEntry* directory(u32 physical);
     TableEntry* table(u32 physical);
     void invalidate(u32 vaddr);
-    void release_frame(u32 physical);
+    ErrorOr<void> frame_mapped(u32 directory, u32 vaddr, u32 physical);
+    void frame_mapping_undone(u32 directory, u32 vaddr, u32 physical);
+    void release_frame(u32 directory, u32 vaddr, u32 physical);
 };
 
 using KernelPageTables = PageTables<KernelPageTableOps>;

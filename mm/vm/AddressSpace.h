@@ -9,6 +9,10 @@
 //   Ops    - mm/vm/PageTables.h's PageTableOps (tables, TLB invalidation, frame release)
 //   Frames - where frames come from (the FrameSource concept below)
 //
+// Every mapping goes through the page tables' map/unmap/replace, whose Ops hooks keep the kernel's frame table
+// (reverse map) exact; so fork, exit and copy-on-write need no extra bookkeeping here. Fork is the one place a
+// frame gains a second mapping, so it is where a full reverse map shows up: fork_into fails with NoMemory.
+//
 // Demand-zero paging: regions start with no pages; the first touch faults and a zeroed frame is mapped.
 // Copy-on-write: fork_into() maps every page of the parent into the child read-only, marked copy-on-write
 // (Protection::copy_on_write) in both, and shares the frame (its reference count goes up); the first write
@@ -149,8 +153,12 @@ public:
             u32 old_frame = m_tables.walk(page).pte.physical_address();
             auto copy = m_frames->allocate_copy(old_frame);
             if (copy.is_error()) return FaultResult::OutOfMemory;
-            // replace() invalidates the TLB entry before it releases the parent's reference to the old frame.
-            VERIFY(!m_tables.replace(page, copy.value(), user_protection(true)).is_error());
+            // replace() invalidates the TLB entry before it releases the parent's reference to the old frame. It
+            // fails only when the frame table has no room to record the copy (it is a fresh frame, so it has).
+            if (m_tables.replace(page, copy.value(), user_protection(true)).is_error()) {
+                m_frames->release(copy.value());
+                return FaultResult::OutOfMemory;
+            }
             break;
         }
         case FaultAction::MakeWritable:
