@@ -67,7 +67,7 @@ struct HostOps {
 
     // The reverse map over frames kFirstFrame.. (HostFrames hands them out from there), with `nodes` nodes.
     static constexpr u32 kFirstFrame = 0x00100000;
-    static constexpr u32 kFrames = 0x10000;
+    static constexpr u32 kFrames = 0x1000;
     std::vector<ReverseMap::Slot> reverse_slots, reverse_nodes;
     std::unique_ptr<ReverseMap> reverse_map;
     void make_reverse_map(u32 nodes) {
