@@ -21,7 +21,7 @@ void initialize(void* storage, u32 first_pfn, u32 frames) {
     g_map = new (g_storage)
         ReverseMap(Span<ReverseMap::Slot>(slots, frames), Span<ReverseMap::Slot>(slots + frames, frames), first_pfn);
     g_bytes = static_cast<u32>(bytes_needed(frames));
-    klog("frame", "frame table: reverse map of %u frames, %u KiB (%u bytes per frame, %u KiB per MiB)", frames,
+    klog("pmm", "frame table: reverse map of %u frames, %u KiB (%u bytes per frame, %u KiB per MiB)", frames,
          g_bytes / static_cast<u32>(KiB), kBytesPerFrame, kBytesPerFrame * 256 / static_cast<u32>(KiB));
 }
 
