@@ -74,9 +74,21 @@ void print_owner(u32 directory) {
 
 MONITOR_COMMAND(rmap, "rmap", "[PFN | check]",
                 "who maps physical frame PFN (the frame table's reverse map); 'check' compares it with every page table") {
+    const ReverseMap& map = frame_table::reverse_map();
     if (argc < 2) {
         frame_table::print_summary();
-        kprintf("usage: rmap PFN (a frame number: physical address >> 12, e.g. rmap 0x7c46), rmap check\n");
+        // The frames worth a look: shared ones (copy-on-write after fork), the first few.
+        constexpr u32 kShown = 12;
+        u32 shared = 0;
+        for (u32 pfn = map.first_pfn(); pfn < map.end_pfn(); ++pfn) {
+            u32 count = map.count(pfn);
+            if (count < 2) continue;
+            if (shared < kShown) kprintf("%s0x%x (%u)", shared == 0 ? "Shared frames (mappings): " : ", ", pfn, count);
+            ++shared;
+        }
+        if (shared > kShown) kprintf(", ... %u in all", shared);
+        if (shared) kprintf("\n");
+        kprintf("usage: rmap PFN (a frame number: physical address >> 12), rmap check\n");
         return;
     }
     if (strcmp(argv[1], "check") == 0) {
@@ -92,18 +104,20 @@ MONITOR_COMMAND(rmap, "rmap", "[PFN | check]",
         kprintf("usage: rmap [PFN | check]\n");
         return;
     }
-    const ReverseMap& map = frame_table::reverse_map();
     if (!map.covers(pfn)) {
         kprintf("frame 0x%x is outside the frame table (frames 0x%x-0x%x)\n", pfn, map.first_pfn(), map.end_pfn() - 1);
         return;
     }
-    kprintf("frame 0x%x (physical 0x%08x): %u mappings, reference count %u\n", pfn, pfn << 12, map.count(pfn),
-            pmm::frame_references(pfn));
+    u32 count = map.count(pfn);
+    kprintf("frame 0x%x (physical 0x%08x): %u mapping%s, reference count %u\n", pfn, pfn << 12, count,
+            count == 1 ? "" : "s", pmm::frame_references(pfn));
     map.for_each(pfn, [](ReverseMapping m) {
         paging::Walk w = paging::walk(m.directory, m.vaddr);
         char bits[96];
         w.pte.describe(bits, sizeof(bits));
-        kprintf("  directory 0x%08x  virtual 0x%08x  PTE 0x%08x %-16s ", m.directory, m.vaddr, w.pte.raw(), bits);
+        bool cow = (w.pte.available() & KernelPageTables::kAvailableCopyOnWrite) != 0;
+        kprintf("  directory 0x%08x  virtual 0x%08x  PTE 0x%08x %-12s %-5s ", m.directory, m.vaddr, w.pte.raw(), bits,
+                cow ? "COW" : "");
         print_owner(m.directory);
         kprintf("\n");
     });
