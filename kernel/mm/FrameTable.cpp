@@ -7,35 +7,31 @@
 #include "libc/base/Assert.h"
 
 namespace frame_table {
+namespace detail {
+// Covers no frame until initialize(): record() says Invalid, as for any frame it does not cover.
+constinit ReverseMap g_map;
+
+void forget_failed(u32 pfn, u32 directory, u32 vaddr) {
+    mneme_panic("frame table: directory %#x stops mapping frame %#x at %#x, which it never recorded", directory,
+                pfn << kPageShift, vaddr);
+}
+}  // namespace detail
+
 namespace {
-alignas(ReverseMap) u8 g_storage[sizeof(ReverseMap)];
-ReverseMap* g_map = nullptr;
 u32 g_bytes = 0;
 }  // namespace
 
 u64 bytes_needed(u32 frames) { return static_cast<u64>(frames) * kBytesPerFrame; }
 
 void initialize(void* storage, u32 first_pfn, u32 frames) {
-    VERIFY(!g_map);
+    VERIFY(detail::g_map.end_pfn() == 0);
     auto* slots = static_cast<ReverseMap::Slot*>(storage);
-    g_map = new (g_storage)
+    // ReverseMap is not assignable (it would copy its pointers into the caller's storage); build it in place.
+    new (&detail::g_map)
         ReverseMap(Span<ReverseMap::Slot>(slots, frames), Span<ReverseMap::Slot>(slots + frames, frames), first_pfn);
     g_bytes = static_cast<u32>(bytes_needed(frames));
     klog("pmm", "frame table: reverse map of %u frames, %u KiB (%u bytes per frame, %u KiB per MiB)", frames,
          g_bytes / static_cast<u32>(KiB), kBytesPerFrame, kBytesPerFrame * 256 / static_cast<u32>(KiB));
-}
-
-ErrorOr<void> record(u32 pfn, u32 directory, u32 vaddr) { return g_map->add(pfn, directory, vaddr); }
-
-void forget(u32 pfn, u32 directory, u32 vaddr) {
-    if (g_map->remove(pfn, directory, vaddr).is_error())
-        mneme_panic("frame table: directory %#x stops mapping frame %#x at %#x, which it never recorded", directory,
-                    pfn << kPageShift, vaddr);
-}
-
-const ReverseMap& reverse_map() {
-    VERIFY(g_map);
-    return *g_map;
 }
 
 void print_summary() {

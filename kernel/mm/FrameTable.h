@@ -33,13 +33,21 @@ constexpr u32 kBytesPerFrame = 2 * sizeof(ReverseMap::Slot);
 u64 bytes_needed(u32 frames);
 void initialize(void* storage, u32 first_pfn, u32 frames);
 
+namespace detail {
+extern ReverseMap g_map;
+[[noreturn]] void forget_failed(u32 pfn, u32 directory, u32 vaddr);
+}  // namespace detail
+
 // The hooks' work: `directory` (a page directory's physical address) now maps frame `pfn` at `vaddr`, or no
 // longer does. record() fails when the frame is not covered (Invalid) or the pool is full (NoMemory);
 // forget() panics when the mapping was never recorded (the frame table and the page tables disagree).
-ErrorOr<void> record(u32 pfn, u32 directory, u32 vaddr);
-void forget(u32 pfn, u32 directory, u32 vaddr);
+// Inline: they run on every demand-zero fault, copy-on-write fault, and page of fork and exit.
+inline ErrorOr<void> record(u32 pfn, u32 directory, u32 vaddr) { return detail::g_map.add(pfn, directory, vaddr); }
+inline void forget(u32 pfn, u32 directory, u32 vaddr) {
+    if (detail::g_map.remove(pfn, directory, vaddr).is_error()) detail::forget_failed(pfn, directory, vaddr);
+}
 
-const ReverseMap& reverse_map();
+inline const ReverseMap& reverse_map() { return detail::g_map; }
 // Frames covered, mapped, mappings, pool use and the memory it costs (the monitor's `rmap`).
 void print_summary();
 

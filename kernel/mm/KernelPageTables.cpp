@@ -4,7 +4,6 @@
 #include <new>
 
 #include "kernel/boot/Layout.h"
-#include "kernel/mm/FrameTable.h"
 #include "kernel/mm/Paging.h"
 #include "kernel/mm/PhysicalMemory.h"
 #include "kernel/mm/Tlb.h"
@@ -17,29 +16,9 @@ ErrorOr<u32> KernelPageTableOps::allocate_table() {
 
 void KernelPageTableOps::free_table(u32 physical) { pmm::free(physical >> 12, 0); }
 
-PageDirectoryEntry* KernelPageTableOps::directory(u32 physical) {
-    return layout::physical_pointer<PageDirectoryEntry>(physical);
-}
-
-PageTableEntry* KernelPageTableOps::table(u32 physical) { return layout::physical_pointer<PageTableEntry>(physical); }
-
 // INVLPG works on the current address space only; for another one the entry cannot be cached (its CR3 is
 // not loaded, and user pages are never global), so the extra flush is harmless.
 void KernelPageTableOps::invalidate(u32 vaddr) { tlb::invalidate_page(vaddr); }
-
-ErrorOr<void> KernelPageTableOps::frame_mapped(u32 directory, u32 vaddr, u32 physical) {
-    return frame_table::record(physical >> 12, directory, vaddr);
-}
-
-void KernelPageTableOps::frame_mapping_undone(u32 directory, u32 vaddr, u32 physical) {
-    frame_table::forget(physical >> 12, directory, vaddr);
-}
-
-// The mapping is forgotten before the reference goes, so a frame that reaches the allocator has no mapping left.
-void KernelPageTableOps::release_frame(u32 directory, u32 vaddr, u32 physical) {
-    frame_table::forget(physical >> 12, directory, vaddr);
-    pmm::release_frame(physical >> 12);
-}
 
 namespace page_tables {
 namespace {

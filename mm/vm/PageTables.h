@@ -564,7 +564,9 @@ private:
         return true;
     }
 
-    void release(u32 vaddr, TableEntry old) {
+    // Not inlined: destroy() and unmap_range() scan up to 1024 entries per table and call this for the few in
+    // use; inlined, the frame-table hook's registers would spill the scanning loop's.
+    [[gnu::noinline]] void release(u32 vaddr, TableEntry old) {
         if (old.is_present()) {
             m_ops->release_frame(m_directory, vaddr, old.physical_address());
         } else if constexpr (requires { m_ops->release_not_present(vaddr, old); }) {

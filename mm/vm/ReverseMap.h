@@ -22,7 +22,8 @@
 // allocates, and a full pool is Error::NoMemory, not a panic.
 //
 // Cost: add is O(1); remove, contains and for_each are O(k) for a frame with k mappings (k is 1 for an
-// unshared frame, the number of forked copies for a shared one).
+// unshared frame, the number of forked copies for a shared one). Adding and removing a frame's only mapping,
+// the case of every demand-zero page, is a few instructions inline; sharing goes out of line.
 //
 // Invariants (check_invariants): an empty slot has no chain; every chained node holds a mapping and every
 // free node none; chained plus free nodes account for every node taken from the pool; the mapping and
@@ -75,7 +76,7 @@ public:
     static constexpr u32 kMaxNodes = (1u << kLinkBits) - 1;
 
     // Maps nothing and covers no frame.
-    ReverseMap() = default;
+    constexpr ReverseMap() = default;
     // Covers the frames first_pfn .. first_pfn + slots.size() - 1. `slots` is cleared here; `nodes` (the pool,
     // at most kMaxNodes are used) may hold anything.
     ReverseMap(Span<Slot> slots, Span<Slot> nodes, u32 first_pfn);
@@ -86,16 +87,10 @@ public:
     ErrorOr<void> add(u32 pfn, u32 directory, u32 vaddr) {
         if (!covers(pfn) || directory == 0 || ((directory | vaddr) & kLinkMask)) return Error::Invalid;
         Slot& head = m_slots[pfn - m_first_pfn];
-        if (is_empty(head)) {
-            head = Slot{directory, vaddr};
-            ++m_mappings;
-            ++m_mapped_frames;
-            return {};
-        }
-        u32 node = TRY(take_node());
-        m_nodes[node - 1] = make(directory, vaddr, link(head));
-        set_link(head, node);
+        if (!is_empty(head)) return add_shared(head, directory, vaddr);
+        head = Slot{directory, vaddr};
         ++m_mappings;
+        ++m_mapped_frames;
         return {};
     }
 
@@ -103,31 +98,15 @@ public:
     ErrorOr<void> remove(u32 pfn, u32 directory, u32 vaddr) {
         if (!covers(pfn)) return Error::NoEntry;
         Slot& head = m_slots[pfn - m_first_pfn];
-        if (is_empty(head)) return Error::NoEntry;
-        if (matches(head, directory, vaddr)) {
-            u32 next = link(head);
-            if (next == 0) {
-                head = Slot{};
-                --m_mapped_frames;
-            } else {
-                head = m_nodes[next - 1];  // the first chained mapping moves into the slot, with its link
-                give_node(next);
-            }
-            --m_mappings;
-            return {};
-        }
-        Slot* previous = &head;
-        for (u32 node = link(head); node != 0; node = link(m_nodes[node - 1])) {
-            Slot& current = m_nodes[node - 1];
-            if (matches(current, directory, vaddr)) {
-                set_link(*previous, link(current));
-                give_node(node);
-                --m_mappings;
-                return {};
-            }
-            previous = &current;
-        }
-        return Error::NoEntry;
+        // The common case, a frame's only mapping: the words equal the (aligned) mapping exactly when the link
+        // is 0.
+        if (head.directory_word != directory || head.vaddr_word != vaddr || directory == 0 ||
+            ((directory | vaddr) & kLinkMask))
+            return remove_other(head, directory, vaddr);
+        head = Slot{};
+        --m_mappings;
+        --m_mapped_frames;
+        return {};
     }
 
     bool contains(u32 pfn, u32 directory, u32 vaddr) const {
@@ -238,6 +217,10 @@ private:
         return {slot.directory_word & ~kLinkMask, slot.vaddr_word & ~kLinkMask};
     }
 
+    // add() and remove() beyond a frame's only mapping (below the class), off the path of unshared frames.
+    ErrorOr<void> add_shared(Slot& head, u32 directory, u32 vaddr);
+    ErrorOr<void> remove_other(Slot& head, u32 directory, u32 vaddr);
+
     // A node's number (index + 1), from the free list or, when that is empty, the untouched rest of the pool.
     ErrorOr<u32> take_node() {
         u32 node = m_free;
@@ -268,3 +251,35 @@ private:
     u32 m_mappings = 0;
     u32 m_mapped_frames = 0;
 };
+
+inline ErrorOr<void> ReverseMap::add_shared(Slot& head, u32 directory, u32 vaddr) {
+    u32 node = TRY(take_node());
+    m_nodes[node - 1] = make(directory, vaddr, link(head));
+    set_link(head, node);
+    ++m_mappings;
+    return {};
+}
+
+inline ErrorOr<void> ReverseMap::remove_other(Slot& head, u32 directory, u32 vaddr) {
+    if (is_empty(head)) return Error::NoEntry;
+    if (matches(head, directory, vaddr)) {
+        // The first chained mapping moves into the slot, with its link.
+        u32 next = link(head);
+        head = m_nodes[next - 1];
+        give_node(next);
+        --m_mappings;
+        return {};
+    }
+    Slot* previous = &head;
+    for (u32 node = link(head); node != 0; node = link(m_nodes[node - 1])) {
+        Slot& current = m_nodes[node - 1];
+        if (matches(current, directory, vaddr)) {
+            set_link(*previous, link(current));
+            give_node(node);
+            --m_mappings;
+            return {};
+        }
+        previous = &current;
+    }
+    return Error::NoEntry;
+}
