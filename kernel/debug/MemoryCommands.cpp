@@ -1,10 +1,10 @@
 // MemoryCommands.cpp: the monitor commands that show physical memory and paging: meminfo, buddy, pt, vmmap,
 // rmap.
 #include "arch/i386/Cpu.h"
-#include "kernel/dev/Console.h"
 #include "kernel/boot/Layout.h"
-#include "kernel/debug/Monitor.h"
 #include "kernel/boot/Multiboot.h"
+#include "kernel/debug/Monitor.h"
+#include "kernel/dev/Console.h"
 #include "kernel/memmodel/PagedMemory.h"
 #include "kernel/mm/FrameTable.h"
 #include "kernel/mm/Paging.h"
@@ -72,8 +72,9 @@ void print_owner(u32 directory) {
 }
 }  // namespace
 
-MONITOR_COMMAND(rmap, "rmap", "[PFN | check]",
-                "who maps physical frame PFN (the frame table's reverse map); 'check' compares it with every page table") {
+MONITOR_COMMAND(
+    rmap, "rmap", "[PFN | check]",
+    "who maps physical frame PFN (the frame table's reverse map); 'check' compares it with every page table") {
     const ReverseMap& map = frame_table::reverse_map();
     if (argc < 2) {
         frame_table::print_summary();

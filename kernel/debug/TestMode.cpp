@@ -2,8 +2,8 @@
 #include "kernel/debug/TestMode.h"
 
 #include "arch/i386/Power.h"
-#include "kernel/dev/Console.h"
 #include "kernel/debug/KTest.h"
+#include "kernel/dev/Console.h"
 #include "kernel/memmodel/PagedMemory.h"
 #include "libc/rt/String.h"
 

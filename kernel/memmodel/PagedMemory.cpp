@@ -125,6 +125,4 @@ ErrorOr<MemoryModel*> PagedMemory::fork() {
     return child;
 }
 
-bool PagedMemory::check_invariants() const {
-    return m_space.check_invariants(console::sink, nullptr);
-}
+bool PagedMemory::check_invariants() const { return m_space.check_invariants(console::sink, nullptr); }

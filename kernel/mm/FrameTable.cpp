@@ -36,10 +36,11 @@ void initialize(void* storage, u32 first_pfn, u32 frames) {
 
 void print_summary() {
     const ReverseMap& map = reverse_map();
-    kprintf("Frame table: frames 0x%x-0x%x (%u), %u KiB; %u frames mapped by %u mappings; pool %u of %u nodes in "
-            "use\n",
-            map.first_pfn(), map.end_pfn() - 1, map.end_pfn() - map.first_pfn(), g_bytes / static_cast<u32>(KiB),
-            map.mapped_frames(), map.mappings(), map.nodes_in_use(), map.node_capacity());
+    kprintf(
+        "Frame table: frames 0x%x-0x%x (%u), %u KiB; %u frames mapped by %u mappings; pool %u of %u nodes in "
+        "use\n",
+        map.first_pfn(), map.end_pfn() - 1, map.end_pfn() - map.first_pfn(), g_bytes / static_cast<u32>(KiB),
+        map.mapped_frames(), map.mappings(), map.nodes_in_use(), map.node_capacity());
 }
 
 }  // namespace frame_table

@@ -3,9 +3,9 @@
 
 #include <new>
 
-#include "kernel/dev/Console.h"
 #include "kernel/boot/Layout.h"
 #include "kernel/boot/Multiboot.h"
+#include "kernel/dev/Console.h"
 #include "kernel/mm/FrameTable.h"
 #include "libc/base/Assert.h"
 #include "mm/frame/RangeSet.h"

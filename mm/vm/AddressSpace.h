@@ -85,8 +85,12 @@ public:
         return AddressSpace(std::move(tables), kernel, frames);
     }
     AddressSpace(AddressSpace&& other)
-        : m_tables(std::move(other.m_tables)), m_kernel(other.m_kernel), m_frames(other.m_frames),
-          m_regions(other.m_regions), m_heap_start(other.m_heap_start), m_brk(other.m_brk),
+        : m_tables(std::move(other.m_tables)),
+          m_kernel(other.m_kernel),
+          m_frames(other.m_frames),
+          m_regions(other.m_regions),
+          m_heap_start(other.m_heap_start),
+          m_brk(other.m_brk),
           m_page_faults(other.m_page_faults) {
         other.m_regions.clear();
     }
@@ -161,9 +165,7 @@ public:
             }
             break;
         }
-        case FaultAction::MakeWritable:
-            VERIFY(!m_tables.protect(page, user_protection(true)).is_error());
-            break;
+        case FaultAction::MakeWritable: VERIFY(!m_tables.protect(page, user_protection(true)).is_error()); break;
         }
         ++m_page_faults;
         return FaultResult::Resolved;
@@ -308,8 +310,7 @@ public:
         bool ok = true;
         const_cast<Tables&>(m_tables).for_each_mapping(0, kKernelBase / kPageSize, [&](u32 vaddr, TableEntry&) {
             if (ok && !m_regions.find(vaddr))
-                ok = invariant_violation(sink, context, "AddressSpace: page %#x is mapped outside every region",
-                                         vaddr);
+                ok = invariant_violation(sink, context, "AddressSpace: page %#x is mapped outside every region", vaddr);
         });
         return ok;
     }
@@ -327,7 +328,8 @@ private:
         Walk w = m_tables.walk(page);
         if (!w.mapped) return {};
         Protection p = Tables::protection_of(w.pte);
-        return {.present = true, .copy_on_write = p.copy_on_write,
+        return {.present = true,
+                .copy_on_write = p.copy_on_write,
                 .shared = m_frames->references(w.pte.physical_address()) > 1};
     }
 

@@ -68,10 +68,10 @@ struct PageWalk {
     u32 directory_index = 0;  // bits 31:22
     u32 table_index = 0;      // bits 21:12
     DirectoryEntry pde;
-    TableEntry pte;         // meaningful only when the PDE references a table (present, not large)
-    bool large = false;     // a 4 MiB page (PDE with PS=1)
-    bool mapped = false;    // the address translates
-    u32 physical = 0;       // when mapped
+    TableEntry pte;       // meaningful only when the PDE references a table (present, not large)
+    bool large = false;   // a 4 MiB page (PDE with PS=1)
+    bool mapped = false;  // the address translates
+    u32 physical = 0;     // when mapped
 };
 
 // What PageTables needs from its caller. The entry types are arch/i386/PageTableEntry.h's in the
@@ -478,36 +478,41 @@ public:
             if (kernel_half && m_is_kernel && !pde.is_present())
                 return invariant_violation(sink, context, "PageTables: kernel PDE %u has no page table", index);
             if (kernel_half && !m_is_kernel && kernel && pde.raw() != kernel->directory()[index].raw())
-                return invariant_violation(sink, context, "PageTables: PDE %u differs from the kernel's (%#x, kernel %#x)", index,
-                              pde.raw(), kernel->directory()[index].raw());
+                return invariant_violation(sink, context,
+                                           "PageTables: PDE %u differs from the kernel's (%#x, kernel %#x)", index,
+                                           pde.raw(), kernel->directory()[index].raw());
             if (!pde.is_present()) {
                 if (!pde.is_null())
-                    return invariant_violation(sink, context, "PageTables: not-present PDE %u holds %#x", index, pde.raw());
+                    return invariant_violation(sink, context, "PageTables: not-present PDE %u holds %#x", index,
+                                               pde.raw());
                 continue;
             }
             if (pde.is_large()) {
                 if (!kernel_half)
-                    return invariant_violation(sink, context, "PageTables: 4 MiB page in the user half at PDE %u", index);
+                    return invariant_violation(sink, context, "PageTables: 4 MiB page in the user half at PDE %u",
+                                               index);
                 continue;
             }
             if (!kernel_half && !(pde.is_writable() && pde.is_user()))
-                return invariant_violation(sink, context, "PageTables: user-half PDE %u is not P RW US (%#x)", index, pde.raw());
+                return invariant_violation(sink, context, "PageTables: user-half PDE %u is not P RW US (%#x)", index,
+                                           pde.raw());
             const TableEntry* table = m_ops->table(pde.physical_address());
             for (u32 slot = 0; slot < kEntries; ++slot) {
                 if (!table[slot].is_present()) continue;
                 u32 address = (index << 22) | (slot << 12);
                 if (!kernel_half && table[slot].is_global())
-                    return invariant_violation(sink, context, "PageTables: global page in the user half at %#x", address);
+                    return invariant_violation(sink, context, "PageTables: global page in the user half at %#x",
+                                               address);
                 if (kernel_half && table[slot].is_user())
-                    return invariant_violation(sink, context, "PageTables: user page in the kernel half at %#x", address);
+                    return invariant_violation(sink, context, "PageTables: user page in the kernel half at %#x",
+                                               address);
             }
         }
         return true;
     }
 
 private:
-    PageTables(Ops& ops, u32 directory, bool is_kernel)
-        : m_ops(&ops), m_directory(directory), m_is_kernel(is_kernel) {}
+    PageTables(Ops& ops, u32 directory, bool is_kernel) : m_ops(&ops), m_directory(directory), m_is_kernel(is_kernel) {}
 
     DirectoryEntry* directory() const { return m_ops->directory(m_directory); }
     u32 own_directory_entries() const { return m_is_kernel ? kEntries : kFirstKernelIndex; }

@@ -1,12 +1,12 @@
 // ReverseMap.h: for every frame, the address spaces and virtual pages that map it (a reverse map, "rmap").
 //
-// The page tables answer "which frame backs this virtual page?"; page replacement needs the opposite question
-// answered: once a policy has chosen a victim frame (OSTEP ch. 22, "Swapping: Policies"), every page-table
-// entry that names the frame must be made not-present before the frame can be written out and reused
-// (Tanenbaum, "Modern Operating Systems", 3.5.5 on shared pages: evicting a page that several processes share
-// must remove it from each of their page tables). Without a reverse map that means walking every page table
-// of every process; with it, the victim's entries are a short list. A frame shared copy-on-write after fork
-// simply has one mapping per address space that maps it.
+// The page tables answer "which frame backs this virtual page?"; page replacement needs the opposite question answered:
+// once a policy has chosen a victim frame (OSTEP ch. 22, "Beyond Physical Memory: Policies"), every page-table entry
+// that names the frame must be made not-present before the frame can be written out and reused (Tanenbaum, "Modern
+// Operating Systems", 3.5.5 on shared pages: evicting a page that several processes share must remove it from each of
+// their page tables). Without a reverse map that means walking every page table of every process; with it, the victim's
+// entries are a short list. A frame shared copy-on-write after fork simply has one mapping per address space that maps
+// it.
 //
 // An address space is named by the physical address of its page directory (what CR3 holds while it runs), so
 // an entry can be walked directly (PageTables::walk(ops, directory, vaddr)); the kernel finds the owner from
@@ -136,7 +136,7 @@ public:
     bool covers(u32 pfn) const { return pfn - m_first_pfn < m_frame_count; }
     u32 first_pfn() const { return m_first_pfn; }
     u32 end_pfn() const { return m_first_pfn + m_frame_count; }
-    u32 mappings() const { return m_mappings;}        // in all
+    u32 mappings() const { return m_mappings; }            // in all
     u32 mapped_frames() const { return m_mapped_frames; }  // frames with at least one mapping
     u32 nodes_in_use() const { return m_nodes_in_use; }
     u32 node_capacity() const { return m_node_capacity; }
@@ -162,9 +162,9 @@ public:
                                              "ReverseMap: directory %#x maps %#x to frame %#x, outside the map",
                                              directory, vaddr, physical);
                 else if (!contains(pfn, directory, vaddr))
-                    ok = invariant_violation(sink, context,
-                                             "ReverseMap: directory %#x maps %#x to frame %#x, which does not record it",
-                                             directory, vaddr, physical);
+                    ok = invariant_violation(
+                        sink, context, "ReverseMap: directory %#x maps %#x to frame %#x, which does not record it",
+                        directory, vaddr, physical);
             });
         });
         if (!ok) return false;
@@ -181,17 +181,16 @@ public:
                 }
                 ErrorOr<u32> physical = walker.translate(m.directory, m.vaddr);
                 if (physical.is_error() || (physical.value() >> kPageShift) != pfn)
-                    ok = invariant_violation(sink, context,
-                                             "ReverseMap: frame %#x records directory %#x at %#x, which maps %s %#x",
-                                             pfn << kPageShift, m.directory, m.vaddr,
-                                             physical.is_error() ? "nothing" : "frame",
-                                             physical.is_error() ? 0 : physical.value() & ~(kPageSize - 1));
+                    ok = invariant_violation(
+                        sink, context, "ReverseMap: frame %#x records directory %#x at %#x, which maps %s %#x",
+                        pfn << kPageShift, m.directory, m.vaddr, physical.is_error() ? "nothing" : "frame",
+                        physical.is_error() ? 0 : physical.value() & ~(kPageSize - 1));
             });
         }
         if (ok && entries != m_mappings)
-            ok = invariant_violation(sink, context,
-                                     "ReverseMap: %u mappings recorded but the page tables hold %u (one recorded twice)",
-                                     m_mappings, entries);
+            ok = invariant_violation(
+                sink, context, "ReverseMap: %u mappings recorded but the page tables hold %u (one recorded twice)",
+                m_mappings, entries);
         return ok;
     }
 

@@ -11,11 +11,11 @@
 // exit, and after every step of the random walk.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <random>
-#include <algorithm>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -53,7 +53,9 @@ struct HostOps {
         return address;
     }
     void free_table(u32 address) { tables.erase(address); }
-    PageDirectoryEntry* directory(u32 address) { return reinterpret_cast<PageDirectoryEntry*>(tables.at(address)->words); }
+    PageDirectoryEntry* directory(u32 address) {
+        return reinterpret_cast<PageDirectoryEntry*>(tables.at(address)->words);
+    }
     PageTableEntry* table(u32 address) { return reinterpret_cast<PageTableEntry*>(tables.at(address)->words); }
     void invalidate(u32 vaddr) { invalidations.push_back(vaddr); }
     ErrorOr<void> frame_mapped(u32 directory, u32 vaddr, u32 physical) {
@@ -288,8 +290,8 @@ TEST(RegionMapTest, RemoveMappingsSplitsShrinksAndRefusesWhenFull) {
     EXPECT_NE(map.find(0x12000), nullptr);
     // Fill the table, then ask for a split: refused, nothing changed.
     for (u32 i = map.count(); i < RegionMap::kMaxRegions; ++i)
-        ASSERT_FALSE(map.add(0x100000 + i * 0x10000, 0x100000 + i * 0x10000 + 0x3000, RegionKind::Mapping, true)
-                         .is_error());
+        ASSERT_FALSE(
+            map.add(0x100000 + i * 0x10000, 0x100000 + i * 0x10000 + 0x3000, RegionKind::Mapping, true).is_error());
     u32 count = map.count();
     EXPECT_EQ(map.remove_mappings(0x101000 + 0x10000 * 10, 0x102000 + 0x10000 * 10).error(), Error::NoMemory);
     EXPECT_EQ(map.count(), count);
@@ -390,8 +392,8 @@ TEST_F(AddressSpaceTest, ReverseMapFollowsForkCopyOnWriteAndExit) {
     ASSERT_FALSE(child->fork_into(*grandchild).is_error());
     std::vector<ReverseMapping> seen;
     map.for_each(frame, [&](ReverseMapping m) { seen.push_back(m); });
-    std::vector<ReverseMapping> expected{{parent->directory(), kData}, {child->directory(), kData},
-                                         {grandchild->directory(), kData}};
+    std::vector<ReverseMapping> expected{
+        {parent->directory(), kData}, {child->directory(), kData}, {grandchild->directory(), kData}};
     EXPECT_TRUE(std::is_permutation(seen.begin(), seen.end(), expected.begin(), expected.end()));
     EXPECT_EQ(map.mappings(), 9u);
     EXPECT_EQ(map.mapped_frames(), 3u);

@@ -24,7 +24,7 @@ struct Fixture {
     std::vector<ReverseMap::Slot> slots, nodes;
     ReverseMap map;
     Fixture(u32 frames, u32 node_count)
-        : slots(frames, ReverseMap::Slot{0xFFFFFFFF, 0xFFFFFFFF}),  // garbage: the constructor clears slots
+        : slots(frames, ReverseMap::Slot{0xFFFFFFFF, 0xFFFFFFFF}),      // garbage: the constructor clears slots
           nodes(node_count, ReverseMap::Slot{0xDEADBEEF, 0xDEADBEEF}),  // and never needs the pool cleared
           map(Span<ReverseMap::Slot>(slots.data(), slots.size()), Span<ReverseMap::Slot>(nodes.data(), nodes.size()),
               kFirst) {}
@@ -62,7 +62,8 @@ TEST(ReverseMapTest, RecordsCountsAndForgetsMappings) {
     EXPECT_EQ(map.mappings(), 4u);
     EXPECT_EQ(map.mapped_frames(), 2u);
     EXPECT_EQ(map.nodes_in_use(), 2u);
-    EXPECT_TRUE(same_set(mappings_of(map, kFirst + 3), {{kDirA, 0x00400000}, {kDirB, 0x00400000}, {kDirC, 0xBFFFF000}}));
+    EXPECT_TRUE(
+        same_set(mappings_of(map, kFirst + 3), {{kDirA, 0x00400000}, {kDirB, 0x00400000}, {kDirC, 0xBFFFF000}}));
     EXPECT_TRUE(map.contains(kFirst + 3, kDirC, 0xBFFFF000));
     EXPECT_FALSE(map.contains(kFirst + 3, kDirC, 0x00400000));
     EXPECT_FALSE(map.contains(kFirst + 4, kDirB, 0x00401000));
@@ -129,9 +130,11 @@ TEST(ReverseMapTest, LinksUseAllTwentyFourBits) {
     });
     EXPECT_EQ(directories.size(), 6000u);
     // Forget every other one, then the rest, front and back mixed.
-    for (u32 i = 0; i < 6000; i += 2) ASSERT_FALSE(map.remove(kFirst, 0x01000000 + i * kPageSize, 0xBFFFF000).is_error());
+    for (u32 i = 0; i < 6000; i += 2)
+        ASSERT_FALSE(map.remove(kFirst, 0x01000000 + i * kPageSize, 0xBFFFF000).is_error());
     EXPECT_EQ(invariant_text(map), "");
-    for (u32 i = 5999; i < 6000; i -= 2) ASSERT_FALSE(map.remove(kFirst, 0x01000000 + i * kPageSize, 0xBFFFF000).is_error());
+    for (u32 i = 5999; i < 6000; i -= 2)
+        ASSERT_FALSE(map.remove(kFirst, 0x01000000 + i * kPageSize, 0xBFFFF000).is_error());
     EXPECT_EQ(map.count(kFirst), 0u);
     EXPECT_EQ(map.nodes_in_use(), 0u);
     EXPECT_EQ(map.mappings(), 1u);
@@ -172,8 +175,8 @@ struct FakeTables {
 
 std::string check_text(const ReverseMap& map, FakeTables& tables) {
     std::string text;
-    map.check_against(tables, [](void* c, const char* p, size_t n) { static_cast<std::string*>(c)->append(p, n); },
-                      &text);
+    map.check_against(
+        tables, [](void* c, const char* p, size_t n) { static_cast<std::string*>(c)->append(p, n); }, &text);
     return text;
 }
 
