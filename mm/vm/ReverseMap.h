@@ -23,7 +23,7 @@
 //
 // Cost: add is O(1); remove, contains and for_each are O(k) for a frame with k mappings (k is 1 for an
 // unshared frame, the number of forked copies for a shared one). Adding and removing a frame's only mapping,
-// the case of every demand-zero page, is a few instructions inline; sharing goes out of line.
+// the case of every demand-zero page, is a few instructions inline; sharing takes a separate, longer path.
 //
 // Invariants (check_invariants): an empty slot has no chain; every chained node holds a mapping and every
 // free node none; chained plus free nodes account for every node taken from the pool; the mapping and
