@@ -3,6 +3,7 @@
 
 #include "arch/i386/Cpu.h"
 #include "kernel/dev/Console.h"
+#include "kernel/memmodel/PagedMemory.h"
 #include "kernel/mm/KernelHeapGlue.h"
 #include "kernel/mm/Paging.h"
 #include "kernel/mm/PhysicalMemory.h"
@@ -119,6 +120,25 @@ bool run_kernel(const char* selection) {
         },
         empty);
     pmm::free(frame.value(), 0);
+
+    // The kernel half of fork and exit for a small process, without the scheduler: every page is shared into
+    // the child (protect, map, frame-table record, reference), then the child is destroyed (unmap, frame-table
+    // forget, release). Six pages, as a small user program has.
+    if (auto parent = PagedMemory::create(); !parent.is_error()) {
+        PagedMemory* memory = parent.value();
+        constexpr u32 kBase = 0x00400000, kPages = 6;
+        if (!memory->add_region(kBase, kBase + kPages * kPageSize, RegionKind::Heap, true).is_error() &&
+            !memory->populate(kBase, kPages).is_error()) {
+            measure(
+                "fork and destroy of a 6-page address space (kernel side)",
+                [&] {
+                    auto child = memory->fork();
+                    if (!child.is_error()) delete child.value();
+                },
+                empty);
+        }
+        delete memory;
+    }
     // For the demand-zero figure: what clearing one 4 KiB page costs by itself.
     measure(
         "clearing one 4 KiB page (memset)", [&] { memset(pmm::frame_pointer(frame.value()), 0, kPageSize); }, empty);

@@ -1,11 +1,15 @@
-// MemoryCommands.cpp: the monitor commands that show physical memory and paging: meminfo, buddy, pt, vmmap.
+// MemoryCommands.cpp: the monitor commands that show physical memory and paging: meminfo, buddy, pt, vmmap,
+// rmap.
 #include "arch/i386/Cpu.h"
-#include "kernel/dev/Console.h"
 #include "kernel/boot/Layout.h"
-#include "kernel/debug/Monitor.h"
 #include "kernel/boot/Multiboot.h"
+#include "kernel/debug/Monitor.h"
+#include "kernel/dev/Console.h"
+#include "kernel/memmodel/PagedMemory.h"
+#include "kernel/mm/FrameTable.h"
 #include "kernel/mm/Paging.h"
 #include "kernel/mm/PhysicalMemory.h"
+#include "kernel/proc/Process.h"
 #include "libc/rt/String.h"
 
 MONITOR_COMMAND(meminfo, "meminfo", "", "the memory map, reserved regions and the page allocator's free memory") {
@@ -46,4 +50,76 @@ MONITOR_COMMAND(vmmap, "vmmap", "[CR3]", "the mapped ranges of an address space 
     }
     kprintf("Mapped ranges under CR3 0x%08x (virtual -> physical, size, permissions):\n", cr3);
     paging::print_mappings(cr3, 0, layout::kKernelAreaEnd);
+}
+
+namespace {
+// Who owns the address space whose page directory is at `directory`: "pid 3 (sh)", or a PagedMemory no
+// process owns (an in-kernel test's), or nothing live at all (the frame table would be wrong).
+void print_owner(u32 directory) {
+    PagedMemory* memory = PagedMemory::find(directory);
+    if (!memory) {
+        kprintf("no live address space!");
+        return;
+    }
+    for (u32 i = 0; i < process::kMaxProcesses; ++i) {
+        Process* p = process::slot(i);
+        if (p && p->memory == memory) {
+            kprintf("pid %d (%s)", p->pid, p->name);
+            return;
+        }
+    }
+    kprintf("no process");
+}
+}  // namespace
+
+MONITOR_COMMAND(
+    rmap, "rmap", "[PFN | check]",
+    "who maps physical frame PFN (the frame table's reverse map); 'check' compares it with every page table") {
+    const ReverseMap& map = frame_table::reverse_map();
+    if (argc < 2) {
+        frame_table::print_summary();
+        // The frames worth a look: shared ones (copy-on-write after fork), the first few.
+        constexpr u32 kShown = 12;
+        u32 shared = 0;
+        for (u32 pfn = map.first_pfn(); pfn < map.end_pfn(); ++pfn) {
+            u32 count = map.count(pfn);
+            if (count < 2) continue;
+            if (shared < kShown) kprintf("%s0x%x (%u)", shared == 0 ? "Shared frames (mappings): " : ", ", pfn, count);
+            ++shared;
+        }
+        if (shared > kShown) kprintf(", ... %u in all", shared);
+        if (shared) kprintf("\n");
+        kprintf("usage: rmap PFN (a frame number: physical address >> 12), rmap check\n");
+        return;
+    }
+    if (strcmp(argv[1], "check") == 0) {
+        u32 spaces = 0;
+        PagedMemory::for_each([&](PagedMemory&) { ++spaces; });
+        if (PagedMemory::check_frame_table(console::sink, nullptr))
+            kprintf("frame table agrees with the page tables of %u address spaces (%u mappings)\n", spaces,
+                    frame_table::reverse_map().mappings());
+        return;
+    }
+    u32 pfn;
+    if (!monitor::parse_number(argv[1], pfn)) {
+        kprintf("usage: rmap [PFN | check]\n");
+        return;
+    }
+    if (!map.covers(pfn)) {
+        kprintf("frame 0x%x is outside the frame table (frames 0x%x-0x%x)\n", pfn, map.first_pfn(), map.end_pfn() - 1);
+        return;
+    }
+    u32 count = map.count(pfn);
+    kprintf("frame 0x%x (physical 0x%08x): %u mapping%s, reference count %u\n", pfn, pfn << 12, count,
+            count == 1 ? "" : "s", pmm::frame_references(pfn));
+    map.for_each(pfn, [](ReverseMapping m) {
+        paging::Walk w = paging::walk(m.directory, m.vaddr);
+        char bits[96];
+        w.pte.describe(bits, sizeof(bits));
+        bool cow = (w.pte.available() & KernelPageTables::kAvailableCopyOnWrite) != 0;
+        kprintf("  directory 0x%08x  virtual 0x%08x  PTE 0x%08x %-12s %-5s ", m.directory, m.vaddr, w.pte.raw(), bits,
+                cow ? "COW" : "");
+        print_owner(m.directory);
+        kprintf("\n");
+    });
 }

@@ -2,8 +2,9 @@
 #include "kernel/debug/TestMode.h"
 
 #include "arch/i386/Power.h"
-#include "kernel/dev/Console.h"
 #include "kernel/debug/KTest.h"
+#include "kernel/dev/Console.h"
+#include "kernel/memmodel/PagedMemory.h"
 #include "libc/rt/String.h"
 
 namespace test_mode {
@@ -71,7 +72,13 @@ const char* init_argument() { return g_init_argument; }
 void finish_user_tests(u32 passed, u32 failed) {
     kprintf("test: user-level suite %u passed, %u failed%s\n", passed, failed,
             g_kernel_ran ? (g_kernel_passed ? "; kernel suites passed" : "; kernel suites FAILED") : "");
-    finish(g_kernel_passed && failed == 0 && passed > 0);
+    // After every fork, exit and copy-on-write of the suite, the frame table must still be exact.
+    u32 spaces = 0;
+    PagedMemory::for_each([&](PagedMemory&) { ++spaces; });
+    bool frame_table_exact = PagedMemory::check_frame_table(console::sink, nullptr);
+    kprintf("%s frame table against the page tables of the %u live address spaces\n",
+            frame_table_exact ? "ok  " : "FAIL", spaces);
+    finish(g_kernel_passed && failed == 0 && passed > 0 && frame_table_exact);
 }
 
 void user_tests_vanished() {

@@ -6,6 +6,7 @@
 
 #include "kernel/boot/Layout.h"
 #include "kernel/dev/Console.h"
+#include "kernel/mm/FrameTable.h"
 #include "kernel/mm/KernelHeapGlue.h"
 #include "kernel/mm/PhysicalMemory.h"
 #include "kernel/mm/Tlb.h"
@@ -45,6 +46,66 @@ u32 UserFrames::commit_limit() {
     return total > kKernelReserveFrames ? total - kKernelReserveFrames : 0;
 }
 
+PagedMemory* PagedMemory::s_first = nullptr;
+
+PagedMemory::PagedMemory(UserAddressSpace&& space) : m_space(static_cast<UserAddressSpace&&>(space)) {
+    m_next = s_first;
+    if (s_first) s_first->m_previous = this;
+    s_first = this;
+}
+
+PagedMemory::~PagedMemory() {
+    if (m_previous)
+        m_previous->m_next = m_next;
+    else
+        s_first = m_next;
+    if (m_next) m_next->m_previous = m_previous;
+}  // then m_space's destructor gives every frame back (and the frame table forgets each mapping)
+
+PagedMemory* PagedMemory::find(u32 directory) {
+    PagedMemory* found = nullptr;
+    for_each([&](PagedMemory& memory) {
+        if (memory.directory() == directory) found = &memory;
+    });
+    return found;
+}
+
+namespace {
+// How ReverseMap::check_against reads the page tables of every live PagedMemory.
+struct LiveSpaces {
+    void for_each_space(auto visit) {
+        PagedMemory::for_each([&](PagedMemory& memory) { visit(memory.directory()); });
+    }
+    void for_each_mapping(u32 directory, auto visit) {
+        PagedMemory* memory = PagedMemory::find(directory);
+        VERIFY(memory);
+        memory->space().tables().for_each_mapping(0, kKernelBase / kPageSize, [&](u32 vaddr, PageTableEntry& entry) {
+            visit(vaddr, entry.physical_address());
+        });
+    }
+    ErrorOr<u32> translate(u32 directory, u32 vaddr) {
+        auto walk = KernelPageTables::walk(page_tables::ops(), directory, vaddr);
+        if (!walk.mapped || walk.large) return Error::NoEntry;
+        return walk.pte.physical_address();
+    }
+};
+}  // namespace
+
+bool PagedMemory::check_frame_table(FormatSink sink, void* context) {
+    LiveSpaces walker;
+    const ReverseMap& map = frame_table::reverse_map();
+    if (!map.check_against(walker, sink, context)) return false;
+    // Every reference to a user frame is a mapping (UserFrames hands a frame out with one reference, which the
+    // mapping made right after takes over; fork's share() comes with the child's mapping).
+    for (u32 pfn = map.first_pfn(); pfn < map.end_pfn(); ++pfn) {
+        u32 mappings = map.count(pfn), references = pmm::frame_references(pfn);
+        if (mappings != references)
+            return invariant_violation(sink, context, "frame table: frame %#x has %u mappings but %u references",
+                                       pfn << kPageShift, mappings, references);
+    }
+    return true;
+}
+
 ErrorOr<PagedMemory*> PagedMemory::create() {
     auto space = UserAddressSpace::create(page_tables::ops(), page_tables::kernel_tables(), g_frames);
     if (space.is_error()) return space.error();
@@ -64,6 +125,4 @@ ErrorOr<MemoryModel*> PagedMemory::fork() {
     return child;
 }
 
-bool PagedMemory::check_invariants() const {
-    return m_space.check_invariants(console::sink, nullptr);
-}
+bool PagedMemory::check_invariants() const { return m_space.check_invariants(console::sink, nullptr); }

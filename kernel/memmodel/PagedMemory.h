@@ -27,7 +27,7 @@ class PagedMemory final : public MemoryModel {
 public:
     // A fresh, empty paged memory (kernel half shared). Error::NoMemory if no page directory or no heap.
     static ErrorOr<PagedMemory*> create();
-    ~PagedMemory() override = default;
+    ~PagedMemory() override;
 
     const char* name() const override { return "paging"; }
     ErrorOr<void> add_region(u32 start, u32 end, RegionKind kind, bool writable) override {
@@ -63,7 +63,24 @@ public:
     UserAddressSpace& space() { return m_space; }
     u32 directory() const { return m_space.directory(); }
 
+    // Every live PagedMemory (processes' and the in-kernel tests' alike), newest first: `callback(PagedMemory&)`.
+    template <typename Callback>
+    static void for_each(Callback callback) {
+        for (PagedMemory* memory = s_first; memory; memory = memory->m_next) callback(*memory);
+    }
+    // The live PagedMemory whose page directory is at `directory`, or null.
+    static PagedMemory* find(u32 directory);
+    // The frame table agrees with the page tables of every live PagedMemory (mm/vm/ReverseMap.h's
+    // check_against), and each mapped frame's reference count is its number of mappings. Describes the first
+    // disagreement to `sink`.
+    static bool check_frame_table(FormatSink sink, void* context);
+
 private:
-    explicit PagedMemory(UserAddressSpace&& space) : m_space(static_cast<UserAddressSpace&&>(space)) {}
+    explicit PagedMemory(UserAddressSpace&& space);
     UserAddressSpace m_space;
+    // The list of live PagedMemory objects (a process's memory is freed while others run, so the list is
+    // changed only by create and the destructor).
+    PagedMemory* m_next = nullptr;
+    PagedMemory* m_previous = nullptr;
+    static PagedMemory* s_first;
 };

@@ -16,17 +16,9 @@ ErrorOr<u32> KernelPageTableOps::allocate_table() {
 
 void KernelPageTableOps::free_table(u32 physical) { pmm::free(physical >> 12, 0); }
 
-PageDirectoryEntry* KernelPageTableOps::directory(u32 physical) {
-    return layout::physical_pointer<PageDirectoryEntry>(physical);
-}
-
-PageTableEntry* KernelPageTableOps::table(u32 physical) { return layout::physical_pointer<PageTableEntry>(physical); }
-
 // INVLPG works on the current address space only; for another one the entry cannot be cached (its CR3 is
 // not loaded, and user pages are never global), so the extra flush is harmless.
 void KernelPageTableOps::invalidate(u32 vaddr) { tlb::invalidate_page(vaddr); }
-
-void KernelPageTableOps::release_frame(u32 physical) { pmm::release_frame(physical >> 12); }
 
 namespace page_tables {
 namespace {

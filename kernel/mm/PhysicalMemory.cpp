@@ -3,9 +3,10 @@
 
 #include <new>
 
-#include "kernel/dev/Console.h"
 #include "kernel/boot/Layout.h"
 #include "kernel/boot/Multiboot.h"
+#include "kernel/dev/Console.h"
+#include "kernel/mm/FrameTable.h"
 #include "libc/base/Assert.h"
 #include "mm/frame/RangeSet.h"
 
@@ -126,6 +127,12 @@ void finish(Kind kind) {
     __builtin_memset(g_references, 0, reference_bytes);
     g_first_pfn = first_pfn;
     g_end_pfn = end_pfn;
+    // The frame table (who maps each frame), over the same span.
+    auto frame_table_storage =
+        boot_allocate(frame_table::bytes_needed(end_pfn - first_pfn), layout::kDirectMapLimit, "frame table");
+    if (frame_table_storage.is_error()) mneme_panic("pmm: no room for the frame table");
+    frame_table::initialize(layout::physical_pointer<void>(static_cast<uptr>(frame_table_storage.value())), first_pfn,
+                            end_pfn - first_pfn);
 
     if (kind == Kind::Buddy) {
         g_buddy = new (g_buddy_storage) BuddyAllocator(

@@ -4,8 +4,9 @@
 // ranges: every "available" entry, clipped to what the direct map covers (960 MiB), minus the low 1 MiB
 // (BIOS data, real-mode structures), the kernel image, the multiboot data and the modules. Until finish(),
 // boot_allocate() carves permanent allocations (the kernel page tables) out of that set. finish() carves
-// the allocator's own metadata, builds the allocator chosen with `pmm=buddy|bitmap` and hands it
-// everything that is left. From then on frames come from allocate()/free().
+// the allocator's own metadata, the frame reference counts and the frame table (kernel/mm/FrameTable.h),
+// builds the allocator chosen with `pmm=buddy|bitmap` and hands it everything that is left. From then on
+// frames come from allocate()/free().
 //
 // Every carve-out is recorded as a named reserved region, which the boot log, the monitor's `meminfo`
 // and the in-kernel tests (no reserved frame is ever handed out) all use.

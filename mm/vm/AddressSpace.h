@@ -9,6 +9,10 @@
 //   Ops    - mm/vm/PageTables.h's PageTableOps (tables, TLB invalidation, frame release)
 //   Frames - where frames come from (the FrameSource concept below)
 //
+// Every mapping goes through the page tables' map/unmap/replace, whose Ops hooks keep the kernel's frame table
+// (reverse map) exact; so fork, exit and copy-on-write need no extra bookkeeping here. Fork is the one place a
+// frame gains a second mapping, so it is where a full reverse map shows up: fork_into fails with NoMemory.
+//
 // Demand-zero paging: regions start with no pages; the first touch faults and a zeroed frame is mapped.
 // Copy-on-write: fork_into() maps every page of the parent into the child read-only, marked copy-on-write
 // (Protection::copy_on_write) in both, and shares the frame (its reference count goes up); the first write
@@ -81,8 +85,12 @@ public:
         return AddressSpace(std::move(tables), kernel, frames);
     }
     AddressSpace(AddressSpace&& other)
-        : m_tables(std::move(other.m_tables)), m_kernel(other.m_kernel), m_frames(other.m_frames),
-          m_regions(other.m_regions), m_heap_start(other.m_heap_start), m_brk(other.m_brk),
+        : m_tables(std::move(other.m_tables)),
+          m_kernel(other.m_kernel),
+          m_frames(other.m_frames),
+          m_regions(other.m_regions),
+          m_heap_start(other.m_heap_start),
+          m_brk(other.m_brk),
           m_page_faults(other.m_page_faults) {
         other.m_regions.clear();
     }
@@ -149,13 +157,15 @@ public:
             u32 old_frame = m_tables.walk(page).pte.physical_address();
             auto copy = m_frames->allocate_copy(old_frame);
             if (copy.is_error()) return FaultResult::OutOfMemory;
-            // replace() invalidates the TLB entry before it releases the parent's reference to the old frame.
-            VERIFY(!m_tables.replace(page, copy.value(), user_protection(true)).is_error());
+            // replace() invalidates the TLB entry before it releases the parent's reference to the old frame. It
+            // fails only when the frame table has no room to record the copy (it is a fresh frame, so it has).
+            if (m_tables.replace(page, copy.value(), user_protection(true)).is_error()) {
+                m_frames->release(copy.value());
+                return FaultResult::OutOfMemory;
+            }
             break;
         }
-        case FaultAction::MakeWritable:
-            VERIFY(!m_tables.protect(page, user_protection(true)).is_error());
-            break;
+        case FaultAction::MakeWritable: VERIFY(!m_tables.protect(page, user_protection(true)).is_error()); break;
         }
         ++m_page_faults;
         return FaultResult::Resolved;
@@ -300,8 +310,7 @@ public:
         bool ok = true;
         const_cast<Tables&>(m_tables).for_each_mapping(0, kKernelBase / kPageSize, [&](u32 vaddr, TableEntry&) {
             if (ok && !m_regions.find(vaddr))
-                ok = invariant_violation(sink, context, "AddressSpace: page %#x is mapped outside every region",
-                                         vaddr);
+                ok = invariant_violation(sink, context, "AddressSpace: page %#x is mapped outside every region", vaddr);
         });
         return ok;
     }
@@ -319,7 +328,8 @@ private:
         Walk w = m_tables.walk(page);
         if (!w.mapped) return {};
         Protection p = Tables::protection_of(w.pte);
-        return {.present = true, .copy_on_write = p.copy_on_write,
+        return {.present = true,
+                .copy_on_write = p.copy_on_write,
                 .shared = m_frames->references(w.pte.physical_address()) > 1};
     }
 

@@ -26,6 +26,11 @@
 // back. INVLPG also flushes the paging-structure caches (SDM 4.10.4.1), which covers a freed table.
 // destroy() invalidates nothing: call it with another CR3 loaded.
 //
+// Frame table: every frame a space starts or stops mapping passes through the Ops hooks (frame_mapped,
+// frame_mapping_undone, release_frame), called from map, map_range, replace, unmap, unmap_range and destroy,
+// the only code that makes an entry name a frame or stop naming it; the kernel keeps its reverse map of user
+// frames with them (kernel/mm/FrameTable.h). protect() and set_not_present() change no frame and call none.
+//
 // Locking: none inside. The caller serialises operations on one address space (in the kernel there is no
 // per-process lock: only the owning process changes its tables, in its own system calls and faults, and
 // the kernel is not preemptible; docs/processes.md, "Interrupts in the kernel"); the Ops' allocator has
@@ -65,10 +70,10 @@ struct PageWalk {
     u32 directory_index = 0;  // bits 31:22
     u32 table_index = 0;      // bits 21:12
     DirectoryEntry pde;
-    TableEntry pte;         // meaningful only when the PDE references a table (present, not large)
-    bool large = false;     // a 4 MiB page (PDE with PS=1)
-    bool mapped = false;    // the address translates
-    u32 physical = 0;       // when mapped
+    TableEntry pte;       // meaningful only when the PDE references a table (present, not large)
+    bool large = false;   // a 4 MiB page (PDE with PS=1)
+    bool mapped = false;  // the address translates
+    u32 physical = 0;     // when mapped
 };
 
 // What PageTables needs from its caller. The entry types are arch/i386/PageTableEntry.h's in the
@@ -78,7 +83,15 @@ struct PageWalk {
 //   directory(phys)   -> DirectoryEntry*, table(phys) -> TableEntry*: where the CPU's page at `phys` can be
 //                        read and written (the direct map in the kernel, plain memory on the host)
 //   invalidate(vaddr)    drop the TLB entry for vaddr (INVLPG in the kernel; recorded on the host)
-//   release_frame(phys)  unmap()/destroy() no longer map this frame (the kernel decides about refcounts)
+// and three hooks that follow every frame a space maps, so the kernel's frame table (its reverse map,
+// mm/vm/ReverseMap.h) stays exact without any caller having to remember it. `directory` is the space's
+// directory_physical_address(), `vaddr` the page, `phys` the frame:
+//   frame_mapped(directory, vaddr, phys) -> ErrorOr<void>: map(), map_range() and replace() are about to
+//                        make the entry name the frame; an error (a full reverse map) makes them fail with it,
+//                        nothing changed
+//   frame_mapping_undone(directory, vaddr, phys)  a frame_mapped() whose map_range() failed after all
+//   release_frame(directory, vaddr, phys)  unmap(), replace() and destroy() no longer map the frame there
+//                        (after the TLB entry is gone; the kernel forgets the mapping and drops a reference)
 // Optional: release_not_present(vaddr, entry) is called by unmap()/destroy() for a not-present entry
 // holding a payload (a swap slot), so the kernel can free the slot.
 template <typename Ops>
@@ -90,7 +103,9 @@ concept PageTableOps = requires(Ops& ops, u32 address) {
     requires std::is_same_v<decltype(ops.directory(address)), typename Ops::DirectoryEntry*>;
     requires std::is_same_v<decltype(ops.table(address)), typename Ops::TableEntry*>;
     ops.invalidate(address);
-    ops.release_frame(address);
+    requires std::is_same_v<decltype(ops.frame_mapped(address, address, address)), ErrorOr<void>>;
+    ops.frame_mapping_undone(address, address, address);
+    ops.release_frame(address, address, address);
 };
 
 template <PageTableOps Ops>
@@ -145,7 +160,8 @@ public:
     // Map `pages` pages at `vaddr` to the frames from `paddr` on, all or nothing. Errors: Invalid (unaligned,
     // empty, wrapping, kernel half of a user space, user page in the kernel half, global page in the user
     // half), Exists (some page already has a non-null entry, or lies in a 4 MiB page), NoMemory (a page
-    // table could not be allocated). On error nothing changed and nothing leaked.
+    // table could not be allocated), or what Ops::frame_mapped reported. On error nothing changed and nothing
+    // leaked.
     ErrorOr<void> map(u32 vaddr, u32 paddr, Protection protection) { return map_range(vaddr, paddr, 1, protection); }
 
     ErrorOr<void> map_range(u32 vaddr, u32 paddr, u32 pages, Protection protection) {
@@ -167,24 +183,38 @@ public:
         u32 created[kEntries / 32] = {};
         u32 first_index = vaddr >> 22;
         u32 last_index = u32((end - 1) >> 22);
+        auto free_created = [&](u32 below) {
+            for (u32 undo = first_index; undo < below; ++undo) {
+                if (!(created[undo / 32] & (1u << (undo % 32)))) continue;
+                m_ops->free_table(directory()[undo].physical_address());
+                directory()[undo].clear();
+            }
+        };
         for (u32 index = first_index; index <= last_index; ++index) {
             DirectoryEntry& pde = directory()[index];
             if (pde.is_present()) continue;
             VERIFY(index < kFirstKernelIndex);  // create_kernel() allocated every kernel table
             auto table = m_ops->allocate_table();
             if (table.is_error()) {
-                for (u32 undo = first_index; undo < index; ++undo) {
-                    if (!(created[undo / 32] & (1u << (undo % 32)))) continue;
-                    m_ops->free_table(directory()[undo].physical_address());
-                    directory()[undo].clear();
-                }
+                free_created(index);
                 return table.error();
             }
             pde = make_directory_entry(table.value(), index);
             created[index / 32] |= 1u << (index % 32);
         }
 
-        // Pass 3: fill in the entries. Not-present entries are never cached, so no invalidation.
+        // Pass 3: tell the frame table, undoing what was told if it refuses a page.
+        for (u32 page = 0; page < pages; ++page) {
+            auto recorded = m_ops->frame_mapped(m_directory, vaddr + page * kPageSize, paddr + page * kPageSize);
+            if (recorded.is_error()) {
+                while (page-- > 0)
+                    m_ops->frame_mapping_undone(m_directory, vaddr + page * kPageSize, paddr + page * kPageSize);
+                free_created(last_index + 1);
+                return recorded.error();
+            }
+        }
+
+        // Pass 4: fill in the entries. Not-present entries are never cached, so no invalidation.
         u32 frame = paddr;
         walk(vaddr, pages, [&](u32, DirectoryEntry&, TableEntry* entry) {
             *entry = make_entry(frame, protection);
@@ -317,7 +347,7 @@ public:
 
     // Point a present mapping at another frame with new rights, in one step (copy-on-write's copy): the entry
     // is rewritten, the TLB entry invalidated, then the old frame released (in that order, as unmap()).
-    // Error::NoEntry when `vaddr` is not mapped.
+    // Error::NoEntry when `vaddr` is not mapped; or what Ops::frame_mapped reported (nothing changed).
     ErrorOr<void> replace(u32 vaddr, u32 paddr, Protection protection) {
         TRY(check_range(vaddr, 1));
         if (paddr % kPageSize != 0) return Error::Invalid;
@@ -325,6 +355,7 @@ public:
         if (protection.global && vaddr < kKernelBase) return Error::Invalid;
         TableEntry* entry = lookup(vaddr);
         if (!entry || !entry->is_present()) return Error::NoEntry;
+        TRY(m_ops->frame_mapped(m_directory, vaddr, paddr));
         TableEntry old = *entry;
         *entry = make_entry(paddr, protection);
         m_ops->invalidate(vaddr);
@@ -344,8 +375,10 @@ public:
     }
 
     // The entry for `vaddr`, or null when no page table covers it (or a 4 MiB page does). For callers
-    // that read or write entries themselves: swapping, copy-on-write, fork. A caller writing a present
-    // entry must call Ops::invalidate itself.
+    // that read entries, or change their bits (accessed, dirty, a swap slot's payload) themselves; a caller
+    // writing a present entry must call Ops::invalidate itself. Never make an entry name another frame, or
+    // become present or not present, through it: map(), unmap() and replace() are the edit path that keeps
+    // the frame table's reverse map exact (the Ops hooks above).
     TableEntry* lookup(u32 vaddr) {
         DirectoryEntry& pde = directory()[vaddr >> 22];
         if (!pde.is_present() || pde.is_large()) return nullptr;
@@ -447,36 +480,41 @@ public:
             if (kernel_half && m_is_kernel && !pde.is_present())
                 return invariant_violation(sink, context, "PageTables: kernel PDE %u has no page table", index);
             if (kernel_half && !m_is_kernel && kernel && pde.raw() != kernel->directory()[index].raw())
-                return invariant_violation(sink, context, "PageTables: PDE %u differs from the kernel's (%#x, kernel %#x)", index,
-                              pde.raw(), kernel->directory()[index].raw());
+                return invariant_violation(sink, context,
+                                           "PageTables: PDE %u differs from the kernel's (%#x, kernel %#x)", index,
+                                           pde.raw(), kernel->directory()[index].raw());
             if (!pde.is_present()) {
                 if (!pde.is_null())
-                    return invariant_violation(sink, context, "PageTables: not-present PDE %u holds %#x", index, pde.raw());
+                    return invariant_violation(sink, context, "PageTables: not-present PDE %u holds %#x", index,
+                                               pde.raw());
                 continue;
             }
             if (pde.is_large()) {
                 if (!kernel_half)
-                    return invariant_violation(sink, context, "PageTables: 4 MiB page in the user half at PDE %u", index);
+                    return invariant_violation(sink, context, "PageTables: 4 MiB page in the user half at PDE %u",
+                                               index);
                 continue;
             }
             if (!kernel_half && !(pde.is_writable() && pde.is_user()))
-                return invariant_violation(sink, context, "PageTables: user-half PDE %u is not P RW US (%#x)", index, pde.raw());
+                return invariant_violation(sink, context, "PageTables: user-half PDE %u is not P RW US (%#x)", index,
+                                           pde.raw());
             const TableEntry* table = m_ops->table(pde.physical_address());
             for (u32 slot = 0; slot < kEntries; ++slot) {
                 if (!table[slot].is_present()) continue;
                 u32 address = (index << 22) | (slot << 12);
                 if (!kernel_half && table[slot].is_global())
-                    return invariant_violation(sink, context, "PageTables: global page in the user half at %#x", address);
+                    return invariant_violation(sink, context, "PageTables: global page in the user half at %#x",
+                                               address);
                 if (kernel_half && table[slot].is_user())
-                    return invariant_violation(sink, context, "PageTables: user page in the kernel half at %#x", address);
+                    return invariant_violation(sink, context, "PageTables: user page in the kernel half at %#x",
+                                               address);
             }
         }
         return true;
     }
 
 private:
-    PageTables(Ops& ops, u32 directory, bool is_kernel)
-        : m_ops(&ops), m_directory(directory), m_is_kernel(is_kernel) {}
+    PageTables(Ops& ops, u32 directory, bool is_kernel) : m_ops(&ops), m_directory(directory), m_is_kernel(is_kernel) {}
 
     DirectoryEntry* directory() const { return m_ops->directory(m_directory); }
     u32 own_directory_entries() const { return m_is_kernel ? kEntries : kFirstKernelIndex; }
@@ -533,13 +571,14 @@ private:
         return true;
     }
 
-    void release(u32 vaddr, TableEntry old) {
+    // Not inlined: destroy() and unmap_range() scan up to 1024 entries per table and call this for the few in
+    // use; inlined, the frame-table hook's registers would spill the scanning loop's.
+    [[gnu::noinline]] void release(u32 vaddr, TableEntry old) {
         if (old.is_present()) {
-            m_ops->release_frame(old.physical_address());
+            m_ops->release_frame(m_directory, vaddr, old.physical_address());
         } else if constexpr (requires { m_ops->release_not_present(vaddr, old); }) {
             m_ops->release_not_present(vaddr, old);
         }
-        (void)vaddr;
     }
 
     // Visit each page of the range: `visit(address, pde, entry)`. Where no page table covers a 4 MiB

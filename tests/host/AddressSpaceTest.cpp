@@ -5,26 +5,31 @@
 //
 // The page tables live in plain memory (the same ops as PageTablesTest.cpp) and the frames come from a
 // HostFrames source whose frames are real 4 KiB buffers with reference counts, so a copy-on-write copy
-// can be checked byte for byte and a leaked frame shows up as a live buffer at the end.
+// can be checked byte for byte and a leaked frame shows up as a live buffer at the end. The ops keep a
+// reverse map (mm/vm/ReverseMap.h) through the frame-table hooks, as the kernel's do, and the tests check it
+// against every live space's page tables: after fork (shared copy-on-write frames), copy-on-write breaks,
+// exit, and after every step of the random walk.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <random>
-#include <algorithm>
-#include <cstring>
 #include <string>
 #include <vector>
 
 #include "arch/i386/PageTableEntry.h"
 #include "mm/vm/AddressSpace.h"
+#include "mm/vm/ReverseMap.h"
 
 namespace {
 
 struct HostFrames;
 
 // Page tables in plain memory; a released frame goes back to HostFrames (as the kernel's ops drop a
-// reference in the frame allocator).
+// reference in the frame allocator), and every mapping is recorded in a reverse map (as the kernel's frame
+// table does).
 struct HostOps {
     using DirectoryEntry = PageDirectoryEntry;
     using TableEntry = PageTableEntry;
@@ -48,11 +53,32 @@ struct HostOps {
         return address;
     }
     void free_table(u32 address) { tables.erase(address); }
-    PageDirectoryEntry* directory(u32 address) { return reinterpret_cast<PageDirectoryEntry*>(tables.at(address)->words); }
+    PageDirectoryEntry* directory(u32 address) {
+        return reinterpret_cast<PageDirectoryEntry*>(tables.at(address)->words);
+    }
     PageTableEntry* table(u32 address) { return reinterpret_cast<PageTableEntry*>(tables.at(address)->words); }
     void invalidate(u32 vaddr) { invalidations.push_back(vaddr); }
-    void release_frame(u32 physical);
+    ErrorOr<void> frame_mapped(u32 directory, u32 vaddr, u32 physical) {
+        return reverse_map->add(physical >> kPageShift, directory, vaddr);
+    }
+    void frame_mapping_undone(u32 directory, u32 vaddr, u32 physical) {
+        EXPECT_FALSE(reverse_map->remove(physical >> kPageShift, directory, vaddr).is_error());
+    }
+    void release_frame(u32 directory, u32 vaddr, u32 physical);
     void release_not_present(u32, PageTableEntry entry) { released_payloads.push_back(entry.not_present_payload()); }
+
+    // The reverse map over frames kFirstFrame.. (HostFrames hands them out from there), with `nodes` nodes.
+    static constexpr u32 kFirstFrame = 0x00100000;
+    static constexpr u32 kFrames = 0x1000;
+    std::vector<ReverseMap::Slot> reverse_slots, reverse_nodes;
+    std::unique_ptr<ReverseMap> reverse_map;
+    void make_reverse_map(u32 nodes) {
+        reverse_slots.assign(kFrames, {});
+        reverse_nodes.assign(nodes, {});
+        reverse_map = std::make_unique<ReverseMap>(Span<ReverseMap::Slot>(reverse_slots.data(), kFrames),
+                                                   Span<ReverseMap::Slot>(reverse_nodes.data(), nodes),
+                                                   kFirstFrame >> kPageShift);
+    }
 };
 
 // Frames as real buffers with reference counts. `fail_after` makes allocation fail on demand.
@@ -70,6 +96,7 @@ struct HostFrames {
     ErrorOr<u32> take() {
         if (fail_after == 0) return Error::NoMemory;
         if (fail_after > 0) --fail_after;
+        VERIFY(next < HostOps::kFirstFrame + HostOps::kFrames * kPageSize);  // the reverse map covers it
         u32 address = next;
         next += kPageSize;
         frames[address].references = 1;
@@ -97,11 +124,56 @@ struct HostFrames {
     u8* bytes(u32 physical) { return frames.at(physical).bytes.data(); }
 };
 
-void HostOps::release_frame(u32 physical) { frames->release(physical); }
+void HostOps::release_frame(u32 directory, u32 vaddr, u32 physical) {
+    EXPECT_FALSE(reverse_map->remove(physical >> kPageShift, directory, vaddr).is_error())
+        << std::hex << "directory " << directory << " released " << vaddr << " -> " << physical << " unrecorded";
+    frames->release(physical);
+}
 
 using Tables = PageTables<HostOps>;
 using Space = AddressSpace<HostOps, HostFrames>;
 using namespace user_layout;
+
+// How ReverseMap::check_against reads the page tables of a set of live spaces.
+struct LiveSpaces {
+    HostOps* ops;
+    std::vector<Space*> spaces;
+    void for_each_space(auto visit) {
+        for (Space* space : spaces) visit(space->directory());
+    }
+    void for_each_mapping(u32 directory, auto visit) {
+        for (Space* space : spaces) {
+            if (space->directory() != directory) continue;
+            space->tables().for_each_mapping(0, kKernelBase / kPageSize, [&](u32 vaddr, PageTableEntry& entry) {
+                visit(vaddr, entry.physical_address());
+            });
+        }
+    }
+    ErrorOr<u32> translate(u32 directory, u32 vaddr) {
+        auto walk = Tables::walk(*ops, directory, vaddr);
+        if (!walk.mapped) return Error::NoEntry;
+        return walk.pte.physical_address();
+    }
+};
+
+// "" when the reverse map is exactly the page tables of `spaces`, and every live frame has one reference per
+// mapping; otherwise what disagrees.
+std::string reverse_map_text(HostOps& ops, HostFrames& frames, std::vector<Space*> spaces) {
+    std::string text;
+    LiveSpaces walker{&ops, std::move(spaces)};
+    ops.reverse_map->check_against(
+        walker, [](void* c, const char* p, size_t n) { static_cast<std::string*>(c)->append(p, n); }, &text);
+    if (!text.empty()) return text;
+    for (const auto& [physical, frame] : frames.frames) {
+        u32 mappings = ops.reverse_map->count(physical >> kPageShift);
+        if (mappings != frame.references)
+            return "frame " + std::to_string(physical) + " has " + std::to_string(mappings) + " mappings but " +
+                   std::to_string(frame.references) + " references";
+    }
+    if (ops.reverse_map->mapped_frames() != frames.frames.size()) return "the reverse map records a freed frame";
+    return text;
+}
+#define EXPECT_REVERSE_MAP_OK(...) EXPECT_EQ(reverse_map_text(ops, frames, {__VA_ARGS__}), "")
 
 std::string invariant_text(const Space& space) {
     std::string text;
@@ -114,6 +186,7 @@ class AddressSpaceTest : public ::testing::Test {
 protected:
     void SetUp() override {
         ops.frames = &frames;
+        ops.make_reverse_map(HostOps::kFrames);
         auto kernel = Tables::create_kernel(ops);
         ASSERT_FALSE(kernel.is_error());
         m_kernel = std::make_unique<Tables>(kernel.release_value());
@@ -217,8 +290,8 @@ TEST(RegionMapTest, RemoveMappingsSplitsShrinksAndRefusesWhenFull) {
     EXPECT_NE(map.find(0x12000), nullptr);
     // Fill the table, then ask for a split: refused, nothing changed.
     for (u32 i = map.count(); i < RegionMap::kMaxRegions; ++i)
-        ASSERT_FALSE(map.add(0x100000 + i * 0x10000, 0x100000 + i * 0x10000 + 0x3000, RegionKind::Mapping, true)
-                         .is_error());
+        ASSERT_FALSE(
+            map.add(0x100000 + i * 0x10000, 0x100000 + i * 0x10000 + 0x3000, RegionKind::Mapping, true).is_error());
     u32 count = map.count();
     EXPECT_EQ(map.remove_mappings(0x101000 + 0x10000 * 10, 0x102000 + 0x10000 * 10).error(), Error::NoMemory);
     EXPECT_EQ(map.count(), count);
@@ -300,6 +373,76 @@ TEST_F(AddressSpaceTest, CopyOnWriteCopiesForTheWriterAndHandsTheLastUserItsFram
     child.reset();
     parent.reset();
     EXPECT_EQ(live_frames(), 0u);
+}
+
+TEST_F(AddressSpaceTest, ReverseMapFollowsForkCopyOnWriteAndExit) {
+    auto parent = make_space();
+    ASSERT_FALSE(parent->add_region(kData, kData + 3 * kPageSize, RegionKind::Heap, true).is_error());
+    ASSERT_FALSE(parent->populate(kData, 3).is_error());
+    const ReverseMap& map = *ops.reverse_map;
+    u32 frame = parent->translate(kData).value() >> kPageShift;
+    EXPECT_EQ(map.count(frame), 1u);
+    EXPECT_TRUE(map.contains(frame, parent->directory(), kData));
+    EXPECT_REVERSE_MAP_OK(parent.get());
+
+    // Fork twice: every frame is shared three ways, one mapping per address space, all at the same address.
+    auto child = make_space();
+    ASSERT_FALSE(parent->fork_into(*child).is_error());
+    auto grandchild = make_space();
+    ASSERT_FALSE(child->fork_into(*grandchild).is_error());
+    std::vector<ReverseMapping> seen;
+    map.for_each(frame, [&](ReverseMapping m) { seen.push_back(m); });
+    std::vector<ReverseMapping> expected{
+        {parent->directory(), kData}, {child->directory(), kData}, {grandchild->directory(), kData}};
+    EXPECT_TRUE(std::is_permutation(seen.begin(), seen.end(), expected.begin(), expected.end()));
+    EXPECT_EQ(map.mappings(), 9u);
+    EXPECT_EQ(map.mapped_frames(), 3u);
+    EXPECT_EQ(map.nodes_in_use(), 6u) << "the first mapping of a frame is inline, the others take nodes";
+    EXPECT_REVERSE_MAP_OK(parent.get(), child.get(), grandchild.get());
+
+    // The child breaks copy-on-write: the shared frame loses its mapping, the copy gains it.
+    EXPECT_EQ(child->handle_fault(kData, true, true), FaultResult::Resolved);
+    u32 copy = child->translate(kData).value() >> kPageShift;
+    EXPECT_EQ(map.count(frame), 2u);
+    EXPECT_FALSE(map.contains(frame, child->directory(), kData));
+    EXPECT_EQ(map.count(copy), 1u);
+    EXPECT_TRUE(map.contains(copy, child->directory(), kData));
+    EXPECT_REVERSE_MAP_OK(parent.get(), child.get(), grandchild.get());
+
+    // The middle process exits: its mappings go, the others' stay.
+    child.reset();
+    EXPECT_EQ(map.count(copy), 0u);
+    EXPECT_EQ(map.count(frame), 2u);
+    EXPECT_REVERSE_MAP_OK(parent.get(), grandchild.get());
+    // Then the others exit: nothing is left.
+    grandchild.reset();
+    EXPECT_EQ(map.mappings(), 3u);
+    EXPECT_EQ(map.nodes_in_use(), 0u);
+    EXPECT_REVERSE_MAP_OK(parent.get());
+    parent.reset();
+    EXPECT_EQ(map.mappings(), 0u);
+    EXPECT_EQ(map.mapped_frames(), 0u);
+    EXPECT_REVERSE_MAP_OK();
+    EXPECT_EQ(live_frames(), 0u);
+}
+
+TEST_F(AddressSpaceTest, ForkThatRunsOutOfReverseMapNodesFailsAndLeavesTheMapExact) {
+    ops.make_reverse_map(2);  // room for two shared mappings
+    auto parent = make_space();
+    ASSERT_FALSE(parent->add_region(kData, kData + 4 * kPageSize, RegionKind::Heap, true).is_error());
+    ASSERT_FALSE(parent->populate(kData, 4).is_error());
+    auto child = make_space();
+    EXPECT_EQ(parent->fork_into(*child).error(), Error::NoMemory);
+    child.reset();
+    EXPECT_EQ(ops.reverse_map->nodes_in_use(), 0u);
+    EXPECT_EQ(ops.reverse_map->mappings(), 4u);
+    EXPECT_REVERSE_MAP_OK(parent.get());
+    // Demand-zero and copy-on-write copies map fresh frames, which never need a node: they still work.
+    ASSERT_FALSE(parent->add_region(kMappingBase, kMappingBase + kPageSize, RegionKind::Mapping, true).is_error());
+    EXPECT_EQ(parent->handle_fault(kMappingBase, true, false), FaultResult::Resolved);
+    EXPECT_EQ(parent->handle_fault(kData, true, true), FaultResult::Resolved);
+    EXPECT_REVERSE_MAP_OK(parent.get());
+    EXPECT_SPACE_OK(*parent);
 }
 
 TEST_F(AddressSpaceTest, ForkCopiesNotPresentEntriesThatCarryAPayload) {
@@ -450,6 +593,11 @@ TEST_F(AddressSpaceTest, RandomFaultsForksBrkAndMmapAgreeWithAModel) {
         }
         return pages;
     };
+    auto check_reverse_map = [&](int step) {
+        std::vector<Space*> spaces;
+        for (Process& q : processes) spaces.push_back(q.space.get());
+        ASSERT_EQ(reverse_map_text(ops, frames, spaces), "") << "step " << step;
+    };
     auto check = [&](Process& p) {
         EXPECT_SPACE_OK(*p.space);
         for (u32 page : touchable(p)) {
@@ -484,9 +632,11 @@ TEST_F(AddressSpaceTest, RandomFaultsForksBrkAndMmapAgreeWithAModel) {
             ASSERT_FALSE(p.space->fork_into(*child.space).is_error());
             processes.push_back(std::move(child));  // `p` may have moved: check through the index
             check(processes[index]);
+            check_reverse_map(step);
             continue;
         } else if (op < 84 && processes.size() > 1) {
             processes.erase(processes.begin() + (rng() % processes.size()));
+            check_reverse_map(step);
             continue;
         } else if (op < 90) {
             u32 target = kData + (rng() % 12) * kPageSize + (rng() % 2) * 100;
@@ -507,10 +657,13 @@ TEST_F(AddressSpaceTest, RandomFaultsForksBrkAndMmapAgreeWithAModel) {
             }
         }
         check(p);
+        check_reverse_map(step);
     }
     for (Process& p : processes) check(p);
     processes.clear();
     EXPECT_EQ(live_frames(), 0u) << "every frame came back";
+    EXPECT_EQ(ops.reverse_map->mappings(), 0u) << "and the reverse map is empty";
+    EXPECT_EQ(ops.reverse_map->nodes_in_use(), 0u);
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // PageTablesTest.cpp: mm/vm/PageTables over arch/i386/PageTableEntry.h, with page tables in plain host
-// memory. The ops record every table allocation, TLB invalidation and released frame, so the tests can
-// assert what the kernel would have done to the hardware; a fixed-seed random walk checks the page tables
-// against a shadow map after every step.
+// memory. The ops record every table allocation, TLB invalidation, released frame and what the frame-table
+// hooks were told, so the tests can assert what the kernel would have done to the hardware and to its frame
+// table; a fixed-seed random walk checks the page tables against a shadow map after every step.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -9,6 +9,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "arch/i386/PageTableEntry.h"
@@ -31,6 +32,9 @@ struct HostPageTableOps {
     size_t allocations = 0;
     std::vector<u32> invalidations;
     std::multiset<u32> released;
+    // What the frame-table hooks were told: (directory, vaddr, frame) for every page mapped now.
+    std::set<std::tuple<u32, u32, u32>> mapped;
+    long frame_mapped_failures_after = -1;  // frame_mapped() calls that still succeed; -1 = never fail
 
     ErrorOr<u32> allocate_table() {
         if (failures_after == 0) return Error::NoMemory;
@@ -50,7 +54,19 @@ struct HostPageTableOps {
     }
     PageTableEntry* table(u32 address) { return reinterpret_cast<PageTableEntry*>(tables.at(address)->words); }
     void invalidate(u32 vaddr) { invalidations.push_back(vaddr); }
-    void release_frame(u32 frame) { released.insert(frame); }
+    ErrorOr<void> frame_mapped(u32 directory, u32 vaddr, u32 frame) {
+        if (frame_mapped_failures_after == 0) return Error::NoMemory;
+        if (frame_mapped_failures_after > 0) --frame_mapped_failures_after;
+        EXPECT_TRUE(mapped.insert({directory, vaddr, frame}).second) << "mapped twice: " << std::hex << vaddr;
+        return {};
+    }
+    void frame_mapping_undone(u32 directory, u32 vaddr, u32 frame) {
+        EXPECT_EQ(mapped.erase({directory, vaddr, frame}), 1u) << "undone but never mapped: " << std::hex << vaddr;
+    }
+    void release_frame(u32 directory, u32 vaddr, u32 frame) {
+        EXPECT_EQ(mapped.erase({directory, vaddr, frame}), 1u) << "released but never mapped: " << std::hex << vaddr;
+        released.insert(frame);
+    }
 };
 
 // The same, plus the optional hook for not-present entries that hold a payload (swap slots).
@@ -407,6 +423,55 @@ TEST_F(PageTablesTest, ReplaceSwapsTheFrameInvalidatesThenReleasesTheOldOne) {
     EXPECT_EQ(user.replace(0xC0000000, 0x00300000, kKernelRw).error(), Error::Invalid);
 }
 
+TEST_F(PageTablesTest, FrameTableHooksFollowMapReplaceUnmapAndDestroy) {
+    u32 directory;
+    {
+        Space user = make_user();
+        directory = user.directory_physical_address();
+        ASSERT_FALSE(user.map_range(0x00400000, 0x00200000, 3, kUserRw).is_error());
+        ASSERT_FALSE(user.map(0x08000000, 0x00300000, kUserRo).is_error());
+        using M = std::set<std::tuple<u32, u32, u32>>;
+        EXPECT_EQ(ops.mapped, (M{{directory, 0x00400000, 0x00200000},
+                                 {directory, 0x00401000, 0x00201000},
+                                 {directory, 0x00402000, 0x00202000},
+                                 {directory, 0x08000000, 0x00300000}}));
+        ASSERT_FALSE(user.replace(0x00401000, 0x00500000, kUserRw).is_error());
+        ASSERT_FALSE(user.protect(0x00400000, kUserRo).is_error());  // no frame changes: no hook
+        ASSERT_FALSE(user.set_not_present(0x00403000, 9).is_error());
+        ASSERT_FALSE(user.unmap(0x00402000).is_error());
+        EXPECT_EQ(ops.mapped, (M{{directory, 0x00400000, 0x00200000},
+                                 {directory, 0x00401000, 0x00500000},
+                                 {directory, 0x08000000, 0x00300000}}));
+        EXPECT_EQ(ops.released, (std::multiset<u32>{0x00201000, 0x00202000}));
+    }
+    EXPECT_TRUE(ops.mapped.empty()) << "destroy() released every frame through the hook";
+    EXPECT_EQ(ops.released, (std::multiset<u32>{0x00200000, 0x00201000, 0x00202000, 0x00300000, 0x00500000}));
+}
+
+TEST_F(PageTablesTest, MapRangeTheFrameTableRefusesUndoesItsRecordsAndTables) {
+    Space user = make_user();
+    ASSERT_FALSE(user.map(0x00403000, 0x00100000, kUserRw).is_error());
+    size_t tables_before = ops.tables.size();
+    auto mapped_before = ops.mapped;
+    // Four pages from 0x003FE000: two in a new table, two in the table of 0x00403000; the third record fails.
+    ops.frame_mapped_failures_after = 2;
+    EXPECT_EQ(user.map_range(0x003FE000, 0x00200000, 4, kUserRw).error(), Error::NoMemory);
+    ops.frame_mapped_failures_after = -1;
+    EXPECT_EQ(ops.mapped, mapped_before) << "the two pages recorded were undone";
+    EXPECT_EQ(ops.tables.size(), tables_before) << "the table made for the range was freed";
+    EXPECT_EQ(user.count_mappings(), 1u);
+    EXPECT_TRUE(ops.released.empty()) << "undoing a record releases no frame: the caller still owns them";
+    EXPECT_INVARIANTS(user, &kernel());
+    // A replace the frame table refuses changes nothing either.
+    ops.frame_mapped_failures_after = 0;
+    EXPECT_EQ(user.replace(0x00403000, 0x00900000, kUserRo).error(), Error::NoMemory);
+    ops.frame_mapped_failures_after = -1;
+    EXPECT_EQ(user.translate(0x00403000).value(), 0x00100000u);
+    EXPECT_TRUE(Space::protection_of(*user.lookup(0x00403000)).writable);
+    EXPECT_EQ(ops.mapped, mapped_before);
+    EXPECT_TRUE(ops.released.empty());
+}
+
 TEST_F(PageTablesTest, SetNotPresentStoresAPayloadWhereNoPageIsMapped) {
     Space user = make_user();
     ASSERT_FALSE(user.set_not_present(0x00800000, 77).is_error());
@@ -434,8 +499,9 @@ TEST_F(PageTablesTest, InvariantCheckCatchesADivergedKernelHalf) {
     EXPECT_NE(invariant_message(user, &kernel()).find("PDE 800 differs from the kernel's"), std::string::npos);
 }
 
-// Model-based: random map/map_range/unmap/unmap_range/protect with allocation failures, checked against
-// a shadow map of page -> (frame, protection) after every step.
+// Model-based: random map/map_range/unmap/unmap_range/protect with allocation and frame-table failures,
+// checked against a shadow map of page -> (frame, protection) after every step, which the frame-table hooks
+// must also agree with.
 TEST_F(PageTablesTest, RandomOperationsMatchAShadowModel) {
     struct Mapping {
         u32 frame;
@@ -457,6 +523,7 @@ TEST_F(PageTablesTest, RandomOperationsMatchAShadowModel) {
     };
     for (int step = 0; step < 4000; ++step) {
         ops.failures_after = random() % 10 == 0 ? long(random() % 2) : -1;
+        ops.frame_mapped_failures_after = random() % 10 == 0 ? long(random() % 3) : -1;
         size_t tables_before = ops.tables.size();
         u32 page = random_page();
         u32 pages = 1 + random() % 3;
@@ -526,6 +593,11 @@ TEST_F(PageTablesTest, RandomOperationsMatchAShadowModel) {
         }
         }
         ops.failures_after = -1;
+        ops.frame_mapped_failures_after = -1;
+        std::set<std::tuple<u32, u32, u32>> expected_mapped;
+        for (const auto& [vaddr, mapping] : model)
+            expected_mapped.insert({user.directory_physical_address(), vaddr, mapping.frame});
+        ASSERT_EQ(ops.mapped, expected_mapped) << "the frame-table hooks disagree with the tables, step " << step;
         ASSERT_TRUE(user.check_invariants(&kernel())) << invariant_message(user, &kernel()) << " step " << step;
         ASSERT_EQ(user.count_mappings(), model.size()) << "step " << step;
         ASSERT_EQ(ops.released, expected_released) << "step " << step;
