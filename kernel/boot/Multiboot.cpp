@@ -1,8 +1,8 @@
 // Multiboot.cpp: reading and printing the multiboot information.
 #include "kernel/boot/Multiboot.h"
 
-#include "kernel/dev/Console.h"
 #include "kernel/boot/Layout.h"
+#include "kernel/dev/Console.h"
 #include "libc/rt/String.h"
 
 namespace multiboot {

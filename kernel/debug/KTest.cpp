@@ -1,8 +1,8 @@
 // KTest.cpp: the in-kernel test runner (see KTest.h for the protocol).
 #include "kernel/debug/KTest.h"
 
-#include "kernel/dev/Console.h"
 #include "kernel/debug/Panic.h"
+#include "kernel/dev/Console.h"
 #include "libc/rt/String.h"
 
 extern "C" const KTestCase* const __ktests_start[];

@@ -7,11 +7,11 @@
 #include "arch/i386/Pit.h"
 #include "arch/i386/Power.h"
 #include "kernel/boot/BootOptions.h"
-#include "kernel/dev/Console.h"
+#include "kernel/boot/Multiboot.h"
 #include "kernel/debug/KTest.h"
 #include "kernel/debug/Monitor.h"
-#include "kernel/boot/Multiboot.h"
 #include "kernel/debug/Symbols.h"
+#include "kernel/dev/Console.h"
 #include "libc/rt/String.h"
 
 namespace {

@@ -3,8 +3,8 @@
 
 #include "arch/i386/Cpu.h"
 #include "arch/i386/Power.h"
-#include "kernel/dev/Console.h"
 #include "kernel/debug/Symbols.h"
+#include "kernel/dev/Console.h"
 #include "libc/base/Assert.h"
 
 namespace panic {

@@ -5,8 +5,8 @@
 // boot.asm and by every new kernel stack), at a non-increasing or misaligned ebp, or outside the kernel.
 #include "kernel/debug/Symbols.h"
 
-#include "kernel/dev/Console.h"
 #include "kernel/boot/Layout.h"
+#include "kernel/dev/Console.h"
 
 struct KernelSymbol {
     u32 address;

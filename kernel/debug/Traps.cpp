@@ -4,10 +4,10 @@
 #include "arch/i386/Cpu.h"
 #include "arch/i386/Gdt.h"
 #include "arch/i386/Idt.h"
-#include "kernel/dev/Console.h"
-#include "kernel/mm/KernelStack.h"
 #include "kernel/debug/Panic.h"
 #include "kernel/debug/Symbols.h"
+#include "kernel/dev/Console.h"
+#include "kernel/mm/KernelStack.h"
 #include "libc/base/MemoryLayout.h"
 
 extern "C" char boot_stack_guard[];
@@ -133,8 +133,10 @@ extern "C" void double_fault_handler() {
     kprintf("    A fault happened while the CPU was delivering another one (SDM Vol. 3A 6.15, Interrupt 8).\n");
     u32 guard = reinterpret_cast<u32>(boot_stack_guard);
     const char* which = nullptr;
-    if (cr2 >= guard && cr2 < guard + kPageSize) which = "the boot stack";
-    else if (KernelStack::is_guard_address(cr2)) which = "a process's kernel stack";
+    if (cr2 >= guard && cr2 < guard + kPageSize)
+        which = "the boot stack";
+    else if (KernelStack::is_guard_address(cr2))
+        which = "a process's kernel stack";
     if (which)
         kprintf(
             "    CR2 0x%08x lies in the unmapped guard page under %s: a kernel stack overflow.\n"

@@ -15,10 +15,10 @@
 
 #include "arch/i386/Cpu.h"
 #include "arch/i386/Idt.h"
-#include "kernel/dev/Console.h"
-#include "kernel/mm/Paging.h"
 #include "kernel/debug/Panic.h"
 #include "kernel/debug/Traps.h"
+#include "kernel/dev/Console.h"
+#include "kernel/mm/Paging.h"
 
 namespace page_fault {
 namespace {

@@ -1,10 +1,10 @@
 // Initrd.cpp: locating, validating and searching the initrd archive.
 #include "kernel/proc/Initrd.h"
 
-#include "kernel/dev/Console.h"
 #include "kernel/boot/Layout.h"
-#include "kernel/debug/Monitor.h"
 #include "kernel/boot/Multiboot.h"
+#include "kernel/debug/Monitor.h"
+#include "kernel/dev/Console.h"
 #include "libc/rt/String.h"
 
 namespace initrd {

@@ -33,8 +33,8 @@ struct Process {
     KernelStack kernel_stack;
     u32 saved_esp = 0;                // the kernel context while not running (switch_context)
     TrapFrame* trap_frame = nullptr;  // the user registers of the current system call or fault
-    MemoryModel* memory = nullptr;  // owned; null once the process has ended (a zombie)
-    u32 page_faults_at_exit = 0;    // what `memory` counted, kept for ps once it is gone
+    MemoryModel* memory = nullptr;    // owned; null once the process has ended (a zombie)
+    u32 page_faults_at_exit = 0;      // what `memory` counted, kept for ps once it is gone
 
     WaitQueue* waiting_on = nullptr;     // Sleeping/Waiting: the queue it sleeps on (kill takes it off)
     WaitQueue child_exit{"child exit"};  // waitpid sleeps here; a child's exit (or adoption) wakes it
@@ -75,8 +75,7 @@ u32 count();
 
 // A new process running the program at `path` from the initrd, child of `parent` (0 for init). On failure
 // nothing is left behind and the error's reason says why.
-ErrorOr<Process*, ExplainedError> spawn(const char* path, const char* const* argv, const char* const* envp,
-                                        i32 parent);
+ErrorOr<Process*, ExplainedError> spawn(const char* path, const char* const* argv, const char* const* envp, i32 parent);
 
 // fork(): a copy of the current process (memory shared copy-on-write), returning 0 in the child.
 ErrorOr<i32, ExplainedError> fork();

@@ -108,7 +108,8 @@ bool RegionMap::check_invariants(FormatSink sink, void* context) const {
     for (u32 i = 0; i < m_count; ++i) {
         const MemoryRegion& r = m_regions[i];
         if (r.start % kPageSize || r.end % kPageSize || r.start > r.end || r.end > kKernelBase)
-            return invariant_violation(sink, context, "RegionMap: region %u [%#x, %#x) is malformed", i, r.start, r.end);
+            return invariant_violation(sink, context, "RegionMap: region %u [%#x, %#x) is malformed", i, r.start,
+                                       r.end);
         if (r.kind == RegionKind::Heap) ++heaps;
         for (u32 j = i + 1; j < m_count; ++j)
             if (r.start < m_regions[j].end && r.end > m_regions[j].start && r.start != r.end &&

@@ -2,10 +2,10 @@
 //
 // The boot scenarios run these with -m 8 and -m 3500 and with pmm=bitmap, so each allocator is exhausted and
 // refilled over several real memory maps.
-#include "kernel/dev/Console.h"
-#include "kernel/debug/KTest.h"
 #include "kernel/boot/Layout.h"
 #include "kernel/boot/Multiboot.h"
+#include "kernel/debug/KTest.h"
+#include "kernel/dev/Console.h"
 #include "kernel/mm/PhysicalMemory.h"
 
 namespace {
