@@ -123,7 +123,7 @@ KTEST(disk, single_sector_round_trip) {
     u64 reads = disk->statistics().reads;
     EXPECT(round_trip(*disk, kScratchLba, 1, 1));
     EXPECT(round_trip(*disk, disk->sector_count() - 1, 1, 2));  // the last sector
-    EXPECT_EQ(disk->statistics().reads, reads + 4);  // each round trip: save, read back
+    EXPECT_EQ(disk->statistics().reads, reads + 4);             // each round trip: save, read back
 }
 
 KTEST(disk, page_sized_round_trip) {
