@@ -1,7 +1,8 @@
 # Mneme: the build.
 #
 #   make            build/kernel.elf (multiboot v1, higher half) and build/initrd.tar
-#   make run        install what is missing, boot in QEMU to the shell on this terminal (Ctrl-A X quits)
+#   make run        install what is missing, boot in QEMU to the shell on this terminal (Ctrl-A X quits);
+#                   the IDE disk is DISK (build/disk.img, a 64 MiB raw image made when missing; DISK= for none)
 #   make test       install what is missing, run every test tier, end with "N passed, N failed"
 #   make iso        build/mneme.iso (GRUB rescue image)
 #   make bench      host and in-QEMU benchmarks; prints figures, never fails on time
@@ -208,6 +209,7 @@ benches: $(BENCH_TARGETS)
 QEMU_ARGS ?=
 APPEND ?=
 MEM ?= 128
+DISK ?= $(BUILD)/disk.img
 # The top-level commands build in parallel on every core unless the caller passed -j.
 JOBS := $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 2))
 
@@ -223,7 +225,9 @@ BENCH_ARTIFACTS := $(BENCH_TARGETS) $(BUILD)/kernel.elf $(BUILD)/initrd.tar
 
 run: deps
 	@$(MAKE) --no-print-directory $(JOBS) all
-	@tools/qemu.sh --interactive --mem $(MEM) --append "$(APPEND)" $(QEMU_ARGS)
+	@if [ -n "$(DISK)" ] && [ ! -e "$(DISK)" ]; then mkdir -p "$$(dirname "$(DISK)")"; \
+	  echo "  DISK    $(DISK) (64 MiB, raw)"; qemu-img create -q -f raw "$(DISK)" 64M; fi
+	@tools/qemu.sh --interactive --mem $(MEM) --append "$(APPEND)" $(if $(DISK),--disk $(DISK)) $(QEMU_ARGS)
 
 test: deps
 	@$(MAKE) --no-print-directory $(JOBS) test-artifacts

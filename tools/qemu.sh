@@ -12,6 +12,8 @@
 #     --gdb PORT           gdb stub on localhost:PORT
 #     --wait               start halted, waiting for gdb (-S)
 #     --disk IMAGE         attach IMAGE as the primary IDE master (raw)
+#     --blkdebug CONF      put QEMU's blkdebug driver with the rules in CONF between the disk and its image
+#                          (error injection; read and write errors reach the guest instead of pausing it)
 #     --icount             deterministic instruction counting (-icount shift=0), for benchmarks
 #
 # Always TCG (the KVM on these machines is paravirtual and triple-faults on 32-bit paging), always
@@ -20,7 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-interactive=0 append="" mem=128 cpu=qemu32 iso="" log="" timeout_s="" gdb_port="" wait=0 disk="" icount=0
+interactive=0 append="" mem=128 cpu=qemu32 iso="" log="" timeout_s="" gdb_port="" wait=0 disk="" blkdebug="" icount=0
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -34,6 +36,7 @@ while [ $# -gt 0 ]; do
     --gdb) gdb_port="$2"; shift ;;
     --wait) wait=1 ;;
     --disk) disk="$2"; shift ;;
+    --blkdebug) blkdebug="$2"; shift ;;
     --icount) icount=1 ;;
     --) shift; extra+=("$@"); break ;;
     *) extra+=("$1") ;;
@@ -52,7 +55,12 @@ else
   [ -n "$append" ] && args+=(-append "$append")
   [ -s build/initrd.tar ] && args+=(-initrd build/initrd.tar)
 fi
-[ -n "$disk" ] && args+=(-drive "file=$disk,format=raw,if=ide,index=0")
+if [ -n "$blkdebug" ]; then
+  [ -n "$disk" ] || { echo "qemu.sh: --blkdebug needs --disk" >&2; exit 2; }
+  args+=(-drive "file=blkdebug:$blkdebug:$disk,format=raw,if=ide,index=0,werror=report,rerror=report")
+elif [ -n "$disk" ]; then
+  args+=(-drive "file=$disk,format=raw,if=ide,index=0")
+fi
 [ -n "$gdb_port" ] && args+=(-gdb "tcp:127.0.0.1:$gdb_port")
 [ "$wait" = 1 ] && args+=(-S)
 [ "$icount" = 1 ] && args+=(-icount shift=0)

@@ -79,9 +79,14 @@ done
 # scenarios repeat the in-kernel suites on other machines, with a few user-level tests as a smoke check
 # (the full suite needs more than 8 MiB: eight 1 MiB compute processes, allocation bombs). boot-m16 runs
 # malloctest under every policy on a 16 MiB machine, where the commit limit leaves about 12 MiB a process.
+# The main run has an IDE disk (its own fresh image: two QEMUs cannot open one); the boot scenarios have
+# none, so "no disk" stays covered. disk-fault fails one read of sector 100 through QEMU's blkdebug
+# (tests/kernel/blkdebug-read-error.conf; diskfault=100 tells the test which sector).
+for image in kernel disk-fault; do qemu-img create -q -f raw "$logs/$image-disk.img" 64M; done
 smoke=user.exec_hello,user.fork_exit_status,user.cow,user.argv_env,user.hostile.badread,user.hostile.stackbomb
 scenarios=(
-  "kernel|--append test=all"
+  "kernel|--append test=all --disk $logs/kernel-disk.img"
+  "disk-fault|--append test=disk_fault+diskfault=100 --disk $logs/disk-fault-disk.img --blkdebug tests/kernel/blkdebug-read-error.conf"
   "boot-m8|--mem 8 --append test=kernel,$smoke"
   "boot-m16|--mem 16 --append test=user.malloctest"
   "boot-m3500|--mem 3500 --append test=kernel,$smoke"

@@ -24,3 +24,12 @@ inline u32 inl(u16 port) {
 }
 // A write to an unused port takes about 1 us on the ISA bus: the classic delay between PIC commands.
 inline void io_wait() { outb(0x80, 0); }
+
+// REP INSW / REP OUTSW (Intel SDM Vol. 2A/2B, "INS" and "OUTS"): `count` 16-bit words between a port and
+// memory, the way an ATA PIO data block moves. The kernel keeps EFLAGS.DF clear, so the string goes up.
+inline void insw(u16 port, void* buffer, u32 count) {
+    asm volatile("rep insw" : "+D"(buffer), "+c"(count) : "d"(port) : "memory");
+}
+inline void outsw(u16 port, const void* buffer, u32 count) {
+    asm volatile("rep outsw" : "+S"(buffer), "+c"(count) : "d"(port) : "memory");
+}

@@ -94,6 +94,13 @@ bool apply_bench(const char* value, BootOptions& options) {
     return true;
 }
 
+bool apply_disk_fault(const char* value, BootOptions& options) {
+    u32 lba;
+    if (!parse_u32(value, lba) || lba == BootOptions::kNoDiskFault) return false;
+    options.disk_fault_lba = lba;
+    return true;
+}
+
 const Option kOptions[] = {
     {"test", "all, kernel, user, or suites/tests separated by commas", "(off)",
      "run the tests, print a summary, exit QEMU", apply_test},
@@ -104,6 +111,8 @@ const Option kOptions[] = {
     {"init", "program names separated by commas", "(none)", "programs init runs before the shell", apply_init},
     {"shell", "user or monitor", "user", "end boot at the user shell or at the kernel monitor", apply_shell},
     {"bench", "kernel or all", "(off)", "count instructions of kernel (and user) operations, exit QEMU", apply_bench},
+    {"diskfault", "a sector number", "(off)", "the sector QEMU's blkdebug fails once: runs the disk_fault test",
+     apply_disk_fault},
 };
 
 void print_accepted_keys() {

@@ -25,6 +25,9 @@ struct BootOptions {
     bool shell_monitor = false;
     // bench=kernel | all: run the instruction-count benchmarks and exit QEMU.
     char bench[16] = "";
+    // diskfault=LBA: the sector the test scenario's QEMU (blkdebug) fails once; enables disk_fault tests.
+    u32 disk_fault_lba = kNoDiskFault;
+    static constexpr u32 kNoDiskFault = 0xFFFFFFFF;
 };
 
 namespace boot_options {

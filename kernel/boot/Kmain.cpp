@@ -11,6 +11,7 @@
 #include "arch/i386/Power.h"
 #include "kernel/debug/Bench.h"
 #include "kernel/boot/BootOptions.h"
+#include "kernel/dev/AtaDisk.h"
 #include "kernel/dev/Console.h"
 #include "kernel/proc/Initrd.h"
 #include "kernel/debug/KTest.h"
@@ -112,6 +113,7 @@ extern "C" [[noreturn]] void kmain(u32 magic, u32 multiboot_info) {
     pmm::finish(options.pmm_bitmap ? pmm::Kind::Bitmap : pmm::Kind::Buddy);
     page_tables::initialize();
     kernel_heap::initialize();
+    ata_disk::initialize();  // the swap disk, if one is attached
 
     // Processes: programs from the initrd, the scheduler on the timer, system calls, faults in ring 3.
     initrd::initialize();

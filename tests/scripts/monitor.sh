@@ -8,14 +8,17 @@ cd "$(dirname "$0")/../.."
 logs=build/test-logs
 mkdir -p "$logs"
 
-# run NAME "COMMANDS" [BOOT OPTIONS] -> output in $logs/monitor-NAME.log, QEMU's exit status in $status.
-# Types only once the prompt is there: bytes that arrive while the UART is being set up are lost.
+# run NAME "COMMANDS" [BOOT OPTIONS [tools/qemu.sh ARGUMENTS...]] -> output in $logs/monitor-NAME.log, QEMU's
+# exit status in $status. Types only once the prompt is there: bytes that arrive while the UART is being set
+# up are lost.
 run() {
   local name=$1 input=$2 append=${3:-}
+  shift 2
+  [ $# -gt 0 ] && shift
   local log=$logs/monitor-$name.log fifo
   fifo=$(mktemp -u)
   mkfifo "$fifo"
-  tools/qemu.sh --timeout 20 --append "shell=monitor $append" < "$fifo" > "$log" 2>&1 &
+  tools/qemu.sh --timeout 20 --append "shell=monitor $append" "$@" < "$fifo" > "$log" 2>&1 &
   local qemu=$!
   exec 3> "$fifo"
   for _ in $(seq 100); do grep -q "Type 'help'" "$log" 2>/dev/null && break; sleep 0.1; done
@@ -78,3 +81,15 @@ expect bad-options 0 "bad value '5' for hz \(accepted: 19..10000\)" "unknown opt
 # pmm=bitmap boots and the monitor shows the bitmap's view.
 run bitmap 'meminfo\rbuddy\rhalt\r' pmm=bitmap
 expect bitmap 0 'pmm: bitmap allocator' 'Page allocator \(pmm=bitmap\)' 'runs the bitmap allocator'
+
+# The IDE disk: the boot line, `disk` and a sector dump; and without a disk, the boot line that says so.
+disk_image=$logs/monitor-disk.img
+rm -f "$disk_image"
+qemu-img create -q -f raw "$disk_image" 64M
+printf 'Hello, sector one' | dd of="$disk_image" bs=512 seek=1 conv=notrunc status=none
+run disk 'disk\rdisk read 1\rdisk read 131072\rhalt\r' "" --disk "$disk_image"
+expect disk 0 'ide0: QEMU HARDDISK, 64 MiB, LBA48' '^  model +QEMU HARDDISK' '^  size +131072 sectors of 512 bytes' \
+  '^00000200  48 65 6c 6c 6f 2c 20 73  65 63 74 6f 72 20 6f 6e  \|Hello, sector on\|' \
+  'read of 1 sector at LBA 131072 refused: the disk has sectors 0-131071'
+run nodisk 'disk\rhalt\r'
+expect nodisk 0 'ide0: no disk on the primary channel: swapping is off' 'ide0: no disk on the primary channel \('
