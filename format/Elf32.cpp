@@ -38,7 +38,7 @@ constexpr u16 kTypeExecutable = 2;
 constexpr u16 kMachine386 = 3;
 constexpr u32 kLoad = 1, kDynamic = 2, kInterp = 3;
 constexpr u32 kFlagExecute = 1, kFlagWrite = 2;
-constexpr u32 kPage = 4096;
+constexpr u32 kPage = kPageSize;
 
 template <typename T>
 T read(const u8* at) {

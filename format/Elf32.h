@@ -10,6 +10,7 @@
 #pragma once
 
 #include "libc/base/Error.h"
+#include "libc/base/MemoryLayout.h"
 #include "libc/base/Types.h"
 
 struct ElfSegment {
@@ -31,8 +32,8 @@ struct ElfImage {
 };
 
 struct ElfLimits {
-    u32 lowest = 0x1000;       // nothing may be mapped below (page 0 stays empty: null pointers fault)
-    u32 highest = 0xC0000000;  // exclusive: the kernel half
+    u32 lowest = 0x1000;        // nothing may be mapped below (page 0 stays empty: null pointers fault)
+    u32 highest = kKernelBase;  // exclusive: the kernel half
 };
 
 // Parses `file` (size bytes). An error is Error::BadExecutable with the reason in words ("segment 1 (vaddr

@@ -110,7 +110,7 @@ bool run_kernel(const char* selection) {
     kernel_heap::destroy_cache(cache);
 
     auto frame = pmm::allocate(0);
-    u32 physical = frame.value() << 12;
+    u32 physical = frame.value() << kPageShift;
     constexpr u32 kPage = 0xFF001000;
     measure(
         "page map+unmap (kernel area, with INVLPG)",

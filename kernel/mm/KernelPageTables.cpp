@@ -7,11 +7,12 @@
 #include "kernel/mm/Paging.h"
 #include "kernel/mm/PhysicalMemory.h"
 #include "kernel/mm/Tlb.h"
+#include "libc/base/MemoryLayout.h"
 
 ErrorOr<u32> KernelPageTableOps::allocate_table() {
     u32 pfn = TRY(pmm::allocate(0));
-    __builtin_memset(pmm::frame_pointer(pfn), 0, 4096);
-    return pfn << 12;
+    __builtin_memset(pmm::frame_pointer(pfn), 0, kPageSize);
+    return pfn << kPageShift;
 }
 
 void KernelPageTableOps::free_table(u32 physical) { pmm::free(physical >> 12, 0); }

@@ -24,6 +24,7 @@
 #include "kernel/proc/WaitQueue.h"
 #include "libc/abi/Syscalls.h"
 #include "libc/base/Format.h"
+#include "libc/base/MemoryLayout.h"
 #include "libc/rt/String.h"
 
 namespace syscalls {
@@ -174,7 +175,7 @@ i32 sys_meminfo(u32 pointer) {
     FrameAllocator& allocator = pmm::allocator();
     info.total_frames = allocator.total_frames();
     info.free_frames = allocator.free_frames();
-    info.page_size = 4096;
+    info.page_size = kPageSize;
     strncpy(info.allocator, allocator.name(), sizeof(info.allocator) - 1);
     info.kernel_heap_bytes = kernel_heap::bytes_in_use();
     info.process_count = process::count();
