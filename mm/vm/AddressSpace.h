@@ -146,7 +146,8 @@ public:
     FaultResult handle_fault(u32 address, bool write, bool fault_on_present) {
         u32 page = address & ~(kPageSize - 1);
         const MemoryRegion* region = address < kKernelBase ? m_regions.find(address) : nullptr;
-        FaultDecision decision = decide_fault(region, address, write, fault_on_present, page_state(page));
+        PageState state = page_state(page);
+        FaultDecision decision = decide_fault(region, address, write, fault_on_present, state);
         switch (decision.action) {
         case FaultAction::Kill: return decision.reason;
         case FaultAction::Retry: return FaultResult::Resolved;
@@ -154,8 +155,7 @@ public:
             if (map_zeroed(page, region->writable).is_error()) return FaultResult::OutOfMemory;
             break;
         case FaultAction::CopyPage: {
-            u32 old_frame = m_tables.walk(page).pte.physical_address();
-            auto copy = m_frames->allocate_copy(old_frame);
+            auto copy = m_frames->allocate_copy(state.frame);
             if (copy.is_error()) return FaultResult::OutOfMemory;
             // replace() invalidates the TLB entry before it releases the parent's reference to the old frame. It
             // fails only when the frame table has no room to record the copy (it is a fresh frame, so it has).
@@ -330,7 +330,8 @@ private:
         Protection p = Tables::protection_of(w.pte);
         return {.present = true,
                 .copy_on_write = p.copy_on_write,
-                .shared = m_frames->references(w.pte.physical_address()) > 1};
+                .shared = m_frames->references(w.pte.physical_address()) > 1,
+                .frame = w.pte.physical_address()};
     }
 
     ErrorOr<void> map_zeroed(u32 page, bool writable) {

@@ -40,6 +40,7 @@ struct PageState {
     bool present = false;
     bool copy_on_write = false;
     bool shared = false;  // the frame has more than one user (its reference count is above 1)
+    u32 frame = 0;        // the physical address of the mapped frame (when present)
 };
 
 struct FaultDecision {
