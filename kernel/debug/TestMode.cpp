@@ -37,6 +37,7 @@ bool run_kernel_part(const char* selection) {
         memcpy(item, start, length);
         item[length] = '\0';
         if (*p == ',') ++p;
+        if (length == 0) continue;  // "a,,b": an empty item names nothing; an all-empty selection fails below
         bool all = strcmp(item, "all") == 0;
         // "kernel": every in-kernel suite, no user-level tests.
         if (strcmp(item, "kernel") == 0) strcpy(item, "all");
@@ -58,6 +59,14 @@ bool run_kernel_part(const char* selection) {
     else
         format_to_buffer(g_init_argument, sizeof(g_init_argument), "--test");
 
+    if (!user && !g_kernel_selection[0]) {
+        // test= with nothing in it (or only commas) would otherwise run nothing and report success.
+        kprintf("test: the selection '%s' names no tests; use test=all, test=kernel, test=user or suite and "
+                "test names separated by commas (docs/testing.md)\n",
+                selection);
+        finish(false);
+        return false;
+    }
     if (g_kernel_selection[0]) {
         g_kernel_passed = ktest::run(g_kernel_selection);
         g_kernel_ran = 1;
