@@ -33,12 +33,27 @@ MONITOR_COMMAND(buddy, "buddy", "[N]", "the buddy allocator's free lists, N bloc
     buddy->dump_free_lists(console::sink, nullptr, per_list);
 }
 
+namespace {
+// The monitor reads a page directory, and the tables its entries name, only when it is one the kernel owns:
+// the kernel's own or a live process's (any other number is just memory, and a walk through it would read
+// whatever its "entries" point at, possibly unmapped memory, and panic the kernel). Says why when it is not.
+bool known_directory(u32 cr3) {
+    u32 directory = cr3 & PagingBits::kFrameMask;
+    if (directory == paging::kernel_directory() || PagedMemory::find(directory)) return true;
+    kprintf("0x%08x is not a page directory the kernel knows: give the CR3 of a live process (`rmap`, or the\n"
+            "current one with no CR3 argument), or 0x%08x for the kernel's own\n",
+            cr3, paging::kernel_directory());
+    return false;
+}
+}  // namespace
+
 MONITOR_COMMAND(pt, "pt", "VADDR [CR3]", "walk the page tables for VADDR: CR3 -> PDE -> PTE -> frame, bits decoded") {
     u32 address, cr3 = cpu::read_cr3();
     if (argc < 2 || !monitor::parse_number(argv[1], address) || (argc > 2 && !monitor::parse_number(argv[2], cr3))) {
         kprintf("usage: pt VADDR [CR3]   e.g. pt 0xc0100000, pt 0\n");
         return;
     }
+    if (!known_directory(cr3)) return;
     paging::print_walk(cr3, address);
 }
 
@@ -48,6 +63,7 @@ MONITOR_COMMAND(vmmap, "vmmap", "[CR3]", "the mapped ranges of an address space 
         kprintf("usage: vmmap [CR3]\n");
         return;
     }
+    if (!known_directory(cr3)) return;
     kprintf("Mapped ranges under CR3 0x%08x (virtual -> physical, size, permissions):\n", cr3);
     paging::print_mappings(cr3, 0, layout::kKernelAreaEnd);
 }
