@@ -9,7 +9,9 @@ namespace boot_options {
 namespace {
 
 BootOptions g_options;
-char g_raw[256];
+// The command line as given (the monitor's `options` shows it). Longer lines are read up to this size, and the
+// rest is named in a warning (parse_into), never dropped silently.
+char g_raw[1024];
 
 struct Option {
     const char* key;
@@ -152,6 +154,15 @@ u32 parse_into(const char* command_line, BootOptions& options) {
     char scratch[sizeof(g_raw)];
     strncpy(scratch, command_line, sizeof(scratch) - 1);
     scratch[sizeof(scratch) - 1] = '\0';
+    u32 length = static_cast<u32>(strlen(command_line));
+    if (length >= sizeof(scratch)) {
+        // Cut at the last whole word, and say what is left out, so no option is lost without a word.
+        char* cut = strrchr(scratch, ' ');
+        if (cut) *cut = '\0';
+        u32 kept = static_cast<u32>(strlen(scratch));
+        kwarn("cmdline", "the command line is %u bytes; only the first %u are read, so everything from '%.40s' on is "
+              "ignored", length, kept, command_line + kept + (cut ? 1 : 0));
+    }
     u32 rejected = 0;
     bool first = true;
     for (char* p = scratch; *p;) {

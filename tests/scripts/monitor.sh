@@ -85,6 +85,12 @@ expect bad-options 0 "bad value '5' for hz \(accepted: 19..10000\)" "unknown opt
   'accepted keys: test hz panic pmm quantum init shell' "bad value 'slab' for pmm" 'Mneme kernel monitor'
 
 # pmm=bitmap boots and the monitor shows the bitmap's view.
+# A command line longer than the kernel reads (1023 bytes) is cut at a word, with a warning naming what is lost.
+long_line="$(printf 'hz=100 %.0s' $(seq 150))quantum=7"
+run long-cmdline 'halt\r' "$long_line"
+expect long-cmdline 0 "cmdline: warning: the command line is [0-9]+ bytes; only the first [0-9]+ are read, so everything from 'hz=100" \
+  'Powering off'
+
 run bitmap 'meminfo\rbuddy\rhalt\r' pmm=bitmap
 expect bitmap 0 'pmm: bitmap allocator' 'Page allocator \(pmm=bitmap\)' 'runs the bitmap allocator'
 
