@@ -59,6 +59,7 @@ LineResult edit_line(char* line) {
     int browsing = g_history_count;  // history position: g_history_count means "the line being typed"
     char draft[kLineMax] = "";       // what was typed before walking into the history
     int escape = 0;                  // 0 none, 1 after ESC, 2 after ESC [
+    size_t dropped = 0;              // characters typed past the end of a full line (the line is refused)
     for (;;) {
         fflush(stdout);
         int c = getchar();
@@ -92,6 +93,12 @@ LineResult edit_line(char* line) {
         case '\n':
             fputs("\n", stdout);
             line[length] = '\0';
+            if (dropped > 0) {
+                // Running the first 255 characters of a longer command could run something else than meant.
+                printf("sh: line too long: %zu characters past the limit of %zu were not taken; nothing was run\n",
+                       dropped, kLineMax - 1);
+                return LineResult::Cancelled;
+            }
             return LineResult::Line;
         case 0x03:  // Ctrl-C
             fputs("^C\n", stdout);
@@ -100,6 +107,7 @@ LineResult edit_line(char* line) {
             erase_on_screen(length);
             length = 0;
             line[0] = '\0';
+            dropped = 0;
             break;
         case 0x7f:
         case '\b':
@@ -113,6 +121,8 @@ LineResult edit_line(char* line) {
                 line[length++] = static_cast<char>(c);
                 line[length] = '\0';
                 fputc(c, stdout);
+            } else if (c >= ' ' && c < 0x7f) {
+                if (dropped++ == 0) fputc('\a', stdout);  // the line is full: ring once, refuse it at Enter
             }
             break;
         }

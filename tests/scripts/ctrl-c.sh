@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ctrl-c.sh: Ctrl-C at the user shell ends the foreground program and every process it started, and only
-# those: a background program runs on, the shell prompts again, and every frame comes back.
+# those: a background program runs on, the shell prompts again, and every frame comes back. A line longer than the shell takes is refused with a sentence.
 #
 # Types at the shell through the serial port (tools/qemu.sh without --log), waiting for each answer before
 # the next key, and checks the output. Prints PASS/FAIL lines for tools/run-tests.sh.
@@ -55,6 +55,9 @@ step "the background spin survived until kill" 'killed by SIGTERM|\[done\].*spin
 type '\x03'  # at the prompt, with no foreground program: cancels the line, ends nothing
 type 'mem\r'
 step "mem answers again" '^  free +[0-9]+ frames' 2
+# A line longer than the shell takes is refused as a whole, with a sentence, not run cut short.
+type "echo $(printf 'x%.0s' $(seq 300))\r"
+step "an over-long line is refused" 'sh: line too long: [0-9]+ characters past the limit of 255 were not taken; nothing was run'
 exec 3>&-
 # The shell cannot power off: end QEMU once the last answer is in.
 kill "$qemu" 2>/dev/null
@@ -76,5 +79,6 @@ if $ok; then
     echo "PASS ctrl-c.job-ends"
     echo "PASS ctrl-c.background-survives"
     echo "PASS ctrl-c.no-frame-leaked ($first frames free before and after)"
+    echo "PASS ctrl-c.long-line-refused"
   fi
 fi
