@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ctrl-c.sh: Ctrl-C at the user shell ends the foreground program and every process it started, and only
-# those: a background program runs on, the shell prompts again, and every frame comes back. A line longer than the shell takes is refused with a sentence.
+# those: a background program runs on, the shell prompts again, and every frame comes back. A line longer
+# than the shell takes is refused with a sentence.
 #
 # Types at the shell through the serial port (tools/qemu.sh without --log), waiting for each answer before
 # the next key, and checks the output. Prints PASS/FAIL lines for tools/run-tests.sh.
