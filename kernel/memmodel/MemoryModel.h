@@ -38,7 +38,8 @@ public:
     // A page fault at `address` in user mode; `fault_on_present` is the error code's P bit.
     virtual FaultResult handle_fault(u32 address, bool write, bool fault_on_present) = 0;
     virtual u32 brk(u32 address) = 0;
-    virtual ErrorOr<u32> map_anonymous(u32 length, bool writable) = 0;
+    // `accessible` false is PROT_NONE: the range is reserved, and every access to it faults.
+    virtual ErrorOr<u32> map_anonymous(u32 length, bool writable, bool accessible) = 0;
     virtual ErrorOr<void> unmap(u32 address, u32 length) = 0;
     // A copy of this memory for a forked child (shared copy-on-write where the model can).
     virtual ErrorOr<MemoryModel*> fork() = 0;

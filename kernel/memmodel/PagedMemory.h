@@ -44,7 +44,9 @@ public:
         return m_space.handle_fault(address, write, fault_on_present);
     }
     u32 brk(u32 address) override { return m_space.brk(address); }
-    ErrorOr<u32> map_anonymous(u32 length, bool writable) override { return m_space.map_anonymous(length, writable); }
+    ErrorOr<u32> map_anonymous(u32 length, bool writable, bool accessible) override {
+        return m_space.map_anonymous(length, writable, accessible);
+    }
     ErrorOr<void> unmap(u32 address, u32 length) override { return m_space.unmap(address, length); }
     ErrorOr<MemoryModel*> fork() override;
 

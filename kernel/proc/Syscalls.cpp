@@ -165,7 +165,8 @@ i32 sys_mmap2(u32 address, u32 length, u32 protection, u32 flags, i32 fd) {
     (void)address;  // a hint only: Mneme places mappings itself (MAP_FIXED is refused)
     if (!(flags & kMapAnonymous) || !(flags & kMapPrivate) || (flags & kMapFixed) || fd != -1)
         return error(Error::Invalid);
-    auto mapped = memory().map_anonymous(length, (protection & kProtWrite) != 0);
+    bool accessible = (protection & (kProtRead | kProtWrite | kProtExec)) != 0;  // PROT_NONE: reserve only
+    auto mapped = memory().map_anonymous(length, (protection & kProtWrite) != 0, accessible);
     if (mapped.is_error()) return error(mapped.error());
     return static_cast<i32>(mapped.value());
 }

@@ -56,7 +56,7 @@ constexpr int kSignalIll = 4;
 constexpr int kSignalFpe = 8;
 
 // mmap2 arguments.
-constexpr u32 kProtRead = 1, kProtWrite = 2, kProtExec = 4;
+constexpr u32 kProtNone = 0, kProtRead = 1, kProtWrite = 2, kProtExec = 4;
 constexpr u32 kMapPrivate = 0x02, kMapFixed = 0x10, kMapAnonymous = 0x20;
 
 struct NanoTime {

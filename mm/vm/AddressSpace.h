@@ -181,7 +181,7 @@ public:
         u32 end = address + length;
         for (u32 at = address; at < end;) {
             const MemoryRegion* region = m_regions.find(at);
-            if (!region || (write && !region->writable)) return Error::BadAddress;
+            if (!region || !region->accessible || (write && !region->writable)) return Error::BadAddress;
             at = region->end;
         }
         for (u32 page = address & ~(kPageSize - 1); page < end; page += kPageSize) {
@@ -223,18 +223,19 @@ public:
     }
 
     // An anonymous mapping of `length` bytes, first fit above the mmap base. Error::Invalid (empty or too
-    // big), NoMemory (the commit rule, or no room).
-    ErrorOr<u32> map_anonymous(u32 length, bool writable) {
+    // big), NoMemory (the commit rule, or no room). An inaccessible one (PROT_NONE) reserves the range
+    // without promising memory, so the commit rule does not count it.
+    ErrorOr<u32> map_anonymous(u32 length, bool writable, bool accessible = true) {
         using namespace user_layout;
         if (length == 0 || length > kMappingTop - kMappingBase) return Error::Invalid;
         u32 size = (length + kPageSize - 1) & ~(kPageSize - 1);
-        if (!can_commit(size / kPageSize)) return Error::NoMemory;
+        if (accessible && !can_commit(size / kPageSize)) return Error::NoMemory;
         u32 start = TRY(m_regions.find_hole(kMappingBase, kMappingTop, size));
-        if (MemoryRegion* before = m_regions.mapping_ending_at(start, writable)) {
+        if (MemoryRegion* before = m_regions.mapping_ending_at(start, writable, accessible)) {
             before->end = start + size;
             return start;
         }
-        TRY(m_regions.add(start, start + size, RegionKind::Mapping, writable));
+        TRY(m_regions.add(start, start + size, RegionKind::Mapping, writable, accessible));
         return start;
     }
 

@@ -28,6 +28,7 @@ FaultDecision decide_fault(const MemoryRegion* region, u32 address, bool write, 
             return kill(FaultResult::StackOverflow);
         return kill(FaultResult::NotInRegion);
     }
+    if (!region->accessible) return kill(FaultResult::ProtectionFault);  // PROT_NONE
     if (!fault_on_present) {
         if (page.present) return act(FaultAction::Retry);
         if (write && !region->writable) return kill(FaultResult::ProtectionFault);

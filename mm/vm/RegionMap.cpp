@@ -13,11 +13,11 @@ const char* region_kind_name(RegionKind kind) {
     return "?";
 }
 
-ErrorOr<void> RegionMap::add(u32 start, u32 end, RegionKind kind, bool writable) {
+ErrorOr<void> RegionMap::add(u32 start, u32 end, RegionKind kind, bool writable, bool accessible) {
     if (start % kPageSize || end % kPageSize || end < start || end > kKernelBase) return Error::Invalid;
     if (overlaps(start, end)) return Error::Exists;
     if (m_count == kMaxRegions) return Error::NoMemory;
-    m_regions[m_count++] = MemoryRegion{start, end, kind, writable};
+    m_regions[m_count++] = MemoryRegion{start, end, kind, writable && accessible, accessible};
     return {};
 }
 
@@ -56,10 +56,12 @@ ErrorOr<u32> RegionMap::find_hole(u32 from, u32 limit, u32 size) const {
     return candidate;
 }
 
-MemoryRegion* RegionMap::mapping_ending_at(u32 address, bool writable) {
+MemoryRegion* RegionMap::mapping_ending_at(u32 address, bool writable, bool accessible) {
     for (u32 i = 0; i < m_count; ++i) {
         MemoryRegion& r = m_regions[i];
-        if (r.kind == RegionKind::Mapping && r.writable == writable && r.end == address) return &r;
+        if (r.kind == RegionKind::Mapping && r.writable == (writable && accessible) && r.accessible == accessible &&
+            r.end == address)
+            return &r;
     }
     return nullptr;
 }
@@ -83,7 +85,7 @@ ErrorOr<void> RegionMap::remove_mappings(u32 start, u32 end) {
         }
         if (start > r.start && end < r.end) {
             // A hole in the middle: split in two (the second half goes at the end of the table).
-            m_regions[m_count++] = MemoryRegion{end, r.end, r.kind, r.writable};
+            m_regions[m_count++] = MemoryRegion{end, r.end, r.kind, r.writable, r.accessible};
             r.end = start;
         } else if (start <= r.start) {
             r.start = end;
@@ -98,7 +100,8 @@ ErrorOr<void> RegionMap::remove_mappings(u32 start, u32 end) {
 u32 RegionMap::reserved_pages() const {
     u32 pages = 0;
     for (u32 i = 0; i < m_count; ++i)
-        if (m_regions[i].kind == RegionKind::Heap || m_regions[i].kind == RegionKind::Mapping)
+        if ((m_regions[i].kind == RegionKind::Heap || m_regions[i].kind == RegionKind::Mapping) &&
+            m_regions[i].accessible)
             pages += m_regions[i].pages();
     return pages;
 }

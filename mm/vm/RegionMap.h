@@ -23,6 +23,9 @@ struct MemoryRegion {
     u32 end;    // page-aligned, exclusive
     RegionKind kind;
     bool writable;
+    // false for PROT_NONE: the range is reserved but no access is allowed, so no page is ever mapped there
+    // (32-bit paging cannot express a present page that cannot be read; Intel SDM Vol. 3A, 4.6).
+    bool accessible = true;
     bool contains(u32 address) const { return address >= start && address < end; }
     u32 pages() const { return (end - start) / kPageSize; }
 };
@@ -32,7 +35,7 @@ public:
     static constexpr u32 kMaxRegions = 64;
 
     // Error::Invalid (unaligned, reversed, reaching the kernel half), Exists (overlaps), NoMemory (table full).
-    ErrorOr<void> add(u32 start, u32 end, RegionKind kind, bool writable);
+    ErrorOr<void> add(u32 start, u32 end, RegionKind kind, bool writable, bool accessible = true);
     const MemoryRegion* find(u32 address) const;
     MemoryRegion* heap();
     bool overlaps(u32 start, u32 end, const MemoryRegion* except = nullptr) const;
@@ -42,12 +45,13 @@ public:
     ErrorOr<u32> find_hole(u32 from, u32 limit, u32 size) const;
     // The Mapping region with these rights that ends exactly at `address`, if any (mmap extends it, as
     // Linux merges adjacent anonymous VMAs, so many mappings do not use up the table).
-    MemoryRegion* mapping_ending_at(u32 address, bool writable);
+    MemoryRegion* mapping_ending_at(u32 address, bool writable, bool accessible = true);
     // Cuts [start, end) out of the Mapping regions: removes, shrinks or splits them. Error::NoMemory (and
     // nothing changed) if a split needs a slot and the table is full.
     ErrorOr<void> remove_mappings(u32 start, u32 end);
 
-    // Pages of demand-zero memory promised to the heap and the mappings (what the commit rule counts).
+    // Pages of demand-zero memory promised to the heap and the mappings (what the commit rule counts). A
+    // PROT_NONE mapping is a reservation, not a promise: it is not counted.
     u32 reserved_pages() const;
     u32 count() const { return m_count; }
     const MemoryRegion& operator[](u32 index) const { return m_regions[index]; }

@@ -226,6 +226,7 @@ TEST(FaultDecisionTest, EveryRowOfTheTable) {
     PageState cow_shared{.present = true, .copy_on_write = true, .shared = true};
     PageState cow_alone{.present = true, .copy_on_write = true, .shared = false};
     PageState plain{.present = true};
+    MemoryRegion none{kMappingBase, kMappingBase + kPageSize, RegionKind::Mapping, false, false};  // PROT_NONE
     struct Row {
         const MemoryRegion* region;
         u32 address;
@@ -249,6 +250,8 @@ TEST(FaultDecisionTest, EveryRowOfTheTable) {
         {&ro, kProgramBase, true, true, cow_shared, FaultAction::Kill, FaultResult::ProtectionFault},
         {&rw, kData, true, true, plain, FaultAction::Kill, FaultResult::ProtectionFault},
         {&rw, kData, true, true, absent, FaultAction::Kill, FaultResult::ProtectionFault},
+        {&none, kMappingBase, false, false, absent, FaultAction::Kill, FaultResult::ProtectionFault},
+        {&none, kMappingBase, true, false, absent, FaultAction::Kill, FaultResult::ProtectionFault},
     };
     for (const Row& row : rows) {
         FaultDecision d = decide_fault(row.region, row.address, row.write, row.on_present, row.page);
@@ -526,6 +529,25 @@ TEST_F(AddressSpaceTest, MmapPlacesFirstFitMergesAndMunmapSplits) {
     EXPECT_EQ(space->unmap(kProgramBase, kPageSize).error(), Error::Invalid) << "only mmap regions unmap";
     EXPECT_EQ(space->unmap(a + 1, kPageSize).error(), Error::Invalid);
     (void)c;
+    EXPECT_SPACE_OK(*space);
+}
+
+// PROT_NONE: the range is reserved (mmap places nothing else there) but every access kills, no frame is
+// ever mapped, the kernel refuses it as a user buffer, and the reservation is not a commitment.
+TEST_F(AddressSpaceTest, ProtNoneReservesWithoutAccessOrCommitment) {
+    frames.limit = 4;
+    auto space = make_space();
+    u32 none = space->map_anonymous(64 * kPageSize, false, false).value();  // far beyond the commit limit
+    EXPECT_EQ(none, kMappingBase);
+    EXPECT_EQ(space->regions().reserved_pages(), 0u);
+    EXPECT_EQ(space->handle_fault(none, false, false), FaultResult::ProtectionFault);
+    EXPECT_EQ(space->handle_fault(none + kPageSize, true, false), FaultResult::ProtectionFault);
+    EXPECT_EQ(space->check_user_range(none, 4, false).error(), Error::BadAddress);
+    EXPECT_EQ(live_frames(), 0u);
+    u32 rw = space->map_anonymous(kPageSize, true).value();
+    EXPECT_EQ(rw, none + 64 * kPageSize) << "the reservation keeps its range";
+    EXPECT_EQ(space->regions().count(), 2u) << "an accessible mapping does not merge into a PROT_NONE one";
+    ASSERT_FALSE(space->unmap(none, 64 * kPageSize).is_error());
     EXPECT_SPACE_OK(*space);
 }
 

@@ -74,7 +74,7 @@ KTEST(frame_table, fork_shares_cow_breaks_and_exit_empties) {
     EXPECT_EQ(map.count(copy), 1u);
     EXPECT(map.contains(copy, child->directory(), kHeap));
     // A demand-zero page of the child's own, then munmap of it.
-    auto mapped = child->map_anonymous(kPageSize, true);
+    auto mapped = child->map_anonymous(kPageSize, true, true);
     ASSERT(!mapped.is_error());
     EXPECT_EQ(child->handle_fault(mapped.value(), true, false), FaultResult::Resolved);
     u32 own = pfn_at(*child, mapped.value());

@@ -91,6 +91,19 @@ const char* mmap_body() {
     wait_for(pid, &status);
     if (!wait_signaled(status) || wait_term_signal(status) != kSignalSegv)
         return child_fail("writing an unmapped region ended with %s, not SIGSEGV", describe(status));
+    // PROT_NONE reserves a range that cannot be touched: a read is SIGSEGV, a system call gets -EFAULT.
+    long none = sys_mmap2(nullptr, 8192, kProtNone, kMapPrivate | kMapAnonymous, -1, 0);
+    if (is_error_result(none)) return child_fail("mmap2(PROT_NONE) failed: %s", strerror(static_cast<int>(none)));
+    if (sys_write(1, reinterpret_cast<const char*>(none), 4) != -static_cast<int>(Error::BadAddress))
+        return child_fail("write() from a PROT_NONE mapping did not fail with EFAULT");
+    pid = sys_fork();
+    if (pid == 0) {
+        volatile char* untouchable = reinterpret_cast<char*>(none);
+        sys_exit(untouchable[0]);
+    }
+    wait_for(pid, &status);
+    if (!wait_signaled(status) || wait_term_signal(status) != kSignalSegv)
+        return child_fail("reading a PROT_NONE mapping ended with %s, not SIGSEGV", describe(status));
     return nullptr;
 }
 
