@@ -25,7 +25,7 @@ namespace {
 constexpr size_t kLineMax = 256;
 constexpr int kMaxWords = 32;
 constexpr int kHistory = 16;
-constexpr int kMaxJobs = 16;
+constexpr int kMaxJobs = 64;  // the kernel's process table: the shell can never have more children
 
 // ------------------------------------------------------------------------------------------------------
 // Line editing and history
@@ -198,6 +198,12 @@ struct Job {
 
 Job g_jobs[kMaxJobs];
 
+bool have_job_slot() {
+    for (const Job& job : g_jobs)
+        if (job.pid == 0) return true;
+    return false;
+}
+
 void add_job(int pid, const char* name) {
     for (Job& job : g_jobs) {
         if (job.pid == 0) {
@@ -361,6 +367,12 @@ int run_program(const Command& cmd, int first_word) {
     const char* const* argv = cmd.words + first_word;
     const char* environment[kMaxEnvironment + 1];
     build_environment(environment, cmd.words, first_word);
+    if (cmd.background && !have_job_slot()) {
+        // Started untracked, it would end as "[done] pid N ?": refuse it instead.
+        fprintf(stderr, "sh: %d background jobs are running, as many as the shell tracks; wait for one to end\n",
+                kMaxJobs);
+        return 1;
+    }
     int pid = spawn(argv[0], argv, environment);
     if (pid < 0) {
         fprintf(stderr, "sh: cannot start %s: %s\n", argv[0], error_reason(pid));
