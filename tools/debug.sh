@@ -8,12 +8,27 @@ cd "$(dirname "$0")/.."
 mode=$1; shift
 append=""
 [ "${1:-}" = "--append" ] && append="$2"
-port=${GDB_PORT:-1234}
+# The gdb port: GDB_PORT if set, else one derived from the user id (as xv6 does), so students sharing a lab
+# machine do not attach to each other's QEMU. A port something already listens on is refused, not shared.
+port=${GDB_PORT:-$((26000 + $(id -u) % 5000))}
 root=$(pwd)
+if (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; then
+  echo "debug: port $port already has a listener (another QEMU, perhaps yours in another terminal)." >&2
+  echo "       End it, or pick another port: make debug GDB_PORT=N (or make qemu-gdb GDB_PORT=N)." >&2
+  exit 1
+fi
 
 # gdb auto-loads build/kernel.elf-gdb.py when the directory is marked safe (docs/qemu.md).
 printf 'exec(open("%s/tools/gdb/mneme.py").read())\n' "$root" > build/kernel.elf-gdb.py
 gdb_command="gdb -iex 'add-auto-load-safe-path $root/build' -ex 'file $root/build/kernel.elf' -ex 'target remote 127.0.0.1:$port'"
+# A .gdbinit in the tree, so a plain `gdb` started here attaches too (gdb reads it only from a directory it
+# trusts: `echo "add-auto-load-safe-path $root/.gdbinit" >> ~/.gdbinit` once; gdb says so when it refuses).
+cat > .gdbinit << GDBINIT
+# Written by tools/debug.sh for port $port (make debug / make qemu-gdb); not tracked by git.
+add-auto-load-safe-path $root/build
+file $root/build/kernel.elf
+target remote 127.0.0.1:$port
+GDBINIT
 
 if [ "$mode" = "--wait" ]; then
   echo "QEMU is waiting for a debugger on port $port. In another terminal run:"
