@@ -4,6 +4,7 @@
 #include "arch/i386/Pit.h"
 #include "kernel/dev/Console.h"
 #include "libc/rt/String.h"
+#include "mm/swap/Policies.h"
 
 namespace boot_options {
 namespace {
@@ -103,6 +104,33 @@ bool apply_disk_fault(const char* value, BootOptions& options) {
     return true;
 }
 
+bool apply_swap(const char* value, BootOptions& options) {
+    const char* names[] = {"off", "page", "process"};
+    for (u8 mode = 0; mode < 3; ++mode)
+        if (strcmp(value, names[mode]) == 0) {
+            options.swap_mode = mode;
+            return true;
+        }
+    return false;
+}
+
+bool apply_policy(const char* value, BootOptions& options) {
+    // Exact LRU needs every memory reference, which the hardware does not report: it runs on recorded
+    // reference strings only (mneme-replay), so the kernel does not take it.
+    if (strcmp(value, "lru") == 0) return false;
+    auto kind = parse_policy_kind(strcmp(value, "nru") == 0 ? "eclock" : value);
+    if (kind.is_error()) return false;
+    options.swap_policy = static_cast<u8>(kind.value());
+    return true;
+}
+
+bool apply_user_frames(const char* value, BootOptions& options) {
+    u32 frames;
+    if (!parse_u32(value, frames)) return false;
+    options.user_frames = frames;
+    return true;
+}
+
 const Option kOptions[] = {
     {"test", "all, kernel, user, or suites/tests separated by commas", "(off)",
      "run the tests, print a summary, exit QEMU", apply_test},
@@ -115,6 +143,12 @@ const Option kOptions[] = {
     {"bench", "kernel or all", "(off)", "count instructions of kernel (and user) operations, exit QEMU", apply_bench},
     {"diskfault", "a sector number", "(off)", "the sector QEMU's blkdebug fails once: runs the disk_fault test",
      apply_disk_fault},
+    {"swap", "off, page or process", "off (page swapping is new and not yet in the test tiers)",
+     "when memory runs short: kill (off), evict pages (page) or roll out whole processes (process)", apply_swap},
+    {"policy", "fifo, clock, nru (or eclock), aging, random; lru only in mneme-replay (it needs every reference)",
+     "clock", "the page replacement policy", apply_policy},
+    {"userframes", "a number of frames (at least 16; 0: all)", "0", "cap on the frames user pages may hold",
+     apply_user_frames},
 };
 
 void print_accepted_keys() {

@@ -31,6 +31,7 @@
 #include "kernel/debug/TestMode.h"
 #include "kernel/debug/Traps.h"
 #include "kernel/proc/UserFaults.h"
+#include "kernel/swap/Swapper.h"
 #include "libc/rt/String.h"
 
 extern "C" void double_fault_task_entry();
@@ -114,6 +115,7 @@ extern "C" [[noreturn]] void kmain(u32 magic, u32 multiboot_info) {
     page_tables::initialize();
     kernel_heap::initialize();
     ata_disk::initialize();  // the swap disk, if one is attached
+    swapper::initialize(options);
 
     // Processes: programs from the initrd, the scheduler on the timer, system calls, faults in ring 3.
     initrd::initialize();

@@ -10,6 +10,8 @@
 #include "kernel/mm/KernelHeapGlue.h"
 #include "kernel/mm/PhysicalMemory.h"
 #include "kernel/mm/Tlb.h"
+#include "kernel/swap/SwapArea.h"
+#include "kernel/swap/Swapper.h"
 #include "libc/rt/String.h"
 
 namespace {
@@ -19,7 +21,9 @@ constexpr u32 kKernelReserveFrames = 128;
 UserFrames g_frames;
 }  // namespace
 
+// Each allocation first lets the swapper evict down to its cap (it does nothing when swapping is off).
 ErrorOr<u32> UserFrames::allocate_zeroed() {
+    TRY(swapper::make_room());
     u32 pfn = TRY(pmm::allocate(0));
     __builtin_memset(pmm::frame_pointer(pfn), 0, kPageSize);
     pmm::set_frame_references(pfn, 1);
@@ -27,6 +31,10 @@ ErrorOr<u32> UserFrames::allocate_zeroed() {
 }
 
 ErrorOr<u32> UserFrames::allocate_copy(u32 source) {
+    swapper::pin(source);  // making room must not evict the page being copied
+    auto room = swapper::make_room();
+    swapper::unpin();
+    TRY(room);
     u32 pfn = TRY(pmm::allocate(0));
     memcpy(pmm::frame_pointer(pfn), pmm::frame_pointer(source >> kPageShift), kPageSize);
     pmm::set_frame_references(pfn, 1);
@@ -41,10 +49,18 @@ void UserFrames::write(u32 physical, u32 offset, const void* data, u32 length) {
     memcpy(layout::physical_pointer<u8>(physical) + offset, data, length);
 }
 
+// With swapping, the slots on the disk count too: a process may reserve what memory and swap can hold.
 u32 UserFrames::commit_limit() {
     u32 total = pmm::allocator().total_frames();
-    return total > kKernelReserveFrames ? total - kKernelReserveFrames : 0;
+    u32 limit = total > kKernelReserveFrames ? total - kKernelReserveFrames : 0;
+    if (swapper::active()) limit += swap_area::slots().slot_count() - 1;
+    return limit;
 }
+
+ErrorOr<u32> UserFrames::swap_in(u32 slot) { return swapper::swap_in(slot); }
+void UserFrames::swapped_in(u32 slot, u32 physical) { swapper::swapped_in(slot, physical); }
+ErrorOr<void> UserFrames::duplicate_payload(u32 slot) { return swapper::duplicate_slot(slot); }
+void UserFrames::shared_dirty(u32 physical) { swapper::shared_dirty(physical); }
 
 PagedMemory* PagedMemory::s_first = nullptr;
 

@@ -19,6 +19,11 @@ struct UserFrames {
     void release(u32 physical);
     void write(u32 physical, u32 offset, const void* data, u32 length);
     u32 commit_limit();
+    // Swapping (kernel/swap/Swapper.h).
+    ErrorOr<u32> swap_in(u32 slot);
+    void swapped_in(u32 slot, u32 physical);
+    ErrorOr<void> duplicate_payload(u32 slot);
+    void shared_dirty(u32 physical);
 };
 
 using UserAddressSpace = AddressSpace<KernelPageTableOps, UserFrames>;

@@ -4,12 +4,17 @@
 #include <new>
 
 #include "kernel/dev/Console.h"
+#include "kernel/swap/Swapper.h"
 #include "libc/base/Assert.h"
 
 namespace frame_table {
 namespace detail {
 // Covers no frame until initialize(): record() says Invalid, as for any frame it does not cover.
 constinit ReverseMap g_map;
+bool g_swapping = false;
+
+void first_mapping(u32 pfn) { swapper::page_in(pfn); }
+void last_mapping_gone(u32 pfn) { swapper::removed(pfn); }
 
 void forget_failed(u32 pfn, u32 directory, u32 vaddr) {
     mneme_panic("frame table: directory %#x stops mapping frame %#x at %#x, which it never recorded", directory,
@@ -20,6 +25,8 @@ void forget_failed(u32 pfn, u32 directory, u32 vaddr) {
 namespace {
 u32 g_bytes = 0;
 }  // namespace
+
+void start_swapping() { detail::g_swapping = true; }
 
 u64 bytes_needed(u32 frames) { return static_cast<u64>(frames) * kBytesPerFrame; }
 

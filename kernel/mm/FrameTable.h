@@ -36,16 +36,29 @@ void initialize(void* storage, u32 first_pfn, u32 frames);
 namespace detail {
 extern ReverseMap g_map;
 [[noreturn]] void forget_failed(u32 pfn, u32 directory, u32 vaddr);
+extern bool g_swapping;
+void first_mapping(u32 pfn);
+void last_mapping_gone(u32 pfn);
 }  // namespace detail
 
 // The hooks' work: `directory` (a page directory's physical address) now maps frame `pfn` at `vaddr`, or no
 // longer does. record() fails when the frame is not covered (Invalid) or the pool is full (NoMemory);
 // forget() panics when the mapping was never recorded (the frame table and the page tables disagree).
 // Inline: they run on every demand-zero fault, copy-on-write fault, and page of fork and exit.
-inline ErrorOr<void> record(u32 pfn, u32 directory, u32 vaddr) { return detail::g_map.add(pfn, directory, vaddr); }
+// While the kernel swaps, a frame's first mapping and its last unmapping are also the replacement policy's
+// page-in and removal (kernel/swap/Swapper.h).
+inline ErrorOr<void> record(u32 pfn, u32 directory, u32 vaddr) {
+    bool first = detail::g_swapping && !detail::g_map.is_mapped(pfn);
+    TRY(detail::g_map.add(pfn, directory, vaddr));
+    if (first) detail::first_mapping(pfn);
+    return {};
+}
 inline void forget(u32 pfn, u32 directory, u32 vaddr) {
     if (detail::g_map.remove(pfn, directory, vaddr).is_error()) detail::forget_failed(pfn, directory, vaddr);
+    if (detail::g_swapping && !detail::g_map.is_mapped(pfn)) detail::last_mapping_gone(pfn);
 }
+// Called once by the swapper when it starts.
+void start_swapping();
 
 inline const ReverseMap& reverse_map() { return detail::g_map; }
 // Frames covered, mapped, mappings, pool use and the memory it costs (the monitor's `rmap`).

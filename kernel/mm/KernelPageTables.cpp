@@ -7,6 +7,7 @@
 #include "kernel/mm/Paging.h"
 #include "kernel/mm/PhysicalMemory.h"
 #include "kernel/mm/Tlb.h"
+#include "kernel/swap/Swapper.h"
 #include "libc/base/MemoryLayout.h"
 
 ErrorOr<u32> KernelPageTableOps::allocate_table() {
@@ -16,6 +17,10 @@ ErrorOr<u32> KernelPageTableOps::allocate_table() {
 }
 
 void KernelPageTableOps::free_table(u32 physical) { pmm::free(physical >> 12, 0); }
+
+void KernelPageTableOps::release_not_present(u32, PageTableEntry entry) {
+    swapper::release_slot(entry.not_present_payload());
+}
 
 // INVLPG works on the current address space only; for another one the entry cannot be cached (its CR3 is
 // not loaded, and user pages are never global), so the extra flush is harmless.

@@ -35,6 +35,8 @@ struct KernelPageTableOps {
         frame_table::forget(physical >> kPageShift, directory, vaddr);
         pmm::release_frame(physical >> kPageShift);
     }
+    // An entry that held a swap slot is gone (exit, munmap, brk): the slot loses a reference.
+    void release_not_present(u32 vaddr, PageTableEntry entry);
 };
 
 using KernelPageTables = PageTables<KernelPageTableOps>;

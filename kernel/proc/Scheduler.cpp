@@ -17,6 +17,7 @@
 #include "arch/i386/Pit.h"
 #include "kernel/dev/Console.h"
 #include "kernel/mm/Paging.h"
+#include "kernel/swap/Swapper.h"
 
 namespace scheduler {
 namespace detail {
@@ -91,6 +92,7 @@ void on_timer(TrapFrame& frame) {
     if (user) {
         if (i32 leader = console::take_interrupt_request()) process::interrupt_job(leader);
         ++g_current->ticks_used;
+        swapper::tick();  // aging samples the accessed bits (no page-table edit is half done in user mode)
     } else {
         ++g_current->system_ticks;
     }

@@ -50,8 +50,14 @@
 //   release(phys)            drop one reference (a frame that could not be mapped after all)
 //   write(phys, offset, data, length)  copy bytes into a frame (building an exec image)
 //   commit_limit()        -> u32: pages one process may reserve for heap and mappings
-// Optional: duplicate_payload(payload) when fork copies a not-present entry's payload (a swap slot's
-// reference count goes up).
+// Optional, for swapping (kernel/swap/Swapper.h; the host tests' frame source has them too):
+//   swap_in(slot)         -> ErrorOr<u32>: a frame with one reference holding the page swapped out to `slot`
+//                            (Error::IO when the disk could not read it: the page is lost)
+//   swapped_in(slot, phys)   that frame is now mapped where the entry held `slot` (which lets go of it)
+//   duplicate_payload(p)  -> ErrorOr<void>: fork copied a not-present entry holding swap slot `p` (one more
+//                            reference to the slot)
+//   shared_dirty(phys)       fork is about to share a frame whose entry is dirty: a copy of it kept in swap is
+//                            stale (after fork the other entry's D bit no longer tells)
 template <typename Frames>
 concept FrameSource = requires(Frames& frames, u32 physical, const void* data) {
     requires std::is_same_v<decltype(frames.allocate_zeroed()), ErrorOr<u32>>;
@@ -70,6 +76,7 @@ struct MemoryStatistics {
     u32 heap_bytes;
     u32 mapped_bytes;
     u32 stack_bytes;  // present stack pages, in bytes
+    u32 swapped_pages;  // pages swapped out (not-present entries holding a swap slot)
 };
 
 template <PageTableOps Ops, FrameSource Frames>
@@ -91,7 +98,8 @@ public:
           m_regions(other.m_regions),
           m_heap_start(other.m_heap_start),
           m_brk(other.m_brk),
-          m_page_faults(other.m_page_faults) {
+          m_page_faults(other.m_page_faults),
+          m_major_faults(other.m_major_faults) {
         other.m_regions.clear();
     }
     AddressSpace& operator=(AddressSpace&&) = delete;
@@ -102,6 +110,7 @@ public:
     const RegionMap& regions() const { return m_regions; }
     u32 directory() const { return m_tables.directory_physical_address(); }
     u32 page_faults() const { return m_page_faults; }
+    u32 major_faults() const { return m_major_faults; }  // of those, pages read back from swap
     u32 heap_start() const { return m_heap_start; }
     u32 current_break() const { return m_brk; }
 
@@ -126,10 +135,14 @@ public:
         }
         return {};
     }
-    // Copies into this space's mapped pages, whichever space is current.
+    // Copies into this space's pages, whichever space is current. A page of the image that was swapped out
+    // meanwhile (building a large image can evict its first pages) is read back first.
     ErrorOr<void> write(u32 address, const void* data, u32 length) {
         const u8* bytes = static_cast<const u8*>(data);
         while (length > 0) {
+            if (!m_tables.walk(address & ~(kPageSize - 1)).mapped &&
+                handle_fault(address, false, false) != FaultResult::Resolved)
+                return Error::BadAddress;
             u32 physical = TRY(translate(address));
             u32 chunk = kPageSize - (address % kPageSize);
             if (chunk > length) chunk = length;
@@ -153,6 +166,11 @@ public:
         case FaultAction::Retry: return FaultResult::Resolved;
         case FaultAction::MapZeroed:
             if (map_zeroed(page, region->writable).is_error()) return FaultResult::OutOfMemory;
+            break;
+        case FaultAction::SwapIn:
+            if (FaultResult result = swap_in(page, state.swap_slot, region->writable); result != FaultResult::Resolved)
+                return result;
+            ++m_major_faults;
             break;
         case FaultAction::CopyPage: {
             auto copy = m_frames->allocate_copy(state.frame);
@@ -269,11 +287,19 @@ public:
                     failed = true;
                     return;
                 }
-                if constexpr (requires { m_frames->duplicate_payload(0u); })
-                    m_frames->duplicate_payload(entry.not_present_payload());
+                if constexpr (requires { m_frames->duplicate_payload(0u); }) {
+                    if (m_frames->duplicate_payload(entry.not_present_payload()).is_error()) {
+                        // The child's entry is not counted: take it out again before the child is destroyed.
+                        *child.m_tables.lookup(vaddr) = TableEntry{};
+                        failed = true;
+                    }
+                }
                 return;
             }
             Protection protection = Tables::protection_of(entry);
+            if constexpr (requires { m_frames->shared_dirty(0u); }) {
+                if (entry.is_dirty()) m_frames->shared_dirty(entry.physical_address());
+            }
             if (protection.writable || protection.copy_on_write) {
                 protection.writable = false;
                 protection.copy_on_write = true;
@@ -298,6 +324,9 @@ public:
             ++s.resident_pages;
             if (m_frames->references(entry.physical_address()) > 1) ++s.shared_pages;
             if (vaddr >= user_layout::kStackBottom) s.stack_bytes += kPageSize;
+        });
+        m_tables.for_each_entry(0, kKernelBase / kPageSize, [&](u32, TableEntry& entry) {
+            if (!entry.is_present()) ++s.swapped_pages;
         });
         for (u32 i = 0; i < m_regions.count(); ++i)
             if (m_regions[i].kind == RegionKind::Mapping) s.mapped_bytes += m_regions[i].end - m_regions[i].start;
@@ -327,12 +356,37 @@ private:
 
     PageState page_state(u32 page) {
         Walk w = m_tables.walk(page);
-        if (!w.mapped) return {};
+        if (!w.mapped) {
+            const TableEntry* entry = m_tables.lookup(page);
+            return {.swap_slot = entry ? entry->not_present_payload() : 0};
+        }
         Protection p = Tables::protection_of(w.pte);
         return {.present = true,
                 .copy_on_write = p.copy_on_write,
                 .shared = m_frames->references(w.pte.physical_address()) > 1,
                 .frame = w.pte.physical_address()};
+    }
+
+    // A major fault: the page's entry holds `slot`; read it back into a fresh frame and map it. Each space that
+    // faults on a slot gets its own frame (a page shared copy-on-write before it was swapped out comes back
+    // private to each: the same data, and a write no longer needs a copy).
+    FaultResult swap_in(u32 page, u32 slot, bool writable) {
+        if constexpr (requires { m_frames->swap_in(0u); }) {
+            auto frame = m_frames->swap_in(slot);
+            if (frame.is_error()) return frame.error() == Error::IO ? FaultResult::SwapInFailed : FaultResult::OutOfMemory;
+            TableEntry* entry = m_tables.lookup(page);
+            *entry = TableEntry{};  // map() refuses an entry in use; the slot is handed on below
+            if (m_tables.map(page, frame.value(), user_protection(writable)).is_error()) {
+                *entry = TableEntry::make_not_present(slot);
+                m_frames->release(frame.value());
+                return FaultResult::OutOfMemory;
+            }
+            m_frames->swapped_in(slot, frame.value());
+            return FaultResult::Resolved;
+        } else {
+            (void)page, (void)slot, (void)writable;
+            return FaultResult::SwapInFailed;  // a frame source without swap never writes a slot to an entry
+        }
     }
 
     ErrorOr<void> map_zeroed(u32 page, bool writable) {
@@ -363,4 +417,5 @@ private:
     u32 m_heap_start = 0;
     u32 m_brk = 0;
     u32 m_page_faults = 0;
+    u32 m_major_faults = 0;
 };

@@ -10,6 +10,7 @@ const char* fault_result_name(FaultResult result) {
     case FaultResult::StackOverflow: return "stack overflow (the stack is limited to 8 MiB)";
     case FaultResult::ProtectionFault: return "access not allowed by the page's protection";
     case FaultResult::OutOfMemory: return "out of memory: no free frame for the page";
+    case FaultResult::SwapInFailed: return "the page was swapped out and could not be read back from the disk";
     }
     return "?";
 }
@@ -32,7 +33,7 @@ FaultDecision decide_fault(const MemoryRegion* region, u32 address, bool write, 
     if (!fault_on_present) {
         if (page.present) return act(FaultAction::Retry);
         if (write && !region->writable) return kill(FaultResult::ProtectionFault);
-        return act(FaultAction::MapZeroed);
+        return act(page.swap_slot != 0 ? FaultAction::SwapIn : FaultAction::MapZeroed);
     }
     if (!write || !region->writable || !page.present || !page.copy_on_write) return kill(FaultResult::ProtectionFault);
     return act(page.shared ? FaultAction::CopyPage : FaultAction::MakeWritable);

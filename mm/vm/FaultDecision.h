@@ -9,6 +9,7 @@
 //   the CPU found the page not present, and
 //     it is present now                         -> Retry (another path mapped it meanwhile)
 //     a write to a read-only region             -> Kill: ProtectionFault
+//     its entry holds a swap slot               -> SwapIn (a major fault: read the page back from the disk)
 //     otherwise                                 -> MapZeroed (demand-zero paging)
 //   the CPU found the page present (a protection violation), and
 //     a write, writable region, the page is marked copy-on-write:
@@ -29,11 +30,12 @@ enum class FaultResult {
     NotInRegion,      // no region covers the address: a wild pointer
     StackOverflow,    // just below the stack's 8 MiB limit
     ProtectionFault,  // the region or page forbids the access (write to code, user access to the kernel)
-    OutOfMemory,      // no frame for the page
+    OutOfMemory,      // no frame for the page (and none could be freed by swapping one out)
+    SwapInFailed,     // the page was swapped out and the disk could not read it back: its data is lost
 };
 const char* fault_result_name(FaultResult result);
 
-enum class FaultAction { MapZeroed, CopyPage, MakeWritable, Retry, Kill };
+enum class FaultAction { MapZeroed, SwapIn, CopyPage, MakeWritable, Retry, Kill };
 
 // What the page-table entry for the faulting page holds.
 struct PageState {
@@ -41,6 +43,7 @@ struct PageState {
     bool copy_on_write = false;
     bool shared = false;  // the frame has more than one user (its reference count is above 1)
     u32 frame = 0;        // the physical address of the mapped frame (when present)
+    u32 swap_slot = 0;    // not present: the swap slot its entry holds (0: none, the page was never touched)
 };
 
 struct FaultDecision {

@@ -363,6 +363,22 @@ public:
         return {};
     }
 
+    // Page replacement's edit: the present mapping at `vaddr` becomes a not-present entry holding `payload`
+    // (31 bits, not 0: the swap slot the page was written to), its TLB entry is invalidated, then the frame is
+    // released (in that order, as unmap()). The page table stays, since the entry is still in use. Returns
+    // the old entry, so the caller sees its accessed and dirty bits. Error::NoEntry when `vaddr` is not mapped.
+    ErrorOr<TableEntry> swap_out(u32 vaddr, u32 payload) {
+        TRY(check_range(vaddr, 1));
+        if (payload == 0 || payload >= (1u << 31)) return Error::Invalid;
+        TableEntry* entry = lookup(vaddr);
+        if (!entry || !entry->is_present()) return Error::NoEntry;
+        TableEntry old = *entry;
+        *entry = TableEntry::make_not_present(payload);
+        m_ops->invalidate(vaddr);
+        release(vaddr, old);
+        return old;
+    }
+
     // Store `payload` (31 bits: a swap slot) in the not-present entry for `vaddr`, allocating its page table
     // if needed (fork copies such entries). The entry must be empty or already not present (Error::Exists if
     // a page is mapped there). Nothing to invalidate: not-present entries are never cached (SDM 4.10.2.3).

@@ -115,6 +115,14 @@ public:
         return found;
     }
 
+    // Frame `pfn` has at least one mapping. O(1).
+    bool is_mapped(u32 pfn) const { return covers(pfn) && !is_empty(m_slots[pfn - m_first_pfn]); }
+    // Its first mapping (the one for_each() visits first); the frame must be mapped.
+    ReverseMapping first(u32 pfn) const {
+        VERIFY(is_mapped(pfn));
+        return mapping_of(m_slots[pfn - m_first_pfn]);
+    }
+
     // How many mappings frame `pfn` has (0 for a frame not covered).
     u32 count(u32 pfn) const {
         u32 n = 0;

@@ -120,8 +120,28 @@ struct HostFrames {
         memcpy(frames.at(physical).bytes.data() + offset, data, length);
     }
     u32 commit_limit() { return limit; }
-    void duplicate_payload(u32 payload) { duplicated_payloads.push_back(payload); }
+    ErrorOr<void> duplicate_payload(u32 payload) {
+        if (fail_duplicate) return Error::OutOfRange;
+        duplicated_payloads.push_back(payload);
+        return {};
+    }
     u8* bytes(u32 physical) { return frames.at(physical).bytes.data(); }
+
+    // A swap device in memory: slot -> page. swap_in() fails with IO for the slots in `unreadable`.
+    std::map<u32, std::vector<u8>> slots;
+    std::vector<u32> unreadable;
+    std::vector<std::pair<u32, u32>> swapped_in_calls;  // (slot, frame)
+    std::vector<u32> dirty_shares;
+    bool fail_duplicate = false;
+    ErrorOr<u32> swap_in(u32 slot) {
+        for (u32 bad : unreadable)
+            if (bad == slot) return Error::IO;
+        u32 address = TRY(take());
+        frames[address].bytes = slots.at(slot);
+        return address;
+    }
+    void swapped_in(u32 slot, u32 physical) { swapped_in_calls.emplace_back(slot, physical); }
+    void shared_dirty(u32 physical) { dirty_shares.push_back(physical); }
 };
 
 void HostOps::release_frame(u32 directory, u32 vaddr, u32 physical) {
@@ -226,6 +246,7 @@ TEST(FaultDecisionTest, EveryRowOfTheTable) {
     PageState cow_shared{.present = true, .copy_on_write = true, .shared = true};
     PageState cow_alone{.present = true, .copy_on_write = true, .shared = false};
     PageState plain{.present = true};
+    PageState swapped{.swap_slot = 7};
     MemoryRegion none{kMappingBase, kMappingBase + kPageSize, RegionKind::Mapping, false, false};  // PROT_NONE
     struct Row {
         const MemoryRegion* region;
@@ -252,6 +273,11 @@ TEST(FaultDecisionTest, EveryRowOfTheTable) {
         {&rw, kData, true, true, absent, FaultAction::Kill, FaultResult::ProtectionFault},
         {&none, kMappingBase, false, false, absent, FaultAction::Kill, FaultResult::ProtectionFault},
         {&none, kMappingBase, true, false, absent, FaultAction::Kill, FaultResult::ProtectionFault},
+        {&rw, kData, false, false, swapped, FaultAction::SwapIn, FaultResult::Resolved},
+        {&rw, kData, true, false, swapped, FaultAction::SwapIn, FaultResult::Resolved},
+        {&ro, kProgramBase, false, false, swapped, FaultAction::SwapIn, FaultResult::Resolved},
+        {&ro, kProgramBase, true, false, swapped, FaultAction::Kill, FaultResult::ProtectionFault},
+        {nullptr, 0x00001000, false, false, swapped, FaultAction::Kill, FaultResult::NotInRegion},
     };
     for (const Row& row : rows) {
         FaultDecision d = decide_fault(row.region, row.address, row.write, row.on_present, row.page);
@@ -461,6 +487,74 @@ TEST_F(AddressSpaceTest, ForkCopiesNotPresentEntriesThatCarryAPayload) {
     EXPECT_EQ(frames.duplicated_payloads, std::vector<u32>{0x1234u});
     child.reset();
     EXPECT_EQ(ops.released_payloads, std::vector<u32>{0x1234u}) << "the child's copy is released with it";
+}
+
+TEST_F(AddressSpaceTest, AFaultOnASwappedOutPageReadsItBackAndMapsItWithTheRegionsRights) {
+    auto space = make_space();
+    ASSERT_FALSE(space->add_region(kData, kData + 2 * kPageSize, RegionKind::Heap, true).is_error());
+    std::vector<u8> page(kPageSize, 0x5A);
+    frames.slots[9] = page;
+    ASSERT_FALSE(space->tables().set_not_present(kData, 9).is_error());
+    EXPECT_EQ(space->statistics().swapped_pages, 1u);
+    EXPECT_EQ(space->handle_fault(kData + 12, false, false), FaultResult::Resolved);
+    auto walk = space->tables().walk(kData);
+    ASSERT_TRUE(walk.mapped);
+    EXPECT_TRUE(walk.pte.is_writable()) << "the heap is writable: no second fault for the first write";
+    EXPECT_EQ(frames.bytes(walk.physical)[12], 0x5A);
+    ASSERT_EQ(frames.swapped_in_calls.size(), 1u);
+    EXPECT_EQ(frames.swapped_in_calls[0], std::make_pair(9u, walk.physical));
+    EXPECT_EQ(space->major_faults(), 1u);
+    EXPECT_EQ(space->statistics().swapped_pages, 0u);
+    EXPECT_TRUE(ops.released_payloads.empty()) << "the slot is handed on through swapped_in, not released";
+    EXPECT_REVERSE_MAP_OK(space.get());
+    EXPECT_SPACE_OK(*space);
+}
+
+TEST_F(AddressSpaceTest, AnUnreadableSlotKillsWithSwapInFailedAndKeepsTheEntry) {
+    auto space = make_space();
+    ASSERT_FALSE(space->add_region(kData, kData + kPageSize, RegionKind::Heap, true).is_error());
+    frames.unreadable.push_back(3);
+    ASSERT_FALSE(space->tables().set_not_present(kData, 3).is_error());
+    EXPECT_EQ(space->handle_fault(kData, true, false), FaultResult::SwapInFailed);
+    EXPECT_EQ(space->tables().lookup(kData)->not_present_payload(), 3u) << "the slot stays, to be released at exit";
+    EXPECT_EQ(space->check_user_range(kData, 4, false).error(), Error::BadAddress);
+    EXPECT_TRUE(frames.swapped_in_calls.empty());
+}
+
+TEST_F(AddressSpaceTest, CheckUserRangeAndWriteBringSwappedPagesBack) {
+    auto space = make_space();
+    ASSERT_FALSE(space->add_region(kData, kData + 2 * kPageSize, RegionKind::Heap, true).is_error());
+    frames.slots[4] = std::vector<u8>(kPageSize, 1);
+    frames.slots[5] = std::vector<u8>(kPageSize, 2);
+    ASSERT_FALSE(space->tables().set_not_present(kData, 4).is_error());
+    ASSERT_FALSE(space->tables().set_not_present(kData + kPageSize, 5).is_error());
+    EXPECT_FALSE(space->check_user_range(kData, 8, true).is_error());
+    EXPECT_TRUE(space->tables().walk(kData).mapped);
+    u8 byte = 9;
+    EXPECT_FALSE(space->write(kData + kPageSize + 1, &byte, 1).is_error());
+    u32 physical = space->translate(kData + kPageSize).value();
+    EXPECT_EQ(frames.bytes(physical)[0], 2) << "the rest of the page came back from the slot";
+    EXPECT_EQ(frames.bytes(physical)[1], 9);
+}
+
+TEST_F(AddressSpaceTest, ForkReportsDirtySharedFramesAndFailsCleanlyWhenASlotCannotBeShared) {
+    auto parent = make_space();
+    ASSERT_FALSE(parent->add_region(kData, kData + 4 * kPageSize, RegionKind::Heap, true).is_error());
+    ASSERT_EQ(parent->handle_fault(kData, true, false), FaultResult::Resolved);
+    parent->tables().lookup(kData)->set_dirty(true);  // the CPU's mark of a write
+    ASSERT_FALSE(parent->tables().set_not_present(kData + kPageSize, 0x44).is_error());
+    {
+        auto child = make_space();
+        ASSERT_FALSE(parent->fork_into(*child).is_error());
+        EXPECT_EQ(frames.dirty_shares, std::vector<u32>{parent->translate(kData).value()});
+    }
+    ops.released_payloads.clear();
+    frames.fail_duplicate = true;
+    auto child = make_space();
+    EXPECT_EQ(parent->fork_into(*child).error(), Error::NoMemory);
+    child.reset();
+    EXPECT_TRUE(ops.released_payloads.empty()) << "the entry whose slot reference was refused is not released";
+    EXPECT_SPACE_OK(*parent);
 }
 
 TEST_F(AddressSpaceTest, ForkThatRunsOutOfTablesLeavesTheParentWhole) {

@@ -167,6 +167,28 @@ TEST_F(PageTablesTest, MapTranslateUnmap) {
     EXPECT_EQ(ops.tables.size(), 258u);
 }
 
+TEST_F(PageTablesTest, SwapOutLeavesTheSlotInTheEntryInvalidatesThenReleasesTheFrame) {
+    Space user = make_user();
+    ASSERT_FALSE(user.map(0x00400000, 0x00800000, kUserRw).is_error());
+    user.lookup(0x00400000)->set_dirty(true);
+    size_t tables_before = ops.tables.size();
+    ops.invalidations.clear();
+    auto old = user.swap_out(0x00400000, 77);
+    ASSERT_FALSE(old.is_error());
+    EXPECT_TRUE(old.value().is_dirty()) << "the caller learns the page was written";
+    const PageTableEntry* entry = user.lookup(0x00400000);
+    ASSERT_NE(entry, nullptr) << "the table stays: the entry holds the slot";
+    EXPECT_FALSE(entry->is_present());
+    EXPECT_EQ(entry->not_present_payload(), 77u);
+    EXPECT_EQ(ops.invalidations, std::vector<u32>{0x00400000});
+    EXPECT_EQ(ops.released.count(0x00800000), 1u);
+    EXPECT_TRUE(ops.mapped.empty());
+    EXPECT_EQ(ops.tables.size(), tables_before);
+    EXPECT_EQ(user.swap_out(0x00400000, 78).error(), Error::NoEntry) << "nothing present there any more";
+    EXPECT_EQ(user.swap_out(0x00401000, 0).error(), Error::Invalid);
+    EXPECT_INVARIANTS(user, &kernel());
+}
+
 TEST_F(PageTablesTest, UnmapKeepsATableThatStillHasMappings) {
     Space user = make_user();
     ASSERT_FALSE(user.map(0x00400000, 0x00200000, kUserRw).is_error());

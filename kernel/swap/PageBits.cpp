@@ -1,0 +1,42 @@
+// PageBits.cpp: the policies' view of the A and D bits (see PageBits.h).
+#include "kernel/swap/PageBits.h"
+
+#include "kernel/boot/Layout.h"
+#include "kernel/mm/FrameTable.h"
+#include "kernel/mm/Tlb.h"
+
+PageTableEntry* PageBits::entry_of(u32 directory, u32 vaddr) {
+    PageDirectoryEntry pde = layout::physical_pointer<PageDirectoryEntry>(directory)[page_directory_index(vaddr)];
+    if (!pde.is_present() || pde.is_large()) return nullptr;
+    return &layout::physical_pointer<PageTableEntry>(pde.physical_address())[page_table_index(vaddr)];
+}
+
+bool PageBits::accessed(u32 frame) const {
+    bool any = false;
+    frame_table::reverse_map().for_each(m_first_pfn + frame, [&](ReverseMapping m) {
+        const PageTableEntry* entry = entry_of(m.directory, m.vaddr);
+        any |= entry && entry->is_accessed();
+    });
+    return any;
+}
+
+bool PageBits::written(u32 frame) const {
+    bool any = false;
+    frame_table::reverse_map().for_each(m_first_pfn + frame, [&](ReverseMapping m) {
+        const PageTableEntry* entry = entry_of(m.directory, m.vaddr);
+        any |= entry && entry->is_dirty();
+    });
+    return any;
+}
+
+bool PageBits::dirty(u32 frame) const { return m_slot_of[frame] == 0 || written(frame); }
+
+void PageBits::clear_accessed(u32 frame) {
+    u32 loaded = tlb::current_directory();
+    frame_table::reverse_map().for_each(m_first_pfn + frame, [&](ReverseMapping m) {
+        PageTableEntry* entry = entry_of(m.directory, m.vaddr);
+        if (!entry || !entry->is_accessed()) return;
+        entry->set_accessed(false);
+        if (m.directory == loaded) tlb::invalidate_page(m.vaddr);
+    });
+}
