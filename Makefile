@@ -147,7 +147,8 @@ $(BUILD)/mneme%iso: $(BUILD)/kernel.elf $(BUILD)/initrd.tar boot/grub.cfg
 	@echo "  ISO     $@"
 	@grub-mkrescue -o $@ $@.d >/dev/null 2>&1 || grub-mkrescue -o $@ $@.d
 
-iso: $(BUILD)/mneme.iso
+iso: deps-iso
+	@$(MAKE) --no-print-directory $(BUILD)/mneme.iso
 
 # ---------------------------------------------------------------------------------------------------------
 # Host build: the same mm/ and libc/ sources, natively, for GoogleTest (ASan+UBSan), fuzzers and benchmarks
@@ -215,41 +216,44 @@ JOBS := $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 2))
 
 all: $(BUILD)/kernel.elf $(BUILD)/initrd.tar
 
-deps:
-	@tools/install-deps.sh
+# deps-TARGET: the Debian packages TARGET uses, and only those (tools/install-deps.sh: as root it installs
+# what is missing; otherwise it names the missing ones and fails, and succeeds silently when none are).
+deps: deps-all
+deps-%:
+	@tools/install-deps.sh $*
 
 # Extra artifacts that topic fragments (mk/*.mk) want built before the test run.
 TEST_ARTIFACTS := $(BUILD)/kernel.elf $(BUILD)/initrd.tar $(BUILD)/mneme-test.iso $(BUILD)/host/mneme-tests \
 	$(FUZZ_TARGETS)
 BENCH_ARTIFACTS := $(BENCH_TARGETS) $(BUILD)/kernel.elf $(BUILD)/initrd.tar
 
-run: deps
+run: deps-run
 	@$(MAKE) --no-print-directory $(JOBS) all
 	@if [ -n "$(DISK)" ] && [ ! -e "$(DISK)" ]; then mkdir -p "$$(dirname "$(DISK)")"; \
 	  echo "  DISK    $(DISK) (64 MiB, raw)"; qemu-img create -q -f raw "$(DISK)" 64M; fi
 	@tools/qemu.sh --interactive --mem $(MEM) --append "$(APPEND)" $(if $(DISK),--disk $(DISK)) $(QEMU_ARGS)
 
-test: deps
+test: deps-test
 	@$(MAKE) --no-print-directory $(JOBS) test-artifacts
 	@tools/run-tests.sh
 
-bench: deps
+bench: deps-bench
 	@$(MAKE) --no-print-directory $(JOBS) bench-artifacts
 	@tools/run-bench.sh
 
 FUZZ_SECONDS ?= 60
-fuzz: deps
+fuzz: deps-fuzz
 	@$(MAKE) --no-print-directory $(JOBS) fuzzers
 	@for f in $(FUZZ_TARGETS); do name=$$(basename $$f); mkdir -p $(BUILD)/fuzz-corpus/$$name; \
 	  echo "== $$name for $(FUZZ_SECONDS)s"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz-corpus/$$name \
 	    $$( [ -d tests/fuzz/corpus/$$name ] && echo tests/fuzz/corpus/$$name ) || exit 1; done
 
-debug: deps
+debug: deps-debug
 	@$(MAKE) --no-print-directory all
 	@tools/debug.sh --attach --append "$(APPEND)"
 
-qemu-gdb: deps
+qemu-gdb: deps-debug
 	@$(MAKE) --no-print-directory all
 	@tools/debug.sh --wait --append "$(APPEND)"
 
