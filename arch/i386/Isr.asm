@@ -49,8 +49,8 @@ trap_common:
     cld                                 ; the C++ ABI expects DF clear (SysV i386 psABI 2.2.1)
     push esp                            ; TrapFrame*
     call trap_dispatch
-    add esp, 4
-global trap_return
+    add esp, 4                          ; tools/gdb/mneme.py's unwinder knows trap_common by this instruction,
+global trap_return                      ; the 3 bytes before trap_return: keep them together
 trap_return:
     pop gs
     pop fs
