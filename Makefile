@@ -76,7 +76,7 @@ kernel: $(BUILD)/kernel.elf
 # ---------------------------------------------------------------------------------------------------------
 # User programs and the initrd (ustar archive passed as a multiboot module)
 # ---------------------------------------------------------------------------------------------------------
-UCXXFLAGS := $(FREESTANDING_FLAGS) -O2 -g -DMNEME_USER -fno-builtin-malloc $(USER_EXTRA_FLAGS)
+UCXXFLAGS := $(FREESTANDING_FLAGS) -O2 -g -DMNEME_USER -fno-builtin-malloc -I$(BUILD)/gen $(USER_EXTRA_FLAGS)
 ULDFLAGS := -nostdlib -no-pie -static -Wl,--build-id=none -z noexecstack -T user/user.ld
 ULIB_CPP := $(wildcard libc/base/*.cpp libc/rt/*.cpp libc/user/*.cpp libc/malloc/*.cpp)
 ULIB_ASM := $(wildcard libc/user/*.asm)
@@ -127,9 +127,26 @@ $(BUILD)/initrd/bin/notelf: user/notelf.txt
 	@mkdir -p $(dir $@)
 	@cp $< $@
 
-$(BUILD)/initrd.tar: $(USER_BINS) $(INITRD_FILES)
+# What the initrd holds, one path a line, rewritten only when that changes: deleting a program changes it, so
+# the archive is rebuilt without the program (mkinitrd.sh removes the stale binary from build/initrd/).
+INITRD_LIST := $(BUILD)/initrd.list
+$(INITRD_LIST): FORCE
+	@mkdir -p $(dir $@)
+	@printf '%s\n' $(sort $(USER_PROGRAMS:%=bin/%) $(INITRD_FILES:$(BUILD)/initrd/%=%)) > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+$(BUILD)/initrd.tar: $(USER_BINS) $(INITRD_FILES) $(INITRD_LIST)
 	@echo "  TAR     $@"
-	@tools/mkinitrd.sh $(BUILD)/initrd $@
+	@tools/mkinitrd.sh $(BUILD)/initrd $@ $(INITRD_LIST)
+
+# The shell's `help` lists every program in the initrd from the `// help(KIND): USAGE | TEXT` line of its
+# source (tools/gen-program-help.sh; a program without one fails the build).
+NOTELF_HELP := test | notelf | a text file, not a program: running it shows why exec refuses it
+$(BUILD)/gen/ProgramHelp.h: $(USER_FILE_SRCS) $(wildcard $(USER_FOLDERS:%=%/*.cpp)) $(INITRD_LIST) \
+		tools/gen-program-help.sh
+	@tools/gen-program-help.sh $@ $(foreach src,$(USER_FILE_SRCS),$(notdir $(src:.cpp=))=$(src)) \
+	  $(foreach dir,$(USER_FOLDERS),$(notdir $(dir))=$(dir)) --file "$(NOTELF_HELP)"
+$(BUILD)/user/user/sh.o: $(BUILD)/gen/ProgramHelp.h
 
 initrd: $(BUILD)/initrd.tar
 
@@ -267,7 +284,8 @@ format:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all kernel initrd iso run test bench fuzz debug qemu-gdb compdb format clean deps host-tests fuzzers \
+FORCE:
+.PHONY: FORCE all kernel initrd iso run test bench fuzz debug qemu-gdb compdb format clean deps host-tests fuzzers \
 	benches test-artifacts bench-artifacts
 .SECONDARY:
 

@@ -14,6 +14,7 @@
 //   fork+exit+wait           a child created copy-on-write, exiting at once, reaped
 //   demand-zero fault        the first write to a fresh mmap page: fault, frame, clear, map, retry
 //   copy-on-write fault      the first write to a page shared with a child: fault, frame, copy, remap
+// help(program): ubench | system call, switch, fork and fault costs (instructions only under -icount)
 #include "libc/abi/Syscalls.h"
 #include "libc/user/Process.h"
 #include "libc/user/Stdio.h"
