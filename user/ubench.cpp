@@ -33,8 +33,7 @@ const char* g_unit = "instructions";
 constexpr u32 kCalibrationSlack = 2;
 
 void report(const char* name, u64 elapsed, u32 iterations) {
-    printf("bench: %s: %u %s (%u iterations)\n", name, static_cast<unsigned>(elapsed / iterations), g_unit,
-           iterations);
+    printf("bench: %s: %u %s (%u iterations)\n", name, static_cast<unsigned>(elapsed / iterations), g_unit, iterations);
 }
 
 // Measures a loop body of 100 instructions (50 times `dec; jnz`) against an empty one, 1000 times each.

@@ -16,7 +16,7 @@ constexpr u32 kCr4PageGlobalEnable = 1u << 7;    // PGE: global pages survive CR
 // EFLAGS bits (SDM Vol. 1 3.4.3).
 constexpr u32 kEflagsInterrupt = 1u << 9;
 constexpr u32 kEflagsNestedTask = 1u << 14;  // NT: IRET returns to the task in the TSS's back link
-constexpr u32 kEflagsId = 1u << 21;  // toggleable iff CPUID exists
+constexpr u32 kEflagsId = 1u << 21;          // toggleable iff CPUID exists
 
 inline u32 read_cr0() {
     u32 v;

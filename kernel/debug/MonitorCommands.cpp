@@ -161,8 +161,7 @@ volatile bool g_keep_recursing = true;
     recurse_deeply(0);
 }
 
-MONITOR_COMMAND(fault, "fault", "pf|ro|gp|ud|de|df",
-                "raise an exception on purpose to see its report, then carry on") {
+MONITOR_COMMAND(fault, "fault", "pf|ro|gp|ud|de|df", "raise an exception on purpose to see its report, then carry on") {
     struct Kind {
         const char* name;
         const char* what;

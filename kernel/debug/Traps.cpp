@@ -63,7 +63,8 @@ struct Appender {
 // task's IRET (NT is set) reloads it from there. Pointing that state at the recovery point makes the IRET
 // return a second time from recovery_point_set, as recovery_point_resume would: the same callee-saved
 // registers, stack pointer, return address and EFLAGS (NT clear), EAX 1, and the point's CR3 (a static TSS
-// field: the switch into the double-fault task did not save it). Returns false, changing nothing, when no recovery point covers the overflowed stack.
+// field: the switch into the double-fault task did not save it). Returns false, changing nothing, when no recovery
+// point covers the overflowed stack.
 bool resume_interrupted_task_if_recoverable() {
     TaskStateSegment& task = gdt::tss();
     if (!is_recoverable(task.esp)) return false;

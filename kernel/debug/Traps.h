@@ -2,7 +2,8 @@
 //
 // Every exception without a dedicated handler ends in a report: the exception's name, its error code
 // decoded, CR2 for a page fault, all registers and a symbolized backtrace. In kernel mode the report ends
-// in a panic (unless a demonstration armed a recovery point: run_recoverable). Faults in user mode go to the handler the process layer installs (it kills the process).
+// in a panic (unless a demonstration armed a recovery point: run_recoverable). Faults in user mode go to the handler
+// the process layer installs (it kills the process).
 #pragma once
 
 #include "arch/i386/TrapFrame.h"
