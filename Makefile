@@ -76,7 +76,7 @@ kernel: $(BUILD)/kernel.elf
 # ---------------------------------------------------------------------------------------------------------
 # User programs and the initrd (ustar archive passed as a multiboot module)
 # ---------------------------------------------------------------------------------------------------------
-UCXXFLAGS := $(FREESTANDING_FLAGS) -O2 -g -DMNEME_USER -fno-builtin-malloc $(USER_EXTRA_FLAGS)
+UCXXFLAGS := $(FREESTANDING_FLAGS) -O2 -g -DMNEME_USER -fno-builtin-malloc -I$(BUILD)/gen $(USER_EXTRA_FLAGS)
 ULDFLAGS := -nostdlib -no-pie -static -Wl,--build-id=none -z noexecstack -T user/user.ld
 ULIB_CPP := $(wildcard libc/base/*.cpp libc/rt/*.cpp libc/user/*.cpp libc/malloc/*.cpp)
 ULIB_ASM := $(wildcard libc/user/*.asm)
@@ -127,9 +127,26 @@ $(BUILD)/initrd/bin/notelf: user/notelf.txt
 	@mkdir -p $(dir $@)
 	@cp $< $@
 
-$(BUILD)/initrd.tar: $(USER_BINS) $(INITRD_FILES)
+# What the initrd holds, one path a line, rewritten only when that changes: deleting a program changes it, so
+# the archive is rebuilt without the program (mkinitrd.sh removes the stale binary from build/initrd/).
+INITRD_LIST := $(BUILD)/initrd.list
+$(INITRD_LIST): FORCE
+	@mkdir -p $(dir $@)
+	@printf '%s\n' $(sort $(USER_PROGRAMS:%=bin/%) $(INITRD_FILES:$(BUILD)/initrd/%=%)) > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+$(BUILD)/initrd.tar: $(USER_BINS) $(INITRD_FILES) $(INITRD_LIST)
 	@echo "  TAR     $@"
-	@tools/mkinitrd.sh $(BUILD)/initrd $@
+	@tools/mkinitrd.sh $(BUILD)/initrd $@ $(INITRD_LIST)
+
+# The shell's `help` lists every program in the initrd from the `// help(KIND): USAGE | TEXT` line of its
+# source (tools/gen-program-help.sh; a program without one fails the build).
+NOTELF_HELP := test | notelf | a text file, not a program: running it shows why exec refuses it
+$(BUILD)/gen/ProgramHelp.h: $(USER_FILE_SRCS) $(wildcard $(USER_FOLDERS:%=%/*.cpp)) $(INITRD_LIST) \
+		tools/gen-program-help.sh
+	@tools/gen-program-help.sh $@ $(foreach src,$(USER_FILE_SRCS),$(notdir $(src:.cpp=))=$(src)) \
+	  $(foreach dir,$(USER_FOLDERS),$(notdir $(dir))=$(dir)) --file "$(NOTELF_HELP)"
+$(BUILD)/user/user/sh.o: $(BUILD)/gen/ProgramHelp.h
 
 initrd: $(BUILD)/initrd.tar
 
@@ -147,7 +164,8 @@ $(BUILD)/mneme%iso: $(BUILD)/kernel.elf $(BUILD)/initrd.tar boot/grub.cfg
 	@echo "  ISO     $@"
 	@grub-mkrescue -o $@ $@.d >/dev/null 2>&1 || grub-mkrescue -o $@ $@.d
 
-iso: $(BUILD)/mneme.iso
+iso: deps-iso
+	@$(MAKE) --no-print-directory $(BUILD)/mneme.iso
 
 # ---------------------------------------------------------------------------------------------------------
 # Host build: the same mm/ and libc/ sources, natively, for GoogleTest (ASan+UBSan), fuzzers and benchmarks
@@ -215,41 +233,44 @@ JOBS := $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 2))
 
 all: $(BUILD)/kernel.elf $(BUILD)/initrd.tar
 
-deps:
-	@tools/install-deps.sh
+# deps-TARGET: the Debian packages TARGET uses, and only those (tools/install-deps.sh: as root it installs
+# what is missing; otherwise it names the missing ones and fails, and succeeds silently when none are).
+deps: deps-all
+deps-%:
+	@tools/install-deps.sh $*
 
 # Extra artifacts that topic fragments (mk/*.mk) want built before the test run.
 TEST_ARTIFACTS := $(BUILD)/kernel.elf $(BUILD)/initrd.tar $(BUILD)/mneme-test.iso $(BUILD)/host/mneme-tests \
 	$(FUZZ_TARGETS)
 BENCH_ARTIFACTS := $(BENCH_TARGETS) $(BUILD)/kernel.elf $(BUILD)/initrd.tar
 
-run: deps
+run: deps-run
 	@$(MAKE) --no-print-directory $(JOBS) all
 	@if [ -n "$(DISK)" ] && [ ! -e "$(DISK)" ]; then mkdir -p "$$(dirname "$(DISK)")"; \
 	  echo "  DISK    $(DISK) (64 MiB, raw)"; qemu-img create -q -f raw "$(DISK)" 64M; fi
 	@tools/qemu.sh --interactive --mem $(MEM) --append "$(APPEND)" $(if $(DISK),--disk $(DISK)) $(QEMU_ARGS)
 
-test: deps
+test: deps-test
 	@$(MAKE) --no-print-directory $(JOBS) test-artifacts
 	@tools/run-tests.sh
 
-bench: deps
+bench: deps-bench
 	@$(MAKE) --no-print-directory $(JOBS) bench-artifacts
 	@tools/run-bench.sh
 
 FUZZ_SECONDS ?= 60
-fuzz: deps
+fuzz: deps-fuzz
 	@$(MAKE) --no-print-directory $(JOBS) fuzzers
 	@for f in $(FUZZ_TARGETS); do name=$$(basename $$f); mkdir -p $(BUILD)/fuzz-corpus/$$name; \
 	  echo "== $$name for $(FUZZ_SECONDS)s"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz-corpus/$$name \
 	    $$( [ -d tests/fuzz/corpus/$$name ] && echo tests/fuzz/corpus/$$name ) || exit 1; done
 
-debug: deps
+debug: deps-debug
 	@$(MAKE) --no-print-directory all
 	@tools/debug.sh --attach --append "$(APPEND)"
 
-qemu-gdb: deps
+qemu-gdb: deps-debug
 	@$(MAKE) --no-print-directory all
 	@tools/debug.sh --wait --append "$(APPEND)"
 
@@ -263,7 +284,8 @@ format:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all kernel initrd iso run test bench fuzz debug qemu-gdb compdb format clean deps host-tests fuzzers \
+FORCE:
+.PHONY: FORCE all kernel initrd iso run test bench fuzz debug qemu-gdb compdb format clean deps host-tests fuzzers \
 	benches test-artifacts bench-artifacts
 .SECONDARY:
 

@@ -57,7 +57,7 @@ $(BUILD)/host/malloc/malloc-tests: $(MALLOC_TEST_OBJS)
 malloc-tests: $(BUILD)/host/malloc/malloc-tests
 	@$(BUILD)/host/malloc/malloc-tests
 
-malloc-report: $(BUILD)/host/libmneme_malloc_trace.so $(BUILD)/host/malloc/replay
+malloc-report: deps-malloc-report $(BUILD)/host/libmneme_malloc_trace.so $(BUILD)/host/malloc/replay
 	@tools/malloc/report.sh
 
 TEST_ARTIFACTS += $(BUILD)/host/libmneme_malloc.so

@@ -1,38 +1,78 @@
 #!/usr/bin/env bash
-# install-deps.sh: make sure every Debian package Mneme's build, tests and benchmarks use is installed.
+# install-deps.sh TARGET...: make sure the Debian packages a make target uses are installed, and no others.
 #
-# Checks with dpkg-query (fast, no network). Installs what is missing with apt-get, running
-# `apt-get update` first only when something must be installed. Not root: prints the exact command to run
-# and fails.
+#   tools/install-deps.sh run         what `make run` needs: the cross toolchain and QEMU
+#   tools/install-deps.sh bench fuzz  the union of those two targets' packages
+#   tools/install-deps.sh all         every package any target uses
+#
+# Targets: build (plain `make`), run, debug (make debug / make qemu-gdb), iso, host-tests, fuzz, test, bench,
+# malloc-report, all. Each names only what its own commands run, so `make run` never waits on, or fails for,
+# a benchmark's allocator or a plotting program.
+#
+# Checks with dpkg-query (fast, no network). As root, installs what is missing with apt-get (running
+# `apt-get update` first only when something must be installed). Not root: when everything is there, says
+# nothing and succeeds, so a student boots without root once the packages are installed; otherwise prints the
+# exact command for root to run, naming only the missing packages of the targets asked for, and fails.
 set -euo pipefail
 
-packages=(
-  make g++ git tar python3
-  g++-i686-linux-gnu binutils-i686-linux-gnu nasm            # the kernel and user programs
-  qemu-system-x86 qemu-utils                                   # running it
-  grub-pc-bin grub-common xorriso mtools                       # the GRUB ISO
-  gdb                                                          # make debug, the gdb test
-  libgtest-dev libbenchmark-dev                                # host tests and benchmarks
-  clang libclang-rt-14-dev                                     # libFuzzer
-  libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev      # allocators to compare against
-  gnuplot-nox                                                  # make malloc-report plots
-)
+# packages_for TARGET: the packages TARGET needs, one word each (targets build on one another).
+packages_for() {
+  case "$1" in
+    build) echo make tar g++-i686-linux-gnu binutils-i686-linux-gnu nasm ;;
+    run) packages_for build; echo qemu-system-x86 qemu-utils ;;
+    debug) packages_for run; echo gdb ;;
+    iso) packages_for build; echo grub-pc-bin grub-common xorriso mtools ;;
+    host-tests) echo make g++ libgtest-dev ;;
+    fuzz) echo make clang libclang-rt-14-dev ;;
+    # The test runner: the in-kernel and user suites, the GRUB ISO scenario, the gdb scenario, host tests,
+    # fuzz replays, and the scripts (malloc-preload.sh runs python3, gcc, git under the preloaded malloc).
+    test)
+      packages_for debug; packages_for iso; packages_for host-tests; packages_for fuzz
+      echo python3 git
+      ;;
+    # Host benchmarks against other allocators (tools/bench-allocators.sh) and the in-QEMU instruction counts.
+    bench) packages_for run; echo g++ libbenchmark-dev libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev ;;
+    malloc-report) echo make g++ gcc python3 git gnuplot-nox ;;
+    all) for t in test bench malloc-report; do packages_for "$t"; done ;;
+    *) return 1 ;;
+  esac
+}
+
+if [ $# -eq 0 ]; then
+  echo "usage: tools/install-deps.sh TARGET... (build run debug iso host-tests fuzz test bench malloc-report all)" >&2
+  exit 2
+fi
+wanted=()
+for target in "$@"; do
+  if ! list=$(packages_for "$target"); then
+    echo "install-deps: unknown target '$target' (known: build run debug iso host-tests fuzz test bench malloc-report all)" >&2
+    exit 2
+  fi
+  read -r -d '' -a words <<< "$list" || true
+  wanted+=("${words[@]}")
+done
+
+if ! command -v dpkg-query > /dev/null; then
+  echo "install-deps: no dpkg-query (not a Debian system?): cannot check; make sure these are installed:" >&2
+  echo "install-deps:   $(printf '%s\n' "${wanted[@]}" | sort -u | tr '\n' ' ')" >&2
+  exit 0
+fi
 
 missing=()
-for p in "${packages[@]}"; do
-  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+for p in $(printf '%s\n' "${wanted[@]}" | awk '!seen[$0]++'); do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2> /dev/null || true)
   [ "$status" = "install ok installed" ] || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 command="apt-get install -y --no-install-recommends ${missing[*]}"
 if [ "$(id -u)" -ne 0 ]; then
-  echo "install-deps: missing Debian packages: ${missing[*]}" >&2
-  echo "install-deps: run as root:  apt-get update && $command" >&2
+  echo "install-deps: missing Debian packages for $*: ${missing[*]}" >&2
+  echo "install-deps: as root run:  apt-get update && $command" >&2
   exit 1
 fi
-echo "install-deps: installing ${missing[*]}"
+echo "install-deps: installing ${missing[*]} (for $*)"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
 echo "install-deps: done"

@@ -11,6 +11,7 @@
 //      Either ending is acceptable; the system must stay up and every frame must come back.
 //
 // Exit 0 when every phase ended with a clean refusal.
+// help(hostile): allocbomb | allocates without bound (brk, mmap, touching pages) until refused
 #include "libc/base/Error.h"
 #include "libc/user/Malloc.h"
 #include "libc/user/Process.h"

@@ -7,6 +7,7 @@
 // parent computes it before execve, this program after, from what crt0 found on its stack. It also checks
 // the layout: argv[argc] and the end of envp are NULL, environ is envp, and every string lies in the stack
 // area just below 0xC0000000. Exit status 0 when all agree; 1 hash mismatch; 2 layout; 64 usage.
+// help(test): argcheck | checks the argv and environment usertests passes it (fails when run by hand)
 #include "libc/user/Stdio.h"
 #include "libc/user/Stdlib.h"
 #include "user/ArgHash.h"

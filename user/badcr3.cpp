@@ -1,6 +1,7 @@
 // badcr3.cpp: hostile program: loads CR3, the page-directory base. MOV to a control register is a
 // privileged instruction (CPL 0 only, Intel SDM vol. 2B, MOV--Move to/from Control Registers); if it
 // worked, the process could install its own page tables and reach all of memory. #GP(0), then killed.
+// help(hostile): badcr3 | loads CR3: #GP, killed with SIGSEGV
 #include "libc/user/Stdio.h"
 
 int main() {

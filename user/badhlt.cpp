@@ -1,5 +1,6 @@
 // badhlt.cpp: hostile program: executes `hlt`. HLT is a privileged instruction (CPL 0 only, Intel SDM
 // vol. 2A, HLT): at CPL 3 it raises #GP(0), and the kernel kills the process.
+// help(hostile): badhlt | executes HLT: #GP, killed with SIGSEGV
 #include "libc/user/Stdio.h"
 
 int main() {

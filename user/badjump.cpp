@@ -2,6 +2,7 @@
 // supervisor-only page raises a page fault (with 32-bit paging and no NX the error code cannot say
 // "instruction fetch", so it reads "protection violation, read access, user mode", with CR2 = EIP) and the
 // kernel kills the process with SIGSEGV: ring 3 enters the kernel only through the gate it set up, int 0x80.
+// help(hostile): badjump | calls into kernel code: killed with SIGSEGV
 #include "libc/user/Stdio.h"
 
 int main() {

@@ -1,6 +1,7 @@
 // badout.cpp: hostile program: writes an I/O port. OUT at CPL 3 needs IOPL >= 3 or permission in the
 // TSS's I/O bitmap (Intel SDM vol. 1, 19.5 "Protected-mode I/O"); Mneme gives neither, so it raises #GP(0)
 // and the kernel kills the process. The port is 0x80, the POST diagnostic port, harmless if it got through.
+// help(hostile): badout | writes an I/O port: #GP, killed with SIGSEGV
 #include "libc/user/Stdio.h"
 
 int main() {

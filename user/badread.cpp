@@ -1,6 +1,7 @@
 // badread.cpp: hostile program: reads kernel memory. The kernel's pages are supervisor-only (the U/S bit
 // of their page-table entries is clear), so the read raises a page fault with a protection-violation
 // error code, and the kernel kills the process with SIGSEGV instead of letting it see kernel data.
+// help(hostile): badread | reads kernel memory: killed with SIGSEGV
 #include "libc/user/Stdio.h"
 
 int main() {

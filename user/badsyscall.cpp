@@ -8,6 +8,7 @@
 //
 // Not tried: read(0, bad, n), because read blocks until console input arrives before a kernel need look
 // at the buffer, and nothing types during the test run.
+// help(hostile): badsyscall | passes bad pointers to system calls: each answered -EFAULT, not killed
 #include "libc/base/Error.h"
 #include "libc/user/Process.h"
 #include "libc/user/Stdio.h"

@@ -1,6 +1,7 @@
 // badwrite.cpp: hostile program: writes kernel memory. Like badread, but a write: the page fault's error
 // code says "write, protection violation, user mode", and the kernel must kill the process before the
 // byte lands (a kernel that let it through would be corrupted from user space).
+// help(hostile): badwrite | writes kernel memory: killed with SIGSEGV
 #include "libc/user/Stdio.h"
 
 int main() {

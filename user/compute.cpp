@@ -8,6 +8,7 @@
 // compared with the one computed without a buffer (user/Compute.h) and, if given, with EXPECTED (hexadecimal).
 //
 // Exit status: 0 correct, 1 wrong checksum, 2 a word read back differs from what was written.
+// help(program): compute SEED [EXPECTED] | a CPU- and memory-bound worker; prints a checksum of its work
 #include "user/Compute.h"
 #include "libc/user/Malloc.h"
 #include "libc/user/Process.h"

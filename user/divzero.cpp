@@ -1,5 +1,6 @@
 // divzero.cpp: hostile program: divides by zero. DIV with a zero divisor raises the divide error (#DE,
 // vector 0); the kernel kills the process with SIGFPE, as Unix does.
+// help(hostile): divzero | divides by zero: killed with SIGFPE
 #include "libc/user/Stdio.h"
 
 int main() {

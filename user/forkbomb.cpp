@@ -5,6 +5,7 @@
 //
 // Linear, not exponential: only the first process forks, so the count is exact and the run is bounded.
 // Exit status 0 when fork failed cleanly and every child was reaped; 1 otherwise.
+// help(hostile): forkbomb | forks until refused (-EAGAIN or -ENOMEM), then cleans up
 #include "libc/base/Error.h"
 #include "libc/user/Process.h"
 #include "libc/user/Stdio.h"

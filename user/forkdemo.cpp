@@ -9,6 +9,7 @@
 //
 // Each side also checks that it sees its own writes and not the other's. Exit status 0 when everything
 // behaved as copy-on-write should, 1 otherwise.
+// help(program): forkdemo | copy-on-write made visible: the frames parent and child share, then copy
 #include "libc/rt/String.h"
 #include "libc/user/Process.h"
 #include "libc/user/Stdio.h"

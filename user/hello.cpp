@@ -1,5 +1,6 @@
 // hello.cpp: prints its arguments and its environment: the first program to try, and a check that execve
 // passed argv and envp through the stack the way crt0 expects (docs/user-space.md).
+// help(program): hello [ARGS...] | prints its arguments and environment: the first program to try
 #include "libc/user/Process.h"
 #include "libc/user/Stdio.h"
 #include "libc/user/Stdlib.h"

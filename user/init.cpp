@@ -10,6 +10,7 @@
 //
 // Whatever it does, init also reaps orphans: the kernel gives it every process whose parent died, and a
 // zombie nobody waits for would keep its process-table slot forever.
+// help(program): init | process 1, started by the kernel; typed here it only says so
 #include "libc/rt/String.h"
 #include "libc/user/Process.h"
 #include "libc/user/Stdio.h"
@@ -107,7 +108,14 @@ int main(int argc, char** argv) {
         if (strcmp(argv[i], "--test") == 0) return run_user_tests(nullptr);
         if (strncmp(argv[i], "--test=", 7) == 0) return run_user_tests(argv[i] + 7);
     }
-    if (sys_getpid() != 1) printf("init: note: I am pid %d, not 1; orphans go to the real init\n", sys_getpid());
+    // Only the kernel starts init. A second one (typed at the shell) would start a shell of its own and start
+    // it again whenever it exits: the user could never get back to the shell they typed `init` in.
+    if (sys_getpid() != 1) {
+        printf("init: init is process 1, started by the kernel at boot; this is pid %d, so it does nothing.\n",
+               sys_getpid());
+        printf("init: a second shell is `sh` (its `exit` comes back here).\n");
+        return 1;
+    }
     run_boot_programs(argc, argv);
     run_shell_forever();
 }

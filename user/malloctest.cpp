@@ -10,6 +10,7 @@
 //   malloc_usable_size; statistics and malloc_stats; large blocks mapped and their frames given back.
 //
 // Prints one line per failed check and a summary; exit status 0 when everything held, 1 otherwise.
+// help(program): malloctest | checks the user malloc; MNEME_MALLOC=first|next|best|... picks the policy
 #include "libc/base/Error.h"
 #include "libc/user/Malloc.h"
 #include "libc/user/Process.h"

@@ -6,6 +6,7 @@
 // touched) and the free frames from mneme_meminfo are printed; at the end everything is freed (malloc_trim
 // returns what the allocator kept, or the break moves back with --sbrk) and the free count is printed again.
 // Exit status 1 if an allocation failed.
+// help(program): memhog [MIB [STEP-MIB]] [--sbrk] | allocates memory in steps and gives it back (watch `mem`)
 #include "libc/rt/String.h"
 #include "libc/user/Malloc.h"
 #include "libc/user/Process.h"

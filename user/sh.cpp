@@ -13,12 +13,15 @@
 // names the program with mneme_set_foreground). A background program (&) ends with `kill`.
 //
 // `sh -c "LINE"` runs one line and exits with its status (for scripts and tests).
+// help(program): sh | a shell inside this one (its `exit` comes back here)
 #include "libc/base/Error.h"
 #include "libc/rt/String.h"
 #include "libc/user/Malloc.h"
 #include "libc/user/Process.h"
 #include "libc/user/Stdio.h"
 #include "libc/user/Stdlib.h"
+
+#include "ProgramHelp.h"  // generated in build/gen/ (the Makefile; tools/gen-program-help.sh)
 
 namespace {
 
@@ -316,19 +319,34 @@ int builtin_kill(const Command& cmd) {
     return 0;
 }
 
+// Prints the programs of one kind from the generated table (build/gen/ProgramHelp.h: one entry for each
+// program in the initrd, from its source's `// help(KIND):` line).
+void print_programs(ProgramKind kind) {
+    for (const ProgramHelp& program : kProgramHelp) {
+        if (program.kind != kind) continue;
+        if (strlen(program.usage) <= 32)
+            printf("  %-32s %s\n", program.usage, program.text);
+        else
+            printf("  %s\n  %-32s %s\n", program.usage, "", program.text);
+    }
+}
+
 int builtin_help() {
     printf(
         "Mneme shell. Builtins:\n"
-        "  ps               processes: pid, parent, state, name, memory (pages, heap, mmap, stack), faults\n"
-        "  mem              free physical memory and the kernel's allocators\n"
-        "  kill PID [-9]    end a process (SIGTERM, or -9 for SIGKILL)\n"
-        "  monitor          the kernel monitor on this console (its `exit` comes back here)\n"
-        "  history          the last commands (up/down arrows recall them)\n"
+        "  ps                               processes: pid, parent, state, name, memory, faults, CPU time\n"
+        "  mem                              free physical memory and the kernel's allocators\n"
+        "  kill PID [-9]                    end a process (SIGTERM, or -9 for SIGKILL)\n"
+        "  monitor                          the kernel monitor on this console (its `exit` comes back here)\n"
+        "  history                          the last commands (up/down arrows recall them)\n"
         "  help, exit\n"
-        "Programs in /bin: hello, forkdemo, memhog, compute, malloctest, argcheck, init, sh, usertests, and the\n"
-        "  hostile badread badwrite nullderef badjump badcli badhlt badout badcr3 divzero badopcode stackbomb\n"
-        "  badsyscall forkbomb allocbomb   (docs/user-space.md says what each does); notelf is a text file:\n"
-        "  running it shows why exec refuses it\n"
+        "Programs in /bin:\n");
+    print_programs(ProgramKind::program);
+    printf("Hostile programs, which the kernel must survive (docs/user-space.md):\n");
+    print_programs(ProgramKind::hostile);
+    printf("Used by the tests:\n");
+    print_programs(ProgramKind::test);
+    printf(
         "Syntax: [NAME=value ...] program [args ...] [&]     e.g.  MNEME_MALLOC=best malloctest\n"
         "Line editing: Backspace, Ctrl-U erases the line, Ctrl-C cancels it, up/down for history.\n"
         "Ctrl-C while a program runs ends it and every process it started.\n");

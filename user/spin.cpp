@@ -6,6 +6,7 @@
 //
 // It shows preemption (the shell stays responsive while a background spin runs: the timer takes the CPU
 // back from a process that never makes a system call) and Ctrl-C ending a whole job.
+// help(program): spin [CHILDREN] | computes forever, with CHILDREN more processes, until Ctrl-C or kill
 #include "libc/user/Process.h"
 #include "libc/user/Stdio.h"
 #include "libc/user/Stdlib.h"

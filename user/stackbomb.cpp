@@ -2,6 +2,7 @@
 // next page below is a page fault the kernel answers with a fresh zeroed frame) until it reaches the limit
 // of 8 MiB below 0xC0000000; the next fault is outside any region and the kernel kills the process with
 // SIGSEGV. It prints its depth every MiB, so the growth is visible.
+// help(hostile): stackbomb | recurses without end: the stack stops at 8 MiB, killed with SIGSEGV
 #include "libc/user/Stdio.h"
 
 // The recursion is unbounded on purpose.

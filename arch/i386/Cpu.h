@@ -15,7 +15,8 @@ constexpr u32 kCr4PageSizeExtensions = 1u << 4;  // PSE: 4 MiB pages in 32-bit p
 constexpr u32 kCr4PageGlobalEnable = 1u << 7;    // PGE: global pages survive CR3 loads
 // EFLAGS bits (SDM Vol. 1 3.4.3).
 constexpr u32 kEflagsInterrupt = 1u << 9;
-constexpr u32 kEflagsId = 1u << 21;  // toggleable iff CPUID exists
+constexpr u32 kEflagsNestedTask = 1u << 14;  // NT: IRET returns to the task in the TSS's back link
+constexpr u32 kEflagsId = 1u << 21;          // toggleable iff CPUID exists
 
 inline u32 read_cr0() {
     u32 v;
@@ -60,6 +61,11 @@ inline void enable_interrupts_and_halt() { asm volatile("sti; hlt" ::: "memory")
 inline u32 read_ebp() {
     u32 v;
     asm volatile("mov %%ebp, %0" : "=r"(v));
+    return v;
+}
+inline u32 read_esp() {
+    u32 v;
+    asm volatile("mov %%esp, %0" : "=r"(v));
     return v;
 }
 

@@ -49,8 +49,8 @@ trap_common:
     cld                                 ; the C++ ABI expects DF clear (SysV i386 psABI 2.2.1)
     push esp                            ; TrapFrame*
     call trap_dispatch
-    add esp, 4
-global trap_return
+    add esp, 4                          ; tools/gdb/mneme.py's unwinder knows trap_common by this instruction,
+global trap_return                      ; the 3 bytes before trap_return: keep them together
 trap_return:
     pop gs
     pop fs
@@ -61,16 +61,20 @@ trap_return:
     iretd
 
 ; The double-fault task (a task gate in IDT slot 8) starts here on its own stack with a fresh register
-; state; the state at the fault is in the main TSS, where the task switch saved it.
+; state; the state at the fault is in the main TSS, where the task switch saved it, and the CPU pushed an
+; error code (always 0) on this task's stack (SDM Vol. 3A 6.15). double_fault_handler stops the machine,
+; unless the fault was a monitor demonstration with a recovery point (kernel/debug/Traps.cpp): then it
+; returns, and IRET (EFLAGS.NT is set in this task) switches back to the interrupted task, whose saved state
+; now resumes at that point (SDM Vol. 3A 7.3). The switch saves this task's EIP, just past the IRET, in its
+; TSS: the next double fault starts there, hence the jump back to the top.
 extern double_fault_handler
 global double_fault_task_entry
 double_fault_task_entry:
     cld
     call double_fault_handler
-.hang:
-    cli
-    hlt
-    jmp .hang
+    add esp, 4                          ; the error code
+    iretd
+    jmp double_fault_task_entry
 
 section .rodata
 global interrupt_stub_table

@@ -4,6 +4,8 @@
 #include "arch/i386/Cpu.h"
 #include "arch/i386/Gdt.h"
 #include "arch/i386/Idt.h"
+#include "arch/i386/RecoveryPoint.h"
+#include "arch/i386/Tss.h"
 #include "kernel/debug/Panic.h"
 #include "kernel/debug/Symbols.h"
 #include "kernel/dev/Console.h"
@@ -16,6 +18,22 @@ namespace traps {
 namespace {
 
 UserFaultHandler g_user_fault_handler = nullptr;
+
+// The armed recovery point of run_recoverable, or null. A fault resumes at it only when its stack pointer
+// lies below the point's and within kRecoverableStackSpan of it: on the demonstration's own stack (a kernel
+// stack is at most 16 KiB, its guard page below it included; the boot stack too).
+RecoveryPoint* g_recovery = nullptr;
+constexpr u32 kRecoverableStackSpan = 32 * 1024;
+
+bool is_recoverable(u32 faulting_esp) {
+    return g_recovery && faulting_esp < g_recovery->esp && g_recovery->esp - faulting_esp <= kRecoverableStackSpan;
+}
+
+void announce_recovery() {
+    kprintf(
+        "*** This fault was raised on purpose: its recovery point takes over and the monitor carries on\n"
+        "    (the same fault anywhere else stops the machine).\n");
+}
 
 bool has_error_code(u32 vector) {
     return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21;
@@ -40,6 +58,30 @@ struct Appender {
         buffer[used] = '\0';
     }
 };
+
+// For the double-fault task: the interrupted task's state is in the main TSS (SDM Vol. 3A 7.3), and the
+// task's IRET (NT is set) reloads it from there. Pointing that state at the recovery point makes the IRET
+// return a second time from recovery_point_set, as recovery_point_resume would: the same callee-saved
+// registers, stack pointer, return address and EFLAGS (NT clear), EAX 1, and the point's CR3 (a static TSS
+// field: the switch into the double-fault task did not save it). Returns false, changing nothing, when no recovery
+// point covers the overflowed stack.
+bool resume_interrupted_task_if_recoverable() {
+    TaskStateSegment& task = gdt::tss();
+    if (!is_recoverable(task.esp)) return false;
+    announce_recovery();
+    const RecoveryPoint& point = *g_recovery;
+    g_recovery = nullptr;
+    task.ebx = point.ebx;
+    task.esi = point.esi;
+    task.edi = point.edi;
+    task.ebp = point.ebp;
+    task.esp = point.esp;
+    task.eip = point.eip;
+    task.eflags = point.eflags & ~cpu::kEflagsNestedTask;
+    task.eax = 1;
+    task.cr3 = point.cr3;
+    return true;
+}
 
 }  // namespace
 
@@ -117,6 +159,32 @@ void kernel_fault(const TrapFrame& frame) {
     panic::stop(reason);
 }
 
+bool run_recoverable(void (*demonstration)()) {
+    RecoveryPoint point;
+    // Interrupts off: no other process runs (and faults) while the point is armed, and the timer cannot
+    // switch away from the demonstration; recovery_point_resume restores the caller's IF with EFLAGS.
+    u32 flags = cpu::read_eflags();
+    cpu::disable_interrupts();
+    if (recovery_point_set(&point) != 0) {
+        g_recovery = nullptr;  // resumed: the fault's handler has already printed the report
+        if (flags & cpu::kEflagsInterrupt) cpu::enable_interrupts();
+        return false;
+    }
+    g_recovery = &point;
+    demonstration();
+    g_recovery = nullptr;
+    if (flags & cpu::kEflagsInterrupt) cpu::enable_interrupts();
+    return true;
+}
+
+void resume_if_recoverable() {
+    if (!is_recoverable(cpu::read_esp())) return;
+    announce_recovery();
+    RecoveryPoint* point = g_recovery;
+    g_recovery = nullptr;
+    recovery_point_resume(point);
+}
+
 void set_user_fault_handler(UserFaultHandler handler) { g_user_fault_handler = handler; }
 
 void initialize() { idt::set_default_exception_handler(on_exception); }
@@ -148,5 +216,6 @@ extern "C" void double_fault_handler() {
     kprintf("    ESI 0x%08x  EDI 0x%08x  EBP 0x%08x  ESP 0x%08x\n", saved.esi, saved.edi, saved.ebp, saved.esp);
     kprintf("    CR2 0x%08x  CR3 0x%08x\n", cr2, cpu::read_cr3());
     symbols::print_backtrace(saved.eip, saved.ebp);
-    panic::stop("double fault");
+    if (!traps::resume_interrupted_task_if_recoverable()) panic::stop("double fault");
+    // Returning makes double_fault_task_entry IRET back to the interrupted task, now at its recovery point.
 }

@@ -2,7 +2,8 @@
 //
 // Every exception without a dedicated handler ends in a report: the exception's name, its error code
 // decoded, CR2 for a page fault, all registers and a symbolized backtrace. In kernel mode the report ends
-// in a panic. Faults in user mode go to the handler the process layer installs (it kills the process).
+// in a panic (unless a demonstration armed a recovery point: run_recoverable). Faults in user mode go to the handler
+// the process layer installs (it kills the process).
 #pragma once
 
 #include "arch/i386/TrapFrame.h"
@@ -23,6 +24,17 @@ void describe_fault(const TrapFrame& frame, char* buffer, size_t size);
 
 // Report and panic; for kernel-mode faults.
 [[noreturn]] void kernel_fault(const TrapFrame& frame);
+
+// -- Recovering from a fault on purpose (the monitor's `fault` demonstrations) ----------------------------
+// Runs `demonstration` with interrupts disabled and a recovery point armed. A kernel fault inside it gets its
+// full report as usual; then, where the machine would stop (panic::stop, or the double-fault task), the
+// handler resumes at the recovery point instead and this returns false. Returns true when `demonstration`
+// returns by itself. A fault outside such a call (a real kernel bug) still stops the machine.
+// `demonstration` must hold no lock and leave nothing half done: its frames are abandoned, not unwound.
+bool run_recoverable(void (*demonstration)());
+// For panic::stop: when a recovery point is armed and the stack pointer is the demonstration's (below the
+// point, on the same stack), announces the recovery and resumes there (does not return). Otherwise returns.
+void resume_if_recoverable();
 
 // Installed by the process layer: handles an exception raised in ring 3.
 using UserFaultHandler = void (*)(TrapFrame&);

@@ -4,7 +4,7 @@
 // mneme) under LD_PRELOAD with MNEME_BENCH_ALLOCATOR=<name>. In the glibc run (or with the variable unset)
 // every benchmark runs: the slab ones and malloc/free on the same patterns; any other run measures only
 // malloc/free, labelled with the allocator's name, since the slab code does not change with LD_PRELOAD.
-// The glibc run ends with the ratios the issue sets as targets.
+// The glibc run ends with the target ratios against glibc (docs/slab.md lists them).
 //
 // The slab side uses ArenaPageSource (naturally aligned blocks and a flat page-tag array, like the
 // kernel's buddy allocator plus tag table) and NoLock (one thread, as glibc's per-thread tcache path).

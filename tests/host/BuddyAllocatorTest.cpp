@@ -20,7 +20,7 @@ constexpr u64 kPage = kFrameSize;
 using Blocks = std::vector<std::pair<u32, unsigned>>;
 
 TEST(BuddyAllocator, MetadataFitsTheBudget) {
-    // 16 bytes per 4096-byte frame is 0.39%; the issue allows 0.4%.
+    // 16 bytes per 4096-byte frame is 0.39%; the metadata budget is 0.4%.
     EXPECT_EQ(sizeof(FrameDescriptor), 16u);
     EXPECT_LE(sizeof(FrameDescriptor) * 1000, kFrameSize * 4);
     EXPECT_EQ(BuddyAllocator::descriptors_needed(256, 1280), 1024u);

@@ -156,6 +156,32 @@ KTEST(traps, invalid_opcode_and_divide_error_reach_handlers) {
     }
 }
 
+namespace {
+volatile u32 g_demonstration_steps;
+[[gnu::noinline]] void demonstration_without_fault() { g_demonstration_steps = g_demonstration_steps + 1; }
+[[gnu::noinline]] void demonstration_with_fault() {
+    g_demonstration_steps = g_demonstration_steps + 1;
+    asm volatile("ud2");
+    g_demonstration_steps = g_demonstration_steps + 100;  // never: the fault does not come back here
+}
+}  // namespace
+
+// The monitor's `fault` demonstrations: the fault's report, then the recovery point resumes the caller, with
+// its registers and its interrupt flag; once the call is over nothing is armed, so a later kernel fault
+// would stop the machine (resume_if_recoverable, which panic::stop calls, returns).
+KTEST(traps, recovery_point_resumes_a_demonstration_only_while_armed) {
+    g_demonstration_steps = 0;
+    u32 kept = g_demonstration_steps + 0x5a5a;  // lives in a callee-saved register or this frame
+    bool interrupts = cpu::interrupts_enabled();
+    EXPECT(traps::run_recoverable(demonstration_without_fault));
+    EXPECT(!traps::run_recoverable(demonstration_with_fault));
+    EXPECT_EQ(g_demonstration_steps, 2u);
+    EXPECT_EQ(kept, 0x5a5au);
+    EXPECT_EQ(cpu::interrupts_enabled(), interrupts);
+    traps::resume_if_recoverable();  // nothing armed: returns
+    EXPECT_EQ(g_demonstration_steps, 2u);
+}
+
 KTEST(traps, general_protection_names_the_selector) {
     HandlerOverride override(13);
     asm volatile(

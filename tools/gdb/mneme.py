@@ -6,10 +6,16 @@
 #
 #   mneme-gdt        the live GDT: base, limit, type, DPL per entry (GDTR from QEMU's `info registers`)
 #   mneme-pt ADDR    the page-table walk for a virtual address under the current CR3
+#   mneme-trap       the trap frame of the selected `trap_common` frame (or the innermost one), decoded
 #   mneme-help       this list
+#
+# It also teaches gdb to unwind through the interrupt stubs (TrapFrameUnwinder below), so `bt` in a handler
+# runs on past trap_common into the code the interrupt or exception stopped, kernel or user.
 import re
 
 import gdb
+import gdb.unwinder
+from gdb.FrameDecorator import FrameDecorator
 
 
 def read_u32(address):
@@ -126,6 +132,169 @@ class MnemePt(gdb.Command):
         print("-> physical 0x%08x" % ((pte & 0xFFFFF000) + offset))
 
 
+# -- Unwinding through an interrupt ---------------------------------------------------------------------
+# arch/i386/Isr.asm: a stub pushes an error code (or 0) and the vector, trap_common pushes the segment and
+# general registers (PUSHAD), then `push esp; call trap_dispatch`. Below trap_dispatch's frame there is
+# no ordinary call frame: the interrupted code's registers are in the TrapFrame (arch/i386/TrapFrame.h).
+# gdb has no CFI for the assembly, guesses, and stops with "previous frame inner to this frame (corrupt
+# stack?)". This unwinder recognises trap_common's frame by its pc (the return address of that call, the
+# `add esp, 4` just before trap_return) and gives gdb the interrupted registers from the TrapFrame.
+
+TRAP_FRAME_FIELDS = ["gs", "fs", "es", "ds", "edi", "esi", "ebp", "esp_at_pushad", "ebx", "edx", "ecx", "eax",
+                     "vector", "error_code", "eip", "cs", "eflags", "user_esp", "user_ss"]
+VECTOR_NAMES = {0: "#DE divide error", 1: "#DB debug", 3: "#BP breakpoint", 6: "#UD invalid opcode",
+                7: "#NM no FPU", 8: "#DF double fault", 10: "#TS invalid TSS", 11: "#NP segment not present",
+                12: "#SS stack fault", 13: "#GP general protection", 14: "#PF page fault", 0x20: "IRQ 0 timer",
+                0x21: "IRQ 1 keyboard", 0x24: "IRQ 4 COM1", 0x2E: "IRQ 14 IDE", 0x80: "system call"}
+
+
+def code_address(name):
+    """The address of a text symbol, with or without debug information; None when gdb has no such symbol."""
+    try:
+        return int(gdb.parse_and_eval("(unsigned int)&%s" % name))
+    except gdb.error:
+        return None
+
+
+def trap_dispatch_return():
+    """The return address of trap_common's `call trap_dispatch`: trap_return - 3 (`add esp, 4`)."""
+    trap_return = code_address("trap_return")
+    if trap_return is None:
+        return None
+    try:
+        if bytes(gdb.selected_inferior().read_memory(trap_return - 3, 3)) != b"\x83\xc4\x04":
+            return None  # Isr.asm changed: no `add esp, 4` right before trap_return
+    except gdb.MemoryError:
+        return None  # not mapped yet (the CPU is still in the BIOS, paging off): ask again later
+    return trap_return - 3
+
+
+def read_trap_frame(address):
+    frame = {name: read_u32(address + 4 * i) for i, name in enumerate(TRAP_FRAME_FIELDS)}
+    frame["address"] = address
+    frame["from_user"] = (frame["cs"] & 3) == 3
+    # A ring-0 trap pushes no ESP/SS: the interrupted stack pointer is where user_esp would be.
+    frame["interrupted_esp"] = frame["user_esp"] if frame["from_user"] else address + 4 * 17
+    return frame
+
+
+def describe_trap_frame(frame):
+    vector = frame["vector"]
+    name = VECTOR_NAMES.get(vector, "IRQ %d" % (vector - 0x20) if 0x20 <= vector < 0x30 else "exception")
+    return "vector %d (%s), error code 0x%x, interrupted %s code at 0x%08x" % (
+        vector, name, frame["error_code"], "user" if frame["from_user"] else "kernel", frame["eip"])
+
+
+class TrapFrameId:
+    def __init__(self, sp, pc):
+        self.sp = sp
+        self.pc = pc
+
+
+class TrapFrameUnwinder(gdb.unwinder.Unwinder):
+    """trap_common's frame: the caller's registers come from the TrapFrame it built."""
+
+    def __init__(self):
+        super().__init__("mneme-trap-frame")
+        self.return_address = None
+
+    def __call__(self, pending_frame):
+        pc_value = pending_frame.read_register("eip")
+        pc = int(pc_value) & 0xFFFFFFFF
+        if self.return_address is None:
+            self.return_address = trap_dispatch_return()
+            if self.return_address is None:
+                return None
+        if pc not in (self.return_address, self.return_address + 3):
+            return None
+        sp_value = pending_frame.read_register("esp")
+        sp = int(sp_value) & 0xFFFFFFFF
+        # Before `add esp, 4` the stack holds trap_dispatch's argument, the TrapFrame's address; after it
+        # (at trap_return) ESP is the TrapFrame itself.
+        address = read_u32(sp) if pc == self.return_address else sp
+        frame = read_trap_frame(address)
+        trap_common = gdb.Value(code_address("trap_common")).cast(pc_value.type)
+        info = pending_frame.create_unwind_info(TrapFrameId(sp_value, trap_common))
+        int_type = pending_frame.read_register("eax").type
+        for register in ["eax", "ecx", "edx", "ebx", "esi", "edi", "ebp", "eflags"]:
+            info.add_saved_register(register, gdb.Value(frame[register]).cast(int_type))
+        info.add_saved_register("eip", gdb.Value(frame["eip"]).cast(pc_value.type))
+        info.add_saved_register("esp", gdb.Value(frame["interrupted_esp"]).cast(sp_value.type))
+        for register in ["cs", "ds", "es", "fs", "gs"]:
+            info.add_saved_register(register, gdb.Value(frame[register] & 0xFFFF).cast(int_type))
+        info.add_saved_register("ss", gdb.Value((frame["user_ss"] if frame["from_user"] else 0x10) & 0xFFFF)
+                                .cast(int_type))
+        return info
+
+
+class TrapFrameDecorator(FrameDecorator):
+    """Names trap_common's frame after the trap: `trap_common [trap frame 0x...: vector 14 (#PF ...)...]`."""
+
+    def __init__(self, base, trap_frame):
+        super().__init__(base)
+        self.trap_frame = trap_frame
+
+    def function(self):
+        return "trap_common [trap frame at 0x%08x: %s]" % (self.trap_frame["address"],
+                                                          describe_trap_frame(self.trap_frame))
+
+
+def trap_frame_of(frame):
+    """The TrapFrame a trap_common frame unwinds through, or None for any other frame."""
+    return_address = trap_dispatch_return()
+    if return_address is None or frame.pc() not in (return_address, return_address + 3):
+        return None
+    sp = int(frame.read_register("esp")) & 0xFFFFFFFF
+    return read_trap_frame(read_u32(sp) if frame.pc() == return_address else sp)
+
+
+class NamedFrameDecorator(FrameDecorator):
+    """Any other frame, as gdb prints it without a filter: a frame gdb cannot name reads `??`, not blank."""
+
+    def function(self):
+        name = super().function()
+        if isinstance(name, int):
+            return self.inferior_frame().name() or "??"
+        return name
+
+
+class TrapFrameFilter:
+    def __init__(self):
+        self.name = "mneme-trap-frame"
+        self.priority = 100
+        self.enabled = True
+        gdb.frame_filters[self.name] = self
+
+    def filter(self, frames):
+        for decorator in frames:
+            trap_frame = trap_frame_of(decorator.inferior_frame())
+            yield TrapFrameDecorator(decorator, trap_frame) if trap_frame else NamedFrameDecorator(decorator)
+
+
+class MnemeTrap(gdb.Command):
+    """Print the trap frame of the selected trap_common frame (or of the innermost one in the backtrace)."""
+
+    def __init__(self):
+        super().__init__("mneme-trap", gdb.COMMAND_STACK)
+
+    def invoke(self, argument, from_tty):
+        frame = gdb.selected_frame()
+        while frame is not None and trap_frame_of(frame) is None:
+            frame = frame.older()
+        if frame is None:
+            raise gdb.GdbError("no trap_common frame in this backtrace: not inside an interrupt or exception")
+        trap_frame = trap_frame_of(frame)
+        print("trap frame at 0x%08x: %s" % (trap_frame["address"], describe_trap_frame(trap_frame)))
+        for row in (["eax", "ebx", "ecx", "edx"], ["esi", "edi", "ebp"], ["eip", "cs", "eflags"], ["ds", "es", "fs", "gs"]):
+            print("  " + "  ".join("%-6s 0x%08x" % (name, trap_frame[name]) for name in row))
+        print("  esp    0x%08x%s" % (trap_frame["interrupted_esp"], "  ss 0x%04x" % trap_frame["user_ss"]
+                                      if trap_frame["from_user"] else "  (ring 0: the stack just above the frame)"))
+
+
+gdb.unwinder.register_unwinder(None, TrapFrameUnwinder(), replace=True)
+TrapFrameFilter()
+
+
 class MnemeHelp(gdb.Command):
     """List Mneme's gdb helpers."""
 
@@ -138,5 +307,5 @@ class MnemeHelp(gdb.Command):
             print("  %-14s %s" % (name, (command.__doc__ or "").strip().splitlines()[0]))
 
 
-HELPERS = {"mneme-gdt": MnemeGdt(), "mneme-pt": MnemePt(), "mneme-help": MnemeHelp()}
-print("mneme: gdb helpers loaded (%s); type mneme-help" % ", ".join(sorted(HELPERS)))
+HELPERS = {"mneme-gdt": MnemeGdt(), "mneme-pt": MnemePt(), "mneme-trap": MnemeTrap(), "mneme-help": MnemeHelp()}
+print("mneme: gdb helpers loaded (%s) and the trap-frame unwinder; type mneme-help" % ", ".join(sorted(HELPERS)))

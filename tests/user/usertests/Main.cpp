@@ -18,6 +18,7 @@
 //
 // To add a test: write `void test_NAME()` in the file of its topic (Tests.h lists them), declare it in
 // Tests.h, and add a run_test line below, before no_frame_leak.
+// help(test): usertests [NAMES] | the user-level test suite (boot with test=user to run it as `make test` does)
 #include "libc/rt/String.h"
 #include "libc/user/Process.h"
 #include "libc/user/Stdio.h"
