@@ -3,7 +3,8 @@
 //
 // The two heaps have memory sources made alike (same capacity, same start offset), so a block's offset from
 // its heap's start is the placement decision; the indexed version must make the list version's decision at
-// every step: the same offset, or both nullptr. Large mappings (map()) land wherever the system puts them,
+// every step: the same offset, or both nullptr. (The heaps start at the same offset in a page, so aligned
+// requests compare up to page alignment; beyond it, the place depends on the absolute address.) Large mappings (map()) land wherever the system puts them,
 // so for those only the kind of answer is compared; with `heap_only` the sources refuse to map and every
 // request is placed in the heap.
 #pragma once
