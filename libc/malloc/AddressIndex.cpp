@@ -5,16 +5,6 @@
 
 namespace Malloc {
 
-// The summary `node` should have, from its own size and its children's summaries.
-uptr AddressIndex::summary_of(const Node* node) {
-    size_t own = size(node);
-    size_t largest = own;
-    if (largest_in(node->left) > largest) largest = largest_in(node->left);
-    if (largest_in(node->right) > largest) largest = largest_in(node->right);
-    bool minimum = own == FitLayout::kMinimumBlock || has_minimum(node->left) || has_minimum(node->right);
-    return largest | (minimum ? kHasMinimum : 0) | (node->summary & kBalanceMask);
-}
-
 // The in-order first node of `node`'s subtree that fits; the subtree must hold one.
 AddressIndex::Node* AddressIndex::leftmost_fit(Node* node, size_t size) {
     for (;;) {

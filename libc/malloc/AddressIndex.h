@@ -75,7 +75,12 @@ private:
             node->summary = (node->summary & ~kBalanceMask) | static_cast<uptr>(balance + 1);
         }
         static bool less(Node* a, Node* b) { return a < b; }
-        static void update(Node* node) { node->summary = summary_of(node); }
+        static bool update(Node* node) {
+            uptr summary = summary_of(node);
+            if (summary == node->summary) return false;
+            node->summary = summary;
+            return true;
+        }
     };
 
     static Node* node_of(const void* block) {
@@ -87,7 +92,15 @@ private:
     static size_t size(const Node* node) { return FitLayout::size_of_block(block_of(node)); }
     static size_t largest_in(const Node* node) { return node ? node->summary & ~(kHasMinimum | kBalanceMask) : 0; }
     static bool has_minimum(const Node* node) { return node && (node->summary & kHasMinimum); }
-    static uptr summary_of(const Node* node);
+    // The summary `node` should have, from its own size and its children's summaries.
+    static uptr summary_of(const Node* node) {
+        size_t own = size(node);
+        size_t largest = own;
+        if (largest_in(node->left) > largest) largest = largest_in(node->left);
+        if (largest_in(node->right) > largest) largest = largest_in(node->right);
+        bool minimum = own == FitLayout::kMinimumBlock || has_minimum(node->left) || has_minimum(node->right);
+        return largest | (minimum ? kHasMinimum : 0) | (node->summary & kBalanceMask);
+    }
     static Node* leftmost_fit(Node* node, size_t size);
     static size_t check(const Node* node);
     static void for_each(const Node* node, void (*visit)(void* block, void* context), void* context);

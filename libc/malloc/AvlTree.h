@@ -15,7 +15,8 @@
 //   Node* left(Node*), right(Node*)          set_left(Node*, Node*), set_right(Node*, Node*)
 //   int balance(Node*)  (-1, 0, +1)          set_balance(Node*, int)
 //   bool less(Node* a, Node* b)              the order; two nodes are never equal
-//   void update(Node*)                       recompute the node's augmentation from itself and its children
+//   bool update(Node*)                       recompute the node's augmentation from itself and its children;
+//                                            false: it did not change (so no ancestor's will either)
 //
 // Invariants (Traits' check functions test them): in-order is increasing; every balance factor is the
 // difference of the subtree heights and lies in {-1, 0, +1}; every augmentation is up to date.
@@ -54,7 +55,7 @@ public:
         for (int i = depth - 1; i >= 0; --i) {
             Node* parent = path[i].node;
             if (!grew) {
-                Traits::update(parent);
+                if (!Traits::update(parent)) break;
                 continue;
             }
             int balance = Traits::balance(parent) + (path[i].right ? 1 : -1);
@@ -99,7 +100,9 @@ public:
         for (int i = top - 1; i >= 0; --i) {
             Node* parent = path[i].node;
             if (!shrank) {
-                Traits::update(parent);
+                // Above the removed node's place, an unchanged augmentation stops the walk; below it (the
+                // successor's old path) the successor's own, moved up, is still to be computed.
+                if (!Traits::update(parent) && i < depth) break;
                 continue;
             }
             int balance = Traits::balance(parent) + (path[i].right ? -1 : 1);
@@ -124,15 +127,17 @@ public:
         Traits::set_balance(replacement, Traits::balance(node));
         link(path, depth, replacement);
         Traits::update(replacement);
-        for (int i = depth - 1; i >= 0; --i) Traits::update(path[i].node);
+        for (int i = depth - 1; i >= 0 && Traits::update(path[i].node); --i) {
+        }
     }
 
     // What `update` derives from `node` changed (not its place in the order): recompute up to the root.
     void refresh(Node* node) {
         Step path[kMaxHeight];
         int depth = path_to(node, path);
-        Traits::update(node);
-        for (int i = depth - 1; i >= 0; --i) Traits::update(path[i].node);
+        if (!Traits::update(node)) return;
+        for (int i = depth - 1; i >= 0 && Traits::update(path[i].node); --i) {
+        }
     }
 
     // Checks order and balance below `node`; returns the subtree's height. For check_invariants.

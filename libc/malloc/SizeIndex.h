@@ -62,7 +62,7 @@ private:
             size_t size_a = size(a), size_b = size(b);
             return size_a != size_b ? size_a < size_b : a < b;
         }
-        static void update(Node*) {}
+        static bool update(Node*) { return false; }
     };
 
     static Node* node_of(const void* block) {
