@@ -7,7 +7,7 @@
 namespace Malloc {
 
 FitAllocator::FitAllocator(MemorySource& source, FitStrategy strategy, const Options& options)
-    : m_source(source), m_strategy(strategy), m_options(options) {
+    : m_source(source), m_strategy(strategy), m_options(options), m_index(strategy) {
     links(sentinel())->next = sentinel();
     links(sentinel())->prev = sentinel();
     m_sentinel.header.size_and_flags = kInUse;  // never picked: a search stops before it
@@ -77,11 +77,50 @@ void FitAllocator::list_replace(Header* old_block, Header* new_block) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// The free-block set: the list above, or the index (FitIndex.h) for the indexed policies. Either way the
+// rover moves the same: to a block's replacement, or to its successor when it leaves the set.
+// ---------------------------------------------------------------------------------------------------------
+
+void FitAllocator::free_insert(Header* block) {
+    if (!m_options.indexed) return list_insert_ordered(block);
+    m_index.insert(block);
+}
+
+void FitAllocator::free_remove(Header* block) {
+    if (!m_options.indexed) return list_unlink(block);
+    if (m_rover == block) {
+        Header* after = static_cast<Header*>(m_index.successor(block));
+        m_rover = after ? after : sentinel();
+    }
+    m_index.remove(block);
+}
+
+// The index needs free_resizing(old_block) first, before anything is written over it.
+void FitAllocator::free_replace(Header* old_block, Header* new_block) {
+    if (!m_options.indexed) return list_replace(old_block, new_block);
+    m_index.replace(old_block, new_block);
+    if (m_rover == old_block) m_rover = new_block;
+}
+
+void FitAllocator::free_resizing(Header* block) {
+    if (m_options.indexed) m_index.resizing(block);
+}
+
+// make_free for a block in the set: the list keeps its place, the index re-sorts it by size.
+void FitAllocator::free_resize(Header* block, size_t size) {
+    if (m_options.indexed) m_index.resizing(block);
+    make_free(block, size);
+    if (m_options.indexed) m_index.resized(block);
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Allocation
 // ---------------------------------------------------------------------------------------------------------
 
 FitAllocator::Header* FitAllocator::find_fit(size_t size) {
     Header* end = sentinel();
+    if (m_options.indexed)
+        return static_cast<Header*>(m_index.find(m_strategy, size, m_rover == end ? nullptr : m_rover));
     switch (m_strategy) {
     case FitStrategy::First:
         for (Header* block = links(end)->next; block != end; block = links(block)->next)
@@ -134,7 +173,7 @@ FitAllocator::Header* FitAllocator::grow(size_t size) {
         make_free(first, bytes - kHeaderBytes);
         m_epilogue = reinterpret_cast<Header*>(m_end - kHeaderBytes);
         set_header(m_epilogue, 0, true, false);
-        list_insert_ordered(first);
+        free_insert(first);
         return first;
     }
     Header* last_free = previous_in_use(m_epilogue) ? nullptr : previous_block(m_epilogue);
@@ -151,12 +190,12 @@ FitAllocator::Header* FitAllocator::grow(size_t size) {
     m_epilogue = reinterpret_cast<Header*>(m_end - kHeaderBytes);
     set_header(m_epilogue, 0, true, false);
     if (last_free) {
-        make_free(last_free, have + bytes);  // still the highest free block: its list place is right
+        free_resize(last_free, have + bytes);  // still the highest free block: its list place is right
         return last_free;
     }
     set_header(block, bytes, false, previous_used);
     make_free(block, bytes);
-    list_insert_ordered(block);
+    free_insert(block);
     return block;
 }
 
@@ -164,13 +203,14 @@ FitAllocator::Header* FitAllocator::grow(size_t size) {
 void* FitAllocator::take(Header* block, size_t size, size_t request) {
     size_t block_size = size_of(block);
     if (block_size - size >= kMinimumBlock) {
+        free_resizing(block);
         Header* rest = reinterpret_cast<Header*>(reinterpret_cast<char*>(block) + size);
         set_header(rest, block_size - size, false, true);
         make_free(rest, block_size - size);
-        list_replace(block, rest);
+        free_replace(block, rest);
     } else {
         size = block_size;
-        list_unlink(block);
+        free_remove(block);
         set_previous_in_use(next_block(block), true);
     }
     set_header(block, size, true, true, static_cast<u32>(size - kHeaderBytes - request));
@@ -209,7 +249,7 @@ void* FitAllocator::allocate_aligned(size_t alignment, size_t request) {
         // becomes a free block that cannot coalesce to the left, and its right neighbour is in use.
         set_header(block, lead, false, true);
         make_free(block, lead);
-        list_insert_ordered(block);
+        free_insert(block);
         set_header(aligned_block, total - lead, true, false, 0);
         block = aligned_block;
         pointer = payload(block);
@@ -265,14 +305,15 @@ FitAllocator::Header* FitAllocator::release_block(Header* block) {
     Header* result;
     if (!previous_in_use(block)) {
         result = previous_block(block);
-        if (next_free) list_unlink(next);
-        make_free(result, size_of(result) + size);
+        if (next_free) free_remove(next);
+        free_resize(result, size_of(result) + size);
     } else {
+        if (next_free) free_resizing(next);
         make_free(block, size);
         if (next_free)
-            list_replace(next, block);
+            free_replace(next, block);
         else
-            list_insert_ordered(block);
+            free_insert(block);
         result = block;
     }
     set_previous_in_use(next_block(result), false);
@@ -307,7 +348,7 @@ void FitAllocator::maybe_trim() {
     if (size - release < kMinimumBlock || release == 0) return;
     if (!m_source.shrink(release)) return;
     m_end -= release;
-    make_free(last, size - release);
+    free_resize(last, size - release);
     m_epilogue = reinterpret_cast<Header*>(m_end - kHeaderBytes);
     set_header(m_epilogue, 0, true, false);
 }
@@ -318,15 +359,24 @@ void FitAllocator::release_free_memory() {
     m_options.trim_keep = m_source.page_size();
     maybe_trim();
     m_options = saved;
-    // Whole pages inside free blocks go too (what glibc's malloc_trim does); the header and links at the
-    // start of each free block and the footer at its end stay.
-    uptr page = m_source.page_size();
-    Header* end = sentinel();
-    for (Header* block = links(end)->next; block != end; block = links(block)->next) {
-        uptr first = align_up<uptr>(reinterpret_cast<uptr>(block) + kHeaderBytes + sizeof(Links), page);
-        uptr last = align_down<uptr>(reinterpret_cast<uptr>(block) + size_of(block) - sizeof(uptr), page);
-        if (last > first) m_source.discard(reinterpret_cast<void*>(first), last - first);
+    // Whole pages inside free blocks go too (what glibc's malloc_trim does); the header and links (or index
+    // nodes) at the start of each free block and the footer at its end stay.
+    if (m_options.indexed) {
+        m_index.for_each([](void* block, void* self) { static_cast<FitAllocator*>(self)->discard_inside(block); },
+                         this);
+        return;
     }
+    Header* end = sentinel();
+    for (Header* block = links(end)->next; block != end; block = links(block)->next) discard_inside(block);
+}
+
+void FitAllocator::discard_inside(void* free_block) {
+    uptr page = m_source.page_size();
+    uptr block = reinterpret_cast<uptr>(free_block);
+    size_t kept = m_options.indexed ? FitIndex::kNodeBytes : sizeof(Links);
+    uptr first = align_up<uptr>(block + kHeaderBytes + kept, page);
+    uptr last = align_down<uptr>(block + size_of(static_cast<Header*>(free_block)) - sizeof(uptr), page);
+    if (last > first) m_source.discard(reinterpret_cast<void*>(first), last - first);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -357,14 +407,21 @@ bool FitAllocator::resize_in_place(void* pointer, size_t request) {
         // Absorb the free neighbour; what is left over goes back in its list place.
         size_t rest = available - size;
         if (rest >= kMinimumBlock) {
-            // Relink before writing the remainder's header: it may lie on top of next's list links.
+            // Relink before writing the remainder's header: it may lie on top of next's list links (or
+            // index node, so the index takes next out first and the remainder in after).
             Header* remainder = reinterpret_cast<Header*>(reinterpret_cast<char*>(block) + size);
-            list_replace(next, remainder);
+            bool rover_here = m_rover == next;
+            if (m_options.indexed) m_index.remove(next);
+            else list_replace(next, remainder);
             set_header(remainder, rest, false, true);
             make_free(remainder, rest);
+            if (m_options.indexed) {
+                m_index.insert(remainder);
+                if (rover_here) m_rover = remainder;
+            }
             current = size;
         } else {
-            list_unlink(next);
+            free_remove(next);
             current = available;
             set_previous_in_use(next_block(next), true);
         }
@@ -406,7 +463,7 @@ void FitAllocator::check_invariants() const {
         VERIFY(links(const_cast<Header*>(sentinel()))->next == sentinel());
         return;
     }
-    size_t free_count = 0;
+    size_t free_count = 0, larger_free_count = 0;
     bool previous_used = true;
     Header* block = reinterpret_cast<Header*>(m_start);
     while (block != m_epilogue) {
@@ -419,6 +476,7 @@ void FitAllocator::check_invariants() const {
             VERIFY(previous_used);  // immediate coalescing: never two free blocks side by side
             VERIFY(reinterpret_cast<uptr*>(reinterpret_cast<char*>(block) + size)[-1] == size);
             ++free_count;
+            if (size > kMinimumBlock) ++larger_free_count;
         } else {
             VERIFY(block->slack <= size - kHeaderBytes);
         }
@@ -428,6 +486,7 @@ void FitAllocator::check_invariants() const {
     VERIFY(reinterpret_cast<uptr>(m_epilogue) == m_end - kHeaderBytes);
     VERIFY(m_epilogue->check == check_of(m_epilogue) && size_of(m_epilogue) == 0 && in_use(m_epilogue));
     VERIFY(previous_in_use(m_epilogue) == previous_used);
+    if (m_options.indexed) return check_index(free_count, larger_free_count);
 
     size_t listed = 0;
     bool rover_found = m_rover == sentinel();
@@ -443,6 +502,26 @@ void FitAllocator::check_invariants() const {
     }
     VERIFY(listed == free_count);
     VERIFY(rover_found && hint_found);
+}
+
+void FitAllocator::check_index(size_t free_count, size_t larger_free_count) const {
+    VERIFY(links(const_cast<Header*>(sentinel()))->next == sentinel());  // the list stays empty
+    m_index.check(free_count, larger_free_count);
+    struct Walk {
+        const FitAllocator* self;
+        Header* previous;
+        bool rover_found;
+    } walk{this, nullptr, m_rover == sentinel()};
+    m_index.for_each(
+        [](void* block, void* context) {
+            auto* walk = static_cast<Walk*>(context);
+            auto* header = static_cast<Header*>(block);
+            VERIFY(walk->self->contains(header) && !in_use(header) && header > walk->previous);
+            if (header == walk->self->m_rover) walk->rover_found = true;
+            walk->previous = header;
+        },
+        &walk);
+    VERIFY(walk.rover_found);
 }
 
 void FitAllocator::dump(FormatSink sink, void* context) const {

@@ -26,16 +26,21 @@
 //
 // Cost: allocate is O(free blocks) for the search; free is O(1) for the coalescing and O(free blocks) to
 // find the list position when neither neighbour is free (a hint makes runs of frees cheap).
+//
+// With Options::indexed the free blocks are kept in a FitIndex instead of the list: the same policies,
+// choosing the same block in every situation (the equality tests replay traces through both and compare
+// every address), with each search and update O(log n). Splitting, coalescing and the rover's moves are
+// this file's code either way; free_insert/free_remove/free_replace/free_resize pick the structure.
 #pragma once
 
 #include "libc/base/Format.h"
 #include "libc/base/Types.h"
+#include "libc/malloc/FitIndex.h"
+#include "libc/malloc/FitLayout.h"
 #include "libc/malloc/MemorySource.h"
 #include "libc/malloc/Statistics.h"
 
 namespace Malloc {
-
-enum class FitStrategy : u8 { First, Next, Best, Worst };
 
 class FitAllocator {
 public:
@@ -44,12 +49,15 @@ public:
         size_t trim_threshold = 512 * KiB;  // a free top block this large is given back ...
         size_t trim_keep = 128 * KiB;       // ... down to this much (the hysteresis)
         uptr secret = 0;
+        bool indexed = false;  // search a FitIndex (O(log n)) rather than the list (O(n)): the same choices
     };
 
     static constexpr size_t kAlignment = 16;
     static constexpr size_t kHeaderBytes = 16;
     // Header, two list links and a footer, rounded up: 48 bytes on x86-64, 32 on i386.
     static constexpr size_t kMinimumBlock = align_up<size_t>(kHeaderBytes + 3 * sizeof(void*), kAlignment);
+    static_assert(kAlignment == FitLayout::kAlignment && kHeaderBytes == FitLayout::kHeaderBytes &&
+                  kMinimumBlock == FitLayout::kMinimumBlock);
 
     FitAllocator(MemorySource& source, FitStrategy strategy, const Options& options);
     MNEME_NONCOPYABLE(FitAllocator);
@@ -78,7 +86,7 @@ private:
         u32 check;            // header_check(address, size_and_flags ^ slack)
         u32 slack;            // in use: usable bytes the program did not ask for
     };
-    static_assert(sizeof(Header) == kHeaderBytes);
+    static_assert(sizeof(Header) == kHeaderBytes && __builtin_offsetof(Header, size_and_flags) == 0);
     struct Links {
         Header* next;
         Header* prev;
@@ -86,6 +94,7 @@ private:
     static constexpr uptr kInUse = 1;
     static constexpr uptr kPreviousInUse = 2;
     static constexpr uptr kFlags = kInUse | kPreviousInUse;
+    static_assert(kFlags < kAlignment);  // FitLayout::size_of_block masks the flags off
 
     static char* payload(Header* header) { return reinterpret_cast<char*>(header) + kHeaderBytes; }
     static Header* header_of(const void* pointer) {
@@ -120,6 +129,14 @@ private:
     void split_tail(Header* block, size_t keep);
     Header* release_block(Header* block);  // coalesce and insert; returns the resulting free block
     void maybe_trim();
+    void discard_inside(void* free_block);
+
+    void free_insert(Header* block);
+    void free_remove(Header* block);
+    void free_replace(Header* old_block, Header* new_block);
+    void free_resizing(Header* block);
+    void free_resize(Header* block, size_t size);
+    void check_index(size_t free_count, size_t larger_free_count) const;
 
     void list_insert_ordered(Header* block);
     void list_unlink(Header* block);
@@ -141,6 +158,7 @@ private:
     } m_sentinel;
     Header* m_rover;        // next fit: where the next search starts (a free block or the sentinel)
     Header* m_insert_hint;  // a listed free block (or the sentinel) below recent frees
+    FitIndex m_index;       // the indexed policies' free blocks (empty for the list versions)
 };
 
 }  // namespace Malloc

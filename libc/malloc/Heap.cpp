@@ -9,7 +9,7 @@ namespace Malloc {
 namespace {
 
 FitStrategy fit_strategy(Policy policy) {
-    switch (policy) {
+    switch (indexed_version(policy)) {
     case Policy::First: return FitStrategy::First;
     case Policy::Next: return FitStrategy::Next;
     case Policy::Best: return FitStrategy::Best;
@@ -24,6 +24,7 @@ FitAllocator::Options fit_options(const HeapOptions& options, uptr secret) {
     fit.trim_threshold = options.trim_threshold;
     fit.trim_keep = options.trim_keep;
     fit.secret = secret;
+    fit.indexed = !is_list_policy(options.policy);
     return fit;
 }
 
@@ -182,8 +183,7 @@ void* Heap::reallocate(void* pointer, size_t size) {
     if (owned_by_policy(pointer)) {
         size_t usable = policy_usable_size(pointer, "realloc");  // validates
         if (size > kMaxRequest) return nullptr;
-        if (size <= m_mmap_threshold || m_policy == Policy::First || m_policy == Policy::Next ||
-            m_policy == Policy::Best || m_policy == Policy::Worst) {
+        if (size <= m_mmap_threshold || is_fit_policy(m_policy)) {
             // A fit heap grows a block in place even past the threshold (as dlmalloc does): no copy.
             if (size <= policy_limit(m_policy) && policy_resize_in_place(pointer, size)) return pointer;
         }

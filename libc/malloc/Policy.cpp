@@ -23,6 +23,10 @@ const char* policy_name(Policy policy) {
     case Policy::Best: return "best";
     case Policy::Worst: return "worst";
     case Policy::Buddy: return "buddy";
+    case Policy::FirstList: return "first-list";
+    case Policy::NextList: return "next-list";
+    case Policy::BestList: return "best-list";
+    case Policy::WorstList: return "worst-list";
     }
     return "?";
 }
@@ -42,6 +46,8 @@ bool parse_policy(const char* name, Policy& policy) {
     return false;
 }
 
-const char* policy_name_list() { return "segregated, first, next, best, worst, buddy"; }
+const char* policy_name_list() {
+    return "segregated, first, next, best, worst, buddy, first-list, next-list, best-list, worst-list";
+}
 
 }  // namespace Malloc

@@ -1,7 +1,8 @@
 // malloc.cpp (fuzz target): a byte stream becomes malloc/free/realloc/calloc/aligned_alloc calls on a
 // Malloc::Heap of any policy, checked against the reference model (tests/host/MallocModel.h).
 //
-// Byte 0 picks the policy (low 3 bits, modulo 6) and the memory source's behaviour: bit 3 switches
+// Byte 0 picks the policy (low 3 bits: kAllPolicies[0..7]; the equality fuzzer malloc_fit covers the fit
+// policies' list and indexed versions against each other) and the memory source's behaviour: bit 3 switches
 // map() off, bit 4 gives a small heap (exhaustion), bit 5 makes discarded pages junk. Each following
 // operation takes 4 bytes: opcode, two size bytes, a block index. Any difference from the model, any broken
 // invariant (check_invariants after each operation) or any sanitizer report is a crash.

@@ -19,6 +19,14 @@ using MallocTest::TestMemorySource;
 
 namespace {
 
+// "first-list" -> "first_list": a test name is letters, digits and underscores.
+std::string test_name(const testing::TestParamInfo<Policy>& info) {
+    std::string name = Malloc::policy_name(info.param);
+    for (char& c : name)
+        if (c == '-') c = '_';
+    return name;
+}
+
 class MallocMisuseTest : public testing::TestWithParam<Policy> {
 protected:
     MallocMisuseTest() {
@@ -32,7 +40,7 @@ protected:
 };
 
 INSTANTIATE_TEST_SUITE_P(Malloc, MallocMisuseTest, testing::ValuesIn(Malloc::kAllPolicies),
-                         [](const testing::TestParamInfo<Policy>& info) { return Malloc::policy_name(info.param); });
+                         test_name);
 
 }  // namespace
 
@@ -105,8 +113,9 @@ TEST_P(MallocMisuseTest, UsableSizeOfInvalidPointerIsReported) {
 // The policies whose blocks carry headers (the segregated policy's blocks have none).
 class MallocHeaderMisuseTest : public MallocMisuseTest {};
 INSTANTIATE_TEST_SUITE_P(Malloc, MallocHeaderMisuseTest,
-                         testing::Values(Policy::First, Policy::Next, Policy::Best, Policy::Worst, Policy::Buddy),
-                         [](const testing::TestParamInfo<Policy>& info) { return Malloc::policy_name(info.param); });
+                         testing::Values(Policy::First, Policy::Next, Policy::Best, Policy::Worst, Policy::Buddy,
+                                         Policy::FirstList, Policy::NextList, Policy::BestList, Policy::WorstList),
+                         test_name);
 
 TEST_P(MallocHeaderMisuseTest, OverwrittenHeaderIsReported) {
     char* first = static_cast<char*>(heap->allocate(100));

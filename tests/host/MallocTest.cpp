@@ -29,7 +29,13 @@ HeapOptions options_for(Policy policy) {
     return options;
 }
 
-std::string policy_test_name(const testing::TestParamInfo<Policy>& info) { return Malloc::policy_name(info.param); }
+// "first-list" -> "first_list": a test name is letters, digits and underscores.
+std::string policy_test_name(const testing::TestParamInfo<Policy>& info) {
+    std::string name = Malloc::policy_name(info.param);
+    for (char& c : name)
+        if (c == '-') c = '_';
+    return name;
+}
 
 class MallocPolicyTest : public testing::TestWithParam<Policy> {
 protected:

@@ -116,6 +116,8 @@ public:
     }
     void set_capacity(size_t capacity) { m_capacity = capacity; }
     bool owns_heap_address(const void* pointer) const { return pointer >= m_start && pointer < m_break; }
+    // Where the heap starts: two sources made alike give two heaps whose offsets from here can be compared.
+    const char* heap_start() const { return m_start; }
 
     bool fail_extend = false;
     bool junk_on_discard = false;

@@ -237,7 +237,10 @@ std::string base_name(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::vector<Malloc::Policy> policies(std::begin(Malloc::kAllPolicies), std::end(Malloc::kAllPolicies));
+    // Every policy, the fit policies in their indexed versions (--policies first-list,... for the lists).
+    std::vector<Malloc::Policy> policies;
+    for (Malloc::Policy policy : Malloc::kAllPolicies)
+        if (!Malloc::is_list_policy(policy)) policies.push_back(policy);
     std::string data_directory;
     size_t samples = 400;
     std::vector<std::string> traces;

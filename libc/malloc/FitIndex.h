@@ -1,0 +1,81 @@
+// FitIndex.h: the indexed fit policies' free-block set -- the same placement decisions as the free list,
+// found in O(log n).
+//
+// FitAllocator keeps its free blocks either in one address-ordered list (the list versions: first-list,
+// next-list, best-list, worst-list, the ones a lab writes) or here. The heap layout, splitting and
+// coalescing are the same code either way; only the search differs, and it must pick the very block the
+// list would:
+//
+//   first  the lowest-addressed block that fits          AddressIndex::first_fit
+//   next   the first that fits at or after the rover,    AddressIndex::first_fit_from(rover), else first_fit
+//          wrapping round to the lowest address
+//   best   the smallest that fits, lowest address among  SizeIndex::smallest_fit, or the lowest block of the
+//          equals                                        minimum size (AddressIndex::lowest_minimum)
+//   worst  the largest, lowest address among equals      AddressIndex::largest
+//
+//   AddressIndex: every free block, by address; [address size | largest size in the subtree]
+//
+//                                  [0x5000  96 | 4000]
+//                                 /                   \    (sizes in bytes)
+//                  [0x1200 4000 | 4000]         [0x9000 48 | 1024]
+//                  /                                  \    (48: the minimum)
+//        [0x0100 160 | 160]                    [0xA000 1024 | 1024]
+//
+//   first fit of 1000 bytes: the root's left subtree holds 4000 >= 1000, go left; 0x1200's left holds only
+//   160, and 0x1200 itself fits: done, in one walk down. The list would have compared 0x0100 first.
+//
+// SizeIndex is kept only for best fit (the other policies never ask it), so first, next and worst fit pay
+// for one tree. Every operation is O(log n): AVL trees (AvlTree.h) stay within 1.44 log2 n of perfect.
+#pragma once
+
+#include "libc/base/Types.h"
+#include "libc/malloc/AddressIndex.h"
+#include "libc/malloc/SizeIndex.h"
+
+namespace Malloc {
+
+enum class FitStrategy : u8 { First, Next, Best, Worst };
+
+class FitIndex {
+public:
+    // The bytes of a free block's payload the index uses: what malloc_trim must not discard.
+    static constexpr size_t kNodeBytes = SizeIndex::kNodeOffset - FitLayout::kHeaderBytes + SizeIndex::kNodeBytes;
+
+    explicit FitIndex(FitStrategy strategy) : m_by_size(strategy == FitStrategy::Best) {}
+    MNEME_NONCOPYABLE(FitIndex);
+    MNEME_NONMOVABLE(FitIndex);
+
+    // Blocks by header address, with their header (size) written, as for FitAllocator's list.
+    void insert(void* block);
+    void remove(void* block);
+    // A block in the set changes size: resizing() before its header (or anything past its address node)
+    // changes -- the size order reads its key and links there -- and resized() after.
+    void resizing(void* block);
+    void resized(void* block);
+    // `replacement` (header written) takes `block`'s place; no free block lies between them. resizing(block)
+    // came first: the replacement's header may lie over the block's size-order links (a split at the
+    // minimum size puts it 48 bytes up, inside them).
+    void replace(void* block, void* replacement);
+
+    // The block the policy picks for `size` bytes, nullptr when none fits. `rover`: next fit's starting
+    // block (a free block), or nullptr to start at the lowest address.
+    void* find(FitStrategy strategy, size_t size, const void* rover) const;
+    // The next free block above `block`, nullptr at the top: where next fit's rover goes when its block
+    // leaves the set, as in the list.
+    void* successor(const void* block) const { return m_by_address.successor(block); }
+
+    // Calls `visit` on every free block, in address order.
+    void for_each(void (*visit)(void* block, void* context), void* context) const {
+        m_by_address.for_each(visit, context);
+    }
+    // Both trees are consistent and hold as many blocks as the heap has free blocks (of more than the
+    // minimum size, for the size index). For check_invariants.
+    void check(size_t free_blocks, size_t larger_free_blocks) const;
+
+private:
+    bool m_by_size;
+    AddressIndex m_by_address;
+    SizeIndex m_by_size_index;
+};
+
+}  // namespace Malloc
