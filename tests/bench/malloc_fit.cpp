@@ -7,7 +7,7 @@
 // best and worst fit, indexed and over the list; best of three runs (one when a run takes over a second). Printed beside each pair: the peak
 // heap (the break's high-water mark) and the fragmentation (peak heap / peak live bytes - 1), which must be
 // the same for both versions of a policy since they place every block alike (the equality tests check it
-// call by call). The targets, from the issue that brought the index (figures only: never a failure):
+// call by call). The targets the index was built to (figures only: never a failure):
 //
 //   every indexed policy within 2x of the default's time on every workload
 //   no indexed policy more than 10% slower than its list version on a small heap (a few hundred blocks)
