@@ -11,23 +11,20 @@ PageTableEntry* PageBits::entry_of(u32 directory, u32 vaddr) {
     return &layout::physical_pointer<PageTableEntry>(pde.physical_address())[page_table_index(vaddr)];
 }
 
-bool PageBits::accessed(u32 frame) const {
+namespace {
+// Whether any entry that maps the frame has the bit `test` reads.
+bool any_entry(u32 pfn, bool (PageTableEntry::*test)() const) {
     bool any = false;
-    frame_table::reverse_map().for_each(m_first_pfn + frame, [&](ReverseMapping m) {
-        const PageTableEntry* entry = entry_of(m.directory, m.vaddr);
-        any |= entry && entry->is_accessed();
+    frame_table::reverse_map().for_each(pfn, [&](ReverseMapping m) {
+        const PageTableEntry* entry = PageBits::entry_of(m.directory, m.vaddr);
+        any |= entry && (entry->*test)();
     });
     return any;
 }
+}  // namespace
 
-bool PageBits::written(u32 frame) const {
-    bool any = false;
-    frame_table::reverse_map().for_each(m_first_pfn + frame, [&](ReverseMapping m) {
-        const PageTableEntry* entry = entry_of(m.directory, m.vaddr);
-        any |= entry && entry->is_dirty();
-    });
-    return any;
-}
+bool PageBits::accessed(u32 frame) const { return any_entry(m_first_pfn + frame, &PageTableEntry::is_accessed); }
+bool PageBits::written(u32 frame) const { return any_entry(m_first_pfn + frame, &PageTableEntry::is_dirty); }
 
 bool PageBits::dirty(u32 frame) const { return m_slot_of[frame] == 0 || written(frame); }
 
