@@ -358,18 +358,18 @@ void statistics() {
 void large_blocks_and_frames() {
     g_section = "large blocks";
     constexpr size_t kSize = 2 * MiB;
-    u32 frames_before = free_frames();  // 0 when not running on Mneme (the host): frame checks are skipped
+    u32 frames_before = free_pages();  // 0 when not running on Mneme (the host): frame checks are skipped
     char* block = static_cast<char*>(malloc(kSize));
     CHECK(block != nullptr, "malloc(2 MiB)");
     if (!block) return;
     CHECK(mneme_malloc_statistics().mapped_bytes >= kSize, "mapped %zu bytes", mneme_malloc_statistics().mapped_bytes);
     for (size_t offset = 0; offset < kSize; offset += 4096) block[offset] = static_cast<char>(offset >> 12);
-    u32 frames_touched = free_frames();
+    u32 frames_touched = free_pages();
     free(block);
     malloc_trim(0);
-    u32 frames_after = free_frames();
+    u32 frames_after = free_pages();
     if (frames_before != 0) {
-        CHECK(frames_before - frames_touched >= kSize / 4096, "writing 2 MiB took only %u frames",
+        CHECK(frames_before - frames_touched >= kSize / 4096, "writing 2 MiB took only %u pages",
               frames_before - frames_touched);
         CHECK(frames_after + 8 >= frames_before, "%u frames free before, %u after free + malloc_trim", frames_before,
               frames_after);

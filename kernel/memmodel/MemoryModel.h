@@ -45,9 +45,17 @@ public:
     virtual ErrorOr<MemoryModel*> fork() = 0;
 
     // -- user pointers ---------------------------------------------------------------------------------------
-    // Checks that [address, address+length) is memory the process may read (or write) and makes it resident,
-    // so the kernel can touch it without faulting. This model must be the active one. Error::BadAddress.
-    virtual ErrorOr<void> check_user_range(u32 address, u32 length, bool write) = 0;
+    // The kernel reaches user memory in two steps: the whole range is validated first (it lies in the
+    // process's memory with the rights asked; Error::BadAddress, and no page is touched), then each page is
+    // made resident just before the kernel copies that page (fault_in: Error::IO when the page was lost to a
+    // disk error, BadAddress otherwise). One page at a time, because with swapping, making a later page
+    // resident may evict an earlier one: nothing else runs between a page's fault_in and its copy (the kernel
+    // is not preempted in a copy). The copies below do both; this model must be the active one.
+    virtual ErrorOr<void> validate_user_range(u32 address, u32 length, bool write) = 0;
+    virtual ErrorOr<void> fault_in(u32 address, bool write) = 0;
+    // A fault_in() found the page lost (Error::IO): the system call returns, then the process is killed, as
+    // it would have been had it touched the page itself (kernel/proc/Syscalls.cpp).
+    bool page_lost() const { return m_page_lost; }
     // Where the kernel reaches user address `address` of the active model.
     virtual void* user_pointer(u32 address) = 0;
     ErrorOr<void> copy_from_user(void* destination, u32 source, u32 length);
@@ -61,4 +69,7 @@ public:
     virtual MemoryStatistics statistics() = 0;
     virtual u32 page_faults() const = 0;
     virtual bool check_invariants() const = 0;
+
+protected:
+    bool m_page_lost = false;
 };

@@ -63,6 +63,8 @@ ErrorOr<void> UserFrames::duplicate_payload(u32 slot) { return swapper::duplicat
 void UserFrames::shared_dirty(u32 physical) { swapper::shared_dirty(physical); }
 
 PagedMemory* PagedMemory::s_first = nullptr;
+u32 PagedMemory::s_gone_page_faults = 0;
+u32 PagedMemory::s_gone_major_faults = 0;
 
 PagedMemory::PagedMemory(UserAddressSpace&& space) : m_space(static_cast<UserAddressSpace&&>(space)) {
     m_next = s_first;
@@ -71,12 +73,26 @@ PagedMemory::PagedMemory(UserAddressSpace&& space) : m_space(static_cast<UserAdd
 }
 
 PagedMemory::~PagedMemory() {
+    s_gone_page_faults += m_space.page_faults();
+    s_gone_major_faults += m_space.major_faults();
     if (m_previous)
         m_previous->m_next = m_next;
     else
         s_first = m_next;
     if (m_next) m_next->m_previous = m_previous;
 }  // then m_space's destructor gives every frame back (and the frame table forgets each mapping)
+
+u32 PagedMemory::total_page_faults() {
+    u32 total = s_gone_page_faults;
+    for_each([&](PagedMemory& memory) { total += memory.m_space.page_faults(); });
+    return total;
+}
+
+u32 PagedMemory::total_major_faults() {
+    u32 total = s_gone_major_faults;
+    for_each([&](PagedMemory& memory) { total += memory.m_space.major_faults(); });
+    return total;
+}
 
 PagedMemory* PagedMemory::find(u32 directory) {
     PagedMemory* found = nullptr;
@@ -128,6 +144,12 @@ ErrorOr<PagedMemory*> PagedMemory::create() {
     void* storage = kmalloc(sizeof(PagedMemory));
     if (!storage) return Error::NoMemory;  // the space's destructor gives its directory back
     return new (storage) PagedMemory(space.release_value());
+}
+
+ErrorOr<void> PagedMemory::fault_in(u32 address, bool write) {
+    auto resident = m_space.fault_in(address, write);
+    if (resident.is_error() && resident.error() == Error::IO) m_page_lost = true;
+    return resident;
 }
 
 void PagedMemory::activate() { tlb::load_directory(m_space.directory()); }

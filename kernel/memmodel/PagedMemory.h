@@ -55,9 +55,10 @@ public:
     ErrorOr<void> unmap(u32 address, u32 length) override { return m_space.unmap(address, length); }
     ErrorOr<MemoryModel*> fork() override;
 
-    ErrorOr<void> check_user_range(u32 address, u32 length, bool write) override {
-        return m_space.check_user_range(address, length, write);
+    ErrorOr<void> validate_user_range(u32 address, u32 length, bool write) override {
+        return m_space.validate_user_range(address, length, write);
     }
+    ErrorOr<void> fault_in(u32 address, bool write) override;
     // The active directory maps user addresses where the process sees them.
     void* user_pointer(u32 address) override { return reinterpret_cast<void*>(address); }
 
@@ -81,6 +82,9 @@ public:
     // check_against), and each mapped frame's reference count is its number of mappings. Describes the first
     // disagreement to `sink`.
     static bool check_frame_table(FormatSink sink, void* context);
+    // Faults resolved since boot in every paged memory, live or gone (vmstat), and of those the major ones.
+    static u32 total_page_faults();
+    static u32 total_major_faults();
 
 private:
     explicit PagedMemory(UserAddressSpace&& space);
@@ -90,4 +94,6 @@ private:
     PagedMemory* m_next = nullptr;
     PagedMemory* m_previous = nullptr;
     static PagedMemory* s_first;
+    static u32 s_gone_page_faults;  // of the paged memories destroyed so far
+    static u32 s_gone_major_faults;
 };

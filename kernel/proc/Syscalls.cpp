@@ -2,8 +2,9 @@
 // arguments and errors is docs/syscalls.md).
 //
 // Every pointer a process passes is checked before the kernel touches it: below 0xC0000000, no wrap-around,
-// inside one of the process's regions, writable when the kernel writes (PagedMemory::check_user_range, which
-// also faults the pages in). A bad one makes the call return -EFAULT; the kernel never faults on it.
+// inside one of the process's regions, writable when the kernel writes (MemoryModel::validate_user_range,
+// for the whole range first), and each page is made resident just before it is copied (fault_in). A bad one
+// makes the call return -EFAULT; the kernel never faults on it.
 //
 // The gate is a trap gate (arch/i386/Idt.cpp): a call runs with interrupts enabled, so the clock and the
 // console go on during a long call. It is not preempted for that: it runs until it sleeps on a WaitQueue
@@ -22,6 +23,8 @@
 #include "kernel/proc/Process.h"
 #include "kernel/proc/Scheduler.h"
 #include "kernel/proc/WaitQueue.h"
+#include "kernel/swap/SwapArea.h"
+#include "kernel/swap/Swapper.h"
 #include "libc/abi/Syscalls.h"
 #include "libc/base/Format.h"
 #include "libc/base/MemoryLayout.h"
@@ -75,15 +78,18 @@ constexpr u32 kWriteChunk = 512;
 
 i32 sys_write(u32 fd, u32 buffer, u32 count) {
     if (fd != 1 && fd != 2) return error(Error::BadFile);
-    if (auto ok = memory().check_user_range(buffer, count, false); ok.is_error()) return error(ok.error());
+    if (auto ok = memory().validate_user_range(buffer, count, false); ok.is_error()) return error(ok.error());
+    char chunk[kWriteChunk];
     for (u32 done = 0; done < count;) {
-        u32 chunk = count - done < kWriteChunk ? count - done : kWriteChunk;
-        console::write(reinterpret_cast<const char*>(buffer + done), chunk);
-        done += chunk;
-        if (done == count || !scheduler::preempt_point()) continue;
-        // Other processes ran: the rest must still be there before the kernel reads it (today nothing takes
-        // a process's pages away while it waits; a swapper would). A short count says how far it got.
-        if (memory().check_user_range(buffer + done, count - done, false).is_error()) return static_cast<i32>(done);
+        u32 length = count - done < kWriteChunk ? count - done : kWriteChunk;
+        // Copied out one page at a time (MemoryModel.h): pages may have been swapped out, or unmapped by
+        // another process's doing, while this one waited at the preempt point. A short count says how far
+        // it got.
+        if (auto copied = memory().copy_from_user(chunk, buffer + done, length); copied.is_error())
+            return done ? static_cast<i32>(done) : error(copied.error());
+        console::write(chunk, length);
+        done += length;
+        if (done < count) scheduler::preempt_point();
     }
     return static_cast<i32>(count);
 }
@@ -91,14 +97,16 @@ i32 sys_write(u32 fd, u32 buffer, u32 count) {
 i32 sys_read(u32 fd, u32 buffer, u32 count) {
     if (fd != 0) return error(Error::BadFile);
     if (count == 0) return 0;
-    if (auto ok = memory().check_user_range(buffer, count, true); ok.is_error()) return error(ok.error());
+    if (auto ok = memory().validate_user_range(buffer, count, true); ok.is_error()) return error(ok.error());
     int c;
-    // Sleep until at least one byte is there, then take whatever else is waiting.
+    // Sleep until at least one byte is there, then take whatever else is waiting, into a kernel buffer: the
+    // user's pages are only made resident (and checked again) when the bytes are copied out after the sleep.
     g_console_readers.wait_until([&] { return (c = console::try_read_char()) >= 0; });
-    char* out = reinterpret_cast<char*>(buffer);
+    char line[256];
     u32 n = 0;
-    out[n++] = static_cast<char>(c);
-    while (n < count && (c = console::try_read_char()) >= 0) out[n++] = static_cast<char>(c);
+    line[n++] = static_cast<char>(c);
+    while (n < count && n < sizeof(line) && (c = console::try_read_char()) >= 0) line[n++] = static_cast<char>(c);
+    if (auto copied = memory().copy_to_user(buffer, line, n); copied.is_error()) return error(copied.error());
     return static_cast<i32>(n);
 }
 
@@ -135,7 +143,7 @@ i32 sys_waitpid(i32 pid, u32 status_pointer, u32 options) {
     if (pid == 0 || pid < -1) return error(Error::Invalid);  // process groups: not in Mneme
     if (options & ~kWaitNoHang) return error(Error::Invalid);
     if (status_pointer) {
-        if (auto ok = memory().check_user_range(status_pointer, 4, true); ok.is_error()) return error(ok.error());
+        if (auto ok = memory().validate_user_range(status_pointer, 4, true); ok.is_error()) return error(ok.error());
     }
     i32 status = 0;
     auto reaped = process::wait(pid, options, status);
@@ -181,7 +189,36 @@ i32 sys_meminfo(u32 pointer) {
     info.kernel_heap_bytes = kernel_heap::bytes_in_use();
     info.process_count = process::count();
     info.uptime_ms = static_cast<u32>(pit::uptime_ms());
+    info.swapped_pages = swapper::swapped_pages();
     return result(memory().copy_to_user(pointer, &info, sizeof(info)));
+}
+
+i32 sys_vmstat(u32 pointer) {
+    MnemeVmStat stat{};
+    strncpy(stat.mode, swapper::mode_name(swapper::mode()), sizeof(stat.mode) - 1);
+    strncpy(stat.policy, swapper::active() ? swapper::policy().name() : "-", sizeof(stat.policy) - 1);
+    stat.page_faults = PagedMemory::total_page_faults();
+    stat.major_faults = PagedMemory::total_major_faults();
+    const swapper::Statistics& s = swapper::statistics();
+    stat.pages_out = s.pages_out;
+    stat.evictions = s.evictions;
+    stat.clean_evictions = s.clean_evictions;
+    stat.shared_evictions = s.shared_evictions;
+    stat.user_frames = swapper::resident_frames();
+    stat.frame_cap = swapper::frame_cap();
+    stat.swapped_pages = swapper::swapped_pages();
+    if (swapper::active()) {
+        const SwapSlotMap& slots = swap_area::slots();
+        stat.slots_total = slots.slot_count() - 1;  // slot 0 is the header
+        stat.slots_used = slots.used_slots();
+        stat.slots_bad = slots.bad_slots();
+    }
+    stat.read_errors = s.read_errors;
+    stat.write_errors = s.write_errors;
+    stat.out_of_swap = s.out_of_swap;
+    stat.roll_outs = s.roll_outs;
+    stat.roll_ins = s.roll_ins;
+    return result(memory().copy_to_user(pointer, &stat, sizeof(stat)));
 }
 
 i32 sys_procinfo(u32 index, u32 pointer) {
@@ -202,6 +239,8 @@ i32 sys_procinfo(u32 index, u32 pointer) {
         info.heap_bytes = s.heap_bytes;
         info.mapped_bytes = s.mapped_bytes;
         info.stack_bytes = s.stack_bytes;
+        info.swapped_pages = s.swapped_pages;
+        info.major_faults = s.major_faults;
         info.page_faults = p->memory ? p->memory->page_faults() : p->page_faults_at_exit;
         info.cpu_ms = static_cast<u32>(u64(p->ticks_used) * 1000 / pit::frequency());
         info.sys_ms = static_cast<u32>(u64(p->system_ticks) * 1000 / pit::frequency());
@@ -271,6 +310,7 @@ i32 dispatch(TrapFrame& f) {
     case kMnemeFrameOf: return sys_frame_of(f.ebx);
     case kMnemeSetForeground: return sys_set_foreground(static_cast<i32>(f.ebx));
     case kMnemeLastError: return sys_last_error(f.ebx, f.ecx);
+    case kMnemeVmStat: return sys_vmstat(f.ebx);
     }
     return error(Error::NotImplemented);
 }
@@ -287,6 +327,12 @@ void on_syscall(TrapFrame& frame) {
     }
     // execve rewrote the frame for the new program; its eax starts at 0 like every other register.
     frame.eax = static_cast<u32>(value);
+    // A page the call needed was swapped out and the disk could not read it back: the process would have
+    // been killed had it touched the page itself, and it is now.
+    if (p->memory && p->memory->page_lost())
+        process::kill_current_for_fault("a page of its memory was lost: the swap disk could not read it back "
+                                        "(the read error is reported above)",
+                                        kSignalSegv);
     if (p->kill_pending) process::exit_current(p->kill_signal);
     scheduler::return_to_user();
 }

@@ -56,6 +56,15 @@ void* boot_block(u64 bytes) {
 
 u32 index_of(u32 pfn) { return pfn - g_first_pfn; }
 
+// Frames whose page also has a clean copy in a slot (g_slot_of non-zero): the slots in use less these are
+// the pages that live only on the disk.
+u32 g_clean_copies = 0;
+
+void set_clean_copy(u32 index, u32 slot) {
+    g_clean_copies += (slot != 0) - (g_slot_of[index] != 0);
+    g_slot_of[index] = slot;
+}
+
 ErrorOr<void> evict_one() {
     auto victim = g_policy->choose_victim(*g_bits);
     if (victim.is_error()) return Error::NoMemory;
@@ -133,6 +142,7 @@ u32 frame_cap() { return g_cap; }
 u32 resident_frames() { return g_active ? g_policy->resident_count() : 0; }
 const Statistics& statistics() { return g_statistics; }
 u32 first_pfn() { return g_first_pfn; }
+u32 swapped_pages() { return g_active ? swap_area::slots().used_slots() - g_clean_copies : 0; }
 
 void page_in(u32 pfn) { g_policy->page_in(index_of(pfn)); }
 
@@ -141,7 +151,7 @@ void removed(u32 pfn) {
     g_policy->removed(index);
     if (u32 slot = g_slot_of[index]) {
         swap_area::release(slot);
-        g_slot_of[index] = 0;
+        set_clean_copy(index, 0);
     }
 }
 
@@ -172,14 +182,15 @@ ErrorOr<void> evict(u32 pfn) {
                     return Error::NoSpace;
                 }
                 slot = fresh.value();
-                g_slot_of[index] = slot;
+                set_clean_copy(index, slot);
             }
             if (!swap_area::write(slot, pmm::frame_pointer(pfn)).is_error()) break;
             ++g_statistics.write_errors;
             kwarn("swap", "%s; the slot is retired%s", swap_area::last_error(),
                   attempt < kWriteAttempts ? ", trying another" : "");
             swap_area::release(slot);  // marked bad by write(): retired now
-            g_slot_of[index] = slot = 0;
+            set_clean_copy(index, 0);
+            slot = 0;
             if (attempt == kWriteAttempts) return Error::IO;
         }
         ++g_statistics.pages_out;
@@ -219,7 +230,7 @@ void swapped_in(u32 slot, u32 physical) {
     // The entry's reference moves to the frame when no one else names the slot: the slot is a clean copy.
     u32 index = index_of(physical >> kPageShift);
     if (swap_area::references(slot) == 1 && g_slot_of[index] == 0) {
-        g_slot_of[index] = slot;
+        set_clean_copy(index, slot);
     } else {
         swap_area::release(slot);
     }
@@ -236,7 +247,7 @@ void shared_dirty(u32 physical) {
     u32 index = index_of(physical >> kPageShift);
     if (u32 slot = g_slot_of[index]) {
         swap_area::release(slot);
-        g_slot_of[index] = 0;
+        set_clean_copy(index, 0);
     }
 }
 
@@ -292,6 +303,11 @@ bool check(FormatSink sink, void* context) {
             return invariant_violation(sink, context, "swap: free frame %#x still names slot %u",
                                        (g_first_pfn + index) << kPageShift, g_slot_of[index]);
     }
+    u32 copies = 0;
+    for (u32 index = 0; index < g_frames; ++index) copies += g_slot_of[index] != 0;
+    if (copies != g_clean_copies)
+        return invariant_violation(sink, context, "swap: %u frames name a clean copy but the count says %u", copies,
+                                   g_clean_copies);
     // Count the references to each slot: entries in every live space, and the frames' clean copies.
     const SwapSlotMap& slots = swap_area::slots();
     u64 bytes = u64(slots.slot_count()) * sizeof(u16);

@@ -50,6 +50,8 @@ struct Statistics {
     u32 write_errors = 0;
     u32 read_errors = 0;
     u32 out_of_swap = 0;  // evictions refused: no slot left
+    u32 roll_outs = 0;    // whole processes swapped out (swap=process)
+    u32 roll_ins = 0;
 };
 
 // After pmm::finish() and the disk probe: the boot line saying whether and how the kernel swaps.
@@ -62,6 +64,9 @@ u32 frame_cap();       // user frames allowed before eviction
 u32 resident_frames();  // user frames in the policy now
 const Statistics& statistics();
 u32 first_pfn();
+// Pages whose only copy is in a slot (slots in use less the frames' clean copies): with the frames in use,
+// the memory the processes hold.
+u32 swapped_pages();
 
 // -- the frame table's hooks (only while active()) ---------------------------------------------------------
 void page_in(u32 pfn);

@@ -36,6 +36,7 @@ constexpr u32 kMnemeSetForeground = 0x1005;
 // (char* buffer, u32 size) -> the error code (positive) of the caller's last failed call, 0 if none; its reason
 // ("not a program Mneme can run: not an ELF file ...") into buffer, cut to size bytes with the NUL.
 constexpr u32 kMnemeLastError = 0x1006;
+constexpr u32 kMnemeVmStat = 0x1007;  // (MnemeVmStat*) -> 0: faults and swapping since boot
 }  // namespace syscall_number
 
 // waitpid options and status encoding (Linux's).
@@ -72,6 +73,32 @@ struct MnemeMemInfo {
     u32 kernel_heap_bytes;  // slab caches and large kmalloc blocks
     u32 process_count;
     u32 uptime_ms;  // since boot, counted in timer ticks (so in steps of 1000/hz ms)
+    // Pages whose only copy is in a swap slot (0 without swapping). A page of a process lives in a frame or
+    // in a slot, so free_frames - swapped_pages goes down by one for every page a process touches.
+    u32 swapped_pages;
+};
+
+// Faults and swapping since boot (the shell's `vmstat`; docs/swapping.md).
+struct MnemeVmStat {
+    char mode[8];      // swapping: "off", "page" or "process"
+    char policy[8];    // the replacement policy: "fifo", "clock", "eclock", "aging", "random"
+    u32 page_faults;   // resolved faults of every process since boot: demand-zero, copy-on-write and major
+    u32 major_faults;  // of those, pages read back from swap
+    u32 pages_out;     // pages written to a slot
+    u32 evictions;     // frames taken from a page by replacement
+    u32 clean_evictions;   // of those, dropped without a write (a clean copy was in its slot)
+    u32 shared_evictions;  // of those, frames shared copy-on-write by several processes
+    u32 user_frames;       // frames mapped into user space now (the policy's resident set)
+    u32 frame_cap;         // user frames allowed before replacement starts (`userframes=`)
+    u32 swapped_pages;     // pages whose only copy is in a slot
+    u32 slots_total;       // 4 KiB slots in the swap area
+    u32 slots_used;        // in use (swapped pages and clean copies)
+    u32 slots_bad;         // retired after a disk error
+    u32 read_errors;
+    u32 write_errors;
+    u32 out_of_swap;  // evictions refused because no slot was free
+    u32 roll_outs;    // whole processes swapped out (swap=process)
+    u32 roll_ins;     // and brought back
 };
 
 enum class ProcessState : u32 { Running = 0, Ready = 1, Sleeping = 2, Waiting = 3, Zombie = 4 };
@@ -89,4 +116,6 @@ struct MnemeProcInfo {
     u32 page_faults;     // handled (demand-zero and copy-on-write)
     u32 cpu_ms;          // time in user mode, counted in timer ticks (so in steps of 1000/hz ms)
     u32 sys_ms;          // time the kernel worked for it (system calls, page faults), counted the same way
+    u32 swapped_pages;   // pages out on the swap disk (not resident; ps's SWAP column)
+    u32 major_faults;    // of page_faults, those that read a page back from swap
 };

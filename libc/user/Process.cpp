@@ -64,3 +64,9 @@ u32 free_frames() {
     if (sys_mneme_meminfo(&info) < 0) return 0;
     return info.free_frames;
 }
+
+u32 free_pages() {
+    MnemeMemInfo info{};
+    if (sys_mneme_meminfo(&info) < 0) return 0;
+    return info.free_frames - info.swapped_pages;
+}

@@ -37,3 +37,6 @@ void sleep_ms(u32 milliseconds);
 
 // Free physical frames right now (mneme_meminfo), or 0 if the call fails.
 u32 free_frames();
+// Free frames less the pages that live only in a swap slot: what touching a new page costs, with or without
+// swapping (a page is held in a frame or in a slot). The measure for "this took N pages" in tests.
+u32 free_pages();

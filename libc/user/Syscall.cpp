@@ -118,6 +118,10 @@ int sys_mneme_meminfo(MnemeMemInfo* info) {
     return static_cast<int>(syscall1(syscall_number::kMnemeMemInfo, arg(info)));
 }
 
+int sys_mneme_vmstat(MnemeVmStat* stat) {
+    return static_cast<int>(syscall1(syscall_number::kMnemeVmStat, arg(stat)));
+}
+
 int sys_mneme_procinfo(u32 index, MnemeProcInfo* info) {
     return static_cast<int>(syscall2(syscall_number::kMnemeProcInfo, index, arg(info)));
 }

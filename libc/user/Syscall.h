@@ -37,6 +37,7 @@ int sys_nanosleep(const NanoTime* request, NanoTime* remaining);
 
 int sys_mneme_meminfo(MnemeMemInfo* info);
 int sys_mneme_procinfo(u32 index, MnemeProcInfo* info);
+int sys_mneme_vmstat(MnemeVmStat* stat);
 int sys_mneme_monitor();
 int sys_mneme_test_exit(u32 passed, u32 failed);
 // The physical frame number mapped at a user address, or -EFAULT when no frame is mapped there (yet).

@@ -77,6 +77,7 @@ struct MemoryStatistics {
     u32 mapped_bytes;
     u32 stack_bytes;  // present stack pages, in bytes
     u32 swapped_pages;  // pages swapped out (not-present entries holding a swap slot)
+    u32 major_faults;   // faults that read a page back from swap
 };
 
 template <PageTableOps Ops, FrameSource Frames>
@@ -135,8 +136,8 @@ public:
         }
         return {};
     }
-    // Copies into this space's pages, whichever space is current. A page of the image that was swapped out
-    // meanwhile (building a large image can evict its first pages) is read back first.
+    // Copies into this space's pages, whichever space is current, and marks them dirty. A page of the image
+    // that was swapped out meanwhile (building a large image can evict its first pages) is read back first.
     ErrorOr<void> write(u32 address, const void* data, u32 length) {
         const u8* bytes = static_cast<const u8*>(data);
         while (length > 0) {
@@ -147,6 +148,9 @@ public:
             u32 chunk = kPageSize - (address % kPageSize);
             if (chunk > length) chunk = length;
             m_frames->write(physical & ~(kPageSize - 1), physical % kPageSize, bytes, chunk);
+            // The copy went through the kernel's view of the frame, so the CPU did not set D in this entry; a
+            // page read back from swap keeps its slot as a clean copy until D says otherwise, so say it here.
+            m_tables.lookup(address & ~(kPageSize - 1))->set_dirty(true);
             address += chunk;
             bytes += chunk;
             length -= chunk;
@@ -189,11 +193,9 @@ public:
         return FaultResult::Resolved;
     }
 
-    // Checks that [address, address+length) is user memory the process may read (or write), faulting in
-    // pages (demand-zero, copy-on-write) so the kernel can then touch it without faulting. The whole range is
-    // checked against the regions before any page is touched, so a bad range costs no memory.
-    // Error::BadAddress otherwise.
-    ErrorOr<void> check_user_range(u32 address, u32 length, bool write) {
+    // Checks that [address, address+length) lies in the process's regions with the rights asked (readable,
+    // or writable). Touches no page: a bad range costs no memory. Error::BadAddress otherwise.
+    ErrorOr<void> validate_user_range(u32 address, u32 length, bool write) const {
         if (length == 0) return {};
         if (address >= kKernelBase || length > kKernelBase - address) return Error::BadAddress;
         u32 end = address + length;
@@ -202,11 +204,30 @@ public:
             if (!region || !region->accessible || (write && !region->writable)) return Error::BadAddress;
             at = region->end;
         }
-        for (u32 page = address & ~(kPageSize - 1); page < end; page += kPageSize) {
-            Walk w = m_tables.walk(page);
-            if (w.mapped && w.pte.is_user() && (!write || w.pte.is_writable())) continue;
-            if (handle_fault(page, write, w.mapped) != FaultResult::Resolved) return Error::BadAddress;
-        }
+        return {};
+    }
+
+    // Makes the page holding `address` present with the rights asked (a demand-zero, copy-on-write or major
+    // fault, as if the process had touched it), so the kernel can then touch it without faulting. The caller
+    // has validated the range. Error::IO when the page was swapped out and could not be read back (its data
+    // is lost), BadAddress for anything else (no frame, no memory).
+    ErrorOr<void> fault_in(u32 address, bool write) {
+        u32 page = address & ~(kPageSize - 1);
+        Walk w = m_tables.walk(page);
+        if (w.mapped && w.pte.is_user() && (!write || w.pte.is_writable())) return {};
+        FaultResult result = handle_fault(page, write, w.mapped);
+        if (result == FaultResult::Resolved) return {};
+        return result == FaultResult::SwapInFailed ? Error::IO : Error::BadAddress;
+    }
+
+    // validate_user_range(), then fault_in() every page of the range. With swapping, faulting in a later page
+    // may evict an earlier one: a kernel that copies must fault in and copy one page at a time
+    // (kernel/memmodel/MemoryModel.cpp does).
+    ErrorOr<void> check_user_range(u32 address, u32 length, bool write) {
+        TRY(validate_user_range(address, length, write));
+        if (length == 0) return {};
+        for (u32 page = address & ~(kPageSize - 1); page < address + length; page += kPageSize)
+            TRY(fault_in(page, write));
         return {};
     }
 
@@ -331,6 +352,7 @@ public:
         for (u32 i = 0; i < m_regions.count(); ++i)
             if (m_regions[i].kind == RegionKind::Mapping) s.mapped_bytes += m_regions[i].end - m_regions[i].start;
         s.heap_bytes = m_brk - m_heap_start;
+        s.major_faults = m_major_faults;
         return s;
     }
 

@@ -149,7 +149,7 @@ MnemeProcInfo my_procinfo() {
     return find_process(sys_getpid(), info) ? info : MnemeProcInfo{};
 }
 
-int frames_since(u32 before) { return static_cast<int>(free_frames()) - static_cast<int>(before); }
+int frames_since(u32 before) { return static_cast<int>(free_pages()) - static_cast<int>(before); }
 
 bool wait_until_parent_waits(u32 timeout_ms) {
     int parent = sys_getppid();

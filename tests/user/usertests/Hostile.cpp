@@ -55,7 +55,7 @@ void test_hostile() {
 // misbehaved) or any other ending.
 void test_allocbomb() {
     const char* argv[] = {"allocbomb", nullptr};
-    u32 before = free_frames();
+    u32 before = free_pages();
     int status;
     if (!run_program(argv, nullptr, status, 60000)) return;
     printf("  user.allocbomb: allocbomb ended with %s\n", describe(status));

@@ -126,7 +126,7 @@ void test_orphan_reparenting() {
 
 // A process that has exited but is not yet reaped is a zombie: listed, but its memory already freed.
 void test_zombie() {
-    u32 before = free_frames();
+    u32 before = free_pages();
     int pid = fork();
     if (pid == 0) {
         char* heap = static_cast<char*>(sbrk(256 * 4096));
@@ -149,7 +149,7 @@ void test_zombie() {
         EXPECT(child.resident_pages == 0, "the zombie still holds %u pages", child.resident_pages);
     }
     EXPECT(listed, "the exited, unreaped child is not listed");
-    int lost = static_cast<int>(before) - static_cast<int>(free_frames());
+    int lost = static_cast<int>(before) - static_cast<int>(free_pages());
     EXPECT(lost <= 8, "%d frames still gone while the child is a zombie", lost);
     int status;
     wait_for(pid, &status);
