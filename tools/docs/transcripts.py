@@ -15,9 +15,14 @@ rendered page):
 Attributes, each key="value" (or key='value' when the value holds a double quote):
 
     run="A; B"      commands typed one at a time, each once the previous one's prompt is back. `monitor`
-                    and `exit` move between the shell and the kernel monitor as they do by hand.
-                    "A => TEXT" also waits, after A's prompt, until TEXT (a regular expression) has appeared:
-                    for a line a background program prints after the prompt.
+                    and `exit` move between the shell and the kernel monitor as they do by hand; ^C is
+                    Ctrl-C. Two suffixes wait for more than the prompt:
+                      "A => TEXT"  the prompt and TEXT (a regular expression), in either order: a line a
+                                   background program prints after the prompt
+                      "A ~> TEXT"  TEXT only: A still runs in the foreground (a ^C follows)
+                    {REGEX} in a command stands for group 1 of REGEX's last match in the block's output so
+                    far that no earlier {...} of the block took: `kill {\[bg\] pid ([0-9]+)}`.
+    then="C; D"     commands typed after the block, not shown (cleaning up what it started).
     at=shell        where the first command is typed: shell (the default) or monitor (the kernel monitor,
                     entered with `monitor` beforehand, not shown). at=boot with no run: the boot log up to
                     the first prompt.
@@ -27,8 +32,10 @@ Attributes, each key="value" (or key='value' when the value holds a double quote
     qemu="ARGS"     extra tools/qemu.sh arguments (--mem 8, --cpu 486). Every boot has a fresh 64 MiB disk
                     whose sector 1 holds "Hello from sector one" (make run attaches a disk too); disk=none
                     boots without one.
-    grep="REGEX"    keep only the lines matching REGEX (prompts and commands included: add ^mneme\\$ to keep
+    grep="REGEX"    keep only the lines matching REGEX (prompts and commands included: add ^mneme\$ to keep
                     them).
+    drop="REGEX"    remove the text REGEX matches before anything else: output whose place varies from run
+                    to run (init's "[init] reaped orphan" lines race the shell's prompt after a Ctrl-C).
     mask="REGEX"    digits inside each match become '#': for a figure that changes from run to run.
     errors=expected the block shows a failure on purpose. Without it, "unknown command", "no such program"
                     or a kernel panic in the output fail the block.
@@ -115,10 +122,15 @@ def parse_attrs(text, where):
 
 
 def find_blocks(page, lines):
-    blocks, i = [], 0
+    blocks, i, fence = [], 0, None  # fence: the open code fence, when inside one (an example of the syntax)
     while i < len(lines):
-        m = OPEN.match(lines[i])
+        m = None if fence else OPEN.match(lines[i])
         if not m:
+            f = FENCE.match(lines[i])
+            if f and fence is None:
+                fence = f.group(1)
+            elif f and lines[i].strip() == fence:
+                fence = None
             i += 1
             continue
         where = f"{page}:{i + 1}"
@@ -132,7 +144,7 @@ def find_blocks(page, lines):
         if j + 1 >= len(lines) or not CLOSE.match(lines[j + 1]):
             raise SystemExit(f"{where}: the transcript's block must end with {fence} and <!-- /transcript -->")
         blocks.append(Block(page, i + 1, attrs, m.group("indent"), i + 2, j))
-        i = j + 2
+        i, fence = j + 2, None
     return blocks
 
 
@@ -401,7 +413,7 @@ def main():
             if new_text != "\n".join(texts[page]):
                 with open(page, "w") as f:
                     f.write(new_text)
-                print(f"  DOCS    {page}: {len(problems)} transcripts rewritten")
+                print(f"  DOCS    {page}: {sum(1 for p in problems if 'differs' in p)} transcripts rewritten")
     print(f"transcripts: {len(blocks)} blocks, {len(groups)} boots, {seconds:.1f} s")
     return 1 if failed else 0
 
