@@ -7,6 +7,7 @@
 #   make iso        build/mneme.iso (GRUB rescue image)
 #   make bench      host and in-QEMU benchmarks; prints figures, never fails on time
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS
+#   make docs       boot Mneme and rewrite the marked transcripts in README.md and docs/*.md with its output
 #   make debug      QEMU waiting for gdb, gdb attached with symbols and tools/gdb helpers loaded
 #   make qemu-gdb   QEMU waiting for gdb; prints the command to attach
 #   make compdb     compile_commands.json for editors
@@ -266,6 +267,12 @@ fuzz: deps-fuzz
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz-corpus/$$name \
 	    $$( [ -d tests/fuzz/corpus/$$name ] && echo tests/fuzz/corpus/$$name ) || exit 1; done
 
+# The transcripts in the documentation are Mneme's own output: tools/docs/transcripts.py boots it (two QEMU
+# runs), types the commands each marked block names and rewrites the block (docs/testing.md, "Transcripts").
+docs: deps-docs
+	@$(MAKE) --no-print-directory $(JOBS) all
+	@tools/docs/transcripts.py --jobs 2
+
 debug: deps-debug
 	@$(MAKE) --no-print-directory all
 	@tools/debug.sh --attach --append "$(APPEND)"
@@ -285,7 +292,7 @@ clean:
 	rm -rf $(BUILD)
 
 FORCE:
-.PHONY: FORCE all kernel initrd iso run test bench fuzz debug qemu-gdb compdb format clean deps host-tests fuzzers \
+.PHONY: FORCE all kernel initrd iso run test bench fuzz docs debug qemu-gdb compdb format clean deps host-tests fuzzers \
 	benches test-artifacts bench-artifacts
 .SECONDARY:
 

@@ -5,7 +5,7 @@
 #   tools/install-deps.sh bench fuzz  the union of those two targets' packages
 #   tools/install-deps.sh all         every package any target uses
 #
-# Targets: build (plain `make`), run, debug (make debug / make qemu-gdb), iso, host-tests, fuzz, test, bench,
+# Targets: build (plain `make`), run, debug (make debug / make qemu-gdb), docs (make docs), iso, host-tests, fuzz, test, bench,
 # malloc-report, all. Each names only what its own commands run, so `make run` never waits on, or fails for,
 # a benchmark's allocator or a plotting program.
 #
@@ -21,6 +21,8 @@ packages_for() {
     build) echo make tar g++-i686-linux-gnu binutils-i686-linux-gnu nasm ;;
     run) packages_for build; echo qemu-system-x86 qemu-utils ;;
     debug) packages_for run; echo gdb ;;
+    # make docs and the staleness test: boot Mneme and drive its serial console (tools/docs/transcripts.py).
+    docs) packages_for run; echo python3 ;;
     iso) packages_for build; echo grub-pc-bin grub-common xorriso mtools ;;
     host-tests) echo make g++ libgtest-dev ;;
     fuzz) echo make clang libclang-rt-14-dev ;;
@@ -39,13 +41,13 @@ packages_for() {
 }
 
 if [ $# -eq 0 ]; then
-  echo "usage: tools/install-deps.sh TARGET... (build run debug iso host-tests fuzz test bench malloc-report all)" >&2
+  echo "usage: tools/install-deps.sh TARGET... (build run debug docs iso host-tests fuzz test bench malloc-report all)" >&2
   exit 2
 fi
 wanted=()
 for target in "$@"; do
   if ! list=$(packages_for "$target"); then
-    echo "install-deps: unknown target '$target' (known: build run debug iso host-tests fuzz test bench malloc-report all)" >&2
+    echo "install-deps: unknown target '$target' (known: build run debug docs iso host-tests fuzz test bench malloc-report all)" >&2
     exit 2
   fi
   read -r -d '' -a words <<< "$list" || true
