@@ -82,7 +82,16 @@ done
 # The main run has an IDE disk (its own fresh image: two QEMUs cannot open one); the boot scenarios have
 # none, so "no disk" stays covered. disk-fault fails one read of sector 100 through QEMU's blkdebug
 # (tests/kernel/blkdebug-read-error.conf; diskfault=100 tells the test which sector).
-for image in kernel disk-fault; do qemu-img create -q -f raw "$logs/$image-disk.img" 64M; done
+# The swap scenarios boot with a cap of 64 user frames, so the swap tests' arrays (two to four times the
+# cap) go to the disk and back: the integrity tests under every policy, the slots running out on a 1 MiB
+# disk, and a write and a read error injected with blkdebug. A third field is a pattern the log must show
+# (the injected error was met and reported).
+for image in kernel disk-fault swap-fifo swap-clock swap-nru swap-aging swap-random swap-write-error swap-read-error; do
+  qemu-img create -q -f raw "$logs/$image-disk.img" 64M
+done
+qemu-img create -q -f raw "$logs/swap-exhausted-disk.img" 1M
+swap="--timeout 420 --append swap=page+userframes=64"
+swap_tests=user.swap.integrity,user.swap.fork
 smoke=user.exec_hello,user.fork_exit_status,user.cow,user.argv_env,user.hostile.badread,user.hostile.stackbomb
 scenarios=(
   "kernel|--append test=all --disk $logs/kernel-disk.img"
@@ -94,6 +103,14 @@ scenarios=(
   "boot-pentium|--cpu pentium --append test=kernel,$smoke"
   "boot-pmm-bitmap|--append pmm=bitmap+test=kernel,$smoke"
   "boot-grub-iso|--iso build/mneme-test.iso"
+  "swap-clock|$swap+policy=clock+test=$swap_tests,user.swap.four_at_once,user.brk,user.mmap,user.stack_growth,user.cow --disk $logs/swap-clock-disk.img"
+  "swap-fifo|$swap+policy=fifo+test=$swap_tests --disk $logs/swap-fifo-disk.img"
+  "swap-nru|$swap+policy=nru+test=$swap_tests --disk $logs/swap-nru-disk.img"
+  "swap-aging|$swap+policy=aging+test=$swap_tests --disk $logs/swap-aging-disk.img"
+  "swap-random|$swap+policy=random+test=$swap_tests --disk $logs/swap-random-disk.img"
+  "swap-exhausted|$swap+test=user.swap.exhausted --disk $logs/swap-exhausted-disk.img|swap space exhausted"
+  "swap-write-error|$swap+test=user.swap.integrity --disk $logs/swap-write-error-disk.img --blkdebug tests/kernel/blkdebug-swap-write-error.conf|slot is retired, trying another"
+  "swap-read-error|$swap+test=user.swap.read_error --disk $logs/swap-read-error-disk.img --blkdebug tests/kernel/blkdebug-swap-read-error.conf|the page is lost"
 )
 tier "QEMU: in-kernel tests (test=all) and boot scenarios"
 start=$(seconds)
@@ -101,10 +118,12 @@ pids=()
 for s in "${scenarios[@]}"; do
   name=${s%%|*}
   args=${s#*|}
+  args=${args%%|*}
   # Scenario arguments are split on spaces; a '+' inside --append's value stands for a space there.
   read -r -a argv <<< "$args"
   for i in "${!argv[@]}"; do [ "${argv[$i]}" = "--append" ] && argv[$((i + 1))]=${argv[$((i + 1))]//+/ }; done
-  ( tools/qemu.sh "${argv[@]}" --timeout "${QEMU_TIMEOUT:-120}" --log "$logs/$name.log"; echo $? > "$logs/$name.status" ) &
+  # A scenario's own --timeout (the swap runs: PIO under TCG) comes after the default and wins.
+  ( tools/qemu.sh --timeout "${QEMU_TIMEOUT:-120}" "${argv[@]}" --log "$logs/$name.log"; echo $? > "$logs/$name.status" ) &
   pids+=($!)
   if [ ${#pids[@]} -ge 2 ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
 done
@@ -118,7 +137,11 @@ for s in "${scenarios[@]}"; do
     count_results "$log" '^ok ' '^FAIL ' '^FAIL '
     echo "  kernel tests: $ok ok, $bad failed; $(explain_status "$status")"
   fi
-  if [ "$status" = "$QEMU_TESTS_PASSED" ] && ! grep -q '^FAIL ' "$log"; then
+  must_show=""
+  [ "${s#*|*|}" != "$s" ] && must_show=${s#*|*|}
+  if [ -n "$must_show" ] && ! grep -q -- "$must_show" "$log"; then
+    fail "$name: the log never shows \"$must_show\" (the injected condition was not met); log: $log"
+  elif [ "$status" = "$QEMU_TESTS_PASSED" ] && ! grep -q '^FAIL ' "$log"; then
     pass
     echo "  ok   $name ($(grep -m1 '^ktest: [0-9]* passed' "$log" || echo "booted"))"
   else

@@ -5,6 +5,8 @@
 #include "kernel/debug/KTest.h"
 #include "kernel/dev/Console.h"
 #include "kernel/memmodel/PagedMemory.h"
+#include "kernel/swap/SwapArea.h"
+#include "kernel/swap/Swapper.h"
 #include "libc/rt/String.h"
 
 namespace test_mode {
@@ -87,7 +89,16 @@ void finish_user_tests(u32 passed, u32 failed) {
     bool frame_table_exact = PagedMemory::check_frame_table(console::sink, nullptr);
     kprintf("%s frame table against the page tables of the %u live address spaces\n",
             frame_table_exact ? "ok  " : "FAIL", spaces);
-    finish(g_kernel_passed && failed == 0 && passed > 0 && frame_table_exact);
+    // Every swap slot in use is named by an entry of a live space or a frame's clean copy, with the right
+    // reference count: none leaked by exits, forks, evictions or disk errors.
+    bool swap_exact = true;
+    if (swapper::active()) {
+        swap_exact = swapper::check(console::sink, nullptr);
+        const SwapSlotMap& slots = swap_area::slots();
+        kprintf("%s swap slots: %u in use (%u pages only on the disk), %u bad, each named by its entries and frames\n",
+                swap_exact ? "ok  " : "FAIL", slots.used_slots(), swapper::swapped_pages(), slots.bad_slots());
+    }
+    finish(g_kernel_passed && failed == 0 && passed > 0 && frame_table_exact && swap_exact);
 }
 
 void user_tests_vanished() {

@@ -11,6 +11,7 @@
 #include "kernel/mm/Paging.h"
 #include "kernel/proc/Exec.h"
 #include "kernel/proc/Scheduler.h"
+#include "kernel/swap/Swapper.h"
 #include "libc/rt/String.h"
 #include "mm/heap/SlabCache.h"
 
@@ -142,6 +143,24 @@ void initialize() {
     config.alignment = alignof(Process);
     g_cache = kernel_heap::create_cache(config);
     if (!g_cache) mneme_panic("process: cannot create the process cache");
+    swapper::set_out_of_memory_handler(kill_largest_for_memory);
+}
+
+bool kill_largest_for_memory() {
+    Process* largest = nullptr;
+    u32 largest_pages = 0;
+    for (Process* p : g_table) {
+        if (!p || !p->memory || p->pid == kInitPid) continue;
+        MemoryStatistics s = p->memory->statistics();
+        u32 pages = s.resident_pages + s.swapped_pages;
+        if (pages > largest_pages) largest = p, largest_pages = pages;
+    }
+    if (!largest || largest == current()) return false;
+    kprintf("[kernel] out of memory and swap: killed pid %d (%s), the largest process (%u pages in memory and "
+            "swap)\n",
+            largest->pid, largest->name, largest_pages);
+    terminate(*largest, kSignalKill);
+    return true;
 }
 
 Process* find(i32 pid) {

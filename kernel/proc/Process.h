@@ -102,4 +102,9 @@ void interrupt_job(i32 leader);
 // process, the fault and the address.
 [[noreturn]] void kill_current_for_fault(const char* what, int signal);
 
+// Memory and swap are both full: ends the process holding the most pages (resident and swapped; never init),
+// with a line saying so, as a Unix out-of-memory killer does. Returns false, killing nobody, when that
+// process is the current one (its own allocation then fails, and it is killed for it) or there is none.
+bool kill_largest_for_memory();
+
 }  // namespace process

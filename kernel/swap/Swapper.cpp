@@ -65,6 +65,8 @@ void set_clean_copy(u32 index, u32 slot) {
     g_slot_of[index] = slot;
 }
 
+bool (*g_out_of_memory)() = nullptr;
+
 ErrorOr<void> evict_one() {
     auto victim = g_policy->choose_victim(*g_bits);
     if (victim.is_error()) return Error::NoMemory;
@@ -159,7 +161,9 @@ ErrorOr<void> make_room() {
     if (!g_active) return {};
     while (g_policy->resident_count() >= g_cap || pmm::allocator().free_frames() < kLowWatermark) {
         if (g_policy->resident_count() == 0) return {};  // nothing to evict: the allocation decides
-        TRY(evict_one());
+        if (!evict_one().is_error()) continue;
+        if (g_out_of_memory && g_out_of_memory()) continue;  // a process was ended: its frames are free now
+        return Error::NoMemory;
     }
     return {};
 }
@@ -257,6 +261,8 @@ void pin(u32 physical) {
 void unpin() {
     if (g_active) g_bits->pin(PageBits::kNone);
 }
+
+void set_out_of_memory_handler(bool (*handler)()) { g_out_of_memory = handler; }
 
 void tick() {
     if (g_active) g_policy->tick(*g_bits);

@@ -92,6 +92,10 @@ void unpin();
 // whole processes. Error::NoSpace (no slot), IO (every attempt to write failed).
 ErrorOr<void> evict(u32 pfn);
 
+// When no page can be evicted (no slot left, the disk failing) before a frame is handed out, make_room()
+// calls `handler` (kernel/proc: process::kill_largest_for_memory) and tries again while it returns true.
+void set_out_of_memory_handler(bool (*handler)());
+
 // The timer's sample for aging (called when a tick interrupted user mode: no page-table edit is half done).
 void tick();
 

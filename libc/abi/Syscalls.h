@@ -112,7 +112,7 @@ struct MnemeProcInfo {
     u32 shared_pages;    // of those, frames shared copy-on-write with another process
     u32 heap_bytes;      // brk - start of heap
     u32 mapped_bytes;    // anonymous mmap regions
-    u32 stack_bytes;     // stack pages present
+    u32 stack_bytes;     // stack pages in use (resident or swapped out)
     u32 page_faults;     // handled (demand-zero and copy-on-write)
     u32 cpu_ms;          // time in user mode, counted in timer ticks (so in steps of 1000/hz ms)
     u32 sys_ms;          // time the kernel worked for it (system calls, page faults), counted the same way

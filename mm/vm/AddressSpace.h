@@ -75,7 +75,7 @@ struct MemoryStatistics {
     u32 shared_pages;    // present pages whose frame is shared (reference count > 1)
     u32 heap_bytes;
     u32 mapped_bytes;
-    u32 stack_bytes;  // present stack pages, in bytes
+    u32 stack_bytes;  // stack pages in use (resident or swapped out), in bytes
     u32 swapped_pages;  // pages swapped out (not-present entries holding a swap slot)
     u32 major_faults;   // faults that read a page back from swap
 };
@@ -346,8 +346,10 @@ public:
             if (m_frames->references(entry.physical_address()) > 1) ++s.shared_pages;
             if (vaddr >= user_layout::kStackBottom) s.stack_bytes += kPageSize;
         });
-        m_tables.for_each_entry(0, kKernelBase / kPageSize, [&](u32, TableEntry& entry) {
-            if (!entry.is_present()) ++s.swapped_pages;
+        m_tables.for_each_entry(0, kKernelBase / kPageSize, [&](u32 vaddr, TableEntry& entry) {
+            if (entry.is_present()) return;
+            ++s.swapped_pages;
+            if (vaddr >= user_layout::kStackBottom) s.stack_bytes += kPageSize;
         });
         for (u32 i = 0; i < m_regions.count(); ++i)
             if (m_regions[i].kind == RegionKind::Mapping) s.mapped_bytes += m_regions[i].end - m_regions[i].start;

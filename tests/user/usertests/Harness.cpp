@@ -162,7 +162,7 @@ bool wait_until_parent_waits(u32 timeout_ms) {
     return false;
 }
 
-void run_in_child(ChildBody body) {
+void run_in_child(ChildBody body, u32 timeout_ms) {
     int pid = fork();
     if (pid == 0) {
         const char* problem = body();
@@ -171,7 +171,7 @@ void run_in_child(ChildBody body) {
     }
     if (pid < 0) return fail("fork: %s", strerror(pid));
     int status;
-    if (!wait_with_timeout(pid, status, 20000)) return fail("the test child did not end");
+    if (!wait_with_timeout(pid, status, timeout_ms)) return fail("the test child did not end");
     EXPECT(wait_exited(status) && wait_exit_status(status) == 0,
            "the test child ended with %s (its reason is printed above)", describe(status));
 }

@@ -66,7 +66,7 @@ bool wait_until_parent_waits(u32 timeout_ms = 10000);
 // with the test process. The body returns nullptr, or a reason (child_fail), which the child prints; the test
 // fails when the child does not exit 0.
 using ChildBody = const char* (*)();
-void run_in_child(ChildBody body);
+void run_in_child(ChildBody body, u32 timeout_ms = 20000);
 const char* child_fail(const char* format, ...) __attribute__((format(printf, 1, 2)));
 
 }  // namespace usertests

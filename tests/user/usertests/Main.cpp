@@ -114,6 +114,11 @@ void run_all() {
     run_hostile_tests();
     run_test("compute_parallel", test_compute_parallel);
     run_test("big_write_keeps_the_clock", test_big_write_keeps_the_clock);
+    run_test("swap.integrity", test_swap_integrity);
+    run_test("swap.four_at_once", test_swap_four_at_once);
+    run_test("swap.fork", test_swap_fork);
+    run_test("swap.exhausted", test_swap_exhausted);
+    run_test("swap.read_error", test_swap_read_error);
     run_malloctest_tests();
     run_test("malloc_misuse", test_malloc_misuse);
     run_test("no_frame_leak", test_no_frame_leak);  // last: it compares with the state before the first

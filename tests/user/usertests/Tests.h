@@ -37,6 +37,13 @@ void test_compute_parallel();
 // Interrupts.cpp: a long system call keeps the clock and the other processes running.
 void test_big_write_keeps_the_clock();
 
+// Swap.cpp: pages to the disk and back (user.swap.*).
+void test_swap_integrity();
+void test_swap_four_at_once();
+void test_swap_fork();
+void test_swap_exhausted();
+void test_swap_read_error();
+
 // Malloc.cpp: malloctest under every policy (user.malloctest.*), heap misuse.
 void run_malloctest_tests();
 void test_malloc_misuse();
