@@ -192,9 +192,11 @@ void test_swap_exhausted() {
     int worker_status = finish(worker, "small worker");
     int hog_status = finish(hog, "hog");
     MnemeVmStat after = vmstat();
+    char hog_end[40];
+    describe_status(hog_status, hog_end, sizeof(hog_end));
     printf("  user.swap.exhausted: hog of %u pages (%u slots, cap %u) ended with %s; the worker with %s; %u evictions "
            "refused for want of a slot\n",
-           hog_pages, stat.slots_total, stat.frame_cap, describe(hog_status), describe(worker_status),
+           hog_pages, stat.slots_total, stat.frame_cap, hog_end, describe(worker_status),
            after.out_of_swap - stat.out_of_swap);
     EXPECT(killed(hog_status), "the hog, larger than memory and swap together, was not killed (%s)", describe(hog_status));
     EXPECT(wait_exited(worker_status) && wait_exit_status(worker_status) == 0,
@@ -214,8 +216,10 @@ void test_swap_read_error() {
     int small_status = finish(small, "small worker");
     MnemeVmStat after = vmstat();
     u32 errors = after.read_errors - before.read_errors;
+    char big_end[40];
+    describe_status(big_status, big_end, sizeof(big_end));
     printf("  user.swap.read_error: %u read errors; the large worker ended with %s, the small one with %s\n", errors,
-           describe(big_status), describe(small_status));
+           big_end, describe(small_status));
     int clean = (wait_exited(big_status) && wait_exit_status(big_status) == 0) +
                 (wait_exited(small_status) && wait_exit_status(small_status) == 0);
     if (errors == 0) {
