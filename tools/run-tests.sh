@@ -86,7 +86,7 @@ done
 # cap) go to the disk and back: the integrity tests under every policy, the slots running out on a 1 MiB
 # disk, and a write and a read error injected with blkdebug. A third field is a pattern the log must show
 # (the injected error was met and reported).
-for image in kernel disk-fault swap-fifo swap-clock swap-nru swap-aging swap-random swap-write-error swap-read-error; do
+for image in kernel disk-fault swap-fifo swap-clock swap-nru swap-aging swap-random swap-process swap-write-error swap-read-error; do
   qemu-img create -q -f raw "$logs/$image-disk.img" 64M
 done
 qemu-img create -q -f raw "$logs/swap-exhausted-disk.img" 1M
@@ -94,7 +94,7 @@ swap="--timeout 420 --append swap=page+userframes=64"
 swap_tests=user.swap.integrity,user.swap.fork
 smoke=user.exec_hello,user.fork_exit_status,user.cow,user.argv_env,user.hostile.badread,user.hostile.stackbomb
 scenarios=(
-  "kernel|--append test=all --disk $logs/kernel-disk.img"
+  "kernel|--timeout 300 --append test=all --disk $logs/kernel-disk.img"
   "disk-fault|--append test=disk_fault+diskfault=100 --disk $logs/disk-fault-disk.img --blkdebug tests/kernel/blkdebug-read-error.conf"
   "boot-m8|--mem 8 --append test=kernel,$smoke"
   "boot-m16|--mem 16 --append test=user.malloctest"
@@ -108,6 +108,7 @@ scenarios=(
   "swap-nru|$swap+policy=nru+test=$swap_tests --disk $logs/swap-nru-disk.img"
   "swap-aging|$swap+policy=aging+test=$swap_tests --disk $logs/swap-aging-disk.img"
   "swap-random|$swap+policy=random+test=$swap_tests --disk $logs/swap-random-disk.img"
+  "swap-process|$swap+swap=process+test=$swap_tests,user.swap.four_at_once --disk $logs/swap-process-disk.img|rolled out pid"
   "swap-exhausted|$swap+test=user.swap.exhausted --disk $logs/swap-exhausted-disk.img|swap space exhausted"
   "swap-write-error|$swap+test=user.swap.integrity --disk $logs/swap-write-error-disk.img --blkdebug tests/kernel/blkdebug-swap-write-error.conf|slot is retired, trying another"
   "swap-read-error|$swap+test=user.swap.read_error --disk $logs/swap-read-error-disk.img --blkdebug tests/kernel/blkdebug-swap-read-error.conf|the page is lost"

@@ -4,7 +4,7 @@
 //
 //   swapdemo [PAGES [PASSES]] [--seed N] [--quiet]
 //     PAGES   the array's size in 4 KiB pages (default: three times the user frames the kernel allows, from
-//             mneme_vmstat; 256 when swapping is off)
+//             mneme_vmstat, when that cap is at most 1024 frames; 256 otherwise)
 //     PASSES  how many times it walks the array (default 3)
 //     --seed  a different seed gives every page different contents (four workers at once use four seeds)
 //
@@ -23,6 +23,8 @@
 namespace {
 
 constexpr u32 kWordsPerPage = 4096 / sizeof(u32);
+// Above this cap the default array (three times the cap) would take minutes to walk through the disk.
+constexpr u32 kLargestDefaultCap = 1024;
 
 // A word's expected value: a cheap hash of where it is and when it was written (pass 0 is "never").
 u32 expected(u32 seed, u32 page, u32 pass, u32 word) {
@@ -58,7 +60,13 @@ int main(int argc, char** argv) {
     MnemeVmStat start = vmstat();
     start.mode[sizeof(start.mode) - 1] = '\0';
     start.policy[sizeof(start.policy) - 1] = '\0';
-    if (pages == 0) pages = start.slots_total ? 3 * start.frame_cap : 256;
+    // Three times the cap, when that is quick to walk (boot with userframes=64 to see it); otherwise 1 MiB.
+    bool small_cap = start.slots_total && start.frame_cap <= kLargestDefaultCap;
+    if (pages == 0) pages = small_cap ? 3 * start.frame_cap : 256;
+    if (!quiet && !small_cap && pages <= start.frame_cap)
+        printf("swapdemo: memory holds all %u pages, so nothing will be swapped; boot with swap=page userframes=64 "
+               "(and a disk) to see pages go to the disk and back\n",
+               pages);
     if (passes == 0 || pages > 256 * 1024) {
         fprintf(stderr, "usage: swapdemo [PAGES [PASSES]] [--seed N] [--quiet]  (PAGES up to 262144, PASSES > 0)\n");
         return 64;

@@ -55,6 +55,12 @@ inline void disable_interrupts() { asm volatile("cli" ::: "memory"); }
 inline void enable_interrupts() { asm volatile("sti" ::: "memory"); }
 inline bool interrupts_enabled() { return read_eflags() & kEflagsInterrupt; }
 inline void halt() { asm volatile("hlt" ::: "memory"); }
+// The time-stamp counter (SDM Vol. 3B 18.17): counts at a constant rate, with interrupts on or off.
+inline u64 read_tsc() {
+    u32 low, high;
+    asm volatile("rdtsc" : "=a"(low), "=d"(high));
+    return (u64{high} << 32) | low;
+}
 // Enable interrupts and halt atomically: STI delays interrupts by one instruction, so no interrupt can
 // slip in between and leave the CPU halted with the event already handled (SDM Vol. 2B, STI).
 inline void enable_interrupts_and_halt() { asm volatile("sti; hlt" ::: "memory"); }

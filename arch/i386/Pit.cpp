@@ -32,4 +32,17 @@ u64 ticks() {
 }
 u64 uptime_ms() { return g_hz ? (ticks() * 1000) / g_hz : 0; }
 
+u64 tsc_per_ms() {
+    static u64 s_per_ms = 0;
+    if (s_per_ms || !g_hz || !cpu::interrupts_enabled()) return s_per_ms;
+    constexpr u64 kTicks = 2;
+    u64 edge = ticks();
+    while (ticks() == edge) cpu::halt();  // start on a tick's edge
+    u64 start_tsc = cpu::read_tsc(), start = ticks();
+    while (ticks() < start + kTicks) cpu::halt();
+    u64 per_ms = (cpu::read_tsc() - start_tsc) * g_hz / (kTicks * 1000);
+    s_per_ms = per_ms ? per_ms : 1;
+    return s_per_ms;
+}
+
 }  // namespace pit

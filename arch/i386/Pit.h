@@ -16,5 +16,8 @@ u32 frequency();
 void tick();
 u64 ticks();
 u64 uptime_ms();
+// Time-stamp counter ticks per millisecond, measured against two timer ticks on the first call (interrupts
+// must be on then; 0 if they are off). For timing work done with interrupts off, when ticks stand still.
+u64 tsc_per_ms();
 
 }  // namespace pit

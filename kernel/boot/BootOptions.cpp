@@ -143,7 +143,7 @@ const Option kOptions[] = {
     {"bench", "kernel or all", "(off)", "count instructions of kernel (and user) operations, exit QEMU", apply_bench},
     {"diskfault", "a sector number", "(off)", "the sector QEMU's blkdebug fails once: runs the disk_fault test",
      apply_disk_fault},
-    {"swap", "off, page or process", "off (page swapping is new and not yet in the test tiers)",
+    {"swap", "off, page or process", "page (off when ide0 has no disk)",
      "when memory runs short: kill (off), evict pages (page) or roll out whole processes (process)", apply_swap},
     {"policy", "fifo, clock, nru (or eclock), aging, random; lru only in mneme-replay (it needs every reference)",
      "clock", "the page replacement policy", apply_policy},

@@ -29,7 +29,7 @@ struct BootOptions {
     u32 disk_fault_lba = kNoDiskFault;
     static constexpr u32 kNoDiskFault = 0xFFFFFFFF;
     // swap=off | page | process: how the kernel swaps when memory runs short (kernel/swap/Swapper.h's Mode).
-    u8 swap_mode = 0;
+    u8 swap_mode = 1;  // page: on whenever a disk is on ide0
     // policy=fifo | clock | nru | aging | random: the page replacement policy (mm/swap/Policies.h's PolicyKind).
     u8 swap_policy = 1;
     // userframes=N: frames user pages may hold before the swapper evicts (0: all but a reserve).

@@ -16,11 +16,7 @@
 namespace bench {
 namespace {
 
-inline u64 rdtsc() {
-    u32 low, high;
-    asm volatile("rdtsc" : "=a"(low), "=d"(high));
-    return (static_cast<u64>(high) << 32) | low;
-}
+inline u64 rdtsc() { return cpu::read_tsc(); }
 
 constexpr u32 kIterations = 10000;
 

@@ -23,6 +23,8 @@ public:
     virtual ~MemoryModel() = default;
     // "paging" (ps shows it).
     virtual const char* name() const = 0;
+    // This model as paged memory (page tables, swappable), or null for a model without pages.
+    virtual class PagedMemory* as_paged() { return nullptr; }
 
     // -- building an image (exec) -----------------------------------------------------------------------------
     virtual ErrorOr<void> add_region(u32 start, u32 end, RegionKind kind, bool writable) = 0;

@@ -35,6 +35,7 @@ public:
     ~PagedMemory() override;
 
     const char* name() const override { return "paging"; }
+    PagedMemory* as_paged() override { return this; }
     ErrorOr<void> add_region(u32 start, u32 end, RegionKind kind, bool writable) override {
         return m_space.add_region(start, end, kind, writable);
     }

@@ -144,6 +144,52 @@ void initialize() {
     g_cache = kernel_heap::create_cache(config);
     if (!g_cache) mneme_panic("process: cannot create the process cache");
     swapper::set_out_of_memory_handler(kill_largest_for_memory);
+    swapper::set_roll_out_handler(roll_out_one);
+}
+
+namespace {
+Process* g_rolling_in = nullptr;  // never chosen to roll out while it is being rolled in
+
+// The roll-out rule (Tanenbaum, Modern Operating Systems 3.2.2, and the course notes): a blocked process
+// before a ready one (it will not need its memory soon), then the one with the most pages in memory (the
+// most room for one move), then the one that ran longest ago.
+bool better_victim(Process* candidate, u32 pages, Process* best, u32 best_pages) {
+    if (!best) return true;
+    bool blocked = candidate->state != ProcessState::Ready, best_blocked = best->state != ProcessState::Ready;
+    if (blocked != best_blocked) return blocked;
+    if (pages != best_pages) return pages > best_pages;
+    return candidate->last_ran < best->last_ran;
+}
+}  // namespace
+
+bool roll_out_one() {
+    Process* victim = nullptr;
+    u32 victim_pages = 0;
+    for (Process* p : g_table) {
+        if (!p || !p->memory || !p->memory->as_paged() || p == current() || p == g_rolling_in) continue;
+        if (p->state == ProcessState::Running || p->state == ProcessState::Zombie) continue;
+        u32 pages = p->memory->statistics().resident_pages;
+        if (pages == 0) continue;
+        if (better_victim(p, pages, victim, victim_pages)) victim = p, victim_pages = pages;
+    }
+    if (!victim) return false;
+    swapper::RollResult moved = swapper::roll_out(*victim->memory->as_paged());
+    if (moved.pages == 0) return false;
+    victim->rolled_out = true;
+    kprintf("[swap] rolled out pid %d (%s, %s): %u pages (%u written, %u clean) in %u.%03u ms\n", victim->pid,
+            victim->name, victim->state == ProcessState::Ready ? "ready" : "blocked", moved.pages, moved.writes,
+            moved.pages - moved.writes, moved.us / 1000, moved.us % 1000);
+    return true;
+}
+
+void roll_in_if_out(Process* p) {
+    if (!p->rolled_out || !p->memory || !p->memory->as_paged()) return;
+    p->rolled_out = false;
+    g_rolling_in = p;
+    swapper::RollResult moved = swapper::roll_in(*p->memory->as_paged());
+    g_rolling_in = nullptr;
+    kprintf("[swap] rolled in pid %d (%s): %u pages in %u.%03u ms\n", p->pid, p->name, moved.pages, moved.us / 1000,
+            moved.us % 1000);
 }
 
 bool kill_largest_for_memory() {

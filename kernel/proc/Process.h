@@ -40,6 +40,8 @@ struct Process {
     WaitQueue child_exit{"child exit"};  // waitpid sleeps here; a child's exit (or adoption) wakes it
     i32 wait_status = 0;                 // Zombie: Linux-encoded status for waitpid
     bool kill_pending = false;
+    bool rolled_out = false;  // swap=process: its pages went to the disk; rolled in before it runs again
+    u64 last_ran = 0;         // timer tick when it last lost the CPU (the roll-out rule's tie-break)
     int kill_signal = 0;
 
     // The last system call that failed: its code and, where the kernel explained it, why (mneme_last_error).
@@ -106,5 +108,11 @@ void interrupt_job(i32 leader);
 // with a line saying so, as a Unix out-of-memory killer does. Returns false, killing nobody, when that
 // process is the current one (its own allocation then fails, and it is killed for it) or there is none.
 bool kill_largest_for_memory();
+
+// swap=process (kernel/swap/Swapper.h): rolls out one whole process, chosen by the rule in Process.cpp, with
+// a line saying which, how many pages and how long it took. False when no process can go.
+bool roll_out_one();
+// Called by the scheduler before `p` runs: a rolled-out process is rolled back in first, with a line.
+void roll_in_if_out(Process* p);
 
 }  // namespace process

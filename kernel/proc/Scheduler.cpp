@@ -140,6 +140,10 @@ static void switch_to_next() {
         switch_context(save, g_idle_esp);
         return;
     }
+    if (previous) previous->last_ran = pit::ticks();
+    // swap=process: a process rolled out while it waited comes back before it runs (in the context of the one
+    // leaving the CPU; the disk is polled, so the CPU is simply busy meanwhile).
+    process::roll_in_if_out(next);
     next->state = ProcessState::Running;
     next->quantum_left = g_quantum;
     // Interrupts from ring 3 arrive on this process's kernel stack (SDM Vol. 3A 6.12.1).

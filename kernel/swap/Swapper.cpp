@@ -3,6 +3,8 @@
 
 #include <new>
 
+#include "arch/i386/Cpu.h"
+#include "arch/i386/Pit.h"
 #include "kernel/boot/BootOptions.h"
 #include "kernel/dev/AtaDisk.h"
 #include "kernel/dev/Console.h"
@@ -66,6 +68,11 @@ void set_clean_copy(u32 index, u32 slot) {
 }
 
 bool (*g_out_of_memory)() = nullptr;
+bool (*g_roll_out_handler)() = nullptr;
+
+// swap=process: the process layer rolls a whole process out. False when it found none to roll out, or none
+// of its pages could go (then single pages are evicted instead).
+bool roll_out_one() { return g_mode == Mode::Process && g_roll_out_handler && g_roll_out_handler(); }
 
 ErrorOr<void> evict_one() {
     auto victim = g_policy->choose_victim(*g_bits);
@@ -131,6 +138,7 @@ void initialize(const BootOptions& options) {
         if (frame_table::reverse_map().is_mapped(g_first_pfn + index)) g_policy->page_in(index);
     g_active = true;
     frame_table::start_swapping();
+    if (g_mode == Mode::Process) pit::tsc_per_ms();  // calibrated now, while the timer ticks
     const SwapSlotMap& slots = swap_area::slots();
     klog("swap", "%s swapping on %s: %u slots (%u MiB), policy %s, user frames capped at %u of %u", mode_name(g_mode),
          disk.name(), slots.slot_count() - 1, (slots.slot_count() - 1) / 256, g_policy->name(), g_cap, total);
@@ -161,6 +169,7 @@ ErrorOr<void> make_room() {
     if (!g_active) return {};
     while (g_policy->resident_count() >= g_cap || pmm::allocator().free_frames() < kLowWatermark) {
         if (g_policy->resident_count() == 0) return {};  // nothing to evict: the allocation decides
+        if (roll_out_one()) continue;
         if (!evict_one().is_error()) continue;
         if (g_out_of_memory && g_out_of_memory()) continue;  // a process was ended: its frames are free now
         return Error::NoMemory;
@@ -263,6 +272,84 @@ void unpin() {
 }
 
 void set_out_of_memory_handler(bool (*handler)()) { g_out_of_memory = handler; }
+void set_roll_out_handler(bool (*handler)()) { g_roll_out_handler = handler; }
+
+namespace {
+
+// Up to `capacity` user addresses of `memory` whose entries satisfy `wanted(entry)`, into `out`.
+template <typename Wanted>
+u32 collect(PagedMemory& memory, u32* out, u32 capacity, Wanted wanted) {
+    u32 count = 0;
+    memory.space().tables().for_each_entry(0, kKernelBase / kPageSize, [&](u32 vaddr, PageTableEntry& entry) {
+        if (count < capacity && wanted(entry)) out[count++] = vaddr;
+    });
+    return count;
+}
+
+// Microseconds since the time-stamp counter read `start` (roll-ins run with interrupts off, when the timer
+// stands still; the counter is calibrated against the timer at boot, pit::tsc_per_ms).
+u32 elapsed_us(u64 start) {
+    u64 per_ms = pit::tsc_per_ms();
+    return per_ms ? static_cast<u32>((cpu::read_tsc() - start) * 1000 / per_ms) : 0;
+}
+
+// One page of addresses at a time: page tables are not edited while they are walked.
+constexpr u32 kBatch = kPageSize / sizeof(u32);
+
+}  // namespace
+
+RollResult roll_out(PagedMemory& memory) {
+    RollResult result;
+    if (!g_active) return result;
+    auto buffer = pmm::allocate(0);
+    if (buffer.is_error()) return result;
+    u32* batch = static_cast<u32*>(pmm::frame_pointer(buffer.value()));
+    u64 start = cpu::read_tsc();
+    u32 written_before = g_statistics.pages_out;
+    for (;;) {
+        u32 n = collect(memory, batch, kBatch, [](PageTableEntry& entry) {
+            return entry.is_present() && g_bits->evictable(index_of(entry.physical_address() >> kPageShift));
+        });
+        u32 moved = 0;
+        for (u32 i = 0; i < n; ++i) {
+            PageTableEntry* entry = memory.space().tables().lookup(batch[i]);
+            if (!entry || !entry->is_present()) continue;  // went with a frame shared with an earlier one
+            if (evict(entry->physical_address() >> kPageShift).is_error()) break;  // no slot: stop here
+            ++moved;
+        }
+        result.pages += moved;
+        if (n < kBatch || moved < n) break;
+    }
+    pmm::free(buffer.value());
+    result.writes = g_statistics.pages_out - written_before;
+    result.us = elapsed_us(start);
+    if (result.pages) ++g_statistics.roll_outs;
+    return result;
+}
+
+RollResult roll_in(PagedMemory& memory) {
+    RollResult result;
+    if (!g_active) return result;
+    auto buffer = pmm::allocate(0);
+    if (buffer.is_error()) return result;
+    u32* batch = static_cast<u32*>(pmm::frame_pointer(buffer.value()));
+    u64 start = cpu::read_tsc();
+    // A process larger than the cap comes back in part; the rest follows by page faults.
+    u32 room = g_cap > kMinimumCap ? g_cap - kMinimumCap : 0;
+    const u32 slots = swap_area::slots().slot_count();
+    u32 n = collect(memory, batch, kBatch < room ? kBatch : room, [&](PageTableEntry& entry) {
+        return !entry.is_present() && entry.not_present_payload() < slots;
+    });
+    for (u32 i = 0; i < n; ++i) {
+        if (memory.fault_in(batch[i], false).is_error()) break;  // lost or no memory: the fault will say so
+        ++result.pages;
+    }
+    pmm::free(buffer.value());
+    result.writes = 0;
+    result.us = elapsed_us(start);
+    if (result.pages) ++g_statistics.roll_ins;
+    return result;
+}
 
 void tick() {
     if (g_active) g_policy->tick(*g_bits);

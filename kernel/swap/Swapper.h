@@ -35,6 +35,7 @@
 #include "mm/swap/Policies.h"
 
 struct BootOptions;
+class PagedMemory;
 
 namespace swapper {
 
@@ -95,6 +96,22 @@ ErrorOr<void> evict(u32 pfn);
 // When no page can be evicted (no slot left, the disk failing) before a frame is handed out, make_room()
 // calls `handler` (kernel/proc: process::kill_largest_for_memory) and tries again while it returns true.
 void set_out_of_memory_handler(bool (*handler)());
+
+// -- whole-process swapping (swap=process) ---------------------------------------------------------------
+// In swap=process, make_room() first calls `handler` (kernel/proc: process::roll_out_one), which chooses a
+// whole process and calls roll_out() on it; only when it finds none (no other process has a page in memory:
+// one process larger than the cap) does make_room() fall back to evicting single pages with the policy.
+void set_roll_out_handler(bool (*handler)());
+struct RollResult {
+    u32 pages = 0;   // pages moved
+    u32 writes = 0;  // of those, written to the disk (roll-out: the rest had clean copies in their slots)
+    u32 us = 0;      // time taken, in microseconds (by the time-stamp counter)
+};
+// Every resident page of `memory` to the disk (frames shared with other processes go too: each entry
+// takes the slot). Counted in statistics().roll_outs.
+RollResult roll_out(PagedMemory& memory);
+// Every page of `memory` that is out on the disk read back. Counted in statistics().roll_ins.
+RollResult roll_in(PagedMemory& memory);
 
 // The timer's sample for aging (called when a tick interrupted user mode: no page-table edit is half done).
 void tick();
