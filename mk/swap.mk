@@ -20,5 +20,6 @@ replay: $(BUILD)/host/mneme-replay
 host-tests: $(BUILD)/host/mneme-replay
 
 TEST_ARTIFACTS += $(BUILD)/host/mneme-replay
+BENCH_ARTIFACTS += $(BUILD)/host/mneme-replay
 
 .PHONY: replay

@@ -18,6 +18,14 @@ for binary in build/bench/*; do
     "$binary" || status=1
   fi
 done
+# Scripts with no benchmark binary of their name and not in QEMU: figures from host tools (swap-policies.sh).
+for script in tests/bench/*.sh; do
+  name=$(basename "$script" .sh)
+  [ -x "$script" ] && [ ! -e "build/bench/$name" ] && [[ "$name" != qemu-* ]] || continue
+  echo
+  echo "== $name"
+  "$script" || status=1
+done
 for script in tests/bench/qemu-*.sh; do
   [ -x "$script" ] || continue
   echo

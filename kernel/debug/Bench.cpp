@@ -7,11 +7,14 @@
 #include "kernel/mm/KernelHeapGlue.h"
 #include "kernel/mm/Paging.h"
 #include "kernel/mm/PhysicalMemory.h"
+#include "kernel/swap/SwapArea.h"
+#include "kernel/swap/Swapper.h"
 #include "libc/base/MemoryLayout.h"
 #include "libc/rt/String.h"
 #include "mm/frame/BitmapAllocator.h"
 #include "mm/frame/BuddyAllocator.h"
 #include "mm/heap/SlabCache.h"
+#include "mm/swap/Policies.h"
 
 namespace bench {
 namespace {
@@ -23,16 +26,99 @@ constexpr u32 kIterations = 10000;
 // Runs `body` kIterations times with interrupts off (a timer tick would add its own instructions) and
 // prints the instructions per iteration, less the loop's own overhead measured the same way.
 template <typename Body>
-u32 measure(const char* name, Body body, u32 overhead = 0) {
+u32 measure(const char* name, Body body, u32 overhead = 0, u32 iterations = kIterations) {
     cpu::InterruptGuard guard;
-    for (u32 i = 0; i < 100; ++i) body();  // warm: free lists, slabs, page tables in place
+    for (u32 i = 0; i < (iterations < 100 ? iterations : 100); ++i) body();  // warm: lists, slabs, tables
     u64 start = rdtsc();
-    for (u32 i = 0; i < kIterations; ++i) body();
+    for (u32 i = 0; i < iterations; ++i) body();
     u64 elapsed = rdtsc() - start;
-    u32 per = static_cast<u32>(elapsed / kIterations);
+    u32 per = static_cast<u32>(elapsed / iterations);
     per = per > overhead ? per - overhead : 0;
-    if (name) kprintf("bench: %s: %u instructions (%u iterations)\n", name, per, kIterations);
+    if (name) kprintf("bench: %s: %u instructions (%u iterations)\n", name, per, iterations);
     return per;
+}
+
+// The policy's view of 1024 frames for the eviction-decision benchmark: A bits set by "references".
+class BenchFrames final : public FrameAccessor {
+public:
+    static constexpr u32 kFrames = 1024;
+    bool accessed(u32 frame) const override { return m_accessed[frame]; }
+    bool dirty(u32 frame) const override { return frame % 4 == 0; }
+    void clear_accessed(u32 frame) override { m_accessed[frame] = false; }
+    bool evictable(u32) const override { return true; }
+    void reference(u32 frame) { m_accessed[frame] = true; }
+
+private:
+    bool m_accessed[kFrames] = {};
+};
+
+// Swapping, when a disk is attached (qemu-instructions.sh attaches one): the PIO transfer of a page, a clean
+// eviction plus the major fault that brings the page back, and each policy's eviction decision.
+void run_swap(u32 empty) {
+    if (!swapper::active()) {
+        kprintf("bench: swapping is off (no disk on ide0): swap benchmarks skipped\n");
+        return;
+    }
+    constexpr u32 kDiskIterations = 200;  // each one moves 4 KiB through the I/O ports
+    auto slot = swap_area::allocate();
+    auto buffer = pmm::allocate(0);
+    if (slot.is_error() || buffer.is_error()) return;
+    void* page = pmm::frame_pointer(buffer.value());
+    measure(
+        "PIO write of one 4 KiB page to a swap slot", [&] { VERIFY(!swap_area::write(slot.value(), page).is_error()); },
+        empty, kDiskIterations);
+    u32 read = measure(
+        "PIO read of one 4 KiB page from a swap slot", [&] { VERIFY(!swap_area::read(slot.value(), page).is_error()); },
+        empty, kDiskIterations);
+    swap_area::release(slot.value());
+    pmm::free(buffer.value());
+
+    // One page of a fresh address space, evicted and faulted back in: after the first round its slot holds a
+    // clean copy, so each round is a clean eviction (no write) and a major fault (one read).
+    if (auto created = PagedMemory::create(); !created.is_error()) {
+        PagedMemory* memory = created.value();
+        constexpr u32 kBase = 0x00400000;
+        if (!memory->add_region(kBase, kBase + kPageSize, RegionKind::Heap, true).is_error() &&
+            !memory->populate(kBase, 1).is_error()) {
+            u32 round = measure(
+                "clean eviction + major fault of one page (with its PIO read)",
+                [&] {
+                    u32 pfn = memory->translate(kBase).value() >> kPageShift;
+                    VERIFY(!swapper::evict(pfn).is_error());
+                    VERIFY(memory->handle_fault(kBase, false, false) == FaultResult::Resolved);
+                },
+                empty, kDiskIterations);
+            kprintf("bench: clean eviction + major fault without the PIO read: %u instructions (derived)\n",
+                    round > read ? round - read : 0);
+        }
+        delete memory;
+    }
+
+    // The decision itself: a reference sets one frame's A bit, then the policy picks a victim among 1024
+    // resident frames, and the frame takes a new page.
+    static BenchFrames frames;
+    static u8 memory[64 * 1024];
+    for (PolicyKind kind : kPolicyKinds) {
+        size_t bytes = policy_bytes_needed(kind, BenchFrames::kFrames);
+        if (bytes > sizeof(memory)) continue;
+        ReplacementPolicy& policy = create_policy(kind, Span<u8>(memory, bytes), BenchFrames::kFrames, 1);
+        for (u32 frame = 0; frame < BenchFrames::kFrames; ++frame) policy.page_in(frame);
+        u32 state = 12345;
+        char name[80];
+        format_to_buffer(name, sizeof(name), "eviction decision, %s, 1024 frames", policy.name());
+        measure(
+            name,
+            [&] {
+                state = state * 1103515245u + 12345u;
+                u32 touched = (state >> 8) % BenchFrames::kFrames;
+                frames.reference(touched);
+                policy.referenced(touched);
+                u32 victim = policy.choose_victim(frames).value();
+                policy.removed(victim);
+                policy.page_in(victim);
+            },
+            empty);
+    }
 }
 
 }  // namespace
@@ -135,6 +221,7 @@ bool run_kernel(const char* selection) {
         }
         delete memory;
     }
+    run_swap(empty);
     // For the demand-zero figure: what clearing one 4 KiB page costs by itself.
     measure(
         "clearing one 4 KiB page (memset)", [&] { memset(pmm::frame_pointer(frame.value()), 0, kPageSize); }, empty);

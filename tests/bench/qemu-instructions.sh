@@ -4,7 +4,11 @@
 set -u
 cd "$(dirname "$0")/../.."
 log=build/bench-qemu.log
-tools/qemu.sh --append bench=all --timeout 300 --log "$log" -- -icount shift=0
+# A fresh disk, so the swap benchmarks (a page's PIO transfer, a major fault, each policy's decision) run.
+disk=build/bench-disk.img
+rm -f "$disk"
+qemu-img create -q -f raw "$disk" 64M
+tools/qemu.sh --append bench=all --disk "$disk" --timeout 300 --log "$log" -- -icount shift=0
 status=$?
 if [ "$status" != 33 ]; then
   echo "qemu-instructions: the benchmark run ended with QEMU status $status; log: $log"
