@@ -19,7 +19,7 @@ void show_disk(AtaDisk& disk) {
     const BlockDevice::Statistics& s = disk.statistics();
     kprintf("  reads      %llu requests, %llu sectors\n", static_cast<unsigned long long>(s.reads),
             static_cast<unsigned long long>(s.sectors_read));
-    kprintf("  writes     %llu requests, %llu sectors (each followed by FLUSH CACHE)\n",
+    kprintf("  writes     %llu requests, %llu sectors\n",
             static_cast<unsigned long long>(s.writes), static_cast<unsigned long long>(s.sectors_written));
     kprintf("  errors     %llu failed, %llu refused before any I/O\n", static_cast<unsigned long long>(s.errors),
             static_cast<unsigned long long>(s.refused));

@@ -72,9 +72,12 @@ ErrorOr<void> AtaDisk::write_sectors(u64 lba, u32 count, const void* buffer) {
         if (!result.ok()) return fail_with("write", lba, count, result);
         done += run;
     }
-    // The drive may hold the data in its cache; swap needs it on the medium before the frame is reused.
+    return {};
+}
+
+ErrorOr<void> AtaDisk::flush() {
     ata::Result flushed = ata::flush_cache(m_channel);
-    if (!flushed.ok()) return fail_with("write", lba, count, flushed);
+    if (!flushed.ok()) return fail_with("flush", 0, 0, flushed);
     return {};
 }
 

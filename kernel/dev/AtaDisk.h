@@ -4,8 +4,10 @@
 // probe() runs IDENTIFY once at boot; a missing drive is a normal outcome (no swapping), not an error.
 // Requests are split into runs of at most ata::kMaxSectorsPerCommand sectors; a run uses the LBA48
 // commands when the disk has them and the run reaches past LBA28's 2^28 sectors (or when
-// force_lba48 is set, which the tests use to exercise the 48-bit path on a small disk). A write is
-// followed by FLUSH CACHE, so write() returning means the data is on the medium.
+// force_lba48 is set, which the tests use to exercise the 48-bit path on a small disk). A write
+// returning means the drive has the data (a later read returns it), perhaps only in its cache; flush()
+// (FLUSH CACHE) puts it on the medium. Swap does not flush: its contents need not outlive the boot, and
+// under QEMU each flush is a host fsync, which made a swapped page cost about 4 ms.
 #pragma once
 
 #include "arch/i386/Ata.h"
@@ -30,6 +32,7 @@ public:
     const char* name() const override { return m_name; }
     u32 sector_size() const override { return ata::kSectorSize; }
     u64 sector_count() const override { return m_present ? m_identity.sectors() : 0; }
+    ErrorOr<void> flush() override;
 
 private:
     ErrorOr<void> read_sectors(u64 lba, u32 count, void* buffer) override;

@@ -38,6 +38,9 @@ public:
     const char* last_error() const { return m_last_error; }
     const Statistics& statistics() const { return m_statistics; }
 
+    // Everything written so far onto the medium (a drive may keep writes in its cache). Error::IO.
+    virtual ErrorOr<void> flush() = 0;
+
 protected:
     BlockDevice() = default;
     ~BlockDevice() = default;

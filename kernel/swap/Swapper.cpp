@@ -68,6 +68,7 @@ void set_clean_copy(u32 index, u32 slot) {
 }
 
 bool (*g_out_of_memory)() = nullptr;
+u64 g_read_tsc = 0;  // time-stamp counter ticks spent in swap-in reads (the benchmark subtracts them)
 bool (*g_roll_out_handler)() = nullptr;
 
 // swap=process: the process layer rolls a whole process out. False when it found none to roll out, or none
@@ -228,7 +229,10 @@ ErrorOr<u32> swap_in(u32 slot) {
     if (!g_active) return Error::IO;
     if (make_room().is_error()) return Error::NoMemory;
     u32 pfn = TRY(pmm::allocate(0));
-    if (swap_area::read(slot, pmm::frame_pointer(pfn)).is_error()) {
+    u64 started = cpu::read_tsc();
+    auto read = swap_area::read(slot, pmm::frame_pointer(pfn));
+    g_read_tsc += cpu::read_tsc() - started;
+    if (read.is_error()) {
         pmm::free(pfn);
         ++g_statistics.read_errors;
         kwarn("swap", "%s: the page is lost", swap_area::last_error());
@@ -272,6 +276,7 @@ void unpin() {
 }
 
 void set_out_of_memory_handler(bool (*handler)()) { g_out_of_memory = handler; }
+u64 swap_in_read_tsc() { return g_read_tsc; }
 void set_roll_out_handler(bool (*handler)()) { g_roll_out_handler = handler; }
 
 namespace {

@@ -113,6 +113,10 @@ RollResult roll_out(PagedMemory& memory);
 // Every page of `memory` that is out on the disk read back. Counted in statistics().roll_ins.
 RollResult roll_in(PagedMemory& memory);
 
+// Time-stamp counter ticks spent in the disk reads of swap_in() since boot (instructions under -icount):
+// the benchmark of a major fault subtracts them to count the kernel's own work.
+u64 swap_in_read_tsc();
+
 // The timer's sample for aging (called when a tick interrupted user mode: no page-table edit is half done).
 void tick();
 

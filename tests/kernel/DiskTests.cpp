@@ -79,6 +79,9 @@ bool round_trip(AtaDisk& disk, u64 lba, u32 count, u32 seed) {
     if (disk.write(lba, count, b.pattern).is_error()) {
         FAIL_WITH("writing the pattern");
         ok = false;
+    } else if (disk.flush().is_error()) {
+        FAIL_WITH("flushing the drive's cache (FLUSH CACHE)");
+        ok = false;
     } else if (disk.read(lba, count, b.readback).is_error()) {
         FAIL_WITH("reading the pattern back");
         ok = false;
