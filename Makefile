@@ -79,7 +79,9 @@ kernel: $(BUILD)/kernel.elf
 # ---------------------------------------------------------------------------------------------------------
 UCXXFLAGS := $(FREESTANDING_FLAGS) -O2 -g -DMNEME_USER -fno-builtin-malloc -I$(BUILD)/gen $(USER_EXTRA_FLAGS)
 ULDFLAGS := -nostdlib -no-pie -static -Wl,--build-id=none -z noexecstack -T user/user.ld
-ULIB_CPP := $(wildcard libc/base/*.cpp libc/rt/*.cpp libc/user/*.cpp libc/malloc/*.cpp)
+# mm/swap/ReferenceString: the seeded workload generator, so user/swapload runs the very string the host's
+# mneme-replay generates.
+ULIB_CPP := $(wildcard libc/base/*.cpp libc/rt/*.cpp libc/user/*.cpp libc/malloc/*.cpp) mm/swap/ReferenceString.cpp
 ULIB_ASM := $(wildcard libc/user/*.asm)
 ULIB_OBJS := $(ULIB_CPP:%.cpp=$(BUILD)/user/%.o) $(ULIB_ASM:%.asm=$(BUILD)/user/%.asm.o)
 # A program is one source file, user/NAME.cpp or tests/user/NAME.cpp, or a folder of them, user/NAME/*.cpp or
