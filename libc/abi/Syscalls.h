@@ -85,7 +85,7 @@ struct MnemeProcInfo {
     u32 resident_pages;  // present user pages (shared copy-on-write pages count in each process)
     u32 shared_pages;    // of those, frames shared copy-on-write with another process
     u32 heap_bytes;      // brk - start of heap
-    u32 mapped_bytes;    // anonymous mmap regions
+    u32 mapped_bytes;    // anonymous mmap regions that are accessible (PROT_NONE reservations are not memory)
     u32 stack_bytes;     // stack pages present
     u32 page_faults;     // handled (demand-zero and copy-on-write)
     u32 cpu_ms;          // time in user mode, counted in timer ticks (so in steps of 1000/hz ms)

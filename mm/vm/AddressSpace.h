@@ -375,8 +375,9 @@ public:
         m_tables.for_each_entry(0, kKernelBase / kPageSize, [&](u32, TableEntry& entry) {
             if (!entry.is_present()) ++s.swapped_pages;
         });
-        for (u32 i = 0; i < m_regions.count(); ++i)
-            if (m_regions[i].kind == RegionKind::Mapping) s.mapped_bytes += m_regions[i].end - m_regions[i].start;
+        for (u32 i = 0; i < m_regions.count(); ++i)  // a PROT_NONE reservation is no memory: not counted
+            if (m_regions[i].kind == RegionKind::Mapping && m_regions[i].accessible)
+                s.mapped_bytes += m_regions[i].end - m_regions[i].start;
         s.heap_bytes = m_brk - m_heap_start;
         return s;
     }
