@@ -5,7 +5,7 @@
 // process starts. Everything the rest of the kernel does with a process's memory goes through this
 // interface: exec builds the image with add_region/populate/write, the scheduler calls activate() on every
 // switch, the fault handler calls handle_fault(), the system calls check and copy user pointers and call
-// brk/mmap/munmap, fork calls fork(). The paged model (kernel/memmodel/PagedMemory.h) is the first
+// brk/mmap/munmap/mprotect, fork calls fork(). The paged model (kernel/memmodel/PagedMemory.h) is the first
 // implementation; its decisions are mm/vm/AddressSpace.h's.
 //
 // A model is created by its own factory (PagedMemory::create), owned by its process, and deleted when the
@@ -43,6 +43,9 @@ public:
     // `accessible` false is PROT_NONE: the range is reserved, and every access to it faults.
     virtual ErrorOr<u32> map_anonymous(u32 length, bool writable, bool accessible) = 0;
     virtual ErrorOr<void> unmap(u32 address, u32 length) = 0;
+    // mprotect: new rights (`prot`, PROT_* bits) for the mapped pages in the range; pages made accessible are
+    // promised (the commit rule), pages made PROT_NONE are given back.
+    virtual ErrorOr<void> protect(u32 address, u32 length, u32 prot) = 0;
     // A copy of this memory for a forked child (shared copy-on-write where the model can).
     virtual ErrorOr<MemoryModel*> fork() = 0;
 

@@ -54,6 +54,7 @@ public:
         return m_space.map_anonymous(length, writable, accessible);
     }
     ErrorOr<void> unmap(u32 address, u32 length) override { return m_space.unmap(address, length); }
+    ErrorOr<void> protect(u32 address, u32 length, u32 prot) override { return m_space.protect(address, length, prot); }
     ErrorOr<MemoryModel*> fork() override;
 
     ErrorOr<void> validate_user_range(u32 address, u32 length, bool write) override {

@@ -297,6 +297,7 @@ i32 dispatch(TrapFrame& f) {
     case kKill: return result(process::kill(static_cast<i32>(f.ebx), static_cast<int>(f.ecx)));
     case kBrk: return static_cast<i32>(memory().brk(f.ebx));
     case kMunmap: return result(memory().unmap(f.ebx, f.ecx));
+    case kMprotect: return result(memory().protect(f.ebx, f.ecx, f.edx));
     case kSchedYield: scheduler::yield(); return 0;
     case kNanosleep: return sys_nanosleep(f.ebx, f.ecx);
     case kMmap2: return sys_mmap2(f.ebx, f.ecx, f.edx, f.esi, static_cast<i32>(f.edi));

@@ -20,6 +20,7 @@ constexpr u32 kKill = 37;
 constexpr u32 kBrk = 45;
 constexpr u32 kGetPpid = 64;
 constexpr u32 kMunmap = 91;
+constexpr u32 kMprotect = 125;
 constexpr u32 kSchedYield = 158;
 constexpr u32 kNanosleep = 162;
 constexpr u32 kMmap2 = 192;  // offset in pages; only anonymous private mappings
@@ -56,7 +57,7 @@ constexpr int kSignalSegv = 11;
 constexpr int kSignalIll = 4;
 constexpr int kSignalFpe = 8;
 
-// mmap2 arguments.
+// mmap2 and mprotect arguments (mm/vm/RegionMap.h's region_access decodes the protection).
 constexpr u32 kProtNone = 0, kProtRead = 1, kProtWrite = 2, kProtExec = 4;
 constexpr u32 kMapPrivate = 0x02, kMapFixed = 0x10, kMapAnonymous = 0x20;
 
@@ -111,7 +112,7 @@ struct MnemeProcInfo {
     u32 resident_pages;  // present user pages (shared copy-on-write pages count in each process)
     u32 shared_pages;    // of those, frames shared copy-on-write with another process
     u32 heap_bytes;      // brk - start of heap
-    u32 mapped_bytes;    // anonymous mmap regions
+    u32 mapped_bytes;    // anonymous mmap regions that are accessible (PROT_NONE reservations are not memory)
     u32 stack_bytes;     // stack pages in use (resident or swapped out)
     u32 page_faults;     // handled (demand-zero and copy-on-write)
     u32 cpu_ms;          // time in user mode, counted in timer ticks (so in steps of 1000/hz ms)

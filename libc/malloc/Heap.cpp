@@ -78,19 +78,41 @@ bool Heap::owned_by_policy(const void* pointer) const {
 }
 
 void* Heap::policy_allocate(size_t size) {
-    switch (m_policy) {
-    case Policy::Segregated: return m_segregated.allocate(size);
-    case Policy::Buddy: return m_buddy.allocate(size);
-    default: return m_fit.allocate(size);
+    for (;;) {
+        void* block;
+        switch (m_policy) {
+        case Policy::Segregated: block = m_segregated.allocate(size); break;
+        case Policy::Buddy: block = m_buddy.allocate(size); break;
+        default: block = m_fit.allocate(size); break;
+        }
+        if (block || !release_for_retry()) return block;
     }
 }
 
 void* Heap::policy_allocate_aligned(size_t alignment, size_t size) {
-    switch (m_policy) {
-    case Policy::Segregated: return m_segregated.allocate_aligned(alignment, size);
-    case Policy::Buddy: return m_buddy.allocate_aligned(alignment, size);
-    default: return m_fit.allocate_aligned(alignment, size);
+    for (;;) {
+        void* block;
+        switch (m_policy) {
+        case Policy::Segregated: block = m_segregated.allocate_aligned(alignment, size); break;
+        case Policy::Buddy: block = m_buddy.allocate_aligned(alignment, size); break;
+        default: block = m_fit.allocate_aligned(alignment, size); break;
+        }
+        if (block || !release_for_retry()) return block;
     }
+}
+
+// Out of memory: what the hysteresis keeps may be what is missing, since a kernel's commit limit (or a
+// source's budget) counts it: the mappings the large-block cache keeps for reuse, and the free slices the
+// segregated policy keeps committed. Gives them back; true when there was any, so the caller tries once
+// more (and stops when nothing is left to give).
+bool Heap::release_for_retry() {
+    bool released = false;
+    if (m_large.cached_bytes() != 0) {
+        m_large.release_cache();
+        released = true;
+    }
+    if (m_policy == Policy::Segregated && m_segregated.decommit_free_slices() != 0) released = true;
+    return released;
 }
 
 void Heap::policy_free(void* pointer) {
@@ -125,8 +147,12 @@ void* Heap::allocate_slow(size_t size, LargeBlocks::Use use) {
     if (size > kMaxRequest) return nullptr;
     if (size > m_mmap_threshold) {
         bool zeroed;
-        if (void* block = m_large.allocate(size, kAlignment, zeroed, use)) return block;
-        // No mapping (the source cannot map, or is out of memory): the policy may still hold it.
+        do {
+            if (void* block = m_large.allocate(size, kAlignment, zeroed, use)) return block;
+            // No mapping (the source cannot map, or is out of memory): the policy may still hold it.
+            if (void* block = policy_allocate(size)) return block;
+        } while (release_for_retry());
+        return nullptr;
     }
     return policy_allocate(size);
 }
@@ -144,7 +170,9 @@ void* Heap::allocate_zeroed(size_t count, size_t size) {
     if (__builtin_mul_overflow(count, size, &total) || total > kMaxRequest) return nullptr;
     if (total > m_mmap_threshold) {
         bool zeroed;
-        if (void* block = m_large.allocate(total, kAlignment, zeroed)) {
+        void* block = m_large.allocate(total, kAlignment, zeroed);
+        if (!block && release_for_retry()) block = m_large.allocate(total, kAlignment, zeroed);
+        if (block) {
             // A fresh mapping is already zero: no need to touch (and fault in) every page.
             if (!zeroed) __builtin_memset(block, 0, total);
             return block;

@@ -90,6 +90,7 @@ private:
     void* allocate_slow(size_t size, LargeBlocks::Use use = LargeBlocks::Use::Plain);
     void free_slow(void* pointer);
     void* policy_allocate(size_t size);
+    bool release_for_retry();
     void* policy_allocate_aligned(size_t alignment, size_t size);
     void policy_free(void* pointer);
     size_t policy_usable_size(const void* pointer, const char* operation) const;

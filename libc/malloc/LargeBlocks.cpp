@@ -60,7 +60,13 @@ void* LargeBlocks::map(size_t& bytes, bool& zeroed, Use use) {
         return mapping;
     }
     zeroed = true;
-    return m_source.map(bytes);
+    void* mapping = m_source.map(bytes);
+    if (!mapping && m_cache_count != 0) {
+        // Out of memory, maybe because of what the cache keeps (a commit limit counts cached mappings too).
+        release_cache();
+        mapping = m_source.map(bytes);
+    }
+    return mapping;
 }
 
 // The cache may hold half as much as the live large blocks, at least kCacheFloor and at most cache_limit:

@@ -52,6 +52,7 @@ public:
     bool is_large(const void* pointer) const;
 
     void release_cache();
+    size_t cached_bytes() const { return m_cache_bytes; }
     void add_statistics(Statistics& statistics) const;
     void check_invariants() const;
 

@@ -4,6 +4,15 @@
 // (brk/sbrk), and independent page-aligned mappings for large blocks (mmap/munmap). A Heap owns its source
 // exclusively: nobody else moves the heap's break.
 //
+// A reservation is not a commitment. extend() hands out memory ready to use, which a kernel that keeps its
+// promises (Mneme's commit rule, Linux with overcommit off) counts against a limit at once. reserve() grows
+// the heap just the same but hands out address space only; commit() then makes the parts about to be used
+// readable and writable. The segregated policy reserves 4 MiB segments and commits them 64 KiB slices at a
+// time as it carves pages out of them, so a small machine is not asked to promise 4 MiB for a few blocks.
+// Where the platform has it, a reservation is an inaccessible PROT_NONE mapping that no limit counts, and a
+// commit is mprotect (OSTEP ch. 23 on the VAX/VMS and Linux address spaces; Linux's own malloc arenas and
+// mimalloc's segments do the same).
+//
 //   host:        libc/malloc/host/HostMemorySource (a PROT_NONE reservation grown with mprotect, and mmap)
 //   Mneme user:  the brk and mmap system calls (libc/user)
 //   tests:       a fixed buffer that fails on demand (tests/host/MallocTestSupport.h)
@@ -24,8 +33,23 @@ public:
     // previous extension without a gap. nullptr when no memory is left (the heap is unchanged).
     virtual void* extend(size_t bytes);
 
-    // Gives the top `bytes` of the heap back. false: not done (not supported, or refused); the heap is
-    // unchanged and the caller keeps using the memory.
+    // Grows the heap by `bytes` like extend(), but the new bytes are only reserved: none may be touched before
+    // commit() made it usable. nullptr when refused (the heap is unchanged). Default: extend() (a source
+    // whose memory is usable as soon as it is had, such as brk: commit() then has nothing to do).
+    virtual void* reserve(size_t bytes);
+
+    // Makes the whole pages holding [address, address + bytes), inside the heap, readable and writable; pages
+    // never committed before read as zeros. A source may commit more than asked (up to the same end). false:
+    // refused (over the platform's limit); nothing changed, and the caller must not touch those pages.
+    // Default: true (memory from extend() needs no commitment).
+    virtual bool commit(void* address, size_t bytes);
+
+    // Returns committed whole pages inside the heap to the reserved state: their memory is freed and no longer
+    // counts, and they must be committed again before use. false: not supported (nothing changed).
+    virtual bool decommit(void* address, size_t bytes);
+
+    // Gives the top `bytes` of the heap back, committed or only reserved; committed pages stop counting. false: not
+    // done (not supported, or refused); the heap is unchanged and the caller keeps using the memory.
     virtual bool shrink(size_t bytes);
 
     // A new mapping of `bytes` (a multiple of page_size()), page aligned and zero-filled; nullptr on failure.
@@ -53,7 +77,8 @@ protected:
 
 // Extends the heap by `bytes` plus the padding that makes the new region start at a multiple of `alignment`
 // (a power of two), for allocators whose blocks must sit on aligned boundaries. Returns the aligned start
-// and stores the padding used in `padding`; nullptr when the source is exhausted (nothing kept).
-void* extend_aligned(MemorySource& source, size_t bytes, size_t alignment, size_t& padding);
+// and stores the padding used in `padding`; nullptr when the source is exhausted (nothing kept). With
+// `reserve_only`, the bytes are reserved (MemorySource::reserve), not committed.
+void* extend_aligned(MemorySource& source, size_t bytes, size_t alignment, size_t& padding, bool reserve_only = false);
 
 }  // namespace Malloc

@@ -14,6 +14,12 @@ unsigned lowest_bit(u64 value) {
     return 32 + static_cast<unsigned>(__builtin_ctz(static_cast<u32>(value >> 32)));
 }
 
+unsigned highest_bit(u64 value) {
+    u32 high = static_cast<u32>(value >> 32);
+    if (high != 0) return 63 - static_cast<unsigned>(__builtin_clz(high));
+    return 31 - static_cast<unsigned>(__builtin_clz(static_cast<u32>(value)));
+}
+
 // Bit i of the result is set when bits i .. i+count-1 of `bits` all are: where a run of `count` free
 // slices starts.
 u64 run_starts(u64 bits, unsigned count) {
@@ -43,22 +49,73 @@ SegregatedAllocator::SegregatedAllocator(MemorySource& source, const Options& op
 // Segments and pages
 // ---------------------------------------------------------------------------------------------------------
 
+// Commits the slices [first, first + count) of `seg` that are not committed yet, in one call from the lowest
+// to the highest of them (committing a committed slice again is harmless). false: refused, nothing changed.
+bool SegregatedAllocator::commit_slices(Segment* seg, unsigned first, unsigned count) {
+    u64 missing = slice_bits(first, count) & ~seg->committed_slices;
+    if (missing == 0) return true;
+    unsigned low = lowest_bit(missing), high = highest_bit(missing);
+    if (!m_source.commit(slice_address(seg, low), (high + 1 - low) * kSliceBytes)) return false;
+    seg->committed_slices |= slice_bits(low, high + 1 - low);
+    return true;
+}
+
+// Gives every committed free slice back to the source (MemorySource::decommit), run by run; its touched bytes
+// go with it. Returns the bytes decommitted (0 when the source cannot decommit).
+size_t SegregatedAllocator::decommit_free_slices() {
+    size_t decommitted = 0;
+    for (size_t s = 0; s < m_segments; ++s) {
+        Segment* seg = segment(s);
+        for (u64 pending = seg->free_slices & seg->committed_slices; pending;) {
+            unsigned first = lowest_bit(pending), count = 0;
+            while (first + count < kSlicesPerSegment && (pending >> (first + count)) & 1) ++count;
+            u64 bits = slice_bits(first, count);
+            pending &= ~bits;
+            if (!m_source.decommit(slice_address(seg, first), count * kSliceBytes)) return decommitted;
+            for (unsigned i = first; i < first + count; ++i) {
+                m_resident_free_bytes -= seg->pages[i].area_bytes;
+                seg->pages[i].area_bytes = 0;
+            }
+            seg->committed_slices &= ~bits;
+            seg->clean_slices |= bits;
+            decommitted += count * kSliceBytes;
+        }
+    }
+    return decommitted;
+}
+
+// A segment is reserved (address space only) and just its header committed; pages commit the rest as they
+// are made (new_page).
 bool SegregatedAllocator::add_segment() {
     char* start;
-    if (m_segments == 0) {
-        start = static_cast<char*>(extend_aligned(m_source, kSegmentBytes, kSegmentBytes, m_padding));
+    if (m_unready_segment) {
+        start = m_unready_segment;  // reserved by an earlier call whose commit was refused
+        m_unready_segment = nullptr;
+    } else if (m_segments == 0) {
+        start = static_cast<char*>(extend_aligned(m_source, kSegmentBytes, kSegmentBytes, m_padding, true));
         if (!start) return false;
         m_base = reinterpret_cast<uptr>(start);
     } else {
-        start = static_cast<char*>(m_source.extend(kSegmentBytes));
+        start = static_cast<char*>(m_source.reserve(kSegmentBytes));
         if (!start) return false;
         VERIFY(reinterpret_cast<uptr>(start) == m_base + m_segments * kSegmentBytes);  // grows without gaps
+    }
+    // The whole header slice, though the header needs a few pages: the committed part of a segment is then one
+    // range from its start as pages are made, which keeps the kernel's regions few.
+    if (!m_source.commit(start, kSliceBytes)) {
+        size_t padding = m_segments == 0 ? m_padding : 0;
+        if (!m_source.shrink(kSegmentBytes + padding))
+            m_unready_segment = start;  // the source keeps it: the next add_segment tries to commit it again
+        else if (m_segments == 0)
+            m_base = m_padding = 0;
+        return false;
     }
     Segment* fresh = reinterpret_cast<Segment*>(start);
     fresh->magic = kSegmentMagic;
     fresh->free_since = m_release_clock;
     fresh->free_slices = kAllSlices;
     fresh->clean_slices = kAllSlices;  // never touched: not resident
+    fresh->committed_slices = 1;       // the header
     for (Page& page : fresh->pages) page = {};
     fresh->pages[0].kind = PageKind::SegmentHeader;
     ++m_segments;
@@ -90,6 +147,7 @@ SegregatedAllocator::Page* SegregatedAllocator::new_page(unsigned size_class) {
         chosen = segment(m_segments - 1);
         first = 1;
     }
+    if (!commit_slices(chosen, first, count)) return nullptr;
     u64 bits = slice_bits(first, count);
     // Earlier pages may have touched more of these slices than this one will: remember how far, so that
     // release_page accounts for (and discards) all of it.
@@ -272,6 +330,10 @@ void SegregatedAllocator::decay_free_memory() {
 // releases and spare_segments more wholly free ones sit below it (hysteresis: a program that frees and
 // allocates a few MiB in waves must not shrink and extend the heap every wave).
 void SegregatedAllocator::maybe_trim_segments() {
+    if (m_unready_segment) {  // it sits at the top of the source's heap: it goes first
+        if (!m_source.shrink(kSegmentBytes)) return;
+        m_unready_segment = nullptr;
+    }
     while (m_segments > 1) {
         size_t empty_top = 0;
         for (size_t s = m_segments; s > 0 && empty_top <= m_options.spare_segments; --s) {
@@ -290,9 +352,16 @@ void SegregatedAllocator::maybe_trim_segments() {
     }
 }
 
+size_t SegregatedAllocator::committed_bytes() const {
+    size_t slices = 0;  // counted bit by bit: the freestanding build has no libgcc for popcount (i486)
+    for (size_t s = 0; s < m_segments; ++s)
+        for (u64 bits = segment(s)->committed_slices; bits; bits &= bits - 1) ++slices;
+    return slices * kSliceBytes;
+}
+
 void SegregatedAllocator::release_free_memory() {
-    // Empty pages kept for hysteresis go back to their segments, free slices are discarded, and wholly
-    // free top segments are returned.
+    // Empty pages kept for hysteresis go back to their segments, free slices are decommitted (or discarded,
+    // where the source cannot decommit), and wholly free top segments are returned.
     for (u64 pending = m_retired_classes; pending; pending &= pending - 1) {
         Page* page = m_retired[lowest_bit(pending)];
         unpin(page);
@@ -301,6 +370,7 @@ void SegregatedAllocator::release_free_memory() {
             release_page(page);
         }
     }
+    decommit_free_slices();
     for (size_t s = 0; s < m_segments; ++s) {
         Segment* seg = segment(s);
         for (unsigned i = 1; i < kSlicesPerSegment; ++i) {
@@ -552,6 +622,8 @@ void SegregatedAllocator::check_invariants() const {
         VERIFY(seg->magic == kSegmentMagic);
         VERIFY((seg->free_slices & 1) == 0 && (seg->clean_slices & ~seg->free_slices) == 0);
         VERIFY(seg->pages[0].kind == PageKind::SegmentHeader);
+        // Nothing the allocator touches is only reserved: the header, pages, and free slices' touched bytes.
+        VERIFY((seg->committed_slices & 1) && ((~seg->committed_slices & ~seg->free_slices) & ~u64(1)) == 0);
         for (unsigned i = 1; i < kSlicesPerSegment; ++i) {
             const Page& page = seg->pages[i];
             bool is_free = seg->free_slices & (u64(1) << i);
@@ -559,6 +631,7 @@ void SegregatedAllocator::check_invariants() const {
             if (is_free) {
                 VERIFY(page.area_bytes <= kSliceBytes);
                 VERIFY(((seg->clean_slices >> i) & 1) == (page.area_bytes == 0));
+                VERIFY(page.area_bytes == 0 || ((seg->committed_slices >> i) & 1));
                 resident += page.area_bytes;
             }
             if (page.kind == PageKind::Tail) {
@@ -604,8 +677,10 @@ void SegregatedAllocator::check_invariants() const {
 }
 
 void SegregatedAllocator::dump(FormatSink sink, void* context) const {
-    format(sink, context, "segregated heap at %p: %zu segments, %zu touched bytes in free slices, %zu in pages\n",
-           reinterpret_cast<void*>(m_base), m_segments, m_resident_free_bytes, m_touched_in_pages);
+    format(sink, context,
+           "segregated heap at %p: %zu segments (%zu bytes committed), %zu touched bytes in free slices, %zu in "
+           "pages\n",
+           reinterpret_cast<void*>(m_base), m_segments, committed_bytes(), m_resident_free_bytes, m_touched_in_pages);
     for (size_t index = 0; index < m_segments; ++index) {
         Segment* seg = segment(index);
         for (unsigned i = 1; i < kSlicesPerSegment; ++i) {

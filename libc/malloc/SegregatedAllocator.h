@@ -2,7 +2,7 @@
 //
 // Simple segregated storage (Wilson et al. 1995), organised like mimalloc (Leijen, Zorn, de Moura 2019):
 //
-//   segment (4 MiB, aligned to 4 MiB, from MemorySource::extend)
+//   segment (4 MiB, aligned to 4 MiB, reserved with MemorySource::reserve, committed as pages are made)
 //   +----------+----------+----------+----------+----- ... -----+----------+
 //   | header   | page     | page     |  free    |               | page     |    64 slices of 64 KiB
 //   | slice 0  | class 64 | class 16 |  slice   |               | (8 sl.)  |
@@ -37,6 +37,14 @@
 // (up to retain_bytes) until they have been free for kDecayReleases page releases, then are discarded
 // (MADV_DONTNEED) down to a quarter of the memory the live pages use. The accounting counts bytes that were
 // really touched (below a page's bump pointer), not whole slices.
+//
+// A reservation is not a commitment: a segment is only address space until used. Its header slice is
+// committed when it is added, and a new page commits its own slices (MemorySource::commit: mprotect in Mneme
+// and on the host), 64 KiB at a time and on the slow path only. Free slices stay committed (with the
+// hysteresis above) until memory runs out: then the Heap, before failing an allocation, has them decommitted
+// (decommit_free_slices) and tries again, as malloc_trim does. A top segment given back goes whole. A refused
+// commit is out of memory (allocate returns nullptr). In Mneme this is what lets an 8 MiB machine run the
+// default malloc: the commit rule counts committed slices, not 4 MiB per segment.
 //
 // Misuse: free() of an address inside a page that is not a block start, or of a never-handed-out block, or
 // of a free slice, is reported; a freed block carries a canary (address ^ secret) in its second word, so a
@@ -140,6 +148,10 @@ public:
     size_t usable_size(const void* pointer, const char* operation) const;
 
     void release_free_memory();
+    // Gives the committed free slices back (MemorySource::decommit): what malloc_trim and an allocation that
+    // ran out of memory do. Returns the bytes given back.
+    size_t decommit_free_slices();
+    size_t committed_bytes() const;
     void add_statistics(Statistics& statistics) const;
     void check_invariants() const;
     void dump(FormatSink sink, void* context) const;
@@ -192,6 +204,7 @@ private:
         u32 free_since;                 // m_release_clock when the segment last became wholly free
         u64 free_slices;                // bit i: slice i is free (bit 0, the header, never is)
         u64 clean_slices;               // free slices whose memory is discarded or was never touched
+        u64 committed_slices;           // slices committed (MemorySource::commit); the rest only reserved
         Page pages[kSlicesPerSegment];  // pages[0] describes the header slice itself
     };
     static_assert(sizeof(Segment) <= kSliceBytes);
@@ -236,6 +249,7 @@ private:
     bool has_resident_free_slice() const;
     Page* new_page(unsigned size_class);
     bool add_segment();
+    bool commit_slices(Segment* seg, unsigned first, unsigned count);
     void enqueue(Page* page);
     void dequeue(Page* page);
     void move_to_front(Page* page);  // a queued page that is not the only one
@@ -253,9 +267,10 @@ private:
     size_t m_segments = 0;
     size_t m_heap_bytes = 0;  // m_segments * kSegmentBytes, for the fast paths' range check
     size_t m_padding = 0;
-    size_t m_resident_free_bytes = 0;  // touched, not discarded bytes in free slices
-    size_t m_touched_in_pages = 0;     // bytes below the bump pointers of the pages in use
-    u32 m_release_clock = 0;           // counts page releases: the age of free slices
+    char* m_unready_segment = nullptr;  // reserved above the last segment, its header not committed yet
+    size_t m_resident_free_bytes = 0;   // touched, not discarded bytes in free slices
+    size_t m_touched_in_pages = 0;      // bytes below the bump pointers of the pages in use
+    u32 m_release_clock = 0;            // counts page releases: the age of free slices
     static constexpr size_t kRetainFloor = 256 * KiB;
     static constexpr u32 kDecayInterval = 8;   // releases between decay passes
     static constexpr u32 kDecayReleases = 32;  // releases a free slice stays resident before it may go

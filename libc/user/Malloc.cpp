@@ -18,12 +18,27 @@
 
 namespace {
 
-// The Mneme side of MemorySource: one brk heap, anonymous private mappings. No remap or discard (Mneme
-// has no mremap or madvise), so realloc of a large block copies and freed heap pages stay resident until
-// the top of the heap is trimmed.
+// The Mneme side of MemorySource: one heap, anonymous private mappings. No remap or discard (Mneme has no
+// mremap or madvise), so realloc of a large block copies and freed heap pages stay resident until the top of
+// the heap is trimmed.
+//
+// Where the heap lives depends on how it first grows. The fit and buddy policies extend() it and use what
+// they take: it is the brk heap. The segregated policy reserve()s 4 MiB segments it fills slowly, which brk
+// cannot do without promising all of it (the kernel's commit rule counts every byte below the break), so its
+// heap is a PROT_NONE mapping, which reserves address space without promising memory, made read-write by
+// mprotect as it is committed and PROT_NONE again as it shrinks (docs/malloc.md, "Reserving is not
+// committing").
 class UserMemorySource final : public Malloc::MemorySource {
 public:
     void* extend(size_t bytes) override {
+        if (m_reservation) {
+            void* start = reserve(bytes);
+            if (start && !commit(start, bytes)) {
+                m_reserved -= bytes;
+                return nullptr;
+            }
+            return start;
+        }
         if (!sync_break()) return nullptr;
         uptr target;
         if (__builtin_add_overflow(m_break, bytes, &target)) return nullptr;
@@ -33,7 +48,38 @@ public:
         return reinterpret_cast<void*>(old_break);
     }
 
+    void* reserve(size_t bytes) override {
+        if (m_break != 0) return extend(bytes);  // a brk heap already: it stays one
+        if (!m_reservation && !make_reservation()) return nullptr;
+        if (bytes > m_reservation_bytes - m_reserved) return nullptr;
+        char* old_top = m_reservation + m_reserved;
+        m_reserved += bytes;
+        return old_top;
+    }
+
+    bool commit(void* address, size_t bytes) override {
+        if (!m_reservation) return true;  // memory below the break is committed already
+        uptr start = reinterpret_cast<uptr>(address) & ~uptr(kPageBytes - 1);
+        uptr end = align_up<uptr>(reinterpret_cast<uptr>(address) + bytes, kPageBytes);
+        return sys_mprotect(reinterpret_cast<void*>(start), end - start, kProtRead | kProtWrite) == 0;
+    }
+
+    bool decommit(void* address, size_t bytes) override {
+        if (!m_reservation) return false;                     // brk memory cannot be decommitted in the middle
+        return sys_mprotect(address, bytes, kProtNone) == 0;  // the frames are freed, the pages no longer count
+    }
+
     bool shrink(size_t bytes) override {
+        if (m_reservation) {
+            if (bytes > m_reserved) return false;
+            // The whole pages above the new top go back to PROT_NONE: their frames are freed and they stop
+            // counting. A page below the new top is left alone even if the new top cuts it.
+            size_t old_end = align_up(m_reserved, kPageBytes);
+            m_reserved -= bytes;
+            size_t new_end = align_up(m_reserved, kPageBytes);
+            if (old_end > new_end) sys_mprotect(m_reservation + new_end, old_end - new_end, kProtNone);
+            return true;
+        }
         if (!sync_break() || bytes > m_break) return false;
         uptr target = m_break - bytes;
         if (!move_break(target)) return false;
@@ -50,6 +96,21 @@ public:
     void unmap(void* address, size_t bytes) override { sys_munmap(address, bytes); }
 
 private:
+    static constexpr size_t kPageBytes = 4096;
+    // The most address space a reserved heap asks for; less where the mmap area has no such hole.
+    static constexpr size_t kMaxReservation = 1024 * MiB, kMinReservation = 16 * MiB;
+
+    bool make_reservation() {
+        for (size_t bytes = kMaxReservation; bytes >= kMinReservation; bytes /= 2) {
+            long result = sys_mmap2(nullptr, bytes, kProtNone, kMapPrivate | kMapAnonymous, -1, 0);
+            if (is_error_result(result)) continue;
+            m_reservation = reinterpret_cast<char*>(result);
+            m_reservation_bytes = bytes;
+            return true;
+        }
+        return false;
+    }
+
     // The heap must grow without gaps (MemorySource's contract), so the break has to be where we left it.
     // If the program moved it behind our back (sbrk), refuse to grow instead of corrupting the heap.
     bool sync_break() {
@@ -72,8 +133,11 @@ private:
         return !is_error_result(result) && static_cast<uptr>(result) == target;
     }
 
-    uptr m_break = 0;
+    uptr m_break = 0;  // the brk heap's top; 0 until extend() first moves it
     bool m_warned = false;
+    char* m_reservation = nullptr;  // the reserved heap, once reserve() made it
+    size_t m_reservation_bytes = 0;
+    size_t m_reserved = 0;  // its bytes handed out (the reserved heap's break)
 };
 
 alignas(UserMemorySource) unsigned char g_source_storage[sizeof(UserMemorySource)];

@@ -108,6 +108,10 @@ int sys_munmap(void* address, size_t length) {
     return static_cast<int>(syscall2(syscall_number::kMunmap, arg(address), length));
 }
 
+int sys_mprotect(void* address, size_t length, u32 protection) {
+    return static_cast<int>(syscall3(syscall_number::kMprotect, arg(address), length, protection));
+}
+
 int sys_sched_yield() { return static_cast<int>(syscall0(syscall_number::kSchedYield)); }
 
 int sys_nanosleep(const NanoTime* request, NanoTime* remaining) {

@@ -32,6 +32,10 @@ int sys_kill(int pid, int signal);
 long sys_brk(void* address);
 long sys_mmap2(void* address, size_t length, u32 protection, u32 flags, int fd, u32 page_offset);
 int sys_munmap(void* address, size_t length);
+// New rights for mapped pages (kProtNone, or kProtRead/kProtWrite/kProtExec). Pages made PROT_NONE lose their
+// contents in Mneme. 0; -EINVAL (unaligned, bad protection, not an mmap region), -ENOMEM (not mapped, or
+// beyond the commit limit).
+int sys_mprotect(void* address, size_t length, u32 protection);
 int sys_sched_yield();
 int sys_nanosleep(const NanoTime* request, NanoTime* remaining);
 

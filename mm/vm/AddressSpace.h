@@ -1,9 +1,9 @@
 // AddressSpace.h: a paged process's memory: its regions, its page tables, and every decision about them.
 //
 // This is the policy of process memory, pure and host-tested: which region covers an address, what a page
-// fault means (mm/vm/FaultDecision.h) and how it is carried out, brk and mmap with the commit rule, what fork
-// copies, and the check of a user range before the kernel touches it. It runs over two small interfaces the
-// caller supplies, so the kernel backs it with real page tables and the frame allocator
+// fault means (mm/vm/FaultDecision.h) and how it is carried out, brk, mmap and mprotect with the commit rule,
+// what fork copies, and the check of a user range before the kernel touches it. It runs over two small
+// interfaces the caller supplies, so the kernel backs it with real page tables and the frame allocator
 // (kernel/memmodel/PagedMemory.h) and a host test with tables in plain memory and a frame source that fails
 // on demand (tests/host/AddressSpaceTest.cpp):
 //   Ops    - mm/vm/PageTables.h's PageTableOps (tables, TLB invalidation, frame release)
@@ -23,6 +23,8 @@
 // managed memory less a reserve for the kernel (Frames::commit_limit()). Demand-zero pages are only
 // promised, not taken, so several processes can still promise more than exists between them; then the
 // fault path runs out of frames and reports OutOfMemory, and the kernel kills the process that touched it.
+// A PROT_NONE mapping is a reservation, not a promise: it counts only once protect() (mprotect) makes pages
+// of it accessible, and stops counting when they become PROT_NONE again.
 //
 // Invariants (check_invariants): the region map's, the page tables', and every present user page lies in
 // a region.
@@ -292,6 +294,51 @@ public:
         return {};
     }
 
+    // mprotect: gives the mmap pages in [address, address + length) the rights `prot` asks for
+    // (region_access: PROT_READ, PROT_WRITE, PROT_EXEC, or PROT_NONE). Pages that become accessible are a new
+    // promise, counted by the commit rule; pages that become PROT_NONE stop counting and give their frames
+    // (and swap slots) back at once, so they read as zeros when made accessible again. Present pages that
+    // become read-only lose write access now; those that become writable are marked copy-on-write, so the
+    // first write faults and gets its frame to itself (a copy while another process still shares it).
+    // Errors, nothing changed: Invalid (unaligned address, bad prot, the range reaches the program, heap or
+    // stack), NoMemory (part of the range is not mapped, the commit rule, or no region slot for a split).
+    ErrorOr<void> protect(u32 address, u32 length, u32 prot) {
+        RegionAccess access = TRY(region_access(prot));
+        if (address % kPageSize) return Error::Invalid;
+        if (length == 0) return {};
+        if (address >= kKernelBase || length > kKernelBase - address) return Error::NoMemory;
+        u32 end = (address + length + kPageSize - 1) & ~(kPageSize - 1);
+        TRY(m_regions.check_protect(address, end, access.writable, access.accessible));
+        auto for_each_piece = [&](auto visit) {  // visit(piece start, pages, the region's rights until now)
+            for (u32 i = 0; i < m_regions.count(); ++i) {
+                const MemoryRegion& r = m_regions[i];
+                if (end <= r.start || address >= r.end || r.start == r.end) continue;
+                u32 from = r.start > address ? r.start : address, to = r.end < end ? r.end : end;
+                visit(from, (to - from) / kPageSize, r);
+            }
+        };
+        u32 promised = 0;
+        for_each_piece([&](u32, u32 pages, const MemoryRegion& r) {
+            if (!r.accessible && access.accessible) promised += pages;
+        });
+        if (promised != 0 && !can_commit(promised)) return Error::NoMemory;
+        // The page tables first, while the regions still hold the old rights; then the regions, which
+        // check_protect has vouched for.
+        Protection changed = user_protection(false);
+        changed.copy_on_write = access.writable;
+        for_each_piece([&](u32 from, u32 pages, const MemoryRegion& r) {
+            if (r.accessible && !access.accessible) {
+                unmap_pages(from, pages);
+            } else if (access.accessible && r.writable != access.writable) {
+                m_tables.for_each_mapping(from, pages, [&](u32 vaddr, TableEntry&) {
+                    VERIFY(!m_tables.protect(vaddr, changed).is_error());  // invalidates the TLB entry
+                });
+            }
+        });
+        VERIFY(!m_regions.protect_mappings(address, end, access.writable, access.accessible).is_error());
+        return {};
+    }
+
     // -- fork ------------------------------------------------------------------------------------------------
     // Copies this space into `child` (fresh from create()): the regions, every present page shared
     // copy-on-write (writable pages become read-only in both), every not-present entry with a payload. On
@@ -351,8 +398,9 @@ public:
             ++s.swapped_pages;
             if (vaddr >= user_layout::kStackBottom) s.stack_bytes += kPageSize;
         });
-        for (u32 i = 0; i < m_regions.count(); ++i)
-            if (m_regions[i].kind == RegionKind::Mapping) s.mapped_bytes += m_regions[i].end - m_regions[i].start;
+        for (u32 i = 0; i < m_regions.count(); ++i)  // a PROT_NONE reservation is no memory: not counted
+            if (m_regions[i].kind == RegionKind::Mapping && m_regions[i].accessible)
+                s.mapped_bytes += m_regions[i].end - m_regions[i].start;
         s.heap_bytes = m_brk - m_heap_start;
         s.major_faults = m_major_faults;
         return s;
@@ -397,7 +445,8 @@ private:
     FaultResult swap_in(u32 page, u32 slot, bool writable) {
         if constexpr (requires { m_frames->swap_in(0u); }) {
             auto frame = m_frames->swap_in(slot);
-            if (frame.is_error()) return frame.error() == Error::IO ? FaultResult::SwapInFailed : FaultResult::OutOfMemory;
+            if (frame.is_error())
+                return frame.error() == Error::IO ? FaultResult::SwapInFailed : FaultResult::OutOfMemory;
             TableEntry* entry = m_tables.lookup(page);
             *entry = TableEntry{};  // map() refuses an entry in use; the slot is handed on below
             if (m_tables.map(page, frame.value(), user_protection(writable)).is_error()) {

@@ -13,6 +13,12 @@ const char* region_kind_name(RegionKind kind) {
     return "?";
 }
 
+ErrorOr<RegionAccess> region_access(u32 prot) {
+    constexpr u32 kRead = 1, kWrite = 2, kExecute = 4;
+    if (prot & ~(kRead | kWrite | kExecute)) return Error::Invalid;
+    return RegionAccess{.writable = (prot & kWrite) != 0, .accessible = prot != 0};
+}
+
 ErrorOr<void> RegionMap::add(u32 start, u32 end, RegionKind kind, bool writable, bool accessible) {
     if (start % kPageSize || end % kPageSize || end < start || end > kKernelBase) return Error::Invalid;
     if (overlaps(start, end)) return Error::Exists;
@@ -93,6 +99,66 @@ ErrorOr<void> RegionMap::remove_mappings(u32 start, u32 end) {
             r.end = start;
         }
         ++i;
+    }
+    return {};
+}
+
+ErrorOr<void> RegionMap::check_protect(u32 start, u32 end, bool writable, bool accessible) const {
+    if (start % kPageSize || end % kPageSize || end < start || end > kKernelBase) return Error::Invalid;
+    writable = writable && accessible;
+    u32 covered = 0, splits = 0;
+    bool other_kind = false;
+    for (u32 i = 0; i < m_count; ++i) {
+        const MemoryRegion& r = m_regions[i];
+        if (end <= r.start || start >= r.end || r.start == r.end) continue;
+        covered += (r.end < end ? r.end : end) - (r.start > start ? r.start : start);
+        if (r.kind != RegionKind::Mapping) other_kind = true;
+        if (r.writable == writable && r.accessible == accessible) continue;  // unchanged: no split
+        splits += (r.start < start) + (r.end > end);
+    }
+    if (covered != end - start) return Error::NoMemory;  // Linux's answer for a range with holes
+    if (other_kind) return Error::Invalid;
+    if (splits > kMaxRegions - m_count) return Error::NoMemory;
+    return {};
+}
+
+ErrorOr<void> RegionMap::protect_mappings(u32 start, u32 end, bool writable, bool accessible) {
+    TRY(check_protect(start, end, writable, accessible));
+    writable = writable && accessible;
+    u32 original = m_count;  // the pieces split off below are outside the range: no need to visit them
+    for (u32 i = 0; i < original; ++i) {
+        MemoryRegion& r = m_regions[i];
+        if (end <= r.start || start >= r.end || (r.writable == writable && r.accessible == accessible)) continue;
+        if (r.start < start) {
+            m_regions[m_count++] = MemoryRegion{r.start, start, r.kind, r.writable, r.accessible};
+            r.start = start;
+        }
+        if (r.end > end) {
+            m_regions[m_count++] = MemoryRegion{end, r.end, r.kind, r.writable, r.accessible};
+            r.end = end;
+        }
+        r.writable = writable;
+        r.accessible = accessible;
+    }
+    // Merge Mapping neighbours with equal rights that meet inside the range or at its ends (as mmap extends a
+    // mapping, see mapping_ending_at), so a reservation committed piece by piece stays a few regions.
+    auto merge_one = [&] {
+        for (u32 i = 0; i < m_count; ++i) {
+            MemoryRegion& r = m_regions[i];
+            if (r.kind != RegionKind::Mapping || r.end < start || r.end > end) continue;
+            for (u32 j = 0; j < m_count; ++j) {
+                const MemoryRegion& next = m_regions[j];
+                if (next.kind != RegionKind::Mapping || next.start != r.end || j == i || next.writable != r.writable ||
+                    next.accessible != r.accessible)
+                    continue;
+                r.end = next.end;
+                m_regions[j] = m_regions[--m_count];  // may move r itself: it is complete, so that is fine
+                return true;
+            }
+        }
+        return false;
+    };
+    while (merge_one()) {
     }
     return {};
 }

@@ -18,6 +18,16 @@
 enum class RegionKind : u8 { Program, Heap, Mapping, Stack };
 const char* region_kind_name(RegionKind kind);
 
+// The rights mmap's and mprotect's `prot` argument asks for (PROT_READ 1, PROT_WRITE 2, PROT_EXEC 4, as in
+// Linux; 0 is PROT_NONE). 32-bit paging cannot refuse a read of a present page or an instruction fetch from
+// it (Intel SDM Vol. 3A, 4.6), so any of the three makes a range accessible, and only PROT_WRITE adds write.
+struct RegionAccess {
+    bool writable;
+    bool accessible;
+};
+// Error::Invalid when `prot` has a bit other than those three.
+ErrorOr<RegionAccess> region_access(u32 prot);
+
 struct MemoryRegion {
     u32 start;  // page-aligned
     u32 end;    // page-aligned, exclusive
@@ -49,6 +59,14 @@ public:
     // Cuts [start, end) out of the Mapping regions: removes, shrinks or splits them. Error::NoMemory (and
     // nothing changed) if a split needs a slot and the table is full.
     ErrorOr<void> remove_mappings(u32 start, u32 end);
+    // mprotect's part: gives every Mapping region in [start, end) the rights `writable` and `accessible`,
+    // splitting the regions cut by the range's ends and merging neighbours that end up with equal rights
+    // (so a reservation committed piece by piece stays a few regions). Errors, with nothing changed:
+    // NoMemory (part of the range is in no region, or the table has no slot for a split), Invalid (part of
+    // it is the program, heap or stack, whose rights do not change).
+    ErrorOr<void> protect_mappings(u32 start, u32 end, bool writable, bool accessible);
+    // The same checks alone: whether protect_mappings would succeed.
+    ErrorOr<void> check_protect(u32 start, u32 end, bool writable, bool accessible) const;
 
     // Pages of demand-zero memory promised to the heap and the mappings (what the commit rule counts). A
     // PROT_NONE mapping is a reservation, not a promise: it is not counted.

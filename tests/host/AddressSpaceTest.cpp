@@ -1,7 +1,7 @@
 // AddressSpaceTest.cpp: the decisions of process memory (mm/vm/AddressSpace.h, FaultDecision.h, RegionMap.h)
-// on the host: demand-zero and copy-on-write faults, brk and mmap with the commit rule, fork's sharing
+// on the host: demand-zero and copy-on-write faults, brk, mmap and mprotect with the commit rule, fork's sharing
 // (not-present entries with a payload included), user-range checks, out-of-memory, and a fixed-seed random
-// walk of faults, writes, forks, brk and mmap against a model of every page's contents.
+// walk of faults, writes, forks, brk, mmap and mprotect against a model of every page's contents.
 //
 // The page tables live in plain memory (the same ops as PageTablesTest.cpp) and the frames come from a
 // HostFrames source whose frames are real 4 KiB buffers with reference counts, so a copy-on-write copy
@@ -645,6 +645,149 @@ TEST_F(AddressSpaceTest, ProtNoneReservesWithoutAccessOrCommitment) {
     EXPECT_SPACE_OK(*space);
 }
 
+// mprotect (AddressSpace::protect): rights change in place, the regions split and merge, and the commit rule
+// counts exactly the pages that are accessible.
+constexpr u32 kRead = 1, kWrite = 2, kExec = 4, kNone = 0;
+
+TEST(RegionMapTest, ProtectMappingsSplitsMergesAndRefuses) {
+    EXPECT_EQ(region_access(8).error(), Error::Invalid);
+    EXPECT_TRUE(region_access(kRead | kWrite).value().writable);
+    EXPECT_TRUE(region_access(kExec).value().accessible);
+    EXPECT_FALSE(region_access(kNone).value().accessible);
+
+    RegionMap map;
+    ASSERT_FALSE(map.add(0x10000, 0x20000, RegionKind::Mapping, false, false).is_error());
+    ASSERT_FALSE(map.protect_mappings(0x12000, 0x14000, true, true).is_error());
+    EXPECT_EQ(map.count(), 3u) << "a range inside a region splits it in three";
+    EXPECT_TRUE(map.find(0x13fff)->writable);
+    EXPECT_FALSE(map.find(0x14000)->accessible);
+    EXPECT_EQ(map.reserved_pages(), 2u);
+    ASSERT_FALSE(map.protect_mappings(0x14000, 0x16000, true, true).is_error());
+    EXPECT_EQ(map.count(), 3u) << "the next piece merges into its neighbour with the same rights";
+    EXPECT_EQ(map.find(0x12000)->end, 0x16000u);
+    ASSERT_FALSE(map.protect_mappings(0x12000, 0x16000, false, true).is_error());
+    EXPECT_FALSE(map.find(0x12000)->writable);
+    EXPECT_EQ(map.count(), 3u);
+    ASSERT_FALSE(map.protect_mappings(0x10000, 0x20000, false, false).is_error());
+    EXPECT_EQ(map.count(), 1u) << "back to one reservation";
+    EXPECT_EQ(map.reserved_pages(), 0u);
+    EXPECT_TRUE(map.check_invariants());
+
+    EXPECT_EQ(map.protect_mappings(0x10800, 0x12000, true, true).error(), Error::Invalid) << "unaligned";
+    EXPECT_EQ(map.protect_mappings(0x1f000, 0x21000, true, true).error(), Error::NoMemory) << "runs past the region";
+    ASSERT_FALSE(map.add(0x20000, 0x22000, RegionKind::Heap, true).is_error());
+    EXPECT_EQ(map.protect_mappings(0x1f000, 0x21000, true, true).error(), Error::Invalid) << "reaches the heap";
+    EXPECT_FALSE(map.find(0x1f000)->accessible) << "nothing changed";
+    // A table with no free slot refuses a split, but not a change that needs none.
+    for (u32 i = map.count(); i < RegionMap::kMaxRegions; ++i)
+        ASSERT_FALSE(
+            map.add(0x100000 + i * 0x10000, 0x100000 + i * 0x10000 + 0x3000, RegionKind::Mapping, true).is_error());
+    EXPECT_EQ(map.protect_mappings(0x12000, 0x13000, true, true).error(), Error::NoMemory);
+    EXPECT_FALSE(map.protect_mappings(0x10000, 0x20000, false, false).is_error()) << "no change, no split";
+    EXPECT_FALSE(map.protect_mappings(0x10000, 0x20000, true, true).is_error()) << "the whole region: no split";
+    EXPECT_TRUE(map.check_invariants());
+}
+
+TEST_F(AddressSpaceTest, MprotectCommitsWhatBecomesAccessibleAndFreesWhatBecomesNone) {
+    frames.limit = 8;
+    auto space = make_space();
+    u32 base = space->map_anonymous(64 * kPageSize, false, false).value();  // a reservation: counts nothing
+    ASSERT_FALSE(space->protect(base, 4 * kPageSize, kRead | kWrite).is_error());
+    EXPECT_EQ(space->regions().reserved_pages(), 4u);
+    EXPECT_EQ(space->regions().count(), 2u);
+    ASSERT_FALSE(space->check_user_range(base, 4 * kPageSize, true).is_error());
+    EXPECT_EQ(live_frames(), 4u);
+    page_bytes(*space, base)[0] = 'x';
+    EXPECT_EQ(space->protect(base + 4 * kPageSize, 5 * kPageSize, kRead | kWrite).error(), Error::NoMemory)
+        << "4 + 5 pages: over the commit limit of 8";
+    EXPECT_EQ(space->regions().reserved_pages(), 4u) << "nothing changed";
+    EXPECT_EQ(space->regions().count(), 2u);
+    ASSERT_FALSE(space->protect(base + 4 * kPageSize, 4 * kPageSize, kRead | kWrite).is_error());
+    EXPECT_EQ(space->regions().count(), 2u) << "committed piece by piece, still one accessible region";
+    // Already accessible pages are not promised twice.
+    ASSERT_FALSE(space->protect(base, 8 * kPageSize, kRead | kWrite).is_error());
+    EXPECT_EQ(space->regions().reserved_pages(), 8u);
+
+    // Back to PROT_NONE: the frames go at once (through the edit path: TLB entries invalidated), the pages no
+    // longer count, and a touch kills.
+    ops.invalidations.clear();
+    ASSERT_FALSE(space->protect(base, 2 * kPageSize, kNone).is_error());
+    EXPECT_EQ(live_frames(), 2u);
+    EXPECT_EQ(space->regions().reserved_pages(), 6u);
+    EXPECT_NE(std::find(ops.invalidations.begin(), ops.invalidations.end(), base), ops.invalidations.end());
+    EXPECT_EQ(space->handle_fault(base, false, false), FaultResult::ProtectionFault);
+    EXPECT_EQ(space->regions().count(), 3u);
+    ASSERT_FALSE(space->protect(base, kPageSize, kRead).is_error());
+    EXPECT_EQ(space->handle_fault(base, false, false), FaultResult::Resolved);
+    EXPECT_EQ(page_bytes(*space, base)[0], 0) << "made accessible again, the page is a fresh zero page";
+    EXPECT_EQ(live_frames(), 3u);
+
+    // Errors change nothing.
+    EXPECT_EQ(space->protect(base + 1, kPageSize, kRead).error(), Error::Invalid) << "unaligned";
+    EXPECT_EQ(space->protect(base, kPageSize, 8).error(), Error::Invalid) << "bad prot";
+    EXPECT_EQ(space->protect(base + 60 * kPageSize, 8 * kPageSize, kNone).error(), Error::NoMemory)
+        << "runs past the mapping";
+    EXPECT_EQ(space->protect(0x20000000, kPageSize, kRead).error(), Error::NoMemory) << "nothing mapped there";
+    EXPECT_EQ(space->protect(0xBFFFF000, 0x2000, kRead).error(), Error::NoMemory) << "reaches the kernel half";
+    ASSERT_FALSE(space->add_region(kProgramBase, kProgramBase + kPageSize, RegionKind::Program, false).is_error());
+    EXPECT_EQ(space->protect(kProgramBase, kPageSize, kRead | kWrite).error(), Error::Invalid) << "not an mmap region";
+    EXPECT_FALSE(space->protect(base + 1234 * kPageSize, 0, kRead).is_error()) << "an empty range: nothing to do";
+    EXPECT_EQ(live_frames(), 3u);
+    EXPECT_EQ(space->regions().reserved_pages(), 7u);
+    EXPECT_SPACE_OK(*space);
+    ASSERT_FALSE(space->unmap(base, 64 * kPageSize).is_error());
+    EXPECT_EQ(live_frames(), 0u);
+    EXPECT_REVERSE_MAP_OK(space.get());
+}
+
+TEST_F(AddressSpaceTest, MprotectReadOnlyRefusesWritesAndWritableAgainRespectsCopyOnWrite) {
+    auto parent = make_space();
+    u32 a = parent->map_anonymous(2 * kPageSize, true).value();
+    const char text[] = "before mprotect";
+    ASSERT_FALSE(parent->write(a, text, sizeof(text)).is_error());
+    ASSERT_FALSE(parent->check_user_range(a + kPageSize, 4, true).is_error());
+    u32 frame = parent->translate(a).value();
+
+    ops.invalidations.clear();
+    ASSERT_FALSE(parent->protect(a, kPageSize, kRead).is_error());
+    EXPECT_FALSE(protection_at(*parent, a).writable);
+    EXPECT_NE(std::find(ops.invalidations.begin(), ops.invalidations.end(), a), ops.invalidations.end())
+        << "a present page lost write access: its TLB entry must go";
+    EXPECT_EQ(parent->handle_fault(a, true, true), FaultResult::ProtectionFault);
+    EXPECT_EQ(parent->check_user_range(a, 4, true).error(), Error::BadAddress);
+    EXPECT_FALSE(parent->check_user_range(a, 4, false).is_error());
+    EXPECT_TRUE(protection_at(*parent, a + kPageSize).writable) << "the rest of the mapping keeps its rights";
+
+    // Writable again: the first write faults and, the frame being unshared, keeps it.
+    ASSERT_FALSE(parent->protect(a, kPageSize, kRead | kWrite).is_error());
+    EXPECT_EQ(parent->regions().count(), 1u);
+    EXPECT_EQ(parent->handle_fault(a, true, true), FaultResult::Resolved);
+    EXPECT_EQ(parent->translate(a).value(), frame);
+    EXPECT_TRUE(protection_at(*parent, a).writable);
+
+    // Read-only, then fork: the page is shared without copy-on-write. When the child makes it writable its
+    // first write gets a copy; the parent's page keeps its bytes.
+    ASSERT_FALSE(parent->protect(a, 2 * kPageSize, kRead).is_error());
+    auto child = make_space();
+    ASSERT_FALSE(parent->fork_into(*child).is_error());
+    EXPECT_EQ(frames.references(frame), 2u);
+    ASSERT_FALSE(child->protect(a, 2 * kPageSize, kRead | kWrite).is_error());
+    EXPECT_EQ(child->handle_fault(a, true, true), FaultResult::Resolved);
+    EXPECT_NE(child->translate(a).value(), frame);
+    page_bytes(*child, a)[0] = 'B';
+    EXPECT_EQ(page_bytes(*parent, a)[0], 'b');
+    EXPECT_EQ(frames.references(frame), 1u);
+    // The child's PROT_NONE drops its pages, not the parent's.
+    ASSERT_FALSE(child->protect(a, 2 * kPageSize, kNone).is_error());
+    EXPECT_EQ(page_bytes(*parent, a)[0], 'b');
+    EXPECT_SPACE_OK(*parent);
+    EXPECT_SPACE_OK(*child);
+    EXPECT_REVERSE_MAP_OK(parent.get(), child.get());
+    child.reset();
+    parent.reset();
+    EXPECT_EQ(live_frames(), 0u);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // User ranges and out-of-memory
 // ---------------------------------------------------------------------------------------------------------
@@ -686,7 +829,7 @@ TEST_F(AddressSpaceTest, OutOfFramesIsReportedAndLeaksNothing) {
 // A random walk against a model of every page's contents
 // ---------------------------------------------------------------------------------------------------------
 
-TEST_F(AddressSpaceTest, RandomFaultsForksBrkAndMmapAgreeWithAModel) {
+TEST_F(AddressSpaceTest, RandomFaultsForksBrkMmapAndMprotectAgreeWithAModel) {
     std::mt19937 rng(20261205);
     struct Process {
         std::unique_ptr<Space> space;
@@ -700,11 +843,13 @@ TEST_F(AddressSpaceTest, RandomFaultsForksBrkAndMmapAgreeWithAModel) {
         processes.push_back(std::move(p));
     };
     spawn();
-    // Where a process may touch: its program pages, its heap below the break, its mappings.
-    auto touchable = [&](Process& p) {
+    // Where a process may read (write): its program pages, its heap below the break, its mappings that are
+    // not PROT_NONE (and not read-only).
+    auto touchable = [&](Process& p, bool write = false) {
         std::vector<u32> pages;
         for (u32 i = 0; i < p.space->regions().count(); ++i) {
             const MemoryRegion& r = p.space->regions()[i];
+            if (!r.accessible || (write && !r.writable)) continue;
             for (u32 page = r.start; page < r.end; page += kPageSize) pages.push_back(page);
         }
         return pages;
@@ -725,15 +870,20 @@ TEST_F(AddressSpaceTest, RandomFaultsForksBrkAndMmapAgreeWithAModel) {
             }
             ASSERT_EQ(frames.bytes(physical.value())[0], expected) << std::hex << page;
         }
+        for (u32 i = 0; i < p.space->regions().count(); ++i) {
+            const MemoryRegion& r = p.space->regions()[i];
+            for (u32 page = r.start; page < r.end && !r.accessible; page += kPageSize)
+                ASSERT_TRUE(p.space->translate(page).is_error() && !p.model.count(page)) << std::hex << page;
+        }
     };
     for (int step = 0; step < 3000; ++step) {
         size_t index = rng() % processes.size();
         Process& p = processes[index];
         int op = static_cast<int>(rng() % 100);
-        std::vector<u32> pages = touchable(p);
-        if (op < 50 && !pages.empty()) {
+        std::vector<u32> pages = touchable(p), writable_pages = touchable(p, true);
+        if (op < 50 && !writable_pages.empty()) {
             // A user write: check the range (faults in, copies on write), then store through the frame.
-            u32 page = pages[rng() % pages.size()];
+            u32 page = writable_pages[rng() % writable_pages.size()];
             u8 value = static_cast<u8>(rng() % 255 + 1);
             ASSERT_FALSE(p.space->check_user_range(page, 16, true).is_error());
             u32 physical = p.space->translate(page).value();
@@ -764,13 +914,20 @@ TEST_F(AddressSpaceTest, RandomFaultsForksBrkAndMmapAgreeWithAModel) {
             }
         } else if (op < 95) {
             (void)p.space->map_anonymous((rng() % 4 + 1) * kPageSize, true);
-        } else {
+        } else if (op < 98) {
             u32 start = kMappingBase + (rng() % 8) * kPageSize;
             if (!p.space->unmap(start, (rng() % 3 + 1) * kPageSize).is_error()) {
                 for (auto it = p.model.begin(); it != p.model.end();) {
                     it = p.space->regions().find(it->first) ? std::next(it) : p.model.erase(it);
                 }
             }
+        } else {
+            // mprotect to PROT_NONE, read-only or read-write: PROT_NONE drops the pages' contents.
+            static constexpr u32 kProts[] = {kNone, kRead, kRead | kWrite};
+            u32 start = kMappingBase + (rng() % 8) * kPageSize, length = (rng() % 3 + 1) * kPageSize;
+            u32 prot = kProts[rng() % 3];
+            if (!p.space->protect(start, length, prot).is_error() && prot == kNone)
+                for (u32 page = start; page < start + length; page += kPageSize) p.model.erase(page);
         }
         check(p);
         check_reverse_map(step);

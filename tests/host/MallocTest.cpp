@@ -393,3 +393,57 @@ TEST(MallocPolicyNames, ParseAndPrint) {
     EXPECT_FALSE(Malloc::parse_policy(nullptr, policy));
     EXPECT_EQ(policy, Malloc::kDefaultPolicy);  // untouched by failures
 }
+
+// A reservation is not a commitment: the segregated policy reserves 4 MiB segments but commits only what its
+// pages use, slice by slice on the slow path (TestMemorySource keeps uncommitted pages PROT_NONE, so touching
+// one before committing it would crash this test).
+TEST(MallocReservation, SegmentsAreReservedAndCommittedAsPagesAreMade) {
+    TestMemorySource source;
+    Heap heap{source, options_for(Policy::Segregated)};
+    HeapModel model{heap};
+    ASSERT_NE(model.allocate(40), nullptr);
+    EXPECT_GE(source.heap_bytes(), 4u << 20) << "a whole segment is reserved";
+    EXPECT_EQ(source.extend_calls, 0u);
+    EXPECT_LE(source.committed_bytes, 128u * 1024) << "the header and one 64 KiB slice are committed";
+    // A thousand more blocks of the class fill its page and a few more: a commit per page, not per block.
+    size_t commits = source.commit_calls;
+    for (int i = 0; i < 4000; ++i) ASSERT_NE(model.allocate(40), nullptr);
+    EXPECT_LE(source.commit_calls - commits, 4u);
+    EXPECT_LE(source.committed_bytes, 256u * 1024);
+    model.check_all();
+    ASSERT_TRUE(model.ok()) << model.error();
+    model.free_all();
+}
+
+// A refused commit is out of memory: the allocation fails cleanly, what is live stays intact, and once commits
+// succeed again so do allocations.
+TEST(MallocReservation, ARefusedCommitFailsTheAllocationAndTheHeapRecovers) {
+    TestMemorySource source;
+    source.fail_map = true;
+    Heap heap{source, options_for(Policy::Segregated)};
+    HeapModel model{heap};
+    source.fail_commit = true;
+    EXPECT_EQ(model.allocate(100), nullptr) << "not even the first segment's header could be committed";
+    heap.check_invariants();
+    source.fail_commit = false;
+    std::vector<void*> blocks;
+    for (int i = 0; i < 100; ++i) blocks.push_back(model.allocate(100));
+    ASSERT_NE(blocks.back(), nullptr);
+    source.fail_commit = true;
+    // Blocks of the same class still come from the committed page; a class that needs a new page does not.
+    EXPECT_NE(model.allocate(100), nullptr);
+    EXPECT_EQ(model.allocate(5000), nullptr);
+    // Enough of one class to need a new segment: refused at its header or its first page.
+    for (int i = 0; i < 100000 && model.allocate(60000); ++i) {
+    }
+    EXPECT_EQ(model.allocate(60000), nullptr);
+    model.check_all();
+    ASSERT_TRUE(model.ok()) << model.error();
+    source.fail_commit = false;
+    EXPECT_NE(model.allocate(5000), nullptr);
+    EXPECT_NE(model.allocate(60000), nullptr);
+    model.check_all();
+    ASSERT_TRUE(model.ok()) << model.error();
+    model.free_all();
+    heap.check_invariants();
+}

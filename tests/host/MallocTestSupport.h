@@ -4,6 +4,8 @@
 //   - fails on demand (a heap capacity, a mapping budget, or map() switched off), so exhaustion paths run;
 //   - protects what it takes back (PROT_NONE above the break after shrink, munmap for unmap), so an
 //     allocator that touches returned memory faults at once;
+//   - keeps what reserve() gives PROT_NONE until commit() (which can be refused on demand), and what
+//     decommit() takes back PROT_NONE again, so an allocator that touches memory it has not committed faults;
 //   - fills discarded pages with junk, so an allocator that relies on their contents is caught;
 //   - checks that unmap() gets exactly what map() gave; counts every call, for hysteresis tests.
 #pragma once
@@ -47,15 +49,52 @@ public:
         if (fail_extend || bytes > m_capacity - heap_bytes()) return nullptr;
         char* old_break = m_break;
         m_break += bytes;
-        protect();
+        make_accessible(m_break);
         return old_break;
+    }
+    void* reserve(size_t bytes) override {
+        ++reserve_calls;
+        if (fail_extend || bytes > m_capacity - heap_bytes()) return nullptr;
+        char* old_break = m_break;
+        m_break += bytes;
+        return old_break;
+    }
+    bool commit(void* address, size_t bytes) override {
+        ++commit_calls;
+        char* start = static_cast<char*>(address);
+        if (start < m_start || start + bytes > m_break) abort();  // not heap memory
+        if (fail_commit) return false;
+        committed_bytes += bytes;
+        uintptr_t page = page_size();
+        char* first = reinterpret_cast<char*>(reinterpret_cast<uintptr_t>(start) & ~(page - 1));
+        char* end = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(start + bytes) + page - 1) & ~(page - 1));
+        mprotect(first, end - first, PROT_READ | PROT_WRITE);
+        if (end > m_protected_from) m_protected_from = end;
+        return true;
+    }
+    bool decommit(void* address, size_t bytes) override {
+        ++decommit_calls;
+        char* start = static_cast<char*>(address);
+        if (start < m_start || start + bytes > m_break || (reinterpret_cast<uintptr_t>(start) | bytes) % page_size())
+            abort();  // not whole heap pages
+        if (!allow_decommit) return false;
+        decommitted_bytes += bytes;
+        mmap(start, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+        return true;
     }
     bool shrink(size_t bytes) override {
         ++shrink_calls;
         if (refuse_shrink) return false;
         if (bytes > heap_bytes()) abort();  // an allocator bug: it never had that much
         m_break -= bytes;
-        protect();
+        uintptr_t page = page_size();
+        char* accessible_end = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(m_break) + page - 1) & ~(page - 1));
+        if (accessible_end < m_protected_from) {
+            // Fresh pages again on the next extend, like a real shrink.
+            mmap(accessible_end, m_protected_from - accessible_end, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+            m_protected_from = accessible_end;
+        }
         return true;
     }
     void* map(size_t bytes) override {
@@ -119,27 +158,26 @@ public:
     // Where the heap starts: two sources made alike give two heaps whose offsets from here can be compared.
     const char* heap_start() const { return m_start; }
 
-    bool fail_extend = false;
+    bool fail_extend = false;  // extend() and reserve()
+    bool fail_commit = false;
+    bool allow_decommit = true;
+    size_t committed_bytes = 0, decommitted_bytes = 0;  // asked for by commit() and decommit() so far
     bool junk_on_discard = false;
     bool refuse_shrink = false;
     bool fail_map = false;
     bool allow_remap = true;
     size_t map_budget = SIZE_MAX / 4;
-    size_t extend_calls = 0, shrink_calls = 0, map_calls = 0, unmap_calls = 0, remap_calls = 0, discard_calls = 0;
+    size_t extend_calls = 0, reserve_calls = 0, commit_calls = 0, decommit_calls = 0, shrink_calls = 0, map_calls = 0,
+           unmap_calls = 0, remap_calls = 0, discard_calls = 0;
 
 private:
-    // Pages wholly above the break are inaccessible; the rest of the range below it is read-write.
-    void protect() {
+    // Makes the heap read-write from its start up to `end` (rounded up to a page). Pages above stay PROT_NONE:
+    // above the break, or reserved and not committed yet.
+    void make_accessible(char* end) {
         uintptr_t page = page_size();
-        uintptr_t top = (reinterpret_cast<uintptr_t>(m_break) + page - 1) & ~(page - 1);
-        char* accessible_end = reinterpret_cast<char*>(top);
-        if (accessible_end > m_protected_from) {
-            mprotect(m_protected_from, accessible_end - m_protected_from, PROT_READ | PROT_WRITE);
-        } else if (accessible_end < m_protected_from) {
-            // Fresh pages again on the next extend, like a real shrink.
-            mmap(accessible_end, m_protected_from - accessible_end, PROT_NONE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
-        }
+        char* accessible_end = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(end) + page - 1) & ~(page - 1));
+        if (accessible_end <= m_protected_from) return;
+        mprotect(m_protected_from, accessible_end - m_protected_from, PROT_READ | PROT_WRITE);
         m_protected_from = accessible_end;
     }
 
@@ -148,7 +186,8 @@ private:
     char* m_reservation;
     char* m_start;
     char* m_break;
-    char* m_protected_from;  // pages from here up are PROT_NONE
+    char* m_protected_from;  // pages from here up are PROT_NONE (above the break, or not committed); below, pages
+                             // reserved and not committed (or decommitted) are too
     std::map<void*, size_t> m_mappings;
 };
 

@@ -31,16 +31,31 @@ bool HostMemorySource::initialize(size_t bytes) {
 
 void* HostMemorySource::extend(size_t bytes) {
     if (bytes > m_reserved - m_break) return nullptr;
+    if (!commit(m_start + m_break, bytes)) return nullptr;
+    return reserve(bytes);
+}
+
+void* HostMemorySource::reserve(size_t bytes) {
+    if (bytes > m_reserved - m_break) return nullptr;
     size_t new_break = m_break + bytes;
-    if (new_break > m_committed) {
-        size_t committed = align_up(new_break, kPageBytes);
-        if (mprotect(m_start + m_committed, committed - m_committed, PROT_READ | PROT_WRITE) != 0) return nullptr;
-        m_committed = committed;
-    }
     char* old_break = m_start + m_break;
     m_break = new_break;
     if (m_break > m_peak_break) m_peak_break = m_break;
     return old_break;
+}
+
+bool HostMemorySource::commit(void* address, size_t bytes) {
+    size_t offset = static_cast<size_t>(static_cast<char*>(address) - m_start);
+    size_t begin = offset & ~(kPageBytes - 1), end = align_up(offset + bytes, kPageBytes);
+    if (end > m_reserved || mprotect(m_start + begin, end - begin, PROT_READ | PROT_WRITE) != 0) return false;
+    if (end > m_committed) m_committed = end;
+    return true;
+}
+
+bool HostMemorySource::decommit(void* address, size_t bytes) {
+    // Fresh PROT_NONE pages over them: frees them (and Linux stops counting them), and a stray access faults.
+    return mmap(address, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) !=
+           MAP_FAILED;
 }
 
 bool HostMemorySource::shrink(size_t bytes) {

@@ -2,8 +2,10 @@
 //
 // The heap is a private brk of our own: one large PROT_NONE reservation (MAP_NORESERVE, so it costs
 // address space only) whose bottom part is made read-write as the heap extends, and turned back into fresh
-// PROT_NONE pages as it shrinks (which also frees them). Using our own range instead of the real brk means
-// no other code in the process can move our break. Large blocks are plain anonymous mmaps; discard is
+// PROT_NONE pages as it shrinks (which also frees them). reserve() moves the break without making anything
+// read-write; commit() then does (mprotect) and decommit() undoes it (fresh PROT_NONE pages): the segregated
+// policy's segments cost address space only until pages are carved out of them. Using our own range instead of the real
+// brk means no other code in the process can move our break. Large blocks are plain anonymous mmaps; discard is
 // madvise(MADV_DONTNEED), which frees the pages and reads back zeros.
 //
 // Allocates nothing itself: it runs inside malloc.
@@ -24,6 +26,9 @@ public:
     bool initialize(size_t bytes = size_t(64) << 30);
 
     void* extend(size_t bytes) override;
+    void* reserve(size_t bytes) override;
+    bool commit(void* address, size_t bytes) override;
+    bool decommit(void* address, size_t bytes) override;
     bool shrink(size_t bytes) override;
     void* map(size_t bytes) override;
     void unmap(void* address, size_t bytes) override;
@@ -42,7 +47,7 @@ private:
     char* m_start = nullptr;
     size_t m_reserved = 0;
     size_t m_break = 0;      // bytes in use from m_start
-    size_t m_committed = 0;  // bytes from m_start that are read-write (page multiple >= m_break)
+    size_t m_committed = 0;  // bytes from m_start that may be read-write: a page multiple, above none are
     size_t m_peak_break = 0;
 };
 

@@ -110,6 +110,7 @@ void run_all() {
     run_test("cow", test_cow);
     run_test("brk", test_brk);
     run_test("mmap", test_mmap);
+    run_test("mprotect", test_mprotect);
     run_test("stack_growth", test_stack_growth);
     run_hostile_tests();
     run_test("compute_parallel", test_compute_parallel);

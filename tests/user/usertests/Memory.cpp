@@ -1,4 +1,4 @@
-// Memory.cpp: the program break (brk), anonymous mappings (mmap2, munmap) and stack growth: demand paging,
+// Memory.cpp: the program break (brk), anonymous mappings (mmap2, munmap, mprotect) and stack growth: demand paging,
 // frames given back, zeroed pages, and what mneme_procinfo says. Each runs in a child (run_in_child), so the
 // address space it leaves behind goes away with it.
 #include "libc/base/Error.h"
@@ -108,6 +108,84 @@ const char* mmap_body() {
     return nullptr;
 }
 
+// Ends with the signal `status` reports, or -1 for a normal exit: `body` run in a grandchild.
+int signal_of(void (*body)(volatile char*), volatile char* address) {
+    int pid = sys_fork();
+    if (pid == 0) {
+        body(address);
+        sys_exit(0);
+    }
+    int status;
+    wait_for(pid, &status);
+    return wait_signaled(status) ? wait_term_signal(status) : -1;
+}
+void write_to(volatile char* address) { address[0] = 'w'; }
+void read_from(volatile char* address) { sys_exit(address[0] == 0x7F ? 1 : 0); }
+
+// mprotect: a PROT_NONE reservation made accessible piece by piece (the way malloc commits its segments), a
+// read-only page that faults on a write and keeps its contents, PROT_NONE giving the frames back, and the
+// errors.
+const char* mprotect_body() {
+    constexpr u32 kPages = 64;
+    u32 start = free_frames();
+    long reserved = sys_mmap2(nullptr, kPages * 4096, kProtNone, kMapPrivate | kMapAnonymous, -1, 0);
+    if (is_error_result(reserved))
+        return child_fail("mmap2(PROT_NONE) failed: %s", strerror(static_cast<int>(reserved)));
+    char* base = reinterpret_cast<char*>(reserved);
+    if (int r = sys_mprotect(base, 4 * 4096, kProtRead | kProtWrite); r != 0)
+        return child_fail("mprotect(4 pages, PROT_READ|PROT_WRITE) returned %d", r);
+    for (u32 page = 0; page < 4; ++page) {
+        if (base[page * 4096 + 7] != 0) return child_fail("a committed page %u is not zero", page);
+        base[page * 4096] = static_cast<char>('a' + page);
+    }
+    if (int taken = -frames_since(start); taken < 4) return child_fail("touching 4 pages took %d frames", taken);
+    if (signal_of(write_to, base + 4 * 4096) != kSignalSegv)
+        return child_fail("the page after the committed ones is not PROT_NONE any more");
+
+    // Read-only: reading works, a write is SIGSEGV and a system call writing there gets -EFAULT.
+    if (int r = sys_mprotect(base, 4096, kProtRead); r != 0) return child_fail("mprotect(PROT_READ) returned %d", r);
+    if (base[0] != 'a') return child_fail("a page made read-only lost its contents");
+    if (signal_of(write_to, base) != kSignalSegv) return child_fail("a write to a PROT_READ page was not SIGSEGV");
+    if (signal_of(read_from, base) != -1) return child_fail("a read of a PROT_READ page faulted");
+    if (sys_mneme_meminfo(reinterpret_cast<MnemeMemInfo*>(base)) != -static_cast<int>(Error::BadAddress))
+        return child_fail("a system call wrote into a PROT_READ page");
+    base[4096] = 'B';  // the next page kept its rights
+    if (int r = sys_mprotect(base, 4096, kProtRead | kProtWrite); r != 0)
+        return child_fail("mprotect back to PROT_READ|PROT_WRITE returned %d", r);
+    base[1] = 'x';
+    if (base[0] != 'a' || base[1] != 'x') return child_fail("a page made writable again lost its contents");
+
+    // PROT_NONE again: the frames come back, and a read is SIGSEGV.
+    u32 before_none = free_frames();
+    if (int r = sys_mprotect(base, 4 * 4096, kProtNone); r != 0)
+        return child_fail("mprotect(PROT_NONE) returned %d", r);
+    if (frames_since(before_none) < 4)
+        return child_fail("PROT_NONE gave back %d frames, not 4", frames_since(before_none));
+    if (signal_of(read_from, base + 4096) != kSignalSegv)
+        return child_fail("a read of a PROT_NONE page was not SIGSEGV");
+
+    // Errors.
+    if (sys_mprotect(base + 1, 4096, kProtRead) != -static_cast<int>(Error::Invalid))
+        return child_fail("mprotect of an unaligned address did not fail with EINVAL");
+    if (sys_mprotect(base, 4096, 8) != -static_cast<int>(Error::Invalid))
+        return child_fail("mprotect with an unknown protection bit did not fail with EINVAL");
+    if (sys_mprotect(base + (kPages - 1) * 4096, 2 * 4096, kProtRead) != -static_cast<int>(Error::NoMemory))
+        return child_fail("mprotect past the end of the mapping did not fail with ENOMEM");
+    // More than the machine has cannot be committed, though it can be reserved (where the mmap area holds it).
+    size_t huge = (meminfo().total_frames + 1) * size_t(4096);
+    if (huge <= 1024 * MiB) {
+        long big = sys_mmap2(nullptr, huge, kProtNone, kMapPrivate | kMapAnonymous, -1, 0);
+        if (is_error_result(big)) return child_fail("reserving %zu bytes PROT_NONE failed", huge);
+        if (sys_mprotect(reinterpret_cast<void*>(big), huge, kProtRead) != -static_cast<int>(Error::NoMemory))
+            return child_fail("committing more than the machine has did not fail with ENOMEM");
+        if (sys_munmap(reinterpret_cast<void*>(big), huge) != 0) return child_fail("munmap of the reservation failed");
+    }
+    if (sys_munmap(base, kPages * 4096) != 0) return child_fail("munmap failed");
+    if (int left = -frames_since(start); left > static_cast<int>(kSlackFrames))
+        return child_fail("after munmap %d frames are still gone", left);
+    return nullptr;
+}
+
 // Recursion 1 MiB deep: the stack grows page by page on demand far beyond what exec mapped.
 u32 descend(u32 depth, volatile char* caller) {
     volatile char frame[4000];
@@ -132,6 +210,7 @@ const char* stack_body() {
 
 void test_brk() { run_in_child(brk_body); }
 void test_mmap() { run_in_child(mmap_body); }
+void test_mprotect() { run_in_child(mprotect_body); }
 void test_stack_growth() { run_in_child(stack_body); }
 
 }  // namespace usertests

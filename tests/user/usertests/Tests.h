@@ -23,9 +23,10 @@ void test_procinfo();
 // Cow.cpp: copy-on-write after fork.
 void test_cow();
 
-// Memory.cpp: brk, mmap, stack growth.
+// Memory.cpp: brk, mmap, mprotect, stack growth.
 void test_brk();
 void test_mmap();
+void test_mprotect();
 void test_stack_growth();
 
 // Hostile.cpp: programs that misbehave on purpose (user.hostile.*).
