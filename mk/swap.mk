@@ -17,9 +17,14 @@ $(BUILD)/host/mneme-replay: $(REPLAY_OBJS)
 	@$(HOST_CXX) -o $@ $^
 
 replay: $(BUILD)/host/mneme-replay
+
+# make swap-report: faults against frames for every policy and OPT on the host, beside what the kernel did
+# with the same strings in QEMU (tools/swap/report.sh; build/swap-report/).
+swap-report: deps-swap-report $(BUILD)/kernel.elf $(BUILD)/initrd.tar $(BUILD)/host/mneme-replay
+	@tools/swap/report.sh
 host-tests: $(BUILD)/host/mneme-replay
 
 TEST_ARTIFACTS += $(BUILD)/host/mneme-replay
 BENCH_ARTIFACTS += $(BUILD)/host/mneme-replay
 
-.PHONY: replay
+.PHONY: replay swap-report

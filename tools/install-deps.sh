@@ -35,19 +35,21 @@ packages_for() {
     # Host benchmarks against other allocators (tools/bench-allocators.sh) and the in-QEMU instruction counts.
     bench) packages_for run; echo g++ libbenchmark-dev libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev ;;
     malloc-report) echo make g++ gcc python3 git gnuplot-nox ;;
-    all) for t in test bench malloc-report; do packages_for "$t"; done ;;
+    # QEMU runs of swapload under each policy, the host's replay of the same strings, the plots.
+    swap-report) packages_for run; echo g++ gnuplot-nox ;;
+    all) for t in test bench malloc-report swap-report; do packages_for "$t"; done ;;
     *) return 1 ;;
   esac
 }
 
 if [ $# -eq 0 ]; then
-  echo "usage: tools/install-deps.sh TARGET... (build run debug docs iso host-tests fuzz test bench malloc-report all)" >&2
+  echo "usage: tools/install-deps.sh TARGET... (build run debug docs iso host-tests fuzz test bench malloc-report swap-report all)" >&2
   exit 2
 fi
 wanted=()
 for target in "$@"; do
   if ! list=$(packages_for "$target"); then
-    echo "install-deps: unknown target '$target' (known: build run debug docs iso host-tests fuzz test bench malloc-report all)" >&2
+    echo "install-deps: unknown target '$target' (known: build run debug docs iso host-tests fuzz test bench malloc-report swap-report all)" >&2
     exit 2
   fi
   read -r -d '' -a words <<< "$list" || true

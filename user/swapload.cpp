@@ -7,10 +7,10 @@
 //
 // Page i of the string is page i of an anonymous mapping; an access reads its first byte, a write (the
 // string marks WRITES percent of them) writes it. It prints one line: the string, the kernel's swap mode and
-// policy, the cap, the frames free under it when the string starts (`free`), the pages this process holds
-// besides the array (`own`: the array gets about cap - own frames, once the idle processes' pages are
-// evicted), and the faults the string took: first touches (demand-zero) and major faults, which a
-// simulation counts together as misses.
+// policy, the cap, the frames free under it when the string starts (`free`), the pages this process held
+// before it (`own`), the frames the array holds at the end (`held`: what replacement left it, the number of
+// frames to compare with a simulation), and the faults the string took: first touches (demand-zero) and
+// major faults, which a simulation counts together as misses.
 // help(program): swapload [WORKLOAD [PAGES [LENGTH [WRITES [SEED]]]]] | a seeded reference string on real pages
 #include "libc/rt/String.h"
 #include "libc/user/Malloc.h"
@@ -89,13 +89,16 @@ int main(int argc, char** argv) {
             sum += *byte;
     }
     MnemeProcInfo after = me();
-    // Its own pages besides the array (code, stack, the string): the others' pages are not used while it
-    // runs, so replacement takes them first, and the array ends up with about cap - own frames.
+    // The frames the array holds at the end: what the replacement left it, once the pages nobody used
+    // meanwhile (the shell's, init's, this program's start-up code) went first.
+    u32 held = 0;
+    for (u32 page = 0; page < pages; ++page)
+        if (sys_mneme_frame_of(const_cast<u8*>(array + page * 4096)) >= 0) ++held;
     u32 own = before.resident_pages;
     u32 faults = after.page_faults - before.page_faults, major = after.major_faults - before.major_faults;
-    printf("swapload: %s pages=%u length=%u writes=%u seed=%u swap=%s policy=%s cap=%u free=%u own=%u faults=%u "
-           "major=%u first=%u\n",
+    printf("swapload: %s pages=%u length=%u writes=%u seed=%u swap=%s policy=%s cap=%u free=%u own=%u held=%u "
+           "faults=%u major=%u first=%u\n",
            workload_name(spec.kind), pages, length, spec.write_percent, spec.seed, stat.mode, stat.policy,
-           stat.frame_cap, room, own, faults, major, faults - major);
+           stat.frame_cap, room, own, held, faults, major, faults - major);
     return sum == 0xFFFFFFFF ? 3 : 0;  // keeps the reads
 }
