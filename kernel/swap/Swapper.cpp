@@ -16,6 +16,8 @@
 #include "libc/base/Assert.h"
 #include "libc/base/Invariant.h"
 #include "libc/rt/String.h"
+#include "mm/swap/AgingPolicy.h"
+#include "mm/swap/ClockPolicy.h"
 
 namespace swapper {
 namespace {
@@ -375,16 +377,34 @@ void print_state() {
             s.major_faults, s.pages_out, s.evictions, s.clean_evictions, s.shared_evictions, s.write_errors,
             s.read_errors, s.out_of_swap);
     swap_area::print_summary();
+    // The policy's own state: where the clock's hand is; aging's counters are shown per frame below.
+    bool clock = g_kind == PolicyKind::Clock || g_kind == PolicyKind::EnhancedClock;
+    bool aging = g_kind == PolicyKind::Aging;
+    if (clock) {
+        u32 hand = static_cast<const ClockPolicy&>(*g_policy).hand();
+        if (hand != FrameList::kNone)
+            kprintf("  clock hand at frame %#07x (the next sweep starts there)\n", (g_first_pfn + hand) << kPageShift);
+    }
     // The policy's view of the first resident frames: A and D as the hardware shows them now.
     constexpr u32 kShown = 16;
     u32 shown = 0;
-    kprintf("  first resident frames (A: accessed, D: written since loaded, S: clean copy in slot):\n");
+    kprintf("  first resident frames (A: accessed, D: written since loaded; slot: its clean copy%s):\n",
+            aging ? "; age: aging's 8-bit register, most recent tick leftmost" : "");
     for (u32 index = 0; index < g_frames && shown < kShown; ++index) {
         if (!g_policy->is_resident(index)) continue;
         ++shown;
-        kprintf("    frame %#07x  %s %s  slot %-5u mappings %u\n", (g_first_pfn + index) << kPageShift,
+        kprintf("    frame %#07x  %s %s  slot %-5u mappings %u", (g_first_pfn + index) << kPageShift,
                 g_bits->accessed(index) ? "A" : "-", g_bits->written(index) ? "D" : "-", g_slot_of[index],
                 frame_table::reverse_map().count(g_first_pfn + index));
+        if (aging) {
+            u8 age = static_cast<const AgingPolicy&>(*g_policy).counter(index);
+            char bits[9];
+            for (int bit = 0; bit < 8; ++bit) bits[bit] = (age & (0x80 >> bit)) ? '1' : '0';
+            bits[8] = '\0';
+            kprintf("  age %s", bits);
+        }
+        if (clock && index == static_cast<const ClockPolicy&>(*g_policy).hand()) kprintf("  <- hand");
+        kprintf("\n");
     }
 }
 
