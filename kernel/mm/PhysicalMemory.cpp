@@ -11,6 +11,12 @@
 #include "mm/frame/RangeSet.h"
 
 namespace pmm {
+
+unsigned order_for(u64 bytes) {
+    unsigned order = 0;
+    while ((u64(kPageSize) << order) < bytes) ++order;
+    return order;
+}
 namespace {
 
 constexpr u32 kMaxRanges = 64;

@@ -39,6 +39,8 @@ Kind kind();
 BuddyAllocator* buddy();    // null unless pmm=buddy
 BitmapAllocator* bitmap();  // null unless pmm=bitmap
 
+// The smallest order whose block of 2^order frames holds `bytes`.
+unsigned order_for(u64 bytes);
 // A block of 2^order frames; returns its first pfn. Never panics on exhaustion.
 ErrorOr<u32> allocate(unsigned order = 0, Zone zone = Zone::Any);
 void free(u32 pfn, unsigned order = 0);

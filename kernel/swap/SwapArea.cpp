@@ -33,12 +33,6 @@ __attribute__((format(printf, 1, 2))) void remember(const char* format, ...) {
     va_end(arguments);
 }
 
-// The smallest buddy order whose block holds `bytes`.
-unsigned order_for(u64 bytes) {
-    unsigned order = 0;
-    while ((u64(kPageSize) << order) < bytes) ++order;
-    return order;
-}
 
 }  // namespace
 
@@ -52,7 +46,7 @@ ErrorOr<void> initialize(BlockDevice& disk) {
     // Slot numbers live in the 31 payload bits of a not-present entry; the map's u16 counts cap the rest.
     u32 slot_count = slots64 > SwapSlotMap::kMaxSlots ? SwapSlotMap::kMaxSlots : static_cast<u32>(slots64);
     size_t bytes = SwapSlotMap::bytes_needed(slot_count);
-    auto block = pmm::allocate(order_for(bytes));
+    auto block = pmm::allocate(pmm::order_for(bytes));
     if (block.is_error()) {
         remember("no %zu KiB of memory for the slot map of %u slots", bytes / KiB, slot_count);
         return Error::NoMemory;
@@ -72,7 +66,7 @@ ErrorOr<void> initialize(BlockDevice& disk) {
     if (disk.write(0, kSectorsPerSlot, page).is_error()) {
         remember("the header could not be written: %s", disk.last_error());
         g_disk = nullptr;
-        pmm::free(block.value(), order_for(bytes));
+        pmm::free(block.value(), pmm::order_for(bytes));
         g_slots = nullptr;
         return Error::IO;
     }

@@ -44,17 +44,12 @@ u32 g_cap = 0;
 Statistics g_statistics;
 bool g_reported_full = false;
 
-unsigned order_for(u64 bytes) {
-    unsigned order = 0;
-    while ((u64(kPageSize) << order) < bytes) ++order;
-    return order;
-}
 
 void* boot_block(u64 bytes) {
-    auto block = pmm::allocate(order_for(bytes));
+    auto block = pmm::allocate(pmm::order_for(bytes));
     if (block.is_error()) return nullptr;
     void* memory = pmm::frame_pointer(block.value());
-    memset(memory, 0, kPageSize << order_for(bytes));
+    memset(memory, 0, kPageSize << pmm::order_for(bytes));
     return memory;
 }
 
@@ -429,7 +424,7 @@ bool check(FormatSink sink, void* context) {
     // Count the references to each slot: entries in every live space, and the frames' clean copies.
     const SwapSlotMap& slots = swap_area::slots();
     u64 bytes = u64(slots.slot_count()) * sizeof(u16);
-    auto block = pmm::allocate(order_for(bytes));
+    auto block = pmm::allocate(pmm::order_for(bytes));
     if (block.is_error()) return true;  // no memory to check with: say nothing
     u16* counts = static_cast<u16*>(pmm::frame_pointer(block.value()));
     memset(counts, 0, bytes);
@@ -446,7 +441,7 @@ bool check(FormatSink sink, void* context) {
         if (counts[slot] != slots.references(slot))
             ok = invariant_violation(sink, context, "swap: slot %u has %u references but %u entries and frames name it",
                                      slot, slots.references(slot), counts[slot]);
-    pmm::free(block.value(), order_for(bytes));
+    pmm::free(block.value(), pmm::order_for(bytes));
     return ok;
 }
 
