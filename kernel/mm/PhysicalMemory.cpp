@@ -17,6 +17,7 @@ unsigned order_for(u64 bytes) {
     while ((u64(kPageSize) << order) < bytes) ++order;
     return order;
 }
+
 namespace {
 
 constexpr u32 kMaxRanges = 64;
