@@ -114,7 +114,8 @@ disk_image=$logs/monitor-disk.img
 rm -f "$disk_image"
 qemu-img create -q -f raw "$disk_image" 64M
 printf 'Hello, sector one' | dd of="$disk_image" bs=512 seek=1 conv=notrunc status=none
-run disk 'disk\rdisk read 1\rdisk read 131072\rhalt\r' "" --disk "$disk_image"
+# swap=off: a disk used for swapping gets the swap area's header over its first 8 sectors at boot.
+run disk 'disk\rdisk read 1\rdisk read 131072\rhalt\r' "swap=off" --disk "$disk_image"
 expect disk 0 'ide0: QEMU HARDDISK, 64 MiB, LBA48' '^  model +QEMU HARDDISK' '^  size +131072 sectors of 512 bytes' \
   '^00000200  48 65 6c 6c 6f 2c 20 73  65 63 74 6f 72 20 6f 6e  \|Hello, sector on\|' \
   'read of 1 sector at LBA 131072 refused: the disk has sectors 0-131071'
