@@ -127,7 +127,7 @@ void read_from(volatile char* address) { sys_exit(address[0] == 0x7F ? 1 : 0); }
 // errors.
 const char* mprotect_body() {
     constexpr u32 kPages = 64;
-    u32 start = free_frames();
+    u32 start = free_pages();
     long reserved = sys_mmap2(nullptr, kPages * 4096, kProtNone, kMapPrivate | kMapAnonymous, -1, 0);
     if (is_error_result(reserved))
         return child_fail("mmap2(PROT_NONE) failed: %s", strerror(static_cast<int>(reserved)));
@@ -156,7 +156,7 @@ const char* mprotect_body() {
     if (base[0] != 'a' || base[1] != 'x') return child_fail("a page made writable again lost its contents");
 
     // PROT_NONE again: the frames come back, and a read is SIGSEGV.
-    u32 before_none = free_frames();
+    u32 before_none = free_pages();
     if (int r = sys_mprotect(base, 4 * 4096, kProtNone); r != 0)
         return child_fail("mprotect(PROT_NONE) returned %d", r);
     if (frames_since(before_none) < 4)
@@ -171,8 +171,11 @@ const char* mprotect_body() {
         return child_fail("mprotect with an unknown protection bit did not fail with EINVAL");
     if (sys_mprotect(base + (kPages - 1) * 4096, 2 * 4096, kProtRead) != -static_cast<int>(Error::NoMemory))
         return child_fail("mprotect past the end of the mapping did not fail with ENOMEM");
-    // More than the machine has cannot be committed, though it can be reserved (where the mmap area holds it).
-    size_t huge = (meminfo().total_frames + 1) * size_t(4096);
+    // More than the machine has (its frames and, with swapping, its swap slots) cannot be committed, though it
+    // can be reserved (where the mmap area holds it).
+    MnemeVmStat swap{};
+    sys_mneme_vmstat(&swap);
+    size_t huge = (meminfo().total_frames + swap.slots_total + 1) * size_t(4096);
     if (huge <= 1024 * MiB) {
         long big = sys_mmap2(nullptr, huge, kProtNone, kMapPrivate | kMapAnonymous, -1, 0);
         if (is_error_result(big)) return child_fail("reserving %zu bytes PROT_NONE failed", huge);
