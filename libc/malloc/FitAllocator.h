@@ -38,8 +38,9 @@
 // it has at most list_limit free blocks, moves them into the index when it has more, and back to the list
 // when they fall to a quarter of the limit. Both structures hold the same blocks in the same address order
 // and answer every search alike, so the switch changes no decision, only the cost; it happens between
-// calls (choose_search), never inside one, and the hysteresis means each switch, O(n log n) to build the
-// index and O(n) to drain it, is paid for by at least 3/4 limit calls.
+// calls (choose_search), never inside one; with the hysteresis the free set changes by 3/4 of the limit
+// between two switches (a call changes it by two blocks at most), which pays for each switch: O(n log n)
+// to build the index, O(n) to drain it.
 #pragma once
 
 #include "libc/base/Format.h"
