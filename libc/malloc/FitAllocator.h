@@ -159,8 +159,8 @@ private:
     void discard_inside(void* free_block);
 
     void choose_search() {
-        if (m_options.indexed && (m_indexed ? m_free_blocks <= m_options.list_limit / 4
-                                            : m_free_blocks > m_options.list_limit)) [[unlikely]]
+        if (m_options.indexed &&
+            (m_indexed ? m_free_blocks <= m_options.list_limit / 4 : m_free_blocks > m_options.list_limit)) [[unlikely]]
             switch_search();
     }
     void switch_search();

@@ -2,7 +2,8 @@
 // found in O(log n).
 //
 // FitAllocator keeps its free blocks either in one address-ordered list (the list versions: first-list,
-// next-list, best-list, worst-list, the ones a lab writes) or here. The heap layout, splitting and
+// next-list, best-list, worst-list, the ones a lab writes) or here (the indexed policies, once the heap has
+// more free blocks than FitAllocator::Options::list_limit; below it they use the list). The heap layout, splitting and
 // coalescing are the same code either way; only the search differs, and it must pick the very block the
 // list would:
 //
