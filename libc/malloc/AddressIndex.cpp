@@ -78,6 +78,22 @@ void AddressIndex::for_each(const Node* node, void (*visit)(void* block, void* c
     }
 }
 
+void AddressIndex::drain(void (*visit)(void* block, void* context), void* context) {
+    // In order with an explicit stack: a node's left link is read on the way down and its right link just
+    // before it is visited, so nothing is read from a node after `visit` has had it.
+    Node* stack[AvlTree<Traits>::kMaxHeight];
+    int count = 0;
+    Node* node = m_tree.root();
+    m_tree.reset();
+    while (node || count > 0) {
+        for (; node; node = node->left) stack[count++] = node;
+        node = stack[--count];
+        Node* right = node->right;
+        visit(block_of(node), context);
+        node = right;
+    }
+}
+
 size_t AddressIndex::check(const Node* node) {
     if (!node) return 0;
     size_t count = check(node->left) + check(node->right) + 1;

@@ -51,6 +51,9 @@ public:
     void for_each(void (*visit)(void* block, void* context), void* context) const {
         for_each(m_tree.root(), visit, context);
     }
+    // Empties the index, calling `visit` on every block in address order -- each after the index has read
+    // its node for the last time, so `visit` may write over it (FitAllocator threads its list there).
+    void drain(void (*visit)(void* block, void* context), void* context);
     // Order, balance and every summary; returns the number of blocks. For check_invariants.
     size_t check() const;
 

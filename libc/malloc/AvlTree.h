@@ -35,6 +35,8 @@ public:
     static constexpr int kMaxHeight = 96;
 
     Node* root() const { return m_root; }
+    // Forgets every node at once (their links are left as they were): the caller has taken them out.
+    void reset() { m_root = nullptr; }
 
     // `node` is in no tree; its links are overwritten.
     void insert(Node* node) {

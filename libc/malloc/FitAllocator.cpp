@@ -8,6 +8,7 @@ namespace Malloc {
 
 FitAllocator::FitAllocator(MemorySource& source, FitStrategy strategy, const Options& options)
     : m_source(source), m_strategy(strategy), m_options(options), m_index(strategy) {
+    if (m_options.list_limit == kPolicyListLimit) m_options.list_limit = default_list_limit(strategy);
     links(sentinel())->next = sentinel();
     links(sentinel())->prev = sentinel();
     m_sentinel.header.size_and_flags = kInUse;  // never picked: a search stops before it
@@ -82,12 +83,14 @@ void FitAllocator::list_replace(Header* old_block, Header* new_block) {
 // ---------------------------------------------------------------------------------------------------------
 
 void FitAllocator::free_insert(Header* block) {
-    if (!m_options.indexed) return list_insert_ordered(block);
+    ++m_free_blocks;
+    if (!m_indexed) return list_insert_ordered(block);
     m_index.insert(block);
 }
 
 void FitAllocator::free_remove(Header* block) {
-    if (!m_options.indexed) return list_unlink(block);
+    --m_free_blocks;
+    if (!m_indexed) return list_unlink(block);
     if (m_rover == block) {
         Header* after = static_cast<Header*>(m_index.successor(block));
         m_rover = after ? after : sentinel();
@@ -97,20 +100,53 @@ void FitAllocator::free_remove(Header* block) {
 
 // The index needs free_resizing(old_block) first, before anything is written over it.
 void FitAllocator::free_replace(Header* old_block, Header* new_block) {
-    if (!m_options.indexed) return list_replace(old_block, new_block);
+    if (!m_indexed) return list_replace(old_block, new_block);
     m_index.replace(old_block, new_block);
     if (m_rover == old_block) m_rover = new_block;
 }
 
 void FitAllocator::free_resizing(Header* block) {
-    if (m_options.indexed) m_index.resizing(block);
+    if (m_indexed) m_index.resizing(block);
 }
 
 // make_free for a block in the set: the list keeps its place, the index re-sorts it by size.
 void FitAllocator::free_resize(Header* block, size_t size) {
-    if (m_options.indexed) m_index.resizing(block);
+    if (m_indexed) m_index.resizing(block);
     make_free(block, size);
-    if (m_options.indexed) m_index.resized(block);
+    if (m_indexed) m_index.resized(block);
+}
+
+// Moves the free blocks from the list into the index or back (choose_search says when). Both keep them in
+// address order, the rover stays on its block, and the insert hint only speeds the list up.
+void FitAllocator::switch_search() {
+    Header* end = sentinel();
+    if (!m_indexed) {
+        Header* block = links(end)->next;
+        while (block != end) {
+            Header* next = links(block)->next;  // read before the index writes its node over the links
+            m_index.insert(block);
+            block = next;
+        }
+        links(end)->next = end;
+        links(end)->prev = end;
+        m_insert_hint = end;
+        m_indexed = true;
+        return;
+    }
+    Header* last = end;
+    m_index.drain(
+        [](void* block, void* context) {
+            Header*& last = *static_cast<Header**>(context);
+            auto* header = static_cast<Header*>(block);
+            links(last)->next = header;
+            links(header)->prev = last;
+            last = header;
+        },
+        &last);
+    links(last)->next = end;
+    links(end)->prev = last;
+    m_insert_hint = end;
+    m_indexed = false;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -119,7 +155,7 @@ void FitAllocator::free_resize(Header* block, size_t size) {
 
 FitAllocator::Header* FitAllocator::find_fit(size_t size) {
     Header* end = sentinel();
-    if (m_options.indexed)
+    if (m_indexed)
         return static_cast<Header*>(m_index.find(m_strategy, size, m_rover == end ? nullptr : m_rover));
     switch (m_strategy) {
     case FitStrategy::First:
@@ -226,7 +262,9 @@ void* FitAllocator::allocate(size_t request) {
     // Next fit: the next search starts here -- at the remainder of the block (take() moves the rover
     // with it), or at its successor when it is used whole.
     if (m_strategy == FitStrategy::Next) m_rover = block;
-    return take(block, size, request);
+    void* pointer = take(block, size, request);
+    choose_search();
+    return pointer;
 }
 
 void* FitAllocator::allocate_aligned(size_t alignment, size_t request) {
@@ -257,6 +295,7 @@ void* FitAllocator::allocate_aligned(size_t alignment, size_t request) {
     split_tail(block, block_size_for(request));
     size_t size = size_of(block);
     set_header(block, size, true, previous_in_use(block), static_cast<u32>(size - kHeaderBytes - request));
+    choose_search();
     return pointer;
 }
 
@@ -325,6 +364,7 @@ void FitAllocator::free(void* pointer) {
     Header* released = release_block(block);
     if (m_strategy == FitStrategy::Next && m_rover == sentinel()) m_rover = released;
     maybe_trim();
+    choose_search();
 }
 
 // Shrinks an in-use block to `keep` bytes if the tail is big enough to be a block of its own.
@@ -361,7 +401,7 @@ void FitAllocator::release_free_memory() {
     m_options = saved;
     // Whole pages inside free blocks go too (what glibc's malloc_trim does); the header and links (or index
     // nodes) at the start of each free block and the footer at its end stay.
-    if (m_options.indexed) {
+    if (m_indexed) {
         m_index.for_each([](void* block, void* self) { static_cast<FitAllocator*>(self)->discard_inside(block); },
                          this);
         return;
@@ -373,7 +413,7 @@ void FitAllocator::release_free_memory() {
 void FitAllocator::discard_inside(void* free_block) {
     uptr page = m_source.page_size();
     uptr block = reinterpret_cast<uptr>(free_block);
-    size_t kept = m_options.indexed ? FitIndex::kNodeBytes : sizeof(Links);
+    size_t kept = m_indexed ? FitIndex::kNodeBytes : sizeof(Links);
     uptr first = align_up<uptr>(block + kHeaderBytes + kept, page);
     uptr last = align_down<uptr>(block + size_of(static_cast<Header*>(free_block)) - sizeof(uptr), page);
     if (last > first) m_source.discard(reinterpret_cast<void*>(first), last - first);
@@ -411,11 +451,11 @@ bool FitAllocator::resize_in_place(void* pointer, size_t request) {
             // index node, so the index takes next out first and the remainder in after).
             Header* remainder = reinterpret_cast<Header*>(reinterpret_cast<char*>(block) + size);
             bool rover_here = m_rover == next;
-            if (m_options.indexed) m_index.remove(next);
+            if (m_indexed) m_index.remove(next);
             else list_replace(next, remainder);
             set_header(remainder, rest, false, true);
             make_free(remainder, rest);
-            if (m_options.indexed) {
+            if (m_indexed) {
                 m_index.insert(remainder);
                 if (rover_here) m_rover = remainder;
             }
@@ -432,6 +472,7 @@ bool FitAllocator::resize_in_place(void* pointer, size_t request) {
     current = size_of(block);
     set_header(block, current, true, previous_in_use(block), static_cast<u32>(current - kHeaderBytes - request));
     maybe_trim();
+    choose_search();
     return true;
 }
 
@@ -486,7 +527,11 @@ void FitAllocator::check_invariants() const {
     VERIFY(reinterpret_cast<uptr>(m_epilogue) == m_end - kHeaderBytes);
     VERIFY(m_epilogue->check == check_of(m_epilogue) && size_of(m_epilogue) == 0 && in_use(m_epilogue));
     VERIFY(previous_in_use(m_epilogue) == previous_used);
-    if (m_options.indexed) return check_index(free_count, larger_free_count);
+    VERIFY(m_free_blocks == free_count);
+    if (m_options.indexed)  // the search in use is the one choose_search asks for after each call
+        VERIFY(m_indexed ? free_count > m_options.list_limit / 4 : free_count <= m_options.list_limit);
+    if (m_indexed) return check_index(free_count, larger_free_count);
+    m_index.check(0, 0);  // the index stays empty while the list serves
 
     size_t listed = 0;
     bool rover_found = m_rover == sentinel();

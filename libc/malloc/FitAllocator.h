@@ -27,10 +27,20 @@
 // Cost: allocate is O(free blocks) for the search; free is O(1) for the coalescing and O(free blocks) to
 // find the list position when neither neighbour is free (a hint makes runs of frees cheap).
 //
-// With Options::indexed the free blocks are kept in a FitIndex instead of the list: the same policies,
-// choosing the same block in every situation (the equality tests replay traces through both and compare
-// every address), with each search and update O(log n). Splitting, coalescing and the rover's moves are
-// this file's code either way; free_insert/free_remove/free_replace/free_resize pick the structure.
+// With Options::indexed the free blocks are kept in a FitIndex instead of the list once there are more
+// than Options::list_limit of them: the same policies, choosing the same block in every situation (the
+// equality tests replay traces through both and compare every address), with each search and update
+// O(log n). Splitting, coalescing and the rover's moves are this file's code either way;
+// free_insert/free_remove/free_replace/free_resize pick the structure.
+//
+// The hybrid: on a small heap the list is faster than the tree (its first few blocks usually fit, and an
+// update is two links where the tree walks and rebalances a path), so an indexed heap keeps the list while
+// it has at most list_limit free blocks, moves them into the index when it has more, and back to the list
+// when they fall to a quarter of the limit. Both structures hold the same blocks in the same address order
+// and answer every search alike, so the switch changes no decision, only the cost; it happens between
+// calls (choose_search), never inside one; with the hysteresis the free set changes by 3/4 of the limit
+// between two switches (a call changes it by two blocks at most), which pays for each switch: O(n log n)
+// to build the index, O(n) to drain it.
 #pragma once
 
 #include "libc/base/Format.h"
@@ -50,7 +60,24 @@ public:
         size_t trim_keep = 128 * KiB;       // ... down to this much (the hysteresis)
         uptr secret = 0;
         bool indexed = false;  // search a FitIndex (O(log n)) rather than the list (O(n)): the same choices
+        // Indexed only: the list serves while the heap has at most this many free blocks, the index above;
+        // back to the list at a quarter of it (see "The hybrid" above). 0: the index whenever a block is
+        // free; kPolicyListLimit: the strategy's own, default_list_limit.
+        size_t list_limit = kPolicyListLimit;
     };
+    static constexpr size_t kPolicyListLimit = SIZE_MAX;
+    // About where the index starts to beat the list, in free blocks (docs/malloc.md, "The hybrid"): first
+    // fit's list search stops at the first block that fits, next fit's usually sooner still, best fit's
+    // only at an exact fit and worst fit's never, while every index update walks a path of the tree.
+    static constexpr size_t default_list_limit(FitStrategy strategy) {
+        switch (strategy) {
+        case FitStrategy::First: return 256;
+        case FitStrategy::Next: return 512;
+        case FitStrategy::Best: return 128;
+        case FitStrategy::Worst: return 32;
+        }
+        return 0;
+    }
 
     static constexpr size_t kAlignment = 16;
     static constexpr size_t kHeaderBytes = 16;
@@ -131,6 +158,13 @@ private:
     void maybe_trim();
     void discard_inside(void* free_block);
 
+    void choose_search() {
+        if (m_options.indexed &&
+            (m_indexed ? m_free_blocks <= m_options.list_limit / 4 : m_free_blocks > m_options.list_limit)) [[unlikely]]
+            switch_search();
+    }
+    void switch_search();
+
     void free_insert(Header* block);
     void free_remove(Header* block);
     void free_replace(Header* old_block, Header* new_block);
@@ -158,7 +192,9 @@ private:
     } m_sentinel;
     Header* m_rover;        // next fit: where the next search starts (a free block or the sentinel)
     Header* m_insert_hint;  // a listed free block (or the sentinel) below recent frees
-    FitIndex m_index;       // the indexed policies' free blocks (empty for the list versions)
+    FitIndex m_index;       // the free blocks while m_indexed (always empty for the list versions)
+    bool m_indexed = false;  // the free blocks are in m_index, not on the list
+    size_t m_free_blocks = 0;
 };
 
 }  // namespace Malloc

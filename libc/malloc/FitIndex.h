@@ -2,7 +2,8 @@
 // found in O(log n).
 //
 // FitAllocator keeps its free blocks either in one address-ordered list (the list versions: first-list,
-// next-list, best-list, worst-list, the ones a lab writes) or here. The heap layout, splitting and
+// next-list, best-list, worst-list, the ones a lab writes) or here (the indexed policies, once the heap has
+// more free blocks than FitAllocator::Options::list_limit; below it they use the list). The heap layout, splitting and
 // coalescing are the same code either way; only the search differs, and it must pick the very block the
 // list would:
 //
@@ -68,6 +69,13 @@ public:
     void for_each(void (*visit)(void* block, void* context), void* context) const {
         m_by_address.for_each(visit, context);
     }
+    // Empties the index, calling `visit` on every block in address order; `visit` may write over the
+    // block's payload (the index has read its node for the last time).
+    void drain(void (*visit)(void* block, void* context), void* context) {
+        m_by_size_index.clear();
+        m_by_address.drain(visit, context);
+    }
+    bool empty() const { return m_by_address.empty(); }
     // Both trees are consistent and hold as many blocks as the heap has free blocks (of more than the
     // minimum size, for the size index). For check_invariants.
     void check(size_t free_blocks, size_t larger_free_blocks) const;

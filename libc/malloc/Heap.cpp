@@ -25,6 +25,7 @@ FitAllocator::Options fit_options(const HeapOptions& options, uptr secret) {
     fit.trim_keep = options.trim_keep;
     fit.secret = secret;
     fit.indexed = !is_list_policy(options.policy);
+    fit.list_limit = options.fit_list_limit;
     return fit;
 }
 

@@ -33,6 +33,9 @@ struct HeapOptions {
     size_t growth_bytes = 64 * KiB;         // fit policies: the least the heap grows by
     size_t trim_threshold = 512 * KiB;      // fit policies: free top bytes that trigger a shrink ...
     size_t trim_keep = 128 * KiB;           // ... which keeps this much (hysteresis)
+    // first/next/best/worst: the free list serves up to this many free blocks, the index above
+    // (FitAllocator.h; kPolicyListLimit: each strategy's measured default)
+    size_t fit_list_limit = FitAllocator::kPolicyListLimit;
     size_t retain_bytes = 4 * MiB;          // segregated: touched free memory kept resident
     size_t mapping_cache_bytes = 32 * MiB;  // freed large mappings kept for reuse
     uptr secret = 0;                        // for header checks and canaries; 0: derived from `this`

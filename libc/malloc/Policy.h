@@ -7,8 +7,8 @@
 //               segregated storage in Wilson's taxonomy; SegregatedAllocator)
 //   first       address-ordered first fit     | boundary tags, splitting and immediate coalescing
 //   next        next fit (roving pointer)       | (FitAllocator); the free blocks indexed by balanced trees
-//   best        best fit (lowest address wins)  | (FitIndex), so each search is O(log n)
-//   worst       worst fit                       |
+//   best        best fit (lowest address wins)  | (FitIndex), so each search is O(log n); while the heap
+//   worst       worst fit                       | has few free blocks, over the list (faster there)
 //   buddy       binary buddy system (BuddyAllocator)
 //   first-list  the same four policies over one address-ordered free list, searched from the start:
 //   next-list   O(n), the version a lab writes. They pick exactly the blocks the indexed versions pick

@@ -31,6 +31,8 @@ public:
     static bool holds(const void* block) { return FitLayout::size_of_block(block) > FitLayout::kMinimumBlock; }
     void insert(void* block) { m_tree.insert(node_of(block)); }
     void remove(void* block) { m_tree.remove(node_of(block)); }
+    // Forgets every block (FitAllocator going back to its list).
+    void clear() { m_tree.reset(); }
 
     // The smallest block of at least `size` bytes, the lowest-addressed among equals; nullptr when none.
     void* smallest_fit(size_t size) const;

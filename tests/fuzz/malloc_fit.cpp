@@ -1,7 +1,8 @@
 // malloc_fit.cpp (fuzz target): a byte stream becomes calls on one fit policy run twice, over its free list
 // and over its index (tests/host/FitTwins.h); any placement the two versions do not share is a crash.
 //
-// Byte 0 picks the policy (low 2 bits: first, next, best, worst) and bit 2 a small heap (exhaustion). No
+// Byte 0 picks the policy (low 2 bits: first, next, best, worst), bit 2 a small heap (exhaustion) and bits
+// 3-4 the indexed twin's list limit (0, 4 or 16 free blocks: list and index in turn, or the policy's). No
 // mappings: every block is placed in the heap (where a mapping lands, and so how an aligned block sits in
 // it and whether realloc can keep it, is the system's choice, not the policy's). Each following operation takes 4 bytes: opcode,
 // two size bytes, a block index. Both heaps' invariants are checked every 32 operations and at the end.
@@ -19,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     constexpr Policy kPolicies[] = {Policy::FirstList, Policy::NextList, Policy::BestList, Policy::WorstList};
     uint8_t setup = data[0];
     Policy policy = kPolicies[setup & 3];
-    MallocTest::FitTwins twins(policy, (setup & 4) ? (1 << 20) : (64 << 20), true);
+    constexpr size_t kListLimits[] = {0, 4, 16, Malloc::FitAllocator::kPolicyListLimit};
+    MallocTest::FitTwins twins(policy, (setup & 4) ? (1 << 20) : (64 << 20), true, kListLimits[(setup >> 3) & 3]);
     std::vector<MallocTest::FitTwins::Pair> live;
     size_t operations = 0;
     for (size_t at = 1; at + 4 <= size && operations < 3000 && twins.ok(); at += 4, ++operations) {

@@ -21,10 +21,13 @@ namespace MallocTest {
 
 class FitTwins {
 public:
-    // `policy` is the list version (first-list, ...); its twin is the indexed one.
-    FitTwins(Malloc::Policy list_policy, size_t capacity, bool heap_only)
-        : m_list_source(capacity), m_index_source(capacity), m_list(m_list_source, options(list_policy)),
-          m_indexed(m_index_source, options(Malloc::indexed_version(list_policy))) {
+    // `policy` is the list version (first-list, ...); its twin is the indexed one, which searches its own
+    // list up to `list_limit` free blocks and its index above (0: the index nearly always; a small limit
+    // switches between the two often).
+    FitTwins(Malloc::Policy list_policy, size_t capacity, bool heap_only,
+             size_t list_limit = Malloc::FitAllocator::kPolicyListLimit)
+        : m_list_source(capacity), m_index_source(capacity), m_list(m_list_source, options(list_policy, list_limit)),
+          m_indexed(m_index_source, options(Malloc::indexed_version(list_policy), list_limit)) {
         m_list_source.fail_map = m_index_source.fail_map = heap_only;
     }
 
@@ -69,9 +72,10 @@ public:
     Malloc::Heap& indexed() { return m_indexed; }
 
 private:
-    static Malloc::HeapOptions options(Malloc::Policy policy) {
+    static Malloc::HeapOptions options(Malloc::Policy policy, size_t list_limit) {
         Malloc::HeapOptions options;
         options.policy = policy;
+        options.fit_list_limit = list_limit;
         options.secret = 0xF17;
         return options;
     }

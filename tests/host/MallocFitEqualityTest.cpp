@@ -2,7 +2,8 @@
 //
 // Each test drives first, next, best and worst fit twice at once (FitTwins.h): over the free list (the
 // readable O(n) version) and over FitIndex (the O(log n) one), and requires the same address, relative to
-// the heap's start, from every call. Random traces with a fixed seed (small, mixed and large sizes, heaps
+// the heap's start, from every call. The indexed twin runs with three list limits (FitAllocator's hybrid):
+// the index nearly always, a switch between list and index every few calls, and the policy's own. Random traces with a fixed seed (small, mixed and large sizes, heaps
 // that run out, aligned requests, realloc in place and moving, malloc_trim), a recorded trace of a real
 // program (tests/host/data/awk.trace: awk building strings, recorded with libmneme_malloc_trace.so), and
 // any traces in $MNEME_FIT_TRACES (a directory, e.g. build/malloc-report/traces after make malloc-report).
@@ -37,6 +38,10 @@ std::string test_name(const testing::TestParamInfo<Policy>& info) {
 class MallocFitEqualityTest : public testing::TestWithParam<Policy> {};
 INSTANTIATE_TEST_SUITE_P(Malloc, MallocFitEqualityTest, testing::ValuesIn(kListPolicies), test_name);
 
+// The indexed twin's list limits: the index nearly always, a switch between list and index every few
+// calls, and the policy's own limit (the list on small heaps, the index on large ones).
+constexpr size_t kListLimits[] = {0, 8, Malloc::FitAllocator::kPolicyListLimit};
+
 enum class Sizes { Small, Mixed, Large };
 
 size_t random_size(std::mt19937_64& random, Sizes sizes) {
@@ -50,8 +55,9 @@ size_t random_size(std::mt19937_64& random, Sizes sizes) {
 }
 
 // `steps` random calls; returns the twins' verdict.
-std::string run_random(Policy policy, uint64_t seed, int steps, Sizes sizes, size_t capacity, bool heap_only) {
-    FitTwins twins(policy, capacity, heap_only);
+std::string run_random(Policy policy, uint64_t seed, int steps, Sizes sizes, size_t capacity, bool heap_only,
+                       size_t list_limit) {
+    FitTwins twins(policy, capacity, heap_only, list_limit);
     std::mt19937_64 random(seed);
     std::vector<FitTwins::Pair> live;
     for (int step = 0; step < steps && twins.ok(); ++step) {
@@ -104,31 +110,40 @@ std::string run_random(Policy policy, uint64_t seed, int steps, Sizes sizes, siz
 }
 
 TEST_P(MallocFitEqualityTest, SmallBlocksInTheHeap) {
-    for (uint64_t seed : {1, 2, 3})
-        EXPECT_EQ(run_random(GetParam(), seed, 30000, Sizes::Small, 256 << 20, true), "") << "seed " << seed;
+    for (size_t limit : kListLimits)
+        for (uint64_t seed : {1, 2, 3})
+            EXPECT_EQ(run_random(GetParam(), seed, 30000, Sizes::Small, 256 << 20, true, limit), "")
+                << "seed " << seed << ", list limit " << limit;
 }
 
 TEST_P(MallocFitEqualityTest, MixedSizesInTheHeap) {
-    for (uint64_t seed : {11, 12, 13})
-        EXPECT_EQ(run_random(GetParam(), seed, 30000, Sizes::Mixed, 256 << 20, true), "") << "seed " << seed;
+    for (size_t limit : kListLimits)
+        for (uint64_t seed : {11, 12, 13})
+            EXPECT_EQ(run_random(GetParam(), seed, 30000, Sizes::Mixed, 256 << 20, true, limit), "")
+                << "seed " << seed << ", list limit " << limit;
 }
 
 TEST_P(MallocFitEqualityTest, LargeBlocksWithMappings) {
-    EXPECT_EQ(run_random(GetParam(), 21, 20000, Sizes::Large, 256 << 20, false), "");
+    // Few free blocks at a time here, so the policy's own limit would compare the list with itself.
+    for (size_t limit : {size_t(0), size_t(8)})
+        EXPECT_EQ(run_random(GetParam(), 21, 20000, Sizes::Large, 256 << 20, false, limit), "")
+            << "list limit " << limit;
 }
 
 TEST_P(MallocFitEqualityTest, AHeapThatRunsOut) {
     // 2 MiB: growth fails, and the policy must fail (or succeed) on both versions alike.
-    for (uint64_t seed : {31, 32})
-        EXPECT_EQ(run_random(GetParam(), seed, 20000, Sizes::Mixed, 2 << 20, true), "") << "seed " << seed;
+    for (size_t limit : kListLimits)
+        for (uint64_t seed : {31, 32})
+            EXPECT_EQ(run_random(GetParam(), seed, 20000, Sizes::Mixed, 2 << 20, true, limit), "")
+                << "seed " << seed << ", list limit " << limit;
 }
 
 // Replays one recorded trace through the twins; "" when they agreed throughout.
-std::string replay(Policy policy, const std::string& path) {
+std::string replay(Policy policy, const std::string& path, size_t list_limit) {
     std::ifstream file(path, std::ios::binary);
     char magic[8];
     if (!file.read(magic, 8) || memcmp(magic, Malloc::kTraceMagic, 8) != 0) return path + ": not a trace";
-    FitTwins twins(policy, size_t(1) << 32, false);
+    FitTwins twins(policy, size_t(1) << 32, false, list_limit);
     std::unordered_map<uint64_t, FitTwins::Pair> blocks;  // the program's pointer -> our two blocks
     Malloc::TraceRecord record;
     size_t calls = 0;
@@ -186,7 +201,8 @@ std::string repository_file(const std::string& relative) {
 }
 
 TEST_P(MallocFitEqualityTest, RecordedTraceOfAwk) {
-    EXPECT_EQ(replay(GetParam(), repository_file("tests/host/data/awk.trace")), "");
+    for (size_t limit : kListLimits)
+        EXPECT_EQ(replay(GetParam(), repository_file("tests/host/data/awk.trace"), limit), "") << "list limit " << limit;
 }
 
 TEST_P(MallocFitEqualityTest, RecordedTracesFromTheEnvironment) {
@@ -196,7 +212,9 @@ TEST_P(MallocFitEqualityTest, RecordedTracesFromTheEnvironment) {
     ASSERT_NE(listing, nullptr) << directory;
     while (dirent* entry = readdir(listing)) {
         if (entry->d_name[0] == '.') continue;
-        EXPECT_EQ(replay(GetParam(), std::string(directory) + "/" + entry->d_name), "");
+        for (size_t limit : kListLimits)
+            EXPECT_EQ(replay(GetParam(), std::string(directory) + "/" + entry->d_name, limit), "")
+                << "list limit " << limit;
     }
     closedir(listing);
 }

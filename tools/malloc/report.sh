@@ -4,8 +4,9 @@
 #
 #   1. run each program under build/host/libmneme_malloc_trace.so (MNEME_MALLOC_TRACE=...); a program that
 #      starts others (gcc) leaves one trace per process, and the largest is kept
-#   2. build/host/malloc/replay replays every trace under every policy (the fit policies indexed) (table: time, peak heap, peak live,
-#      Wilson's fragmentation, mean external fragmentation, peak resident)
+#   2. build/host/malloc/replay replays every trace, whole, under every policy (the fit policies indexed
+#      and over their lists) (table: time, peak heap, peak live, Wilson's fragmentation, mean external
+#      fragmentation, peak resident; the last line names the slowest replay, target under a minute)
 #   3. gnuplot draws build/malloc-report/malloc-report.png: per trace, resident memory and external
 #      fragmentation against the call number, one line per policy
 #
@@ -63,8 +64,8 @@ record make make -C "$root" -n -p all
 traces=()
 for name in gcc python git make; do [ -e "$out/traces/$name" ] && traces+=("$out/traces/$name"); done
 echo "malloc-report: replaying ${#traces[@]} traces under every policy"
-# The fit policies run indexed (O(log n) searches, the same placements as their list versions);
-# REPORT_POLICIES=first-list,... replays chosen policies instead (the lists take minutes on these traces).
+# Every policy, the fit policies' list versions beside their indexed ones (the same placements, so the
+# same figures; only the time differs); REPORT_POLICIES=first,best,... replays chosen policies instead.
 "$replay" ${REPORT_POLICIES:+--policies "$REPORT_POLICIES"} --samples 200 --data "$out/data" "${traces[@]}" |
   tee "$out/table.txt"
 

@@ -1,5 +1,6 @@
 // Malloc.cpp: malloctest (user/malloctest.cpp) under every MNEME_MALLOC policy and the default, and heap
 // misuse ending the program through the user-space panic.
+#include "libc/malloc/Policy.h"
 #include "libc/rt/String.h"
 #include "libc/user/Process.h"
 #include "libc/user/Stdio.h"
@@ -48,14 +49,15 @@ void run_malloctest_tests() {
     }
 }
 
-// Heap misuse must end the program through the user-space mneme_panic (status 134), under every policy.
-// The segregated policy keeps no per-block headers, so an overrun into a neighbour is not detectable there.
+// Heap misuse must end the program through the user-space mneme_panic (status 134), under every policy
+// the library accepts (Malloc::kAllPolicies: the indexed fit policies and their list versions too). The
+// segregated policy keeps no per-block headers, so an overrun into a neighbour is not detectable there.
 void test_malloc_misuse() {
-    static const char* const kPolicies[] = {"segregated", "first", "next", "best", "worst", "buddy"};
     static const char* const kKinds[] = {"double-free", "bad-pointer", "overrun"};
-    for (const char* policy : kPolicies) {
+    for (Malloc::Policy each : Malloc::kAllPolicies) {
+        const char* policy = Malloc::policy_name(each);
         for (const char* kind : kKinds) {
-            if (strcmp(policy, "segregated") == 0 && strcmp(kind, "overrun") == 0) continue;
+            if (each == Malloc::Policy::Segregated && strcmp(kind, "overrun") == 0) continue;
             char variable[40];
             snprintf(variable, sizeof(variable), "MNEME_MALLOC=%s", policy);
             const char* envp[] = {variable, nullptr};
