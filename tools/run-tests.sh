@@ -78,7 +78,8 @@ done
 # The main run has every in-kernel test and the whole user-level suite, each test counted. The boot
 # scenarios repeat the in-kernel suites on other machines, with a few user-level tests as a smoke check
 # (the full suite needs more than 8 MiB: eight 1 MiB compute processes, allocation bombs). boot-m16 runs
-# malloctest under every policy on a 16 MiB machine, where the commit limit leaves about 12 MiB a process.
+# malloctest under every policy on a 16 MiB machine, where the commit limit leaves about 12 MiB a process;
+# user-m8 runs everything on an 8 MiB machine with a swap disk (the commit limit counts the swap slots).
 # The main run has an IDE disk (its own fresh image: two QEMUs cannot open one); the boot scenarios have
 # none, so "no disk" stays covered. disk-fault fails one read of sector 100 through QEMU's blkdebug
 # (tests/kernel/blkdebug-read-error.conf; diskfault=100 tells the test which sector).
@@ -86,7 +87,7 @@ done
 # cap) go to the disk and back: the integrity tests under every policy, the slots running out on a 1 MiB
 # disk, and a write and a read error injected with blkdebug. A third field is a pattern the log must show
 # (the injected error was met and reported).
-for image in kernel disk-fault swap-fifo swap-clock swap-nru swap-aging swap-random swap-process swap-write-error swap-read-error; do
+for image in kernel disk-fault user-m8 swap-fifo swap-clock swap-nru swap-aging swap-random swap-process swap-write-error swap-read-error; do
   qemu-img create -q -f raw "$logs/$image-disk.img" 64M
 done
 qemu-img create -q -f raw "$logs/swap-exhausted-disk.img" 1M
@@ -98,6 +99,7 @@ scenarios=(
   "disk-fault|--append test=disk_fault+diskfault=100 --disk $logs/disk-fault-disk.img --blkdebug tests/kernel/blkdebug-read-error.conf"
   "boot-m8|--mem 8 --append test=kernel,$smoke"
   "boot-m16|--mem 16 --append test=user.malloctest"
+  "user-m8|--mem 8 --timeout 300 --append test=all --disk $logs/user-m8-disk.img"
   "boot-m3500|--mem 3500 --append test=kernel,$smoke"
   "boot-cpu486|--cpu 486 --append test=kernel,$smoke"
   "boot-pentium|--cpu pentium --append test=kernel,$smoke"
