@@ -96,9 +96,9 @@ int main(int argc, char** argv) {
         if (sys_mneme_frame_of(const_cast<u8*>(array + page * 4096)) >= 0) ++held;
     u32 own = before.resident_pages;
     u32 faults = after.page_faults - before.page_faults, major = after.major_faults - before.major_faults;
-    printf("swapload: %s pages=%u length=%u writes=%u seed=%u swap=%s policy=%s cap=%u free=%u own=%u held=%u "
+    printf("swapload: pid=%d %s pages=%u length=%u writes=%u seed=%u swap=%s policy=%s cap=%u free=%u own=%u held=%u "
            "faults=%u major=%u first=%u\n",
-           workload_name(spec.kind), pages, length, spec.write_percent, spec.seed, stat.mode, stat.policy,
+           sys_getpid(), workload_name(spec.kind), pages, length, spec.write_percent, spec.seed, stat.mode, stat.policy,
            stat.frame_cap, room, own, held, faults, major, faults - major);
     return sum == 0xFFFFFFFF ? 3 : 0;  // keeps the reads
 }

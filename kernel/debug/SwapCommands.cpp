@@ -1,6 +1,7 @@
 // SwapCommands.cpp: the monitor's `swap` view of page swapping (kernel/swap/Swapper.h).
 #include "kernel/debug/Monitor.h"
 #include "kernel/dev/Console.h"
+#include "kernel/swap/FaultTrace.h"
 #include "kernel/swap/Swapper.h"
 #include "libc/rt/String.h"
 
@@ -31,4 +32,40 @@ MONITOR_COMMAND(swap, "swap", "[check | evict PFN]",
         return;
     }
     kprintf("usage: swap [check | evict PFN]\n");
+}
+
+namespace {
+
+struct Printing {
+    u32 on_line = 0;
+    u32 majors = 0;
+};
+
+void print_fault(const fault_trace::Fault& fault, void* context) {
+    auto& printing = *static_cast<Printing*>(context);
+    kprintf("%s%u%s", printing.on_line ? "," : "  ", fault.page, fault.write ? "w" : "");
+    printing.majors += fault.major;
+    if (++printing.on_line == 16) {
+        kprintf("\n");
+        printing.on_line = 0;
+    }
+}
+
+}  // namespace
+
+MONITOR_COMMAND(faults, "faults", "[PID]",
+                "the last page faults (of one process) as a reference string for mneme-replay") {
+    u32 pid = 0;
+    if (argc > 2 || (argc == 2 && !monitor::parse_number(argv[1], pid))) {
+        kprintf("usage: faults [PID]\n");
+        return;
+    }
+    kprintf("page numbers faulted on, oldest first (w: a write); %u faults since boot, the last %u kept:\n",
+            fault_trace::recorded(), fault_trace::kCapacity);
+    Printing printing;
+    u32 shown = fault_trace::for_each(static_cast<i32>(pid), print_fault, &printing);
+    if (printing.on_line) kprintf("\n");
+    kprintf("%u faults%s, %u of them major (read back from swap). Paste the string into mneme-replay, e.g.\n"
+            "  build/host/mneme-replay --policy all --frames 1-64 --summary 'STRING'\n",
+            shown, pid ? " of that process" : "", printing.majors);
 }

@@ -73,6 +73,7 @@ public:
     virtual ErrorOr<u32> translate(u32 address) = 0;
     virtual MemoryStatistics statistics() = 0;
     virtual u32 page_faults() const = 0;
+    virtual u32 major_faults() const { return 0; }  // of those, pages read back from swap
     virtual bool check_invariants() const = 0;
 
 protected:

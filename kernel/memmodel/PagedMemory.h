@@ -67,6 +67,7 @@ public:
     ErrorOr<u32> translate(u32 address) override { return m_space.translate(address); }
     MemoryStatistics statistics() override { return m_space.statistics(); }
     u32 page_faults() const override { return m_space.page_faults(); }
+    u32 major_faults() const override { return m_space.major_faults(); }
     bool check_invariants() const override;
 
     // For the monitor and the in-kernel tests.

@@ -18,6 +18,7 @@
 #include "kernel/mm/PageFault.h"
 #include "kernel/proc/Process.h"
 #include "kernel/proc/Scheduler.h"
+#include "kernel/swap/FaultTrace.h"
 #include "libc/abi/Syscalls.h"
 
 namespace user_faults {
@@ -28,8 +29,10 @@ void on_user_page_fault(TrapFrame& frame, u32 address) {
     p->trap_frame = &frame;
     bool write = frame.error_code & 0x2;
     bool present = frame.error_code & 0x1;
+    u32 major_before = p->memory->major_faults();
     FaultResult result = p->memory->handle_fault(address, write, present);
     if (result == FaultResult::Resolved) {
+        fault_trace::record(p->pid, address, write, p->memory->major_faults() != major_before);
         scheduler::return_to_user();
         return;
     }
