@@ -193,6 +193,10 @@ void roll_in_if_out(Process* p) {
 }
 
 bool kill_largest_for_memory() {
+    // Not during a roll-in: it runs inside the scheduler's switch, on the kernel stack and address space of
+    // the process leaving the CPU, which must not be ended there. The roll-in stops short instead, and the
+    // rest of its pages come back by faults, where this can act.
+    if (g_rolling_in) return false;
     Process* largest = nullptr;
     u32 largest_pages = 0;
     for (Process* p : g_table) {
