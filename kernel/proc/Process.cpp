@@ -6,6 +6,7 @@
 #include "arch/i386/Context.h"
 #include "arch/i386/Cpu.h"
 #include "arch/i386/Gdt.h"
+#include "arch/i386/Pit.h"
 #include "kernel/dev/Console.h"
 #include "kernel/mm/KernelHeapGlue.h"
 #include "kernel/mm/Paging.h"
@@ -176,6 +177,7 @@ bool roll_out_one() {
     swapper::RollResult moved = swapper::roll_out(*victim->memory->as_paged());
     if (moved.pages == 0) return false;
     victim->rolled_out = true;
+    victim->rolled_out_at = pit::ticks();
     kprintf("[swap] rolled out pid %d (%s, %s): %u pages (%u written, %u clean) in %u.%03u ms\n", victim->pid,
             victim->name, victim->state == ProcessState::Ready ? "ready" : "blocked", moved.pages, moved.writes,
             moved.pages - moved.writes, moved.us / 1000, moved.us % 1000);

@@ -41,6 +41,7 @@ struct Process {
     i32 wait_status = 0;                 // Zombie: Linux-encoded status for waitpid
     bool kill_pending = false;
     bool rolled_out = false;  // swap=process: its pages went to the disk; rolled in before it runs again
+    u64 rolled_out_at = 0;    // the tick it went (it stays out a while if others can run: Scheduler.cpp)
     u64 last_ran = 0;         // timer tick when it last lost the CPU (the roll-out rule's tie-break)
     int kill_signal = 0;
 

@@ -66,8 +66,20 @@ void dequeue(Process* p) {
     p->queued = false;
 }
 
+// swap=process: a process rolled out stays out at least this long while processes in memory are ready to
+// run, as the swapping schedulers of early Unix kept it (Tanenbaum, Modern Operating Systems 3.2.2): rolling
+// it straight back in at its next turn would move every process through the disk at every round of the
+// queue. With nothing in memory ready, the oldest rolled-out one runs at once.
+constexpr u64 kStayOutSeconds = 1;
+
+bool may_run_now(const Process* p) {
+    return !p->rolled_out || pit::ticks() - p->rolled_out_at >= kStayOutSeconds * pit::frequency();
+}
+
 Process* pick_next() {
     Process* p = g_head;
+    while (p && !may_run_now(p)) p = p->ready_next;
+    if (!p) p = g_head;  // every ready process is out: the first in the queue comes back
     if (p) dequeue(p);
     return p;
 }
