@@ -309,8 +309,13 @@ RollResult roll_out(PagedMemory& memory) {
     u64 start = cpu::read_tsc();
     u32 written_before = g_statistics.pages_out;
     for (;;) {
+        // A frame another process maps too (copy-on-write after fork) stays: it is not this process's alone
+        // to take out, and each process faulting it back would get its own copy (as shared text stayed in
+        // memory on the swapping Unix systems while any process used it).
         u32 n = collect(memory, batch, kBatch, [](PageTableEntry& entry) {
-            return entry.is_present() && g_bits->evictable(index_of(entry.physical_address() >> kPageShift));
+            if (!entry.is_present()) return false;
+            u32 pfn = entry.physical_address() >> kPageShift;
+            return g_bits->evictable(index_of(pfn)) && frame_table::reverse_map().count(pfn) == 1;
         });
         u32 moved = 0;
         for (u32 i = 0; i < n; ++i) {

@@ -107,8 +107,8 @@ struct RollResult {
     u32 writes = 0;  // of those, written to the disk (roll-out: the rest had clean copies in their slots)
     u32 us = 0;      // time taken, in microseconds (by the time-stamp counter)
 };
-// Every resident page of `memory` to the disk (frames shared with other processes go too: each entry
-// takes the slot). Counted in statistics().roll_outs.
+// Every resident page of `memory` that no other process maps to the disk (a frame shared copy-on-write
+// stays). Counted in statistics().roll_outs.
 RollResult roll_out(PagedMemory& memory);
 // Every page of `memory` that is out on the disk read back. Counted in statistics().roll_ins.
 RollResult roll_in(PagedMemory& memory);
