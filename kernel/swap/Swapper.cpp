@@ -295,24 +295,42 @@ u32 elapsed_us(u64 start) {
     return per_ms ? static_cast<u32>((cpu::read_tsc() - start) * 1000 / per_ms) : 0;
 }
 
-// One page of addresses at a time: page tables are not edited while they are walked.
-constexpr u32 kBatch = kPageSize / sizeof(u32);
+// A page of user addresses from the page allocator, for one roll-out or roll-in: page tables are not edited
+// while they are walked, so the addresses are collected first, a page of them at a time.
+class AddressBatch {
+public:
+    static constexpr u32 kCapacity = kPageSize / sizeof(u32);
+    AddressBatch() {
+        if (auto frame = pmm::allocate(0); !frame.is_error()) {
+            m_pfn = frame.value();
+            m_addresses = static_cast<u32*>(pmm::frame_pointer(m_pfn));
+        }
+    }
+    ~AddressBatch() {
+        if (m_addresses) pmm::free(m_pfn);
+    }
+    MNEME_NONCOPYABLE(AddressBatch);
+    u32* addresses() const { return m_addresses; }
+
+private:
+    u32 m_pfn = 0;
+    u32* m_addresses = nullptr;
+};
 
 }  // namespace
 
 RollResult roll_out(PagedMemory& memory) {
     RollResult result;
-    if (!g_active) return result;
-    auto buffer = pmm::allocate(0);
-    if (buffer.is_error()) return result;
-    u32* batch = static_cast<u32*>(pmm::frame_pointer(buffer.value()));
+    AddressBatch addresses;
+    u32* batch = addresses.addresses();
+    if (!g_active || !batch) return result;
     u64 start = cpu::read_tsc();
     u32 written_before = g_statistics.pages_out;
     for (;;) {
         // A frame another process maps too (copy-on-write after fork) stays: it is not this process's alone
         // to take out, and each process faulting it back would get its own copy (as shared text stayed in
         // memory on the swapping Unix systems while any process used it).
-        u32 n = collect(memory, batch, kBatch, [](PageTableEntry& entry) {
+        u32 n = collect(memory, batch, AddressBatch::kCapacity, [](PageTableEntry& entry) {
             if (!entry.is_present()) return false;
             u32 pfn = entry.physical_address() >> kPageShift;
             return g_bits->evictable(index_of(pfn)) && frame_table::reverse_map().count(pfn) == 1;
@@ -320,14 +338,13 @@ RollResult roll_out(PagedMemory& memory) {
         u32 moved = 0;
         for (u32 i = 0; i < n; ++i) {
             PageTableEntry* entry = memory.space().tables().lookup(batch[i]);
-            if (!entry || !entry->is_present()) continue;  // went with a frame shared with an earlier one
+            if (!entry || !entry->is_present()) continue;
             if (evict(entry->physical_address() >> kPageShift).is_error()) break;  // no slot: stop here
             ++moved;
         }
         result.pages += moved;
-        if (n < kBatch || moved < n) break;
+        if (n < AddressBatch::kCapacity || moved < n) break;
     }
-    pmm::free(buffer.value());
     result.writes = g_statistics.pages_out - written_before;
     result.us = elapsed_us(start);
     if (result.pages) ++g_statistics.roll_outs;
@@ -336,23 +353,21 @@ RollResult roll_out(PagedMemory& memory) {
 
 RollResult roll_in(PagedMemory& memory) {
     RollResult result;
-    if (!g_active) return result;
-    auto buffer = pmm::allocate(0);
-    if (buffer.is_error()) return result;
-    u32* batch = static_cast<u32*>(pmm::frame_pointer(buffer.value()));
+    AddressBatch addresses;
+    u32* batch = addresses.addresses();
+    if (!g_active || !batch) return result;
     u64 start = cpu::read_tsc();
     // A process larger than the cap comes back in part; the rest follows by page faults.
     u32 room = g_cap > kMinimumCap ? g_cap - kMinimumCap : 0;
     const u32 slots = swap_area::slots().slot_count();
-    u32 n = collect(memory, batch, kBatch < room ? kBatch : room, [&](PageTableEntry& entry) {
+    u32 capacity = AddressBatch::kCapacity < room ? AddressBatch::kCapacity : room;
+    u32 n = collect(memory, batch, capacity, [&](PageTableEntry& entry) {
         return !entry.is_present() && entry.not_present_payload() < slots;
     });
     for (u32 i = 0; i < n; ++i) {
         if (memory.fault_in(batch[i], false).is_error()) break;  // lost or no memory: the fault will say so
         ++result.pages;
     }
-    pmm::free(buffer.value());
-    result.writes = 0;
     result.us = elapsed_us(start);
     if (result.pages) ++g_statistics.roll_ins;
     return result;
