@@ -78,7 +78,14 @@ kernel: $(BUILD)/kernel.elf
 # User programs and the initrd (ustar archive passed as a multiboot module)
 # ---------------------------------------------------------------------------------------------------------
 UCXXFLAGS := $(FREESTANDING_FLAGS) -O2 -g -DMNEME_USER -fno-builtin-malloc -I$(BUILD)/gen $(USER_EXTRA_FLAGS)
-ULDFLAGS := -nostdlib -no-pie -static -Wl,--build-id=none -z noexecstack -T user/user.ld
+ULDFLAGS_COMMON := -nostdlib -no-pie -static -Wl,--build-id=none -z noexecstack
+ULDFLAGS := $(ULDFLAGS_COMMON) -T user/user.ld
+# The two links for the memory models before paging (docs/relocation-images.md), both keeping every resolved
+# relocation (-q, --emit-relocs). reloc: one block at offset 0 with a single read-write-execute PT_LOAD, on
+# purpose (user/reloc.ld), hence --no-warn-rwx-segments. split: code and data spaces overlap in VMA, on
+# purpose (user/split.ld), hence --no-check-sections.
+ULDFLAGS_RELOC := $(ULDFLAGS_COMMON) -Wl,-q -Wl,--no-warn-rwx-segments -T user/reloc.ld
+ULDFLAGS_SPLIT := $(ULDFLAGS_COMMON) -Wl,-q -Wl,--no-check-sections -T user/split.ld
 # mm/swap/ReferenceString: the seeded workload generator, so user/swapload runs the very string the host's
 # mneme-replay generates.
 ULIB_CPP := $(wildcard libc/base/*.cpp libc/rt/*.cpp libc/user/*.cpp libc/malloc/*.cpp) mm/swap/ReferenceString.cpp
@@ -91,6 +98,13 @@ USER_FILE_SRCS := $(wildcard $(USER_DIRS:%=%/*.cpp))
 USER_FOLDERS := $(patsubst %/,%,$(sort $(dir $(wildcard $(USER_DIRS:%=%/*/*.cpp)))))
 USER_PROGRAMS := $(notdir $(USER_FILE_SRCS:.cpp=) $(USER_FOLDERS))
 USER_BINS := $(USER_PROGRAMS:%=$(BUILD)/initrd/bin/%)
+# Every program is also linked for the static-relocation and base-and-bounds models (/reloc/NAME) and for
+# separate code and data segments (/split/NAME). All programs link both ways today; one that could not (say,
+# a data space beyond what a segment may hold) would be left out here, with the reason.
+RELOC_PROGRAMS := $(USER_PROGRAMS)
+SPLIT_PROGRAMS := $(USER_PROGRAMS)
+USER_RELOC_BINS := $(RELOC_PROGRAMS:%=$(BUILD)/initrd/reloc/%)
+USER_SPLIT_BINS := $(SPLIT_PROGRAMS:%=$(BUILD)/initrd/split/%)
 USER_CLASHES := $(shell printf '%s\n' $(USER_PROGRAMS) | sort | uniq -d)
 $(if $(USER_CLASHES),$(error two user programs would both be /bin/$(firstword $(USER_CLASHES))))
 
@@ -110,12 +124,21 @@ $(BUILD)/user/libmneme.a: $(ULIB_OBJS)
 
 # Programs are linked with their symbols into build/user/bin/ (for gdb: `file build/user/bin/sh`) and
 # stripped into the initrd, which keeps the archive (and the boot) small. user_program NAME SOURCES: the link
-# rule for one program.
+# rules for one program: build/user/bin/NAME (user/user.ld), build/user/reloc/NAME (user/reloc.ld) and
+# build/user/split/NAME (user/split.ld).
 define user_program
 $(BUILD)/user/bin/$(1): $(2:%.cpp=$(BUILD)/user/%.o) $(BUILD)/user/libmneme.a user/user.ld
 	@mkdir -p $$(dir $$@)
 	@echo "  ULD     $$@"
 	@$(KCXX) $(ULDFLAGS) -o $$@ $(2:%.cpp=$(BUILD)/user/%.o) $(BUILD)/user/libmneme.a
+$(BUILD)/user/reloc/$(1): $(2:%.cpp=$(BUILD)/user/%.o) $(BUILD)/user/libmneme.a user/reloc.ld
+	@mkdir -p $$(dir $$@)
+	@echo "  ULD     $$@"
+	@$(KCXX) $(ULDFLAGS_RELOC) -o $$@ $(2:%.cpp=$(BUILD)/user/%.o) $(BUILD)/user/libmneme.a
+$(BUILD)/user/split/$(1): $(2:%.cpp=$(BUILD)/user/%.o) $(BUILD)/user/libmneme.a user/split.ld
+	@mkdir -p $$(dir $$@)
+	@echo "  ULD     $$@"
+	@$(KCXX) $(ULDFLAGS_SPLIT) -o $$@ $(2:%.cpp=$(BUILD)/user/%.o) $(BUILD)/user/libmneme.a
 endef
 $(foreach src,$(USER_FILE_SRCS),$(eval $(call user_program,$(notdir $(src:.cpp=)),$(src))))
 $(foreach dir,$(USER_FOLDERS),$(eval $(call user_program,$(notdir $(dir)),$(wildcard $(dir)/*.cpp))))
@@ -123,6 +146,14 @@ $(foreach dir,$(USER_FOLDERS),$(eval $(call user_program,$(notdir $(dir)),$(wild
 $(BUILD)/initrd/bin/%: $(BUILD)/user/bin/%
 	@mkdir -p $(dir $@)
 	@$(CROSS)strip -o $@ $<
+# --strip-debug drops the debug sections and their relocations (.rel.debug_*) but keeps .rel.text,
+# .rel.rodata, .rel.data: what a loader patches. (A plain strip would drop those too.)
+$(BUILD)/initrd/reloc/%: $(BUILD)/user/reloc/%
+	@mkdir -p $(dir $@)
+	@$(CROSS)strip --strip-debug -o $@ $<
+$(BUILD)/initrd/split/%: $(BUILD)/user/split/%
+	@mkdir -p $(dir $@)
+	@$(CROSS)strip --strip-debug -o $@ $<
 
 # A text file among the programs: exec refuses it and says why (the user-level test exec_reason runs it).
 INITRD_FILES := $(BUILD)/initrd/bin/notelf
@@ -135,10 +166,11 @@ $(BUILD)/initrd/bin/notelf: user/notelf.txt
 INITRD_LIST := $(BUILD)/initrd.list
 $(INITRD_LIST): FORCE
 	@mkdir -p $(dir $@)
-	@printf '%s\n' $(sort $(USER_PROGRAMS:%=bin/%) $(INITRD_FILES:$(BUILD)/initrd/%=%)) > $@.tmp
+	@printf '%s\n' $(sort $(USER_PROGRAMS:%=bin/%) $(RELOC_PROGRAMS:%=reloc/%) $(SPLIT_PROGRAMS:%=split/%) \
+	  $(INITRD_FILES:$(BUILD)/initrd/%=%)) > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
-$(BUILD)/initrd.tar: $(USER_BINS) $(INITRD_FILES) $(INITRD_LIST)
+$(BUILD)/initrd.tar: $(USER_BINS) $(USER_RELOC_BINS) $(USER_SPLIT_BINS) $(INITRD_FILES) $(INITRD_LIST)
 	@echo "  TAR     $@"
 	@tools/mkinitrd.sh $(BUILD)/initrd $@ $(INITRD_LIST)
 
@@ -220,7 +252,10 @@ $(BUILD)/bench/%: $(BUILD)/host/bench/tests/bench/%.o $(BENCH_SHARED_OBJS)
 	@echo "  LINK    $@"
 	@$(HOST_CXX) -o $@ $^ -lbenchmark -pthread -ldl
 
-host-tests: $(BUILD)/host/mneme-tests
+# tests/host/Elf32RelocationsTest.cpp reads real program images.
+HOST_TEST_DATA := $(BUILD)/user/bin/hello $(BUILD)/user/reloc/hello $(BUILD)/user/split/hello \
+	$(BUILD)/initrd/reloc/hello
+host-tests: $(BUILD)/host/mneme-tests $(HOST_TEST_DATA)
 fuzzers: $(FUZZ_TARGETS)
 benches: $(BENCH_TARGETS)
 
@@ -244,7 +279,7 @@ deps-%:
 
 # Extra artifacts that topic fragments (mk/*.mk) want built before the test run.
 TEST_ARTIFACTS := $(BUILD)/kernel.elf $(BUILD)/initrd.tar $(BUILD)/mneme-test.iso $(BUILD)/host/mneme-tests \
-	$(FUZZ_TARGETS)
+	$(HOST_TEST_DATA) $(FUZZ_TARGETS)
 BENCH_ARTIFACTS := $(BENCH_TARGETS) $(BUILD)/kernel.elf $(BUILD)/initrd.tar
 
 run: deps-run
