@@ -91,6 +91,16 @@ inline DescriptorTablePointer store_idtr() {
     asm volatile("sidt %0" : "=m"(p));
     return p;
 }
+// LLDT (SDM Vol. 3A 3.5.1, "Segment Descriptor Tables"): LDTR takes the LDT descriptor at `selector` in the
+// GDT and keeps a hidden copy of its base and limit; selector 0 leaves LDTR null, so any selector with TI=1
+// then raises #GP. A segment register loaded from the LDT keeps its own hidden copy too (SDM 3.4.3): changing
+// the LDT changes nothing until the register is reloaded.
+inline void load_ldt(u16 selector) { asm volatile("lldt %0" : : "r"(selector) : "memory"); }
+inline u16 store_ldt() {
+    u16 v;
+    asm volatile("sldt %0" : "=r"(v));
+    return v;
+}
 inline u16 store_task_register() {
     u16 v;
     asm volatile("str %0" : "=r"(v));

@@ -9,6 +9,7 @@ namespace {
 alignas(8) SegmentDescriptor g_table[kEntries];
 TaskStateSegment g_tss;
 TaskStateSegment g_double_fault_tss;
+const SegmentDescriptor* g_ldt = nullptr;
 
 // LGDT, then reload the segment registers: they cache the old descriptors until reloaded (SDM 3.4.3).
 // CS can only be reloaded by a far transfer, hence the far jump to the next instruction.
@@ -66,6 +67,21 @@ void initialize(u32 double_fault_stack_top, void (*double_fault_entry)()) {
 
 TaskStateSegment& tss() { return g_tss; }
 TaskStateSegment& double_fault_tss() { return g_double_fault_tss; }
+
+void load_ldt(const SegmentDescriptor* table, u32 entries) {
+    g_table[kLdt >> 3] = SegmentDescriptor::ldt(reinterpret_cast<u32>(table), entries * sizeof(SegmentDescriptor) - 1);
+    cpu::load_ldt(kLdt);
+    g_ldt = table;
+}
+
+void clear_ldt() {
+    if (!g_ldt) return;
+    cpu::load_ldt(0);
+    g_table[kLdt >> 3] = SegmentDescriptor();
+    g_ldt = nullptr;
+}
+
+const SegmentDescriptor* current_ldt() { return g_ldt; }
 
 ErrorOr<u16> allocate(SegmentDescriptor descriptor) {
     for (u16 i = kFirstDynamic; i < kEntries; ++i) {

@@ -13,6 +13,7 @@
 //   4      0x23      user data    DPL 3
 //   5      0x28      TSS
 //   6      0x30      double-fault TSS
+//   7      0x38      the running process's LDT (older memory models; rewritten on every switch to one)
 #pragma once
 
 #include "arch/i386/SegmentDescriptor.h"
@@ -27,7 +28,8 @@ constexpr u16 kUserCode = make_selector(3, false, 3);
 constexpr u16 kUserData = make_selector(4, false, 3);
 constexpr u16 kTss = make_selector(5, false, 0);
 constexpr u16 kDoubleFaultTss = make_selector(6, false, 0);
-constexpr u16 kFirstDynamic = 7;
+constexpr u16 kLdt = make_selector(7, false, 0);
+constexpr u16 kFirstDynamic = 8;
 constexpr u16 kEntries = 32;
 
 // Builds the table, loads it with LGDT, reloads every segment register (a far jump for CS) and loads
@@ -37,6 +39,16 @@ void initialize(u32 double_fault_stack_top, void (*double_fault_entry)());
 // The running TSS: the scheduler sets esp0 when it switches processes.
 TaskStateSegment& tss();
 TaskStateSegment& double_fault_tss();
+
+// Makes `table` (`entries` descriptors, in memory that stays put while it is loaded) the LDT: the GDT's LDT
+// slot is rewritten and LLDT loads it (SDM Vol. 3A 3.5.1). The segment registers keep their hidden copies
+// until reloaded, which the return to user mode does (it pops DS, ES, FS, GS; IRET loads CS and SS).
+void load_ldt(const SegmentDescriptor* table, u32 entries);
+// No LDT (LDTR null): a process without one cannot reach the previous process's descriptors through a
+// selector with TI=1 (it gets #GP instead). Cheap when there is none loaded already.
+void clear_ldt();
+// The loaded LDT, or null.
+const SegmentDescriptor* current_ldt();
 
 // Run-time descriptors: returns the GDT index of a free slot set to `descriptor`.
 ErrorOr<u16> allocate(SegmentDescriptor descriptor);

@@ -4,6 +4,8 @@
 #include "arch/i386/Pit.h"
 #include "kernel/dev/Console.h"
 #include "libc/rt/String.h"
+#include "kernel/memmodel/MemoryModel.h"
+#include "mm/arena/FitPolicy.h"
 #include "mm/swap/Policies.h"
 
 namespace boot_options {
@@ -131,6 +133,40 @@ bool apply_user_frames(const char* value, BootOptions& options) {
     return true;
 }
 
+bool apply_memory(const char* value, BootOptions& options) {
+    MemoryModelKind model;
+    // The segments model is not built yet; refusing it here says so at boot.
+    if (!parse_memory_model(value, model) || model == MemoryModelKind::Segments) return false;
+    options.memory_model = static_cast<u8>(model);
+    return true;
+}
+
+// A size in bytes, or with a K or M suffix; a whole number of pages, at most 64 MiB.
+bool apply_arena(const char* value, BootOptions& options) {
+    char digits[16];
+    u32 length = static_cast<u32>(strlen(value));
+    if (length == 0 || length >= sizeof(digits)) return false;
+    strcpy(digits, value);
+    u32 unit = 1;
+    char last = digits[length - 1];
+    if (last == 'K' || last == 'k') unit = 1024;
+    if (last == 'M' || last == 'm') unit = 1024 * 1024;
+    if (unit != 1) digits[length - 1] = '\0';
+    u32 amount;
+    if (!parse_u32(digits, amount) || amount > 64 * 1024 * 1024 / unit) return false;
+    u32 bytes = amount * unit;
+    if (bytes % 4096 != 0) return false;
+    options.arena_bytes = bytes;
+    return true;
+}
+
+bool apply_fit(const char* value, BootOptions& options) {
+    FitPolicy policy;
+    if (!parse_fit_policy(value, policy)) return false;
+    options.fit_policy = static_cast<u8>(policy);
+    return true;
+}
+
 const Option kOptions[] = {
     {"test", "all, kernel, user, or suites/tests separated by commas", "(off)",
      "run the tests, print a summary, exit QEMU", apply_test},
@@ -150,6 +186,11 @@ const Option kOptions[] = {
      "clock", "the page replacement policy", apply_policy},
     {"userframes", "a number of frames (at least 16; 0: all)", "0", "cap on the frames user pages may hold",
      apply_user_frames},
+    {"memory", "paging, static or base-bounds", "paging",
+     "the memory model processes run under (MNEME_MEMORY=NAME overrides it per program)", apply_memory},
+    {"arena", "a size in bytes or with K or M (whole pages, at most 64M; 0: none)", "2M",
+     "the physical memory the older memory models (static, base-bounds) place processes in", apply_arena},
+    {"fit", "first, next, best or worst", "first", "which hole of the arena a process is placed in", apply_fit},
 };
 
 void print_accepted_keys() {

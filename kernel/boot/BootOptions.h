@@ -34,6 +34,13 @@ struct BootOptions {
     u8 swap_policy = 1;
     // userframes=N: frames user pages may hold before the swapper evicts (0: all but a reserve).
     u32 user_frames = 0;
+    // memory=paging | static | base-bounds: the memory model processes run under unless their environment
+    // says MNEME_MEMORY=NAME (kernel/memmodel/MemoryModel.h's MemoryModelKind).
+    u8 memory_model = 0;
+    // arena=SIZE (K or M suffix; 0: none): the physical memory the older models place processes in.
+    u32 arena_bytes = 2 * 1024 * 1024;
+    // fit=first | next | best | worst: which hole of the arena a process goes into (mm/arena/FitPolicy.h).
+    u8 fit_policy = 0;
 };
 
 namespace boot_options {

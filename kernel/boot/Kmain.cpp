@@ -11,6 +11,7 @@
 #include "arch/i386/Power.h"
 #include "kernel/debug/Bench.h"
 #include "kernel/boot/BootOptions.h"
+#include "kernel/memmodel/Arena.h"
 #include "kernel/dev/AtaDisk.h"
 #include "kernel/dev/Console.h"
 #include "kernel/proc/Initrd.h"
@@ -111,6 +112,7 @@ extern "C" [[noreturn]] void kmain(u32 magic, u32 multiboot_info) {
     // then the page allocator over what is left.
     pmm::begin();
     paging::initialize();
+    arena::reserve(options.arena_bytes, static_cast<FitPolicy>(options.fit_policy));
     pmm::finish(options.pmm_bitmap ? pmm::Kind::Bitmap : pmm::Kind::Buddy);
     page_tables::initialize();
     kernel_heap::initialize();
@@ -120,6 +122,7 @@ extern "C" [[noreturn]] void kmain(u32 magic, u32 multiboot_info) {
     // Processes: programs from the initrd, the scheduler on the timer, system calls, faults in ring 3.
     initrd::initialize();
     process::initialize();
+    exec::set_default_model(static_cast<MemoryModelKind>(options.memory_model));
     scheduler::initialize(options.quantum);
     syscalls::initialize();
     user_faults::initialize();

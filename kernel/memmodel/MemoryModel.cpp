@@ -2,6 +2,7 @@
 // page at a time (MemoryModel.h says why one page at a time).
 #include "kernel/memmodel/MemoryModel.h"
 
+#include "arch/i386/Gdt.h"
 #include "libc/rt/String.h"
 
 namespace {
@@ -49,4 +50,23 @@ ErrorOr<u32> MemoryModel::copy_string_from_user(char* destination, u32 source, u
         if (c == '\0') return i;
     }
     return Error::TooBig;
+}
+
+u16 MemoryModel::user_code_selector() const { return gdt::kUserCode; }
+u16 MemoryModel::user_data_selector() const { return gdt::kUserData; }
+
+namespace {
+constexpr const char* kModelNames[] = {"paging", "static", "base-bounds", "segments"};
+}  // namespace
+
+const char* memory_model_name(MemoryModelKind model) { return kModelNames[static_cast<u8>(model)]; }
+
+bool parse_memory_model(const char* name, MemoryModelKind& out) {
+    if (!name) return false;
+    for (u8 i = 0; i < 4; ++i)
+        if (strcmp(name, kModelNames[i]) == 0) {
+            out = static_cast<MemoryModelKind>(i);
+            return true;
+        }
+    return false;
 }

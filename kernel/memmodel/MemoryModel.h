@@ -18,11 +18,21 @@
 #include "mm/vm/FaultDecision.h"
 #include "mm/vm/RegionMap.h"
 
+// The generations of the course notes, as a process can run under them (boot option memory=, or
+// MNEME_MEMORY=NAME in the program's environment).
+enum class MemoryModelKind : u8 { Paging, Static, BaseBounds, Segments };
+// "paging", "static", "base-bounds", "segments".
+const char* memory_model_name(MemoryModelKind model);
+bool parse_memory_model(const char* name, MemoryModelKind& out);
+
 class MemoryModel {
 public:
     virtual ~MemoryModel() = default;
-    // "paging" (ps shows it).
+    // "paging", "static", "base-bounds" (ps shows it).
     virtual const char* name() const = 0;
+    virtual MemoryModelKind model() const { return MemoryModelKind::Paging; }
+    // Which process this memory is (for the models' own messages and views).
+    virtual void set_owner(i32, const char*) {}
     // This model as paged memory (page tables, swappable), or null for a model without pages.
     virtual class PagedMemory* as_paged() { return nullptr; }
 
@@ -39,6 +49,13 @@ public:
     virtual void activate() = 0;
     // A page fault at `address` in user mode; `fault_on_present` is the error code's P bit.
     virtual FaultResult handle_fault(u32 address, bool write, bool fault_on_present) = 0;
+    // A fault handle_fault() did not resolve, in this model's words ("offset 0x30010 beyond the limit 0x2ffff
+    // of its segment; ..."); false to let the caller describe it as a page fault.
+    virtual bool explain_fault(u32, char*, u32) const { return false; }
+    // "base 0x10012000, limit 0x2ffff" for a #GP or #SS report; empty for paging.
+    virtual void describe_segments(char* buffer, u32 size) const {
+        if (size) buffer[0] = '\0';
+    }
     virtual u32 brk(u32 address) = 0;
     // `accessible` false is PROT_NONE: the range is reserved, and every access to it faults.
     virtual ErrorOr<u32> map_anonymous(u32 length, bool writable, bool accessible) = 0;
@@ -63,6 +80,9 @@ public:
     bool page_lost() const { return m_page_lost; }
     // Where the kernel reaches user address `address` of the active model.
     virtual void* user_pointer(u32 address) = 0;
+    // The selectors the process runs with (the flat user segments of the GDT unless the model has an LDT).
+    virtual u16 user_code_selector() const;
+    virtual u16 user_data_selector() const;
     ErrorOr<void> copy_from_user(void* destination, u32 source, u32 length);
     ErrorOr<void> copy_to_user(u32 destination, const void* source, u32 length);
     // Copies a NUL-terminated string of at most capacity-1 characters; Error::TooBig if longer.

@@ -4,6 +4,7 @@
 
 #include <new>
 
+#include "arch/i386/Gdt.h"
 #include "kernel/boot/Layout.h"
 #include "kernel/dev/Console.h"
 #include "kernel/mm/FrameTable.h"
@@ -152,7 +153,10 @@ ErrorOr<void> PagedMemory::fault_in(u32 address, bool write) {
     return resident;
 }
 
-void PagedMemory::activate() { tlb::load_directory(m_space.directory()); }
+void PagedMemory::activate() {
+    tlb::load_directory(m_space.directory());
+    gdt::clear_ldt();  // no way back to the descriptors of a process of an older model that ran before
+}
 
 ErrorOr<MemoryModel*> PagedMemory::fork() {
     PagedMemory* child = TRY(create());

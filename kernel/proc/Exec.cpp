@@ -36,10 +36,11 @@ ErrorOr<void> load_segments(MemoryModel& memory, const UstarMember& file, const 
     return {};
 }
 
-// Lays out argc, argv, envp and the strings at the top of the stack; returns the initial ESP.
-ErrorOr<u32> build_stack(MemoryModel& memory, const Arguments& a) {
-    u32 top = user_layout::kStackTop;
-    TRY(memory.add_region(user_layout::kStackBottom, top, RegionKind::Stack, true));
+}  // namespace
+
+// Lays out argc, argv, envp and the strings below `top`; returns the initial ESP.
+ErrorOr<u32> build_stack(MemoryModel& memory, const Arguments& a, u32 top, u32 bottom) {
+    TRY(memory.add_region(bottom, top, RegionKind::Stack, true));
     u32 pointer_bytes = (1 + a.argc + 1 + a.envc + 1) * 4;
     u32 total = ((a.used + 3) & ~3u) + pointer_bytes;
     if (total > kArgumentBytes + 1024) return Error::TooBig;
@@ -60,8 +61,6 @@ ErrorOr<u32> build_stack(MemoryModel& memory, const Arguments& a) {
     return esp;
 }
 
-}  // namespace
-
 ErrorOr<void> Arguments::add_argument(const char* text) {
     if (argc == kMaxArguments) return Error::TooBig;
     TRY(add_string(*this, text, &argv[argc]));
@@ -76,8 +75,32 @@ ErrorOr<void> Arguments::add_environment(const char* text) {
     return {};
 }
 
+MemoryModelKind model_for(const Arguments& arguments, ExplainedError& error) {
+    MemoryModelKind model = default_model();
+    for (u32 i = 0; i < arguments.envc; ++i) {
+        const char* entry = arguments.envp[i];
+        if (strncmp(entry, "MNEME_MEMORY=", 13) != 0) continue;
+        if (!parse_memory_model(entry + 13, model))
+            error = ExplainedError(Error::Invalid,
+                                   "unknown memory model MNEME_MEMORY=%s (accepted: paging, static, base-bounds)",
+                                   entry + 13);
+    }
+    return model;
+}
+
+namespace {
+MemoryModelKind g_default_model = MemoryModelKind::Paging;
+}  // namespace
+
+MemoryModelKind default_model() { return g_default_model; }
+void set_default_model(MemoryModelKind model) { g_default_model = model; }
+
 ErrorOr<Image, ExplainedError> load(const char* path, const Arguments& arguments) {
     using Result = ErrorOr<Image, ExplainedError>;
+    ExplainedError bad_model;
+    MemoryModelKind model = model_for(arguments, bad_model);
+    if (bad_model.code != Error::None) return bad_model;
+    if (model != MemoryModelKind::Paging) return load_into_arena(path, arguments, model);
     auto file = initrd::find_program(path);
     if (file.is_error()) {
         if (file.error() == Error::NoEntry) return Result(Error::NoEntry, "no such program in the initrd");
@@ -94,7 +117,9 @@ ErrorOr<Image, ExplainedError> load(const char* path, const Arguments& arguments
     // padding, which the commit limit counts (mm/vm/AddressSpace.h, can_commit) and a small machine cannot
     // spare.
     if (!loaded.is_error()) loaded = memory.set_heap_start(align_up<u32>(image.value().end, kHeapAlignment));
-    ErrorOr<u32> stack = loaded.is_error() ? ErrorOr<u32>(loaded.error()) : build_stack(memory, arguments);
+    ErrorOr<u32> stack = loaded.is_error() ? ErrorOr<u32>(loaded.error())
+                                           : build_stack(memory, arguments, user_layout::kStackTop,
+                                                         user_layout::kStackBottom);
     if (stack.is_error()) {
         delete &memory;
         return Result(stack.error(), "%s while loading", error_string(stack.error()));

@@ -34,7 +34,21 @@ struct Image {
     MemoryModel* memory;  // the new process memory, owned by the caller from here on
 };
 
-// Builds a new process memory from the program at `path`. On error nothing is left behind and the error's
+// The model a program runs under: MNEME_MEMORY=NAME in its environment, else the boot option memory=.
+// An unknown name sets `error`.
+MemoryModelKind model_for(const Arguments& arguments, ExplainedError& error);
+MemoryModelKind default_model();
+void set_default_model(MemoryModelKind model);
+
+// Lays out argc, argv, envp and their strings below `top` (the region [bottom, top) is added first); returns
+// the initial ESP.
+ErrorOr<u32> build_stack(MemoryModel& memory, const Arguments& arguments, u32 top, u32 bottom);
+
+// The older memory models (kernel/proc/ExecArena.cpp): the program's relocatable image (/reloc/NAME in the
+// initrd) placed in the arena.
+ErrorOr<Image, ExplainedError> load_into_arena(const char* path, const Arguments& arguments, MemoryModelKind model);
+
+// Builds a new process memory from the program at `path`, under the model model_for() chooses. On error nothing is left behind and the error's
 // reason says why in words ("not a program Mneme can run: not an ELF file (no \x7fELF magic)"); the path is
 // the caller's to add.
 ErrorOr<Image, ExplainedError> load(const char* path, const Arguments& arguments);

@@ -75,14 +75,16 @@ void build_initial_context(Process& p, const TrapFrame& frame) {
     p.trap_frame = trap;
 }
 
-TrapFrame user_frame(u32 entry, u32 stack_pointer) {
+// The first return to user mode: the selectors are the memory model's (the flat user segments of the GDT, or
+// the process's LDT under base and bounds).
+TrapFrame user_frame(u32 entry, u32 stack_pointer, const MemoryModel& memory) {
     TrapFrame f{};
-    f.ds = f.es = f.fs = f.gs = gdt::kUserData;
+    f.ds = f.es = f.fs = f.gs = memory.user_data_selector();
     f.eip = entry;
-    f.cs = gdt::kUserCode;
+    f.cs = memory.user_code_selector();
     f.eflags = 0x202;  // IF: interrupts on in user mode; bit 1 is reserved and reads as one
     f.user_esp = stack_pointer;
-    f.user_ss = gdt::kUserData;
+    f.user_ss = memory.user_data_selector();
     return f;
 }
 
@@ -257,7 +259,8 @@ ErrorOr<Process*, ExplainedError> spawn(const char* path, const char* const* arg
     set_name(*p, path);
     p->kernel_stack = stack.value();
     p->memory = image.value().memory;
-    build_initial_context(*p, user_frame(image.value().entry, image.value().stack_pointer));
+    p->memory->set_owner(p->pid, p->name);
+    build_initial_context(*p, user_frame(image.value().entry, image.value().stack_pointer, *p->memory));
     ++g_count;
     scheduler::make_ready(p);
     return p;
@@ -285,6 +288,7 @@ ErrorOr<i32, ExplainedError> fork() {
     child->kill_pending = false;
     child->ticks_used = 0;
     memcpy(child->name, parent->name, sizeof(child->name));
+    child->memory->set_owner(child->pid, child->name);
     child->kernel_stack = stack.value();
     TrapFrame frame = *parent->trap_frame;
     frame.eax = 0;  // fork returns 0 in the child
@@ -360,8 +364,9 @@ ErrorOr<void, ExplainedError> exec_current(const char* path, const exec::Argumen
     delete p->memory;
     p->memory = image.memory;
     set_name(*p, path);
+    p->memory->set_owner(p->pid, p->name);
     p->last_error = ExplainedError();  // the new program has seen no failure yet
-    *p->trap_frame = user_frame(image.entry, image.stack_pointer);
+    *p->trap_frame = user_frame(image.entry, image.stack_pointer, *p->memory);
     return {};
 }
 

@@ -244,6 +244,10 @@ i32 sys_procinfo(u32 index, u32 pointer) {
         info.page_faults = p->memory ? p->memory->page_faults() : p->page_faults_at_exit;
         info.cpu_ms = static_cast<u32>(u64(p->ticks_used) * 1000 / pit::frequency());
         info.sys_ms = static_cast<u32>(u64(p->system_ticks) * 1000 / pit::frequency());
+        if (p->memory) {
+            strncpy(info.memory_model, p->memory->name(), sizeof(info.memory_model) - 1);
+            p->memory->describe_segments(info.segments, sizeof(info.segments));
+        }
         return result(memory().copy_to_user(pointer, &info, sizeof(info)));
     }
     return error(Error::NoProcess);

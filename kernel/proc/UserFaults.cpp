@@ -37,6 +37,14 @@ void on_user_page_fault(TrapFrame& frame, u32 address) {
         return;
     }
     char what[256];
+    char explained[200];
+    if (p->memory->explain_fault(address, explained, sizeof(explained))) {
+        // An older memory model: the page tables map only the process's own segment, so this is a segment
+        // violation the CPU would have raised as #GP or #SS had it checked the limit.
+        format_to_buffer(what, sizeof(what), "segment violation at eip 0x%08x (#PF at linear 0x%08x): %s", frame.eip,
+                         address, explained);
+        process::kill_current_for_fault(what, kSignalSegv);
+    }
     char decoded[96];
     traps::describe_page_fault_error(frame.error_code, decoded, sizeof(decoded));
     format_to_buffer(what, sizeof(what), "Page fault (#PF) at address 0x%08x (%s), eip 0x%08x: %s", address, decoded,
@@ -58,6 +66,19 @@ void on_user_exception(TrapFrame& frame) {
     p->trap_frame = &frame;
     char what[256];
     traps::describe_fault(frame, what, sizeof(what));
+    char segments[120];
+    p->memory->describe_segments(segments, sizeof(segments));
+    if (segments[0] && (frame.vector == 11 || frame.vector == 12 || frame.vector == 13)) {
+        // A process of an older memory model: the CPU checked its segment's limit or type (a CPU or emulator
+        // that checks limits, such as Bochs: QEMU's TCG does not).
+        char hint[400];
+        const char* why = frame.vector == 12   ? "the stack went beyond its segment's limit"
+                          : frame.vector == 11 ? "a segment that is not present"
+                                               : "an access beyond its segment's limit or against its type "
+                                                 "(a write to code or to read-only data)";
+        format_to_buffer(hint, sizeof(hint), "%s: %s; %s (checked by the CPU)", what, why, segments);
+        process::kill_current_for_fault(hint, signal_for(frame.vector));
+    }
     if (frame.vector == 13 && frame.error_code == 0) {
         // The usual ring-3 #GP(0): a privileged instruction (cli, hlt, mov cr3) or I/O without permission.
         char hint[300];

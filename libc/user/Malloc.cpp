@@ -14,6 +14,7 @@
 #include "libc/malloc/Policy.h"
 #include "libc/user/Stdio.h"
 #include "libc/user/Stdlib.h"
+#include "libc/rt/String.h"
 #include "libc/user/Syscall.h"
 
 namespace {
@@ -144,12 +145,21 @@ alignas(UserMemorySource) unsigned char g_source_storage[sizeof(UserMemorySource
 alignas(Malloc::Heap) unsigned char g_heap_storage[sizeof(Malloc::Heap)];
 Malloc::Heap* g_heap = nullptr;
 
+// Under the older memory models (MNEME_MEMORY=static or base-bounds, which the kernel puts in the
+// environment) there is no mmap area: the heap is the block's brk heap, which first fit grows as it is used.
+// The default allocator's 4 MiB reservations would not even fit the arena.
+Malloc::Policy default_policy() {
+    const char* model = getenv("MNEME_MEMORY");
+    if (model && strcmp(model, "paging") != 0) return Malloc::Policy::First;
+    return Malloc::kDefaultPolicy;
+}
+
 Malloc::Policy policy_from_environment() {
-    Malloc::Policy policy = Malloc::kDefaultPolicy;
+    Malloc::Policy policy = default_policy();
     const char* name = getenv("MNEME_MALLOC");
     if (name && !Malloc::parse_policy(name, policy)) {
         fprintf(stderr, "malloc: unknown MNEME_MALLOC=%s (accepted: %s, default); using %s\n", name,
-                Malloc::policy_name_list(), Malloc::policy_name(Malloc::kDefaultPolicy));
+                Malloc::policy_name_list(), Malloc::policy_name(policy));
     }
     return policy;
 }

@@ -6,6 +6,11 @@
 //   0xB7000000-0xB77FFFFF  a 16 MiB gap: nothing is placed here, so a runaway stack faults
 //   0xB7800000-0xBFFFFFFF  the stack, growing down from 0xC0000000, at most 8 MiB
 //
+// A process of an older memory model (static relocation, base and bounds, segmentation:
+// kernel/memmodel/SegmentedMemory.h) has no paged regions at all: its page directory maps only its segments,
+// which live in the arena (one contiguous run of physical memory), at kArenaWindow + (where in the arena).
+// A segment's base is therefore a linear address in that window.
+//
 // Everything from kKernelBase (0xC0000000) up is the kernel's (libc/base/MemoryLayout.h).
 #pragma once
 
@@ -15,6 +20,7 @@ namespace user_layout {
 
 constexpr u32 kProgramBase = 0x00400000;
 constexpr u32 kMappingBase = 0x40000000;
+constexpr u32 kArenaWindow = 0x10000000;
 constexpr u32 kStackTop = kKernelBase;
 constexpr u32 kStackLimit = 8 * 1024 * 1024;
 constexpr u32 kStackBottom = kStackTop - kStackLimit;

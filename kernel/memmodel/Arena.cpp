@@ -1,0 +1,190 @@
+// Arena.cpp: the arena's memory, its map, compaction with the owners told, and the `arena` view.
+#include "kernel/memmodel/Arena.h"
+
+#include <new>
+
+#include "kernel/boot/Layout.h"
+#include "kernel/dev/Console.h"
+#include "kernel/mm/PhysicalMemory.h"
+#include "libc/base/Format.h"
+#include "libc/base/MemoryLayout.h"
+#include "libc/rt/String.h"
+#include "mm/vm/UserLayout.h"
+
+namespace arena {
+namespace {
+
+// Up to kMaxProcesses processes with a few segments each.
+constexpr u32 kCapacity = 192;
+ArenaBlock g_storage[kCapacity];
+alignas(ArenaMap) u8 g_map_storage[sizeof(ArenaMap)];
+ArenaMap* g_map = nullptr;
+u32 g_physical = 0;
+
+ArenaClient* client_of(u32 owner) { return reinterpret_cast<ArenaClient*>(static_cast<uptr>(owner)); }
+u32 owner_of(ArenaClient* client) { return static_cast<u32>(reinterpret_cast<uptr>(client)); }
+
+void kib(char* buffer, u32 size, u32 bytes) {
+    if (bytes % 1024 == 0)
+        format_to_buffer(buffer, size, "%u KiB", bytes / 1024);
+    else
+        format_to_buffer(buffer, size, "%u bytes", bytes);
+}
+
+// Moves one segment down to `to`: copies its bytes, tells its owner, records it in the map.
+void move_segment(const ArenaBlock& block, u32 to) {
+    ArenaBlock copy = block;
+    memmove(kernel_pointer(to), kernel_pointer(copy.address), copy.size);
+    g_map->release(copy.address);
+    auto placed = g_map->allocate_at(to, copy.size, copy.owner);
+    VERIFY(!placed.is_error());  // [to, to + size) was the hole below it plus its own old bytes
+    client_of(copy.owner)->arena_moved(copy.address, to);
+    char who[64];
+    client_of(copy.owner)->arena_describe(who, sizeof(who));
+    char bytes[24];
+    kib(bytes, sizeof(bytes), copy.size);
+    kprintf("[arena] compaction: %s moved from offset 0x%06x to 0x%06x (%s copied)\n", who, copy.address, to, bytes);
+}
+
+}  // namespace
+
+void reserve(u32 bytes, FitPolicy policy) {
+    if (bytes == 0) {
+        klog("arena", "off (arena=0): the older memory models (static, base-bounds) cannot run");
+        return;
+    }
+    auto physical = pmm::boot_allocate(bytes, layout::kDirectMapLimit, "arena (older memory models)");
+    if (physical.is_error()) {
+        kwarn("arena", "cannot take %u KiB of contiguous memory (%s); the older memory models cannot run. "
+              "Boot with a smaller arena= or more memory", bytes / 1024, error_string(physical.error()));
+        return;
+    }
+    g_physical = static_cast<u32>(physical.value());
+    g_map = new (g_map_storage) ArenaMap(0, bytes, kPageSize, policy, g_storage, kCapacity);
+    memset(kernel_pointer(0), 0, bytes);
+    klog("arena", "%u KiB at physical 0x%08x, seen by its processes at 0x%08x; placement: %s fit", bytes / 1024,
+         g_physical, user_layout::kArenaWindow, fit_policy_name(policy));
+}
+
+bool is_ready() { return g_map != nullptr; }
+u32 size() { return g_map ? g_map->size() : 0; }
+u32 physical_base() { return g_physical; }
+FitPolicy policy() { return g_map ? g_map->policy() : FitPolicy::First; }
+void set_policy(FitPolicy policy) {
+    if (g_map) g_map->set_policy(policy);
+}
+
+u8* kernel_pointer(u32 offset) { return layout::physical_pointer<u8>(g_physical + offset); }
+u32 linear(u32 offset) { return user_layout::kArenaWindow + offset; }
+
+ErrorOr<u32, ExplainedError> allocate(u32 bytes, ArenaClient* client) {
+    using Result = ErrorOr<u32, ExplainedError>;
+    if (!g_map) return Result(Error::NoMemory, "there is no arena (boot option arena=0, or no memory for it)");
+    u32 rounded = align_up<u32>(bytes, kPageSize);
+    if (rounded == 0 || rounded > g_map->size())
+        return Result(Error::NoMemory, "%u KiB is more than the whole arena (%u KiB; boot option arena=)",
+                      rounded / 1024, g_map->size() / 1024);
+    auto try_place = [&]() -> ErrorOr<u32> {
+        auto placed = g_map->allocate(rounded, owner_of(client));
+        if (!placed.is_error() || placed.error() != Error::NoMemory) return placed;
+        ArenaStatistics s = g_map->statistics();
+        if (s.free_bytes < rounded) return placed;
+        kprintf("[arena] no hole holds %u KiB although %u KiB are free (largest hole %u KiB, %u holes, "
+                    "fragmentation %u.%u%%): compacting\n",
+                    rounded / 1024, s.free_bytes / 1024, s.largest_hole / 1024, s.holes,
+                    fragmentation_per_mille(s) / 10, fragmentation_per_mille(s) % 10);
+        compact();
+        return g_map->allocate(rounded, owner_of(client));
+    };
+    auto placed = try_place();
+    if (placed.is_error()) {
+        ArenaStatistics s = g_map->statistics();
+        if (placed.error() != Error::NoMemory)
+            return Result(placed.error(), "the arena's table of segments is full (%u)", kCapacity);
+        return Result(Error::NoMemory, "no room in the arena for %u KiB: %u KiB free in %u holes, the largest %u KiB",
+                      rounded / 1024, s.free_bytes / 1024, s.holes, s.largest_hole / 1024);
+    }
+    memset(kernel_pointer(placed.value()), 0, rounded);
+    return placed.value();
+}
+
+bool resize_in_place(u32 offset, u32 new_bytes) {
+    const ArenaBlock* block = g_map->find(offset);
+    VERIFY(block);
+    u32 old_size = block->size;
+    u32 rounded = align_up<u32>(new_bytes, kPageSize);
+    if (!g_map->resize_in_place(offset, rounded)) return false;
+    if (rounded > old_size) memset(kernel_pointer(offset + old_size), 0, rounded - old_size);
+    return true;
+}
+
+void release(u32 offset) { g_map->release(offset); }
+
+u32 compact() {
+    if (!g_map) return 0;
+    // A copy of the block list: moving a block changes the map under the loop.
+    ArenaBlock blocks[kCapacity];
+    u32 count = g_map->block_count();
+    for (u32 i = 0; i < count; ++i) blocks[i] = g_map->block(i);
+    u32 cursor = 0, moved = 0, pinned = 0;
+    for (u32 i = 0; i < count; ++i) {
+        if (!client_of(blocks[i].owner)->arena_movable()) {
+            // Static relocation: it stays, and the next segment slides down to just above it.
+            ++pinned;
+            cursor = blocks[i].address + blocks[i].size;
+            continue;
+        }
+        if (blocks[i].address != cursor) {
+            move_segment(blocks[i], cursor);
+            moved += blocks[i].size;
+        }
+        cursor += blocks[i].size;
+    }
+    ArenaStatistics s = g_map->statistics();
+    char bytes[24];
+    kib(bytes, sizeof(bytes), moved);
+    kprintf("[arena] compaction copied %s; now %u KiB free in %u hole%s, the largest %u KiB%s\n", bytes,
+            s.free_bytes / 1024, s.holes, s.holes == 1 ? "" : "s", s.largest_hole / 1024,
+            pinned ? " (segments placed by static relocation cannot move)" : "");
+    return moved;
+}
+
+ArenaStatistics statistics() { return g_map ? g_map->statistics() : ArenaStatistics{}; }
+
+void print() {
+    if (!g_map) {
+        kprintf("no arena (boot option arena=0, or no memory for it)\n");
+        return;
+    }
+    // One character per page, up to 128 per line.
+    u32 pages = g_map->size() / kPageSize;
+    u32 per_char = (pages + 127) / 128;
+    kprintf("arena: %u KiB at physical 0x%08x, linear 0x%08x, %s fit; one character = %u KiB\n  |",
+            g_map->size() / 1024, g_physical, user_layout::kArenaWindow, fit_policy_name(g_map->policy()),
+            per_char * kPageSize / 1024);
+    for (u32 page = 0; page < pages; page += per_char) {
+        const ArenaBlock* block = g_map->block_containing(page * kPageSize);
+        char c = '.';
+        if (block) {
+            i32 pid = client_of(block->owner)->arena_pid();
+            c = pid > 0 ? static_cast<char>('0' + pid % 10) : '#';
+        }
+        kprintf("%c", c);
+    }
+    kprintf("|\n");
+    g_map->for_each_block([](const ArenaBlock& block) {
+        char who[64];
+        client_of(block.owner)->arena_describe(who, sizeof(who));
+        kprintf("  0x%06x-0x%06x  %5u KiB  %s\n", block.address, block.address + block.size, block.size / 1024, who);
+    });
+    ArenaStatistics s = g_map->statistics();
+    u32 f = fragmentation_per_mille(s);
+    kprintf("  used %u KiB in %u segment%s; free %u KiB in %u hole%s, the largest %u KiB; fragmentation %u.%u%% "
+            "(1 - largest hole / free)\n",
+            s.used_bytes / 1024, s.blocks, s.blocks == 1 ? "" : "s", s.free_bytes / 1024, s.holes,
+            s.holes == 1 ? "" : "s", s.largest_hole / 1024, f / 10, f % 10);
+}
+
+bool check() { return !g_map || g_map->check_invariants(); }
+
+}  // namespace arena

@@ -1,0 +1,293 @@
+// SegmentedMemory.cpp: static relocation and base and bounds on the arena (the header says how each works).
+#include "kernel/memmodel/SegmentedMemory.h"
+
+#include <new>
+
+#include "arch/i386/Gdt.h"
+#include "kernel/dev/Console.h"
+#include "kernel/mm/KernelHeapGlue.h"
+#include "kernel/mm/Tlb.h"
+#include "libc/base/Format.h"
+#include "libc/base/MemoryLayout.h"
+#include "libc/rt/String.h"
+#include "mm/vm/UserLayout.h"
+
+namespace {
+
+// LDT selectors (SDM Vol. 3A 3.4.2): index 1 and 2, TI=1, RPL 3. The same values Linux 0.11 used.
+constexpr u16 kLdtCode = make_selector(1, true, 3);  // 0x0F
+constexpr u16 kLdtData = make_selector(2, true, 3);  // 0x17
+
+// Base and bounds grows its block by at least half again (or 64 KiB), so a heap growing by small brk steps
+// moves a few times, not on every step.
+constexpr u32 kMinimumGrowth = 64 * 1024;
+
+}  // namespace
+
+ErrorOr<SegmentedMemory*, ExplainedError> SegmentedMemory::create(MemoryModelKind model, u32 bytes) {
+    using Result = ErrorOr<SegmentedMemory*, ExplainedError>;
+    VERIFY(model == MemoryModelKind::Static || model == MemoryModelKind::BaseBounds);
+    auto tables = ArenaPageTables::create(arena_page_tables::ops(), arena_page_tables::kernel_tables());
+    if (tables.is_error()) return Result(tables.error(), "%s for a page directory", error_string(tables.error()));
+    void* storage = kmalloc(sizeof(SegmentedMemory));
+    if (!storage) return Result(Error::NoMemory, "out of kernel memory for a process's memory");
+    auto* memory = new (storage) SegmentedMemory(model, std::move(tables.value()));
+    auto offset = arena::allocate(bytes, memory);
+    if (offset.is_error()) {
+        delete memory;
+        return offset.error();
+    }
+    memory->m_offset = offset.value();
+    memory->m_size = align_up<u32>(bytes, kPageSize);
+    if (auto mapped = memory->map_block(); mapped.is_error()) {
+        delete memory;
+        return Result(mapped.error(), "%s mapping the arena", error_string(mapped.error()));
+    }
+    memory->build_ldt();
+    return memory;
+}
+
+SegmentedMemory::SegmentedMemory(MemoryModelKind model, ArenaPageTables&& tables)
+    : m_model(model), m_tables(std::move(tables)) {}
+
+SegmentedMemory::~SegmentedMemory() {
+    // The CPU may still hold this LDT (a process ending in its own system call, or the idle loop running after
+    // it): nothing will load one of its selectors again, so LDTR can simply go null.
+    if (gdt::current_ldt() == m_ldt) gdt::clear_ldt();
+    if (m_size) arena::release(m_offset);
+}
+
+void SegmentedMemory::set_owner(i32 pid, const char* name) {
+    m_pid = pid;
+    strncpy(m_name, name, sizeof(m_name) - 1);
+    m_name[sizeof(m_name) - 1] = '\0';
+}
+
+// Every directory of these models maps the whole arena at the same place (linear kArenaWindow + offset is
+// physical arena + offset), so a move never allocates or frees a page table: only the U/S bit differs. Under
+// static relocation every page is user-accessible (no protection between its processes); under base and
+// bounds only the process's own block is, so paging catches what QEMU's segments let through.
+ErrorOr<void> SegmentedMemory::map_block() {
+    Protection rights{.writable = true, .user = m_model == MemoryModelKind::Static};
+    TRY(m_tables.map_range(arena::linear(0), arena::physical_base(), arena::size() / kPageSize, rights));
+    expose(m_offset, m_size, true);
+    return {};
+}
+
+void SegmentedMemory::expose(u32 offset, u32 bytes, bool user) {
+    if (m_model == MemoryModelKind::Static || bytes == 0) return;
+    Protection rights{.writable = true, .user = user};
+    VERIFY(!m_tables.protect_range(arena::linear(offset), bytes / kPageSize, rights).is_error());
+}
+
+void SegmentedMemory::build_ldt() {
+    m_ldt[0] = SegmentDescriptor();
+    if (m_model == MemoryModelKind::Static) return;
+    using P = SegmentDescriptor::Privilege;
+    m_ldt[1] = SegmentDescriptor::code(base(), m_size - 1, P::User);
+    m_ldt[2] = SegmentDescriptor::data(base(), m_size - 1, P::User);
+}
+
+ErrorOr<void> SegmentedMemory::add_region(u32 start, u32 end, RegionKind, bool) {
+    u32 offset;
+    if (end < start || !arena_offset_of(start, end - start, offset)) return Error::Invalid;
+    return {};
+}
+
+ErrorOr<void> SegmentedMemory::write(u32 address, const void* data, u32 length) {
+    u32 offset;
+    if (!arena_offset_of(address, length, offset)) return Error::BadAddress;
+    memcpy(arena::kernel_pointer(offset), data, length);
+    return {};
+}
+
+ErrorOr<void> SegmentedMemory::set_heap_start(u32 address) {
+    u32 offset;
+    if (!arena_offset_of(address, 0, offset)) return Error::Invalid;
+    m_heap_start = m_break = address;
+    return {};
+}
+
+void SegmentedMemory::activate() {
+    tlb::load_directory(m_tables.directory_physical_address());
+    if (m_model == MemoryModelKind::Static)
+        gdt::clear_ldt();
+    else
+        gdt::load_ldt(m_ldt, kLdtEntries);
+}
+
+FaultResult SegmentedMemory::handle_fault(u32, bool, bool) {
+    // Every page the process may touch is mapped from the start: a fault is always an access outside it.
+    return FaultResult::ProtectionFault;
+}
+
+bool SegmentedMemory::explain_fault(u32 address, char* buffer, u32 size) const {
+    if (m_model == MemoryModelKind::Static) {
+        format_to_buffer(buffer, size,
+                         "address 0x%08x is outside the arena (0x%08x-0x%08x); static relocation protects nothing "
+                         "inside the arena, but paging still guards the rest",
+                         address, arena::linear(0), arena::linear(arena::size()));
+        return true;
+    }
+    u32 offset = address - base();  // modulo 2^32, as the CPU adds the base
+    u32 limit = m_size - 1;
+    if (offset >= 0x80000000u)
+        format_to_buffer(buffer, size,
+                         "offset 0x%08x (%u bytes below offset 0: the stack ran off the bottom of its segment) "
+                         "is beyond the limit 0x%x of its segment; caught by paging, since QEMU does not check "
+                         "segment limits",
+                         offset, 0u - offset, limit);
+    else
+        format_to_buffer(buffer, size,
+                         "offset 0x%x beyond the limit 0x%x of its segment; caught by paging, since QEMU does not "
+                         "check segment limits",
+                         offset, limit);
+    return true;
+}
+
+void SegmentedMemory::describe_segments(char* buffer, u32 size) const {
+    if (m_model == MemoryModelKind::Static)
+        format_to_buffer(buffer, size, "flat segments (static relocation), image at 0x%08x", base());
+    else
+        format_to_buffer(buffer, size, "segment base 0x%08x, limit 0x%x (%s)", base(), m_size - 1, name());
+}
+
+u32 SegmentedMemory::brk(u32 address) {
+    if (address == 0 || address < m_heap_start) return m_break;
+    u32 end_offset = address - image_address(0);
+    if (end_offset > m_size && (m_model == MemoryModelKind::Static || !grow(end_offset))) return m_break;
+    m_break = address;
+    return m_break;
+}
+
+bool SegmentedMemory::grow(u32 bytes) {
+    u32 wanted = align_up<u32>(bytes, kPageSize);
+    u32 generous = align_up<u32>(m_size + (m_size / 2 > kMinimumGrowth ? m_size / 2 : kMinimumGrowth), kPageSize);
+    if (generous < wanted) generous = wanted;
+    for (u32 target : {generous, wanted}) {
+        u32 old_size = m_size;
+        if (arena::resize_in_place(m_offset, target)) {
+            m_size = target;
+            expose(m_offset + old_size, target - old_size, true);
+            build_ldt();
+            return true;
+        }
+    }
+    // No room right after it: move the whole process to a hole that holds the bigger block (the arena may
+    // compact first, which can move this process too: m_offset is read after the allocation).
+    for (u32 target : {generous, wanted}) {
+        auto placed = arena::allocate(target, this);
+        if (placed.is_error()) continue;
+        u32 from = m_offset;
+        memcpy(arena::kernel_pointer(placed.value()), arena::kernel_pointer(from), m_size);
+        expose(from, m_size, false);
+        arena::release(from);
+        m_offset = placed.value();
+        u32 old_size = m_size;
+        m_size = target;
+        ++m_moves;
+        expose(m_offset, m_size, true);
+        build_ldt();
+        kprintf("[arena] pid %d (%s) grows its segment from %u to %u KiB: moved from offset 0x%06x to 0x%06x "
+                "(copied %u KiB, new base 0x%08x)\n",
+                m_pid, m_name, old_size / 1024, m_size / 1024, from, m_offset, old_size / 1024, base());
+        return true;
+    }
+    return false;
+}
+
+ErrorOr<MemoryModel*> SegmentedMemory::fork() {
+    if (m_model == MemoryModelKind::Static) {
+        kprintf("[kernel] fork: pid %d (%s) runs under static relocation; a copy placed elsewhere would still "
+                "hold the addresses patched for the original's place\n",
+                m_pid, m_name);
+        return Error::NotPermitted;
+    }
+    auto created = create(m_model, m_size);
+    if (created.is_error()) {
+        kprintf("[kernel] fork: pid %d (%s): %s\n", m_pid, m_name, created.error().what());
+        return created.error().code;
+    }
+    SegmentedMemory* child = created.value();
+    memcpy(arena::kernel_pointer(child->m_offset), arena::kernel_pointer(m_offset), m_size);
+    child->m_heap_start = m_heap_start;
+    child->m_break = m_break;
+    return child;
+}
+
+bool SegmentedMemory::arena_offset_of(u32 address, u32 length, u32& offset) const {
+    u32 first = 0, limit = 0;
+    if (m_model == MemoryModelKind::Static) {
+        // Flat: anything in the arena window (the whole arena is this process's to scribble on).
+        first = address - arena::linear(0);
+        limit = arena::size();
+        if (address < arena::linear(0)) return false;
+    } else {
+        first = m_offset + address;
+        limit = m_offset + m_size;
+        if (address >= m_size) return false;
+    }
+    u64 end = u64(first) + length;
+    if (end > limit) return false;
+    offset = first;
+    return true;
+}
+
+ErrorOr<void> SegmentedMemory::validate_user_range(u32 address, u32 length, bool) {
+    u32 offset;
+    if (length == 0) return {};
+    if (!arena_offset_of(address, length, offset)) return Error::BadAddress;
+    return {};
+}
+
+void* SegmentedMemory::user_pointer(u32 address) {
+    u32 offset;
+    VERIFY(arena_offset_of(address, 0, offset));
+    return arena::kernel_pointer(offset);
+}
+
+u16 SegmentedMemory::user_code_selector() const {
+    return m_model == MemoryModelKind::Static ? MemoryModel::user_code_selector() : kLdtCode;
+}
+u16 SegmentedMemory::user_data_selector() const {
+    return m_model == MemoryModelKind::Static ? MemoryModel::user_data_selector() : kLdtData;
+}
+
+ErrorOr<u32> SegmentedMemory::translate(u32 address) {
+    u32 offset;
+    if (!arena_offset_of(address, 1, offset)) return Error::BadAddress;
+    return arena::physical_base() + offset;
+}
+
+MemoryStatistics SegmentedMemory::statistics() {
+    MemoryStatistics s{};
+    s.resident_pages = m_size / kPageSize;
+    s.heap_bytes = m_break - m_heap_start;
+    s.stack_bytes = kStackReserve;
+    return s;
+}
+
+bool SegmentedMemory::check_invariants() const {
+    if (m_size == 0 || m_size % kPageSize != 0 || u64(m_offset) + m_size > arena::size()) return false;
+    if (m_model != MemoryModelKind::Static) {
+        if (m_ldt[1].base() != base() || m_ldt[1].limit() != m_size - 1) return false;
+        if (m_ldt[2].base() != base() || m_ldt[2].limit() != m_size - 1) return false;
+    }
+    return m_break >= m_heap_start;
+}
+
+void SegmentedMemory::arena_moved(u32 old_offset, u32 new_offset) {
+    VERIFY(old_offset == m_offset);
+    expose(old_offset, m_size, false);
+    m_offset = new_offset;
+    expose(new_offset, m_size, true);
+    build_ldt();
+    ++m_moves;
+}
+
+void SegmentedMemory::arena_describe(char* buffer, u32 size) const {
+    if (m_pid)
+        format_to_buffer(buffer, size, "pid %d %s (%s)", m_pid, m_name, name());
+    else
+        format_to_buffer(buffer, size, "a %s process being loaded", name());
+}
