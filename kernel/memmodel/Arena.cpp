@@ -149,6 +149,68 @@ u32 compact() {
     return moved;
 }
 
+namespace {
+
+void reverse_bytes(u32 from, u32 to) {
+    u8* a = kernel_pointer(from);
+    u8* b = kernel_pointer(to) - 1;
+    while (a < b) {
+        u8 t = *a;
+        *a++ = *b;
+        *b-- = t;
+    }
+}
+
+}  // namespace
+
+bool move_to_top(ArenaClient* client, u32 needed) {
+    ArenaStatistics s = g_map->statistics();
+    const ArenaBlock* own = nullptr;
+    g_map->for_each_block([&](const ArenaBlock& b) {
+        if (b.owner == owner_of(client)) own = &b;
+    });
+    VERIFY(own);
+    if (s.free_bytes + own->size < needed) return false;
+    kprintf("[arena] a segment must grow to %u KiB: %u KiB free in %u hole(s), the largest %u KiB: compacting\n",
+            needed / 1024, s.free_bytes / 1024, s.holes, s.largest_hole / 1024);
+    compact();
+    // After compaction the used space is one run from offset 0 (static segments aside). Rotate the part from
+    // the growing segment to the end of the run so that it comes last, with all free space after it: reverse
+    // each part, then the whole (the three-reversal rotation, Bentley, "Programming Pearls", column 2).
+    ArenaBlock blocks[kCapacity];
+    u32 count = g_map->block_count(), index = count;
+    for (u32 i = 0; i < count; ++i) {
+        blocks[i] = g_map->block(i);
+        if (blocks[i].owner == owner_of(client)) index = i;
+    }
+    VERIFY(index < count);
+    for (u32 i = index; i < count; ++i)
+        if (!client_of(blocks[i].owner)->arena_movable() || (i > index && blocks[i].address != blocks[i - 1].address +
+                                                                                            blocks[i - 1].size))
+            return false;  // a static segment (or a gap) in the way
+    if (index == count - 1) return true;  // last already
+    u32 start = blocks[index].address, middle = start + blocks[index].size;
+    u32 end = blocks[count - 1].address + blocks[count - 1].size;
+    reverse_bytes(start, middle);
+    reverse_bytes(middle, end);
+    reverse_bytes(start, end);
+    for (u32 i = index; i < count; ++i) g_map->release(blocks[i].address);
+    u32 cursor = start;
+    for (u32 i = index + 1; i < count; ++i) {
+        VERIFY(!g_map->allocate_at(cursor, blocks[i].size, blocks[i].owner).is_error());
+        client_of(blocks[i].owner)->arena_moved(blocks[i].address, cursor);
+        cursor += blocks[i].size;
+    }
+    VERIFY(!g_map->allocate_at(cursor, blocks[index].size, blocks[index].owner).is_error());
+    client_of(blocks[index].owner)->arena_moved(blocks[index].address, cursor);
+    char who[64];
+    client->arena_describe(who, sizeof(who));
+    kprintf("[arena] %s moved above the %u segment%s after it (offset 0x%06x to 0x%06x; %u KiB rotated) so it can "
+            "grow in place\n",
+            who, count - 1 - index, count - 1 - index == 1 ? "" : "s", start, cursor, (end - start) / 1024);
+    return true;
+}
+
 ArenaStatistics statistics() { return g_map ? g_map->statistics() : ArenaStatistics{}; }
 
 void print() {

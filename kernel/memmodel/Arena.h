@@ -66,6 +66,11 @@ void release(u32 offset);
 // Slides every movable segment down, telling each owner; prints each move and the total. Returns bytes moved.
 u32 compact();
 
+// For a segment that must grow to `needed` bytes and has no room: when the free total (its own bytes
+// included) holds it, compacts, then moves it above the segments after it, so all free space follows it.
+// False when that cannot make room (too little free, or a static segment in the way).
+bool move_to_top(ArenaClient* client, u32 needed);
+
 ArenaStatistics statistics();
 // The `arena` view: a one-line map (each page a character: the owner's pid digit, '.' free), the segments
 // with their owners, and the totals with the fragmentation figure.

@@ -18,9 +18,9 @@ namespace {
 constexpr u16 kLdtCode = make_selector(1, true, 3);  // 0x0F
 constexpr u16 kLdtData = make_selector(2, true, 3);  // 0x17
 
-// Base and bounds grows its block by at least half again (or 64 KiB), so a heap growing by small brk steps
-// moves a few times, not on every step.
-constexpr u32 kMinimumGrowth = 64 * 1024;
+// Base and bounds grows its block by 64 KiB more than asked, so a heap growing by small brk steps moves now
+// and then, not on every step, without wasting much of a small arena.
+constexpr u32 kGrowthSlack = 64 * 1024;
 
 }  // namespace
 
@@ -162,8 +162,7 @@ u32 SegmentedMemory::brk(u32 address) {
 
 bool SegmentedMemory::grow(u32 bytes) {
     u32 wanted = align_up<u32>(bytes, kPageSize);
-    u32 generous = align_up<u32>(m_size + (m_size / 2 > kMinimumGrowth ? m_size / 2 : kMinimumGrowth), kPageSize);
-    if (generous < wanted) generous = wanted;
+    u32 generous = wanted + kGrowthSlack;
     for (u32 target : {generous, wanted}) {
         u32 old_size = m_size;
         if (arena::resize_in_place(m_offset, target)) {
@@ -192,6 +191,18 @@ bool SegmentedMemory::grow(u32 bytes) {
                 "(copied %u KiB, new base 0x%08x)\n",
                 m_pid, m_name, old_size / 1024, m_size / 1024, from, m_offset, old_size / 1024, base());
         return true;
+    }
+    // Not even elsewhere: compaction may still make room, if this segment ends up last (move_to_top tells us
+    // the moves through arena_moved).
+    if (arena::move_to_top(this, wanted)) {
+        for (u32 target : {generous, wanted}) {
+            u32 old_size = m_size;
+            if (!arena::resize_in_place(m_offset, target)) continue;
+            m_size = target;
+            expose(m_offset + old_size, target - old_size, true);
+            build_ldt();
+            return true;
+        }
     }
     return false;
 }

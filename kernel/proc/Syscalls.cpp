@@ -18,6 +18,7 @@
 #include "kernel/debug/Monitor.h"
 #include "kernel/debug/TestMode.h"
 #include "kernel/dev/Console.h"
+#include "kernel/memmodel/Arena.h"
 #include "kernel/mm/KernelHeapGlue.h"
 #include "kernel/mm/PhysicalMemory.h"
 #include "kernel/proc/Process.h"
@@ -186,6 +187,10 @@ i32 sys_meminfo(u32 pointer) {
     info.free_frames = allocator.free_frames();
     info.page_size = kPageSize;
     strncpy(info.allocator, allocator.name(), sizeof(info.allocator) - 1);
+    ArenaStatistics arena_now = arena::statistics();
+    info.arena_bytes = arena::size();
+    info.arena_free_bytes = arena_now.free_bytes;
+    info.arena_holes = arena_now.holes;
     info.kernel_heap_bytes = kernel_heap::bytes_in_use();
     info.process_count = process::count();
     info.uptime_ms = static_cast<u32>(pit::uptime_ms());

@@ -36,8 +36,8 @@ void on_user_page_fault(TrapFrame& frame, u32 address) {
         scheduler::return_to_user();
         return;
     }
-    char what[256];
-    char explained[200];
+    char what[400];
+    char explained[300];
     if (p->memory->explain_fault(address, explained, sizeof(explained))) {
         // An older memory model: the page tables map only the process's own segment, so this is a segment
         // violation the CPU would have raised as #GP or #SS had it checked the limit.

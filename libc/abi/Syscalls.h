@@ -77,6 +77,10 @@ struct MnemeMemInfo {
     // Pages whose only copy is in a swap slot (0 without swapping). A page of a process lives in a frame or
     // in a slot, so free_frames - swapped_pages goes down by one for every page a process touches.
     u32 swapped_pages;
+    // The arena of the older memory models (kernel/memmodel/Arena.h): its size, what is free, in how many holes.
+    u32 arena_bytes;
+    u32 arena_free_bytes;
+    u32 arena_holes;
 };
 
 // Faults and swapping since boot (the shell's `vmstat`; docs/swapping.md).

@@ -29,6 +29,15 @@ void test_mmap();
 void test_mprotect();
 void test_stack_growth();
 
+// Segments.cpp: the older memory models (user.segments.*).
+void test_segments_hello();
+void test_segments_static_scribbles();
+void test_segments_bounds_protect();
+void test_segments_limits();
+void test_segments_move();
+void test_segments_compaction();
+void test_segments_arena_free();
+
 // Hostile.cpp: programs that misbehave on purpose (user.hostile.*).
 void run_hostile_tests();
 
