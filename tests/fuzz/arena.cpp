@@ -53,7 +53,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             what = "allocate";
             auto actual = arena.allocate(bytes, u32(operations));
             auto expected = model.allocate(bytes, u32(operations));
-            if (actual.is_error() != !expected.ok) mismatch(what, operations, "one placed the block, the other did not");
+            if (actual.is_error() != !expected.ok)
+                mismatch(what, operations, "one placed the block, the other did not");
             if (expected.ok && actual.value() != expected.address) mismatch(what, operations, "different addresses");
             if (!expected.ok && actual.error() != expected.error) mismatch(what, operations, "different errors");
             if (expected.ok) live.push_back(expected.address);
@@ -73,7 +74,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             u32 address = base + (index % 256) * granule + ((opcode & 0x80) ? 1 : 0);
             auto actual = arena.allocate_at(address, bytes, u32(operations));
             auto expected = model.allocate_at(address, bytes, u32(operations));
-            if (actual.is_error() != !expected.ok) mismatch(what, operations, "one placed the block, the other did not");
+            if (actual.is_error() != !expected.ok)
+                mismatch(what, operations, "one placed the block, the other did not");
             if (!expected.ok && actual.error() != expected.error) mismatch(what, operations, "different errors");
             if (expected.ok) live.push_back(address);
             break;

@@ -29,8 +29,8 @@ struct Arena {
 
 std::string invariants(const ArenaMap& map) {
     std::string text;
-    map.check_invariants([](void* context, const char* t, size_t n) { static_cast<std::string*>(context)->append(t, n); },
-                         &text);
+    map.check_invariants(
+        [](void* context, const char* t, size_t n) { static_cast<std::string*>(context)->append(t, n); }, &text);
     return text;
 }
 
@@ -172,12 +172,12 @@ TEST(ArenaMap, AllocateAtPlacesExactlyOrSaysWhy) {
     Arena arena(0x1000, 0x1000, 0x10, FitPolicy::First);
     ASSERT_FALSE(arena.map.allocate_at(0x1400, 0x100, 7).is_error());
     EXPECT_EQ(arena.map.find(0x1400)->owner, 7u);
-    EXPECT_EQ(arena.map.rover(), 0x1000u);  // allocate_at does not move the rover
-    EXPECT_EQ(arena.map.allocate_at(0x1408, 0x10, 0).error(), Error::Invalid);     // not granule-aligned
-    EXPECT_EQ(arena.map.allocate_at(0x1400, 0, 0).error(), Error::Invalid);        // no bytes
-    EXPECT_EQ(arena.map.allocate_at(0x1300, 0x101, 0).error(), Error::Busy);       // rounds to 0x110: overlaps
-    EXPECT_EQ(arena.map.allocate_at(0x14f0, 0x10, 0).error(), Error::Busy);        // inside the block
-    EXPECT_EQ(arena.map.allocate_at(0xff0, 0x10, 0).error(), Error::OutOfRange);   // below the base
+    EXPECT_EQ(arena.map.rover(), 0x1000u);                                        // allocate_at does not move the rover
+    EXPECT_EQ(arena.map.allocate_at(0x1408, 0x10, 0).error(), Error::Invalid);    // not granule-aligned
+    EXPECT_EQ(arena.map.allocate_at(0x1400, 0, 0).error(), Error::Invalid);       // no bytes
+    EXPECT_EQ(arena.map.allocate_at(0x1300, 0x101, 0).error(), Error::Busy);      // rounds to 0x110: overlaps
+    EXPECT_EQ(arena.map.allocate_at(0x14f0, 0x10, 0).error(), Error::Busy);       // inside the block
+    EXPECT_EQ(arena.map.allocate_at(0xff0, 0x10, 0).error(), Error::OutOfRange);  // below the base
     EXPECT_EQ(arena.map.allocate_at(0x1ff0, 0x11, 0).error(), Error::OutOfRange);  // past the end
     EXPECT_EQ(arena.map.allocate_at(0x2000, 0x10, 0).error(), Error::OutOfRange);
     ASSERT_FALSE(arena.map.allocate_at(0x1300, 0x100, 1).is_error());  // touches the block on its left side
@@ -189,20 +189,20 @@ TEST(ArenaMap, AllocateAtPlacesExactlyOrSaysWhy) {
 
 TEST(ArenaMap, ResizesInPlaceBothWays) {
     Arena arena(0, 100, 1, FitPolicy::First);
-    place(arena.map, 10);           // [0,10)
-    place(arena.map, 10);           // [10,20)
-    arena.map.release(10);          // hole [10,100)
-    place(arena.map, 10);           // [10,20) again
+    place(arena.map, 10);   // [0,10)
+    place(arena.map, 10);   // [10,20)
+    arena.map.release(10);  // hole [10,100)
+    place(arena.map, 10);   // [10,20) again
     ASSERT_EQ(place(arena.map, 10), 20);
-    arena.map.release(10);                              // [0,10), hole [10,20), [20,30), hole [30,100)
-    EXPECT_TRUE(arena.map.resize_in_place(0, 20));      // grows into the whole hole after it
+    arena.map.release(10);                          // [0,10), hole [10,20), [20,30), hole [30,100)
+    EXPECT_TRUE(arena.map.resize_in_place(0, 20));  // grows into the whole hole after it
     EXPECT_EQ(holes(arena.map), "[0x1e,0x64)");
-    EXPECT_FALSE(arena.map.resize_in_place(0, 21));     // the block at 20 is in the way
-    EXPECT_EQ(arena.map.find(0)->size, 20u);            // unchanged
-    EXPECT_TRUE(arena.map.resize_in_place(0, 5));       // shrinking always works
+    EXPECT_FALSE(arena.map.resize_in_place(0, 21));  // the block at 20 is in the way
+    EXPECT_EQ(arena.map.find(0)->size, 20u);         // unchanged
+    EXPECT_TRUE(arena.map.resize_in_place(0, 5));    // shrinking always works
     EXPECT_EQ(holes(arena.map), "[0x5,0x14) [0x1e,0x64)");
-    EXPECT_TRUE(arena.map.resize_in_place(20, 80));     // up to the arena's end
-    EXPECT_FALSE(arena.map.resize_in_place(20, 81));    // past it
+    EXPECT_TRUE(arena.map.resize_in_place(20, 80));   // up to the arena's end
+    EXPECT_FALSE(arena.map.resize_in_place(20, 81));  // past it
     EXPECT_FALSE(arena.map.resize_in_place(20, 0));
     EXPECT_EQ(holes(arena.map), "[0x5,0x14)");
     EXPECT_EQ(invariants(arena.map), "");
@@ -225,13 +225,13 @@ TEST(ArenaMap, NextFitWrapsAroundToTheLowestHole) {
     EXPECT_EQ(place(arena.map, 40), 0);
     EXPECT_EQ(place(arena.map, 40), 40);
     EXPECT_EQ(arena.map.rover(), 80u);
-    arena.map.release(0);  // holes [0,40) [80,100)
+    arena.map.release(0);                // holes [0,40) [80,100)
     EXPECT_EQ(place(arena.map, 30), 0);  // [80,100) is too small: wrap around
     EXPECT_EQ(arena.map.rover(), 30u);
     EXPECT_EQ(place(arena.map, 5), 30);   // the search starts at the rover ...
     EXPECT_EQ(place(arena.map, 10), 80);  // ... so [35,40) is passed over, where first fit would not
     EXPECT_EQ(place(arena.map, 10), 90);
-    EXPECT_EQ(arena.map.rover(), 100u);   // at the top: the next search wraps at once
+    EXPECT_EQ(arena.map.rover(), 100u);  // at the top: the next search wraps at once
     EXPECT_EQ(place(arena.map, 5), 35);
     EXPECT_EQ(place(arena.map, 1), -1);
     EXPECT_EQ(invariants(arena.map), "");
@@ -305,15 +305,14 @@ TEST(ArenaPicture, DrawsOwnersAndHolesScaledToTheWidth) {
     char text[200];
     EXPECT_EQ(draw_arena(arena.map, 10, text, sizeof text), 12u);
     EXPECT_STREQ(text, "|0..0...0..|");
-    ASSERT_FALSE(arena.map.allocate_at(40, 2, 11).is_error());   // 2 of the 10 bytes of cell 4: free wins
-    ASSERT_FALSE(arena.map.allocate_at(52, 3, 12).is_error());   // 3 of cell 5's 10 bytes: free wins
-    ASSERT_FALSE(arena.map.allocate_at(80, 5, 61).is_error());   // half of cell 8: the tie goes to the block
+    ASSERT_FALSE(arena.map.allocate_at(40, 2, 11).is_error());  // 2 of the 10 bytes of cell 4: free wins
+    ASSERT_FALSE(arena.map.allocate_at(52, 3, 12).is_error());  // 3 of cell 5's 10 bytes: free wins
+    ASSERT_FALSE(arena.map.allocate_at(80, 5, 61).is_error());  // half of cell 8: the tie goes to the block
     draw_arena(arena.map, 10, text, sizeof text);
     EXPECT_STREQ(text, "|0..0...0z.|");
     u32 length = describe_arena(arena.map, 10, text, sizeof text);
     EXPECT_EQ(length, strlen(text));
-    EXPECT_STREQ(text,
-                 "|0..0...0z.| used 40 in 6 blocks, free 60 in 4 holes (largest 20), fragmentation 666/1000");
+    EXPECT_STREQ(text, "|0..0...0z.| used 40 in 6 blocks, free 60 in 4 holes (largest 20), fragmentation 666/1000");
     EXPECT_EQ(arena_owner_symbol(10), 'A');
     EXPECT_EQ(arena_owner_symbol(62 + 3), '3');
 }
@@ -405,9 +404,9 @@ void run_against_model(FitPolicy policy, u32 base, u32 size, u32 granule, u32 ca
     std::map<Error, u32> outcomes;  // of allocate(): each kind of answer must come up
     auto some_size = [&]() -> u32 {
         switch (random() % 8) {
-        case 0: return random() % (size / 4) + 1;  // large
+        case 0: return random() % (size / 4) + 1;     // large
         case 1: return granule * (1 + random() % 4);  // exact granules
-        default: return random() % (size / 32) + 1;  // small
+        default: return random() % (size / 32) + 1;   // small
         }
     };
     for (u32 step = 0; step < 4000; ++step) {
@@ -477,7 +476,7 @@ void run_against_model(FitPolicy policy, u32 base, u32 size, u32 granule, u32 ca
 
 TEST(ArenaMap, AgreesWithTheBitmapModelUnderEveryPolicy) {
     for (FitPolicy policy : kAllFitPolicies) {
-        run_against_model(policy, 0, 4096, 1, 200, 1, false);           // byte-exact, as in OSTEP's simulator
+        run_against_model(policy, 0, 4096, 1, 200, 1, false);               // byte-exact, as in OSTEP's simulator
         run_against_model(policy, 0x100000, 0x40000, 0x1000, 24, 2, true);  // page granules; the table fills up
         run_against_model(policy, 0x2000, 0x8000, 16, 300, 3, false);
     }

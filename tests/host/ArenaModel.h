@@ -32,7 +32,11 @@ public:
     };
 
     ArenaModel(u32 base, u32 size, u32 granule, FitPolicy policy, u32 capacity)
-        : m_base(base), m_granule(granule), m_policy(policy), m_capacity(capacity), m_rover(base),
+        : m_base(base),
+          m_granule(granule),
+          m_policy(policy),
+          m_capacity(capacity),
+          m_rover(base),
           m_used(size / granule, 0) {}
 
     void set_policy(FitPolicy policy) { m_policy = policy; }
