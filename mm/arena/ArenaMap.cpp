@@ -11,7 +11,12 @@ u32 fragmentation_per_mille(const ArenaStatistics& statistics) {
 }
 
 ArenaMap::ArenaMap(u32 base, u32 size, u32 granule, FitPolicy policy, ArenaBlock* storage, u32 capacity)
-    : m_base(base), m_size(size), m_granule(granule), m_policy(policy), m_blocks(storage), m_capacity(capacity),
+    : m_base(base),
+      m_size(size),
+      m_granule(granule),
+      m_policy(policy),
+      m_blocks(storage),
+      m_capacity(capacity),
       m_rover(base) {
     VERIFY(is_power_of_two(granule));
     VERIFY(size > 0 && size % granule == 0 && base % granule == 0);
@@ -19,9 +24,7 @@ ArenaMap::ArenaMap(u32 base, u32 size, u32 granule, FitPolicy policy, ArenaBlock
     VERIFY(storage != nullptr || capacity == 0);
 }
 
-u32 ArenaMap::rounded(u32 bytes) const {
-    return static_cast<u32>(align_up<u64>(bytes, m_granule));
-}
+u32 ArenaMap::rounded(u32 bytes) const { return static_cast<u32>(align_up<u64>(bytes, m_granule)); }
 
 u32 ArenaMap::index_of(u32 address) const {
     u32 index = lower_bound(address);

@@ -176,8 +176,9 @@ std::vector<Operation> read_trace(const char* path) {
             freed.push_back(false);
         } else {
             if (value >= freed.size())
-                trace_error(name, line, "free of allocation " + argument + ", which is not made yet (" +
-                                            std::to_string(freed.size()) + " so far)");
+                trace_error(name, line,
+                            "free of allocation " + argument + ", which is not made yet (" +
+                                std::to_string(freed.size()) + " so far)");
             if (freed[value]) trace_error(name, line, "free of allocation " + argument + ", which is already freed");
             freed[value] = true;
         }
@@ -276,10 +277,10 @@ Outcome run(FitPolicy policy, const Options& options, const std::vector<Operatio
 
 void print_summary(FitPolicy policy, const Outcome& outcome) {
     u32 fragmentation = fragmentation_per_mille(outcome.final);
-    printf("%s: %u of %u allocation%s failed; free %u in %u hole%s, largest %u; fragmentation %u.%u%%", fit_policy_name(policy),
-           outcome.failed, outcome.allocations, outcome.allocations == 1 ? "" : "s", outcome.final.free_bytes,
-           outcome.final.holes, outcome.final.holes == 1 ? "" : "s", outcome.final.largest_hole, fragmentation / 10,
-           fragmentation % 10);
+    printf("%s: %u of %u allocation%s failed; free %u in %u hole%s, largest %u; fragmentation %u.%u%%",
+           fit_policy_name(policy), outcome.failed, outcome.allocations, outcome.allocations == 1 ? "" : "s",
+           outcome.final.free_bytes, outcome.final.holes, outcome.final.holes == 1 ? "" : "s",
+           outcome.final.largest_hole, fragmentation / 10, fragmentation % 10);
     if (outcome.compactions != 0)
         printf("; %u compaction%s moved %u bytes", outcome.compactions, outcome.compactions == 1 ? "" : "s",
                outcome.bytes_moved);
