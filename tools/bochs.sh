@@ -3,7 +3,8 @@
 #
 #   tools/bochs.sh [options]
 #     --interactive        serial console on this terminal (Ctrl-] quits); needs socat
-#     --append "ARGS"      kernel command line: boots a GRUB ISO built with it in the run directory
+#     --append "ARGS"      kernel command line (may be empty): boots a GRUB ISO built with it in the run
+#                          directory
 #     --iso IMAGE          boot this GRUB ISO (default build/mneme.iso, or the one --append builds)
 #     --mem MIB            memory size (default 128)
 #     --disk IMAGE         attach IMAGE (raw) as the primary IDE master, where Mneme looks for its disk
@@ -31,11 +32,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-interactive=0 append="" iso="" mem=128 disk="" log="" timeout_s=150
+interactive=0 append="" append_set=0 iso="" mem=128 disk="" log="" timeout_s=150
 while [ $# -gt 0 ]; do
   case "$1" in
     --interactive) interactive=1 ;;
-    --append) append="$2"; shift ;;
+    --append) append="$2"; append_set=1; shift ;;
     --iso) iso="$2"; shift ;;
     --mem) mem="$2"; shift ;;
     --disk) disk="$2"; shift ;;
@@ -73,7 +74,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ -n "$append" ]; then
+if [ "$append_set" = 1 ]; then
   [ -z "$iso" ] || { echo "bochs.sh: --append and --iso exclude each other" >&2; exit 2; }
   # The Makefile's ISO recipe, with this command line (build/mneme%iso in the Makefile).
   mkdir -p "$run/iso/boot/grub"
@@ -131,8 +132,8 @@ fi
 rm -f "$log" "$bochs_log"
 start=$(date +%s%N)
 status=0
-TERM=xterm timeout -k 5 "$timeout_s" script -q -c "$bochs_command" /dev/null < /dev/null > "$run/terminal.out" 2>&1 ||
-  status=$?
+TERM=xterm timeout -k 5 "$timeout_s" script -q -c "$bochs_command" /dev/null < /dev/null \
+  > "$run/terminal.out" 2>&1 || status=$?
 tenths=$(( ($(date +%s%N) - start) / 100000000 ))
 took="$((tenths / 10)).$((tenths % 10)) s"
 
