@@ -116,16 +116,40 @@ fi
 } > "$run/bochsrc"
 printf 'c\nquit\n' > "$run/debugger.rc"
 bochs_command="bochs -q -f $run/bochsrc -rc $run/debugger.rc"
+# bochs_panic: Bochs' first panic message, from its log or, for one before the log was open (a
+# configuration it refused), from what it printed on its terminal.
+bochs_panic() {
+  grep -a -m1 -o '>>PANIC<< [^[:cntrl:]]*' "$bochs_log" "$run/terminal.out" 2> /dev/null | head -n 1 | sed 's/^[^:]*://' ||
+    true
+  [ -s "$bochs_log" ] || [ -s "$run/terminal.out" ] || echo "no message from Bochs"
+}
 
 if [ "$interactive" = 1 ]; then
-  echo "Starting Mneme in Bochs (Ctrl-] quits; Bochs' log: $run/bochs.log while it runs)."
-  # Bochs starts once socat's pseudo-terminal exists; socat ends when Bochs closes it or on Ctrl-].
-  (
-    for _ in $(seq 200); do [ -e "$run/com1" ] && break; sleep 0.05; done
-    TERM=xterm exec script -q -c "$bochs_command" /dev/null < /dev/null > /dev/null 2>&1
-  ) &
+  echo "Starting Mneme in Bochs (Ctrl-] quits)."
+  # socat puts this terminal in raw mode and waits for Bochs to open its pseudo-terminal; it ends on Ctrl-]
+  # or when Bochs closes that side. Whichever of the two ends first ends the other, and the terminal's
+  # settings come back even if socat was killed before it could restore them.
+  saved_tty=$(stty -g 2> /dev/null || true)
+  socat -,raw,echo=0,escape=0x1d "PTY,link=$run/com1,raw,echo=0,wait-slave" <&0 &
+  socat_pid=$!
+  pids+=("$socat_pid")
+  for _ in $(seq 200); do
+    [ -e "$run/com1" ] || ! kill -0 "$socat_pid" 2> /dev/null && break
+    sleep 0.05
+  done
+  TERM=xterm script -q -c "$bochs_command" /dev/null < /dev/null > "$run/terminal.out" 2>&1 &
   pids+=($!)
-  socat -,raw,echo=0,escape=0x1d "PTY,link=$run/com1,raw,echo=0,wait-slave" || true
+  wait -n "${pids[@]}" || true
+  # Bochs ended first: socat notices its pseudo-terminal closing within moments, unless Bochs never
+  # opened it (a configuration Bochs refused).
+  for _ in $(seq 40); do kill -0 "$socat_pid" 2> /dev/null || break; sleep 0.05; done
+  if kill -0 "$socat_pid" 2> /dev/null; then
+    kill "$socat_pid" 2> /dev/null || true
+    wait "$socat_pid" 2> /dev/null || true
+    [ -n "$saved_tty" ] && stty "$saved_tty" 2> /dev/null
+    echo "bochs.sh: Bochs ended without opening COM1: $(bochs_panic)" >&2
+    exit 3
+  fi
   exit 0
 fi
 
@@ -146,7 +170,7 @@ elif grep -q '^test: verdict: FAILED' "$log" 2> /dev/null; then
 elif grep -q '^\*\*\* The machine is stopped' "$log" 2> /dev/null; then
   verdict=2 reason="kernel panic"
 else
-  verdict=3 reason="Bochs ended without a verdict: $(grep -m1 -o '>>PANIC<< .*' "$bochs_log" 2> /dev/null || echo "no panic in its log")"
+  verdict=3 reason="Bochs ended without a verdict: $(bochs_panic)"
 fi
 echo "bochs.sh: $reason ($took); serial log $log, Bochs' log $bochs_log"
 if [ "$verdict" != 0 ]; then
