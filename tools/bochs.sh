@@ -70,9 +70,20 @@ pids=()
 cleanup() {
   local pid
   for pid in "${pids[@]}"; do kill "$pid" 2> /dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2> /dev/null || true; done
+  unlock_disk
   rm -rf "$run"
 }
+# Bochs locks a disk image with IMAGE.lock and removes the lock when it exits, but not when it is killed
+# (a timeout, Ctrl-]), which would refuse the image to every later run. Called once our Bochs is gone; a
+# lock our Bochs did not take (it could not open the image) is left alone.
+unlock_disk() {
+  [ -n "$disk" ] && [ -e "$disk.lock" ] || return 0
+  grep -qs 'could not open hard drive image' "$bochs_log" "$run/terminal.out" || rm -f "$disk.lock"
+}
 trap cleanup EXIT
+
+[ -z "$disk" ] || disk=$(realpath "$disk")
 
 if [ "$append_set" = 1 ]; then
   [ -z "$iso" ] || { echo "bochs.sh: --append and --iso exclude each other" >&2; exit 2; }
@@ -101,7 +112,7 @@ fi
   # The CD-ROM on the secondary channel leaves the primary master to the disk.
   echo "ata1: enabled=1, ioaddr1=0x170, ioaddr2=0x370, irq=15"
   echo "ata1-master: type=cdrom, path=$iso, status=inserted"
-  [ -n "$disk" ] && echo "ata0-master: type=disk, path=$(realpath "$disk"), mode=flat"
+  [ -n "$disk" ] && echo "ata0-master: type=disk, path=$disk, mode=flat"
   echo "boot: cdrom"
   echo "display_library: term"
   echo "$com1"
@@ -122,6 +133,9 @@ bochs_panic() {
   grep -a -m1 -o '>>PANIC<< [^[:cntrl:]]*' "$bochs_log" "$run/terminal.out" 2> /dev/null | head -n 1 | sed 's/^[^:]*://' ||
     true
   [ -s "$bochs_log" ] || [ -s "$run/terminal.out" ] || echo "no message from Bochs"
+  if grep -qs 'image locked' "$bochs_log"; then
+    echo "(the image is locked: another Bochs uses it, or one was killed before removing $disk.lock)"
+  fi
 }
 
 if [ "$interactive" = 1 ]; then
@@ -158,6 +172,7 @@ start=$(date +%s%N)
 status=0
 TERM=xterm timeout -k 5 "$timeout_s" script -q -c "$bochs_command" /dev/null < /dev/null \
   > "$run/terminal.out" 2>&1 || status=$?
+unlock_disk
 tenths=$(( ($(date +%s%N) - start) / 100000000 ))
 took="$((tenths / 10)).$((tenths % 10)) s"
 
