@@ -126,12 +126,27 @@ fi
   echo "port_e9_hack: enabled=1"
 } > "$run/bochsrc"
 printf 'c\nquit\n' > "$run/debugger.rc"
+# drain_screen: with its debugger built in, Bochs' term display draws not on Bochs' terminal (the debugger's)
+# but on a new pseudo-terminal it names there ('Bochs connected to screen "/dev/pts/N"'); once its buffer is
+# full, nobody reading it, Bochs blocks in the middle of a run (a long test run's scrolling fills it). This
+# reads that terminal, in raw mode without echo (an echo would reach Bochs as keystrokes), and throws the
+# picture away; it ends when Bochs closes the terminal. Waits at most 30 s for the name.
+drain_screen() {
+  local screen=""
+  for _ in $(seq 600); do
+    screen=$(grep -a -m1 -o 'connected to screen "[^"]*"' "$run/terminal.out" 2> /dev/null | cut -d'"' -f2 || true)
+    [ -n "$screen" ] && break
+    sleep 0.05
+  done
+  [ -n "$screen" ] || return 0
+  stty -F "$screen" raw -echo 2> /dev/null || true
+  exec cat "$screen" > /dev/null 2>&1
+}
 bochs_command="bochs -q -f $run/bochsrc -rc $run/debugger.rc"
 # bochs_panic: Bochs' first panic message, from its log or, for one before the log was open (a
 # configuration it refused), from what it printed on its terminal.
 bochs_panic() {
-  grep -a -m1 -o '>>PANIC<< [^[:cntrl:]]*' "$bochs_log" "$run/terminal.out" 2> /dev/null | head -n 1 | sed 's/^[^:]*://' ||
-    true
+  cat "$bochs_log" "$run/terminal.out" 2> /dev/null | grep -a -m1 -o '>>PANIC<< [^[:cntrl:]]*' || true
   [ -s "$bochs_log" ] || [ -s "$run/terminal.out" ] || echo "no message from Bochs"
   if grep -qs 'image locked' "$bochs_log"; then
     echo "(the image is locked: another Bochs uses it, or one was killed before removing $disk.lock)"
@@ -151,9 +166,12 @@ if [ "$interactive" = 1 ]; then
     [ -e "$run/com1" ] || ! kill -0 "$socat_pid" 2> /dev/null && break
     sleep 0.05
   done
-  TERM=xterm script -q -c "$bochs_command" /dev/null < /dev/null > "$run/terminal.out" 2>&1 &
+  drain_screen &
   pids+=($!)
-  wait -n "${pids[@]}" || true
+  TERM=xterm script -q -c "$bochs_command" /dev/null < /dev/null > "$run/terminal.out" 2>&1 &
+  bochs_pid=$!
+  pids+=("$bochs_pid")
+  wait -n "$socat_pid" "$bochs_pid" || true
   # Bochs ended first: socat notices its pseudo-terminal closing within moments, unless Bochs never
   # opened it (a configuration Bochs refused).
   for _ in $(seq 40); do kill -0 "$socat_pid" 2> /dev/null || break; sleep 0.05; done
@@ -161,13 +179,15 @@ if [ "$interactive" = 1 ]; then
     kill "$socat_pid" 2> /dev/null || true
     wait "$socat_pid" 2> /dev/null || true
     [ -n "$saved_tty" ] && stty "$saved_tty" 2> /dev/null
-    echo "bochs.sh: Bochs ended without opening COM1: $(bochs_panic)" >&2
+    echo "bochs.sh: Bochs ended without opening COM1: $(bochs_panic | paste -sd " ")" >&2
     exit 3
   fi
   exit 0
 fi
 
 rm -f "$log" "$bochs_log"
+drain_screen &
+pids+=($!)
 start=$(date +%s%N)
 status=0
 TERM=xterm timeout -k 5 "$timeout_s" script -q -c "$bochs_command" /dev/null < /dev/null \
@@ -185,7 +205,7 @@ elif grep -q '^test: verdict: FAILED' "$log" 2> /dev/null; then
 elif grep -q '^\*\*\* The machine is stopped' "$log" 2> /dev/null; then
   verdict=2 reason="kernel panic"
 else
-  verdict=3 reason="Bochs ended without a verdict: $(bochs_panic)"
+  verdict=3 reason="Bochs ended without a verdict: $(bochs_panic | paste -sd " ")"
 fi
 echo "bochs.sh: $reason ($took); serial log $log, Bochs' log $bochs_log"
 if [ "$verdict" != 0 ]; then
