@@ -70,10 +70,15 @@ pids=()
 cleanup() {
   local pid
   for pid in "${pids[@]}"; do kill "$pid" 2> /dev/null || true; done
+  stop_bochs
   for pid in "${pids[@]}"; do wait "$pid" 2> /dev/null || true; done
   unlock_disk
   rm -rf "$run"
 }
+# stop_bochs: Bochs runs under script (and timeout), which a timeout or Ctrl-] ends, and it shrugs off
+# SIGTERM, so a Bochs still running then is killed outright; its configuration's path, unique to this run,
+# names it.
+stop_bochs() { pkill -KILL -f "$run/bochsrc" 2> /dev/null || true; }
 # Bochs locks a disk image with IMAGE.lock and removes the lock when it exits, but not when it is killed
 # (a timeout, Ctrl-]), which would refuse the image to every later run. Called once our Bochs is gone; a
 # lock our Bochs did not take (it could not open the image) is left alone.
@@ -192,6 +197,7 @@ start=$(date +%s%N)
 status=0
 TERM=xterm timeout -k 5 "$timeout_s" script -q -c "$bochs_command" /dev/null < /dev/null \
   > "$run/terminal.out" 2>&1 || status=$?
+stop_bochs
 unlock_disk
 tenths=$(( ($(date +%s%N) - start) / 100000000 ))
 took="$((tenths / 10)).$((tenths % 10)) s"
