@@ -2,7 +2,8 @@
 #
 #   make            build/kernel.elf (multiboot v1, higher half) and build/initrd.tar
 #   make run        install what is missing, boot in QEMU to the shell on this terminal (Ctrl-A X quits);
-#                   the IDE disk is DISK (build/disk.img, a 64 MiB raw image made when missing; DISK= for none)
+#                   the IDE disk is DISK (build/disk.img, a 64 MiB raw image made when missing; DISK= for none);
+#                   EMU=bochs (or make run-bochs) boots the GRUB ISO in Bochs instead (Ctrl-] quits)
 #   make test       install what is missing, run every test tier, end with "N passed, N failed"
 #   make iso        build/mneme.iso (GRUB rescue image)
 #   make bench      host and in-QEMU benchmarks; prints figures, never fails on time
@@ -290,11 +291,23 @@ TEST_ARTIFACTS := $(BUILD)/kernel.elf $(BUILD)/initrd.tar $(BUILD)/mneme-test.is
 	$(HOST_TEST_DATA) $(FUZZ_TARGETS)
 BENCH_ARTIFACTS := $(BENCH_TARGETS) $(BUILD)/kernel.elf $(BUILD)/initrd.tar
 
-run: deps-run
+# EMU=qemu (the default) or bochs: tools/bochs.sh builds a GRUB ISO with APPEND as the command line and
+# needs no QEMU, so its disk image is made with truncate (a sparse raw file, as qemu-img makes).
+EMU ?= qemu
+run: deps-$(if $(filter bochs,$(EMU)),run-bochs,run)
+	@case "$(EMU)" in qemu|bochs) ;; *) echo "EMU=$(EMU): the emulators are qemu and bochs" >&2; exit 2 ;; esac
 	@$(MAKE) --no-print-directory $(JOBS) all
 	@if [ -n "$(DISK)" ] && [ ! -e "$(DISK)" ]; then mkdir -p "$$(dirname "$(DISK)")"; \
-	  echo "  DISK    $(DISK) (64 MiB, raw)"; qemu-img create -q -f raw "$(DISK)" 64M; fi
+	  echo "  DISK    $(DISK) (64 MiB, raw)"; \
+	  $(if $(filter bochs,$(EMU)),truncate -s 64M "$(DISK)",qemu-img create -q -f raw "$(DISK)" 64M); fi
+ifeq ($(EMU),bochs)
+	@tools/bochs.sh --interactive --mem $(MEM) --append "$(APPEND)" $(if $(DISK),--disk $(DISK))
+else
 	@tools/qemu.sh --interactive --mem $(MEM) --append "$(APPEND)" $(if $(DISK),--disk $(DISK)) $(QEMU_ARGS)
+endif
+
+run-bochs:
+	@$(MAKE) --no-print-directory run EMU=bochs
 
 test: deps-test
 	@$(MAKE) --no-print-directory $(JOBS) test-artifacts
@@ -337,7 +350,7 @@ clean:
 	rm -rf $(BUILD)
 
 FORCE:
-.PHONY: FORCE all kernel initrd iso run test bench fuzz docs debug qemu-gdb compdb format clean deps host-tests fuzzers \
+.PHONY: FORCE all kernel initrd iso run run-bochs test bench fuzz docs debug qemu-gdb compdb format clean deps host-tests fuzzers \
 	benches test-artifacts bench-artifacts
 .SECONDARY:
 

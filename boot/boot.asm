@@ -22,6 +22,8 @@ MB_FLAGS        equ MB_PAGE_ALIGN | MB_MEMORY_INFO
 PTE_PRESENT     equ 1 << 0
 PTE_WRITABLE    equ 1 << 1
 CR0_WP          equ 1 << 16             ; supervisor writes honour read-only pages (SDM Vol. 3A 2.5)
+CR0_NW          equ 1 << 29             ; not write-through (SDM Vol. 3A 2.5, 11.5.3)
+CR0_CD          equ 1 << 30             ; cache disable
 CR0_PG          equ 1 << 31
 
 BOOT_STACK_SIZE equ 16384
@@ -82,7 +84,11 @@ _start:
 
     mov ecx, boot_page_directory - KERNEL_VMA
     mov cr3, ecx
+    ; CD and NW are set at reset (SDM Vol. 3A 9.1.1, CR0 = 60000010H) and firmware normally clears them, but
+    ; Bochs' BIOS does not and GRUB leaves them alone: clear both, which turns normal caching on (SDM Vol.
+    ; 3A 11.5.3); where they are clear already (QEMU's firmware, real PCs) this changes nothing.
     mov ecx, cr0
+    and ecx, ~(CR0_CD | CR0_NW)
     or ecx, CR0_PG | CR0_WP
     mov cr0, ecx
 

@@ -5,7 +5,8 @@
 #   tools/install-deps.sh bench fuzz  the union of those two targets' packages
 #   tools/install-deps.sh all         every package any target uses
 #
-# Targets: build (plain `make`), run, debug (make debug / make qemu-gdb), docs (make docs), iso, host-tests, fuzz, test, bench,
+# Targets: build (plain `make`), run, run-bochs (make run EMU=bochs), bochs (what tools/bochs.sh's batch
+# runs use), debug (make debug / make qemu-gdb), docs (make docs), iso, host-tests, fuzz, test, bench,
 # malloc-report, all. Each names only what its own commands run, so `make run` never waits on, or fails for,
 # a benchmark's allocator or a plotting program.
 #
@@ -24,12 +25,17 @@ packages_for() {
     # make docs and the staleness test: boot Mneme and drive its serial console (tools/docs/transcripts.py).
     docs) packages_for run; echo python3 ;;
     iso) packages_for build; echo grub-pc-bin grub-common xorriso mtools ;;
+    # Bochs boots the GRUB ISO; its term display runs under script (bsdutils, essential, so not listed).
+    bochs) packages_for iso; echo bochs bochsbios vgabios bochs-term ;;
+    # make run EMU=bochs: socat bridges COM1 to the terminal (tools/bochs.sh).
+    run-bochs) packages_for bochs; echo socat ;;
     host-tests) echo make g++ libgtest-dev ;;
     fuzz) echo make clang libclang-rt-14-dev ;;
     # The test runner: the in-kernel and user suites, the GRUB ISO scenario, the gdb scenario, host tests,
-    # fuzz replays, and the scripts (malloc-preload.sh runs python3, gcc, git under the preloaded malloc).
+    # fuzz replays, the Bochs tier, and the scripts (malloc-preload.sh runs python3, gcc, git under the
+    # preloaded malloc).
     test)
-      packages_for debug; packages_for iso; packages_for host-tests; packages_for fuzz
+      packages_for debug; packages_for iso; packages_for host-tests; packages_for fuzz; packages_for bochs
       echo python3 git
       ;;
     # Host benchmarks against other allocators (tools/bench-allocators.sh) and the in-QEMU instruction counts.
@@ -37,19 +43,19 @@ packages_for() {
     malloc-report) echo make g++ gcc python3 git gnuplot-nox ;;
     # QEMU runs of swapload under each policy, the host's replay of the same strings, the plots.
     swap-report) packages_for run; echo g++ gnuplot-nox ;;
-    all) for t in test bench malloc-report swap-report; do packages_for "$t"; done ;;
+    all) for t in test run-bochs bench malloc-report swap-report; do packages_for "$t"; done ;;
     *) return 1 ;;
   esac
 }
 
 if [ $# -eq 0 ]; then
-  echo "usage: tools/install-deps.sh TARGET... (build run debug docs iso host-tests fuzz test bench malloc-report swap-report all)" >&2
+  echo "usage: tools/install-deps.sh TARGET... (build run run-bochs bochs debug docs iso host-tests fuzz test bench malloc-report swap-report all)" >&2
   exit 2
 fi
 wanted=()
 for target in "$@"; do
   if ! list=$(packages_for "$target"); then
-    echo "install-deps: unknown target '$target' (known: build run debug docs iso host-tests fuzz test bench malloc-report swap-report all)" >&2
+    echo "install-deps: unknown target '$target' (known: build run run-bochs bochs debug docs iso host-tests fuzz test bench malloc-report swap-report all)" >&2
     exit 2
   fi
   read -r -d '' -a words <<< "$list" || true

@@ -1,4 +1,4 @@
-// Power.h: leaving the machine: QEMU's isa-debug-exit device, ACPI power-off, reset.
+// Power.h: leaving the machine: QEMU's isa-debug-exit device, Bochs' shutdown port, ACPI power-off, reset.
 #pragma once
 
 #include "libc/base/Types.h"
@@ -16,6 +16,10 @@ enum class ExitCode : u8 {
 // Writes `code` to the isa-debug-exit port. Returns only if the device is absent (real hardware, GRUB
 // without QEMU).
 void qemu_exit(ExitCode code);
+// Writes "Shutdown" to port 0x8900, which ends a Bochs simulation (Bochs has no isa-debug-exit, so a test
+// run under Bochs leaves its verdict in the serial log and then calls this). Returns when not under Bochs.
+// Callers try qemu_exit first and print what the log must show before calling this.
+void bochs_shutdown();
 // ACPI S5 through QEMU's PIIX4 power-management port; returns if that does nothing.
 void power_off();
 // Pulses the CPU reset line through the keyboard controller; falls back to a triple fault.

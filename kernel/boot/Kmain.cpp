@@ -140,6 +140,7 @@ extern "C" [[noreturn]] void kmain(u32 magic, u32 multiboot_info) {
                 scheduler::run_idle();
         }
         power::qemu_exit(power::ExitCode::TestsPassed);
+        power::bochs_shutdown();
         power::halt_forever();
     }
     if (options.test[0]) {

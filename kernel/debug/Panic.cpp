@@ -37,6 +37,7 @@ void stop(const char* reason) {
             "*** The machine is stopped (QEMU exits with status 37; boot with panic=halt to keep it "
             "on screen).\n");
         power::qemu_exit(power::ExitCode::Panic);
+        power::bochs_shutdown();  // no isa-debug-exit: end a Bochs run too (the message above is its verdict)
     }
     kprintf("*** The machine is halted.\n");
     power::halt_forever();

@@ -315,8 +315,7 @@ i32 dispatch(TrapFrame& f) {
     case kMnemeMonitor: monitor::run_until_exit(); return 0;
     case kMnemeTestExit:
         if (process::current()->pid != process::kInitPid) return error(Error::NotPermitted);
-        test_mode::finish_user_tests(f.ebx, f.ecx);
-        return 0;
+        test_mode::finish_user_tests(f.ebx, f.ecx);  // does not return
     case kMnemeFrameOf: return sys_frame_of(f.ebx);
     case kMnemeSetForeground: return sys_set_foreground(static_cast<i32>(f.ebx));
     case kMnemeLastError: return sys_last_error(f.ebx, f.ecx);

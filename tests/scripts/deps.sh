@@ -74,5 +74,13 @@ check bench-names-its-packages bench 1000 "$bench_packages" 2 'libjemalloc-dev l
 check root-run-installs-nothing-extra run 0 "$bench_packages" 0 '!apt:.'
 check root-run-installs-qemu run 0 "qemu-utils $bench_packages" 0 'apt:install .*qemu-utils$'
 check root-bench-installs-allocators bench 0 "$bench_packages" 0 'apt:install .*libjemalloc-dev' '!apt:gnuplot'
+# Bochs: make run (QEMU) never needs it; make run EMU=bochs needs Bochs and socat, not QEMU; make test
+# installs Bochs for its Bochs tier.
+bochs_packages="bochs bochsbios vgabios bochs-term socat"
+check run-without-bochs run 1000 "$bochs_packages" 0 '!install-deps'
+check run-bochs-names-bochs run-bochs 1000 "qemu-system-x86 $bochs_packages" 2 \
+  'missing Debian packages for run-bochs: bochs bochsbios vgabios bochs-term socat$' '!qemu'
+check root-test-installs-bochs test 0 "bochs bochsbios vgabios bochs-term" 0 \
+  'apt:install .*bochs bochsbios vgabios bochs-term$'
 # An unknown target is refused with the list of known ones.
 check unknown-target nonsense 1000 "" 2 "unknown target 'nonsense'"
