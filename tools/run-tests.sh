@@ -167,6 +167,7 @@ bochs_entries=(
   "bochs-kernel|--append test=kernel|^ktest: [0-9]+ passed, 0 failed"
   "bochs-user-exec-hello|--append test=user.exec_hello|^ok   user.exec_hello"
   "bochs-swap|--append swap=page+userframes=64+test=user.swap.integrity --disk $logs/bochs-swap-disk.img|pages written out"
+  "bochs-segments|--append test=user.segments|#(GP|SS).*checked by the CPU"
 )
 tier "Bochs: in-kernel tests and user programs under an emulator that checks segment limits"
 start=$(seconds)
