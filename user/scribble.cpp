@@ -27,7 +27,7 @@ int main() {
     u32 hits = 0;
     for (char* p = arena; p + length < end; ++p) {
         if (p[0] != marker[0] || memcmp(p, marker, length) != 0) continue;
-        memcpy(p, "SCRIBBLED OVER BY A NEIGHBOUR", 29);
+        memcpy(p, "SCRIBBLED BY A NEIGHBOUR!", length);  // as long as the marker: 25 characters
         ++hits;
     }
     printf("scribble: overwrote %u cop%s of it\n", hits, hits == 1 ? "y" : "ies");
