@@ -7,8 +7,8 @@
 // A reservation is not a commitment. extend() hands out memory ready to use, which a kernel that keeps its
 // promises (Mneme's commit rule, Linux with overcommit off) counts against a limit at once. reserve() grows
 // the heap just the same but hands out address space only; commit() then makes the parts about to be used
-// readable and writable. The segregated policy reserves 4 MiB segments and commits them 64 KiB slices at a
-// time as it carves pages out of them, so a small machine is not asked to promise 4 MiB for a few blocks.
+// readable and writable. The segregated policy reserves 1 MiB segments and commits them 16 KiB slices at a
+// time as it carves pages out of them, so a small machine is not asked to promise 1 MiB for a few blocks.
 // Where the platform has it, a reservation is an inaccessible PROT_NONE mapping that no limit counts, and a
 // commit is mprotect (OSTEP ch. 23 on the VAX/VMS and Linux address spaces; Linux's own malloc arenas and
 // mimalloc's segments do the same).

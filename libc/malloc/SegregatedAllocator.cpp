@@ -496,7 +496,7 @@ void* SegregatedAllocator::allocate_in_class(unsigned size_class, size_t borrow_
 void* SegregatedAllocator::allocate_aligned(size_t alignment, size_t size) {
     if (alignment <= 16) return allocate(size);
     if (alignment > kSliceBytes || size > kMaxSize) return nullptr;
-    // Blocks of a class whose size is a multiple of the alignment are all aligned: pages start on 64 KiB
+    // Blocks of a class whose size is a multiple of the alignment are all aligned: pages start on slice (16 KiB)
     // boundaries and blocks sit at multiples of the size.
     unsigned c = kSizeClasses.class_of(size < alignment ? alignment : size);
     while (c < SizeClasses::kCount && kSizeClasses.size[c] % alignment != 0) ++c;

@@ -2,14 +2,14 @@
 //
 // Simple segregated storage (Wilson et al. 1995), organised like mimalloc (Leijen, Zorn, de Moura 2019):
 //
-//   segment (4 MiB, aligned to 4 MiB, reserved with MemorySource::reserve, committed as pages are made)
+//   segment (1 MiB, aligned to 1 MiB, reserved with MemorySource::reserve, committed as pages are made)
 //   +----------+----------+----------+----------+----- ... -----+----------+
-//   | header   | page     | page     |  free    |               | page     |    64 slices of 64 KiB
+//   | header   | page     | page     |  free    |               | page     |    64 slices of 16 KiB
 //   | slice 0  | class 64 | class 16 |  slice   |               | (8 sl.)  |
 //   +----------+----------+----------+----------+----- ... -----+----------+
 //     `-- the Segment: free-slice bitmap and one Page descriptor per slice
 //
-// A page is 1 slice (classes up to 16 KiB), or 2, 4 or 8 slices for larger classes (up to 128 KiB): enough
+// A page is 1 slice (classes up to 4 KiB), or 2 to 32 slices for larger classes (up to 128 KiB): enough
 // for at least 4 blocks. It holds blocks of one size only, so blocks need no header: free() finds the page
 // descriptor from the address alone (mask to the segment, shift to the slice). Each page keeps its own LIFO
 // free list, threaded through the free blocks, and a bump pointer for blocks never handed out, so a new
@@ -40,11 +40,22 @@
 //
 // A reservation is not a commitment: a segment is only address space until used. Its header slice is
 // committed when it is added, and a new page commits its own slices (MemorySource::commit: mprotect in Mneme
-// and on the host), 64 KiB at a time and on the slow path only. Free slices stay committed (with the
+// and on the host), a 16 KiB slice at a time and on the slow path only. Free slices stay committed (with the
 // hysteresis above) until memory runs out: then the Heap, before failing an allocation, has them decommitted
 // (decommit_free_slices) and tries again, as malloc_trim does. A top segment given back goes whole. A refused
 // commit is out of memory (allocate returns nullptr). In Mneme this is what lets an 8 MiB machine run the
-// default malloc: the commit rule counts committed slices, not 4 MiB per segment.
+// default malloc: the commit rule counts committed slices, not a whole segment.
+//
+// Why 16 KiB slices in 1 MiB segments: the slice is the unit of commitment, and every size class in use
+// commits at least one page. A program with some forty classes live, each holding a few blocks, commits
+// forty slices whatever its live data: with 64 KiB slices that was 2.5 MiB, and malloctest's randomized
+// section (tests/host/MallocCommitBudgetTest.cpp replays it) committed 7.9 MiB at its peak for 2.3 MiB live,
+// beyond the 4.7 MiB an 8 MiB machine without swap lets a process commit. With 16 KiB slices it commits
+// 6.7 MiB unbounded and fits that limit once a refused commit has the caches given back. Keeping 64 slices
+// a segment keeps the bitmaps one u64 each; the header (64 descriptors of 64 bytes) still fits in a slice.
+// Committed slices stay one range per segment (pages are made at the lowest free slices), so the kernel's
+// regions stay few: finer commits inside a page would leave a hole after each class's page, two regions
+// a class, and Mneme's region table holds 64.
 //
 // Misuse: free() of an address inside a page that is not a block start, or of a never-handed-out block, or
 // of a free slice, is reported; a freed block carries a canary (address ^ secret) in its second word, so a
@@ -66,18 +77,17 @@ namespace Malloc {
 
 class SegregatedAllocator {
 public:
-    static constexpr unsigned kSliceShift = 16;
+    static constexpr unsigned kSliceShift = 14;
     static constexpr size_t kSliceBytes = size_t(1) << kSliceShift;
-    static constexpr unsigned kSegmentShift = 22;
+    static constexpr unsigned kSegmentShift = 20;
     static constexpr size_t kSegmentBytes = size_t(1) << kSegmentShift;
     static constexpr unsigned kSlicesPerSegment = kSegmentBytes / kSliceBytes;
     static constexpr size_t kMaxSize = SizeClasses::kMaxSize;
-    // A page holds at least kMinBlocksPerPage blocks: 1 slice for classes up to 16 KiB, then 2, 4 or 8.
+    // A page holds at least kMinBlocksPerPage blocks: 1 slice for classes up to 4 KiB, then 2 to 32.
     static constexpr unsigned kMinBlocksPerPage = 4;
-    static constexpr unsigned kMaxPageSlices = 8;
+    static constexpr unsigned kMaxPageSlices = 32;
     // The fewest slices, a power of two, that hold kMinBlocksPerPage blocks of the class. Pages no larger
-    // than that keep the address space a program reserves small (in Mneme the commit limit counts all of
-    // it): a few blocks of each of the 16 classes above 8 KiB take 60 slices, not 128.
+    // than that keep what a program commits small (in Mneme the commit limit counts every committed slice).
     static constexpr unsigned compute_slices(u32 block_size) {
         unsigned count = 1;
         while (count < kMaxPageSlices && count * kSliceBytes < kMinBlocksPerPage * size_t(block_size)) count *= 2;
@@ -288,8 +298,8 @@ private:
     Page m_empty_page;  // no free blocks, nothing to carve: sends the fast path to the slow
 };
 
-static_assert(SegregatedAllocator::compute_slices(8 * KiB) == 1 && SegregatedAllocator::compute_slices(16 * KiB) == 1);
-static_assert(SegregatedAllocator::compute_slices(20 * KiB) == 2 && SegregatedAllocator::compute_slices(64 * KiB) == 4);
+static_assert(SegregatedAllocator::compute_slices(4 * KiB) == 1 && SegregatedAllocator::compute_slices(8 * KiB) == 2);
+static_assert(SegregatedAllocator::compute_slices(5 * KiB) == 2 && SegregatedAllocator::compute_slices(64 * KiB) == 16);
 static_assert(SegregatedAllocator::compute_slices(SizeClasses::kMaxSize) == SegregatedAllocator::kMaxPageSlices);
 
 }  // namespace Malloc

@@ -6,8 +6,8 @@
 //
 // 64 classes. Rounding a request up to its class wastes at most 1/8 of the block up to 2 KiB (where most
 // objects are, so this is what the resident size feels) and 1/4 above. Every class size is a multiple of
-// 16, so every block is 16-byte aligned; a power-of-two class of size s is aligned to min(s, 64 KiB)
-// because pages start on 64 KiB boundaries.
+// 16, so every block is 16-byte aligned; a power-of-two class of size s is aligned to min(s, 16 KiB)
+// because pages start on 16 KiB (slice) boundaries.
 //
 // class_of is the fast path's first step: for requests up to 1024 bytes one load from a 65-entry table;
 // above, a bit scan and a few shifts.

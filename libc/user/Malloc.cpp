@@ -24,7 +24,7 @@ namespace {
 // the heap is trimmed.
 //
 // Where the heap lives depends on how it first grows. The fit and buddy policies extend() it and use what
-// they take: it is the brk heap. The segregated policy reserve()s 4 MiB segments it fills slowly, which brk
+// they take: it is the brk heap. The segregated policy reserve()s 1 MiB segments it fills slowly, which brk
 // cannot do without promising all of it (the kernel's commit rule counts every byte below the break), so its
 // heap is a PROT_NONE mapping, which reserves address space without promising memory, made read-write by
 // mprotect as it is committed and PROT_NONE again as it shrinks (docs/malloc.md, "Reserving is not

@@ -186,17 +186,18 @@ TEST_F(MallocPlacementTest, SegregatedBlocksAreTheirClassSize) {
 TEST_F(MallocPlacementTest, SegregatedEmptyPagesGoBack) {
     make(Policy::Segregated);
     std::vector<void*> blocks;
-    for (int i = 0; i < 3 * 4096; ++i) blocks.push_back(heap->allocate(48));  // 48 * 4096 > 3 pages of 64 KiB
+    constexpr size_t kSlice = Malloc::SegregatedAllocator::kSliceBytes;
+    for (int i = 0; i < 3 * 4096; ++i) blocks.push_back(heap->allocate(48));  // 576 KiB: many pages, one segment
     Malloc::Statistics full = heap->statistics();
     for (void* block : blocks) heap->free(block);
     Malloc::Statistics empty = heap->statistics();
     EXPECT_EQ(empty.live_blocks, 0u);
     // All but the class's last page went back to the segment as free slices; the last one is retired
     // (kept a while for hysteresis) until malloc_trim.
-    EXPECT_GE(empty.free_bytes, 62 * 64 * 1024u);
-    EXPECT_GT(empty.free_bytes, full.free_bytes + 8 * 64 * 1024u);
+    EXPECT_GE(empty.free_bytes, 62 * kSlice);
+    EXPECT_GT(empty.free_bytes, full.free_bytes + 8 * kSlice);
     heap->release_free_memory();
-    EXPECT_EQ(heap->statistics().largest_free_block, 63 * 64 * 1024u);  // every slice but the header
+    EXPECT_EQ(heap->statistics().largest_free_block, 63 * kSlice);  // every slice but the header
     heap->check_invariants();
 }
 

@@ -402,13 +402,14 @@ TEST(MallocReservation, SegmentsAreReservedAndCommittedAsPagesAreMade) {
     Heap heap{source, options_for(Policy::Segregated)};
     HeapModel model{heap};
     ASSERT_NE(model.allocate(40), nullptr);
-    EXPECT_GE(source.heap_bytes(), 4u << 20) << "a whole segment is reserved";
+    constexpr size_t kSlice = Malloc::SegregatedAllocator::kSliceBytes;
+    EXPECT_GE(source.heap_bytes(), Malloc::SegregatedAllocator::kSegmentBytes) << "a whole segment is reserved";
     EXPECT_EQ(source.extend_calls, 0u);
-    EXPECT_LE(source.committed_bytes, 128u * 1024) << "the header and one 64 KiB slice are committed";
-    // A thousand more blocks of the class fill its page and a few more: a commit per page, not per block.
+    EXPECT_LE(source.committed_bytes, 2 * kSlice) << "the header and one slice are committed";
+    // Four thousand more blocks of the class fill pages: a commit per page (slice), not per block.
     size_t commits = source.commit_calls;
     for (int i = 0; i < 4000; ++i) ASSERT_NE(model.allocate(40), nullptr);
-    EXPECT_LE(source.commit_calls - commits, 4u);
+    EXPECT_LE(source.commit_calls - commits, 4000 * 48 / kSlice + 1);
     EXPECT_LE(source.committed_bytes, 256u * 1024);
     model.check_all();
     ASSERT_TRUE(model.ok()) << model.error();

@@ -7,7 +7,11 @@
 //   - keeps what reserve() gives PROT_NONE until commit() (which can be refused on demand), and what
 //     decommit() takes back PROT_NONE again, so an allocator that touches memory it has not committed faults;
 //   - fills discarded pages with junk, so an allocator that relies on their contents is caught;
-//   - checks that unmap() gets exactly what map() gave; counts every call, for hysteresis tests.
+//   - checks that unmap() gets exactly what map() gave; counts every call, for hysteresis tests;
+//   - can play a kernel with a commit rule (Mneme's, Linux's with overcommit off): commit_budget caps the
+//     heap pages committed (extended, or committed and not decommitted since) plus the mapped bytes, and
+//     regions() counts the ranges the kernel would keep for them (runs of committed heap pages and
+//     mappings; Mneme's region table holds 64).
 #pragma once
 
 #include <sys/mman.h>
@@ -47,6 +51,7 @@ public:
     void* extend(size_t bytes) override {
         ++extend_calls;
         if (fail_extend || bytes > m_capacity - heap_bytes()) return nullptr;
+        if (!mark_committed(m_break, m_break + bytes)) return nullptr;
         char* old_break = m_break;
         m_break += bytes;
         make_accessible(m_break);
@@ -64,6 +69,7 @@ public:
         char* start = static_cast<char*>(address);
         if (start < m_start || start + bytes > m_break) abort();  // not heap memory
         if (fail_commit) return false;
+        if (!mark_committed(start, start + bytes)) return false;
         committed_bytes += bytes;
         uintptr_t page = page_size();
         char* first = reinterpret_cast<char*>(reinterpret_cast<uintptr_t>(start) & ~(page - 1));
@@ -78,6 +84,7 @@ public:
         if (start < m_start || start + bytes > m_break || (reinterpret_cast<uintptr_t>(start) | bytes) % page_size())
             abort();  // not whole heap pages
         if (!allow_decommit) return false;
+        mark_decommitted(start, start + bytes);
         decommitted_bytes += bytes;
         mmap(start, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
         return true;
@@ -86,7 +93,10 @@ public:
         ++shrink_calls;
         if (refuse_shrink) return false;
         if (bytes > heap_bytes()) abort();  // an allocator bug: it never had that much
+        char* old_break = m_break;
         m_break -= bytes;
+        // The pages wholly above the new break stop counting (a page the new break cuts stays).
+        mark_decommitted(reinterpret_cast<char*>(align_page(reinterpret_cast<uintptr_t>(m_break))), old_break);
         uintptr_t page = page_size();
         char* accessible_end = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(m_break) + page - 1) & ~(page - 1));
         if (accessible_end < m_protected_from) {
@@ -101,6 +111,7 @@ public:
         ++map_calls;
         if (bytes % page_size() != 0) abort();
         if (fail_map || bytes > map_budget - mapped_bytes()) return nullptr;
+        if (bytes > commit_budget || commit_pages() * page_size() > commit_budget - bytes) return nullptr;
         void* address = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (address == MAP_FAILED) return nullptr;
         m_mappings[address] = bytes;
@@ -119,6 +130,9 @@ public:
         auto it = m_mappings.find(address);
         if (it == m_mappings.end() || it->second != old_bytes || new_bytes % page_size() != 0) abort();
         if (new_bytes > old_bytes && new_bytes - old_bytes > map_budget - mapped_bytes()) return nullptr;
+        if (new_bytes > old_bytes &&
+            (new_bytes - old_bytes > commit_budget || commit_pages() * page_size() > commit_budget - (new_bytes - old_bytes)))
+            return nullptr;
         void* moved = mremap(address, old_bytes, new_bytes, MREMAP_MAYMOVE);
         if (moved == MAP_FAILED) return nullptr;
         m_mappings.erase(it);
@@ -142,6 +156,15 @@ public:
         return total;
     }
     size_t mapping_count() const { return m_mappings.size(); }
+    // What the commit rule counts, in pages: committed heap pages and mapped pages.
+    size_t commit_pages() const { return m_committed_heap_pages + mapped_bytes() / page_size(); }
+    // The regions a kernel that merges neighbours with equal rights keeps: one per run of committed heap pages,
+    // one per mapping (two mappings are not assumed adjacent).
+    size_t regions() const {
+        size_t runs = 0;
+        for (size_t i = 0; i < m_committed.size(); ++i) runs += m_committed[i] && (i == 0 || !m_committed[i - 1]);
+        return runs + m_mappings.size();
+    }
     // Heap pages the kernel holds in memory (mincore), what RSS would count.
     size_t resident_heap_bytes() const {
         uintptr_t page = page_size();
@@ -167,10 +190,37 @@ public:
     bool fail_map = false;
     bool allow_remap = true;
     size_t map_budget = SIZE_MAX / 4;
+    size_t commit_budget = SIZE_MAX / 4;  // bytes: committed heap pages plus mapped bytes (see commit_pages)
     size_t extend_calls = 0, reserve_calls = 0, commit_calls = 0, decommit_calls = 0, shrink_calls = 0, map_calls = 0,
            unmap_calls = 0, remap_calls = 0, discard_calls = 0;
 
 private:
+    static uintptr_t align_page(uintptr_t value) { return (value + 4095) & ~uintptr_t(4095); }
+    size_t page_index(const char* address) const {
+        return static_cast<size_t>(address - m_reservation) / 4096;
+    }
+    // Counts the whole pages touching [start, end) as committed; false (nothing changed) when the new ones
+    // would go over commit_budget.
+    bool mark_committed(char* start, char* end) {
+        if (start >= end) return true;
+        size_t first = page_index(start), last = page_index(end - 1);
+        if (m_committed.size() <= last) m_committed.resize(last + 1, false);
+        size_t fresh = 0;
+        for (size_t i = first; i <= last; ++i) fresh += !m_committed[i];
+        if (fresh * page_size() > commit_budget || commit_pages() * page_size() > commit_budget - fresh * page_size())
+            return false;
+        for (size_t i = first; i <= last; ++i) m_committed[i] = true;
+        m_committed_heap_pages += fresh;
+        return true;
+    }
+    // [start, end) is page aligned.
+    void mark_decommitted(char* start, char* end) {
+        for (size_t i = page_index(start); start < end && i <= page_index(end - 1) && i < m_committed.size(); ++i) {
+            m_committed_heap_pages -= m_committed[i];
+            m_committed[i] = false;
+        }
+    }
+
     // Makes the heap read-write from its start up to `end` (rounded up to a page). Pages above stay PROT_NONE:
     // above the break, or reserved and not committed yet.
     void make_accessible(char* end) {
@@ -189,6 +239,8 @@ private:
     char* m_protected_from;  // pages from here up are PROT_NONE (above the break, or not committed); below, pages
                              // reserved and not committed (or decommitted) are too
     std::map<void*, size_t> m_mappings;
+    std::vector<bool> m_committed;  // per page of the reservation: counted by the commit rule
+    size_t m_committed_heap_pages = 0;
 };
 
 }  // namespace MallocTest
