@@ -135,8 +135,7 @@ bool apply_user_frames(const char* value, BootOptions& options) {
 
 bool apply_memory(const char* value, BootOptions& options) {
     MemoryModelKind model;
-    // The segments model is not built yet; refusing it here says so at boot.
-    if (!parse_memory_model(value, model) || model == MemoryModelKind::Segments) return false;
+    if (!parse_memory_model(value, model)) return false;
     options.memory_model = static_cast<u8>(model);
     return true;
 }
@@ -186,10 +185,10 @@ const Option kOptions[] = {
      "clock", "the page replacement policy", apply_policy},
     {"userframes", "a number of frames (at least 16; 0: all)", "0", "cap on the frames user pages may hold",
      apply_user_frames},
-    {"memory", "paging, static or base-bounds", "paging",
+    {"memory", "paging, static, base-bounds or segments", "paging",
      "the memory model processes run under (MNEME_MEMORY=NAME overrides it per program)", apply_memory},
     {"arena", "a size in bytes or with K or M (whole pages, at most 64M; 0: none)", "2M",
-     "the physical memory the older memory models (static, base-bounds) place processes in", apply_arena},
+     "the physical memory the older memory models (static, base-bounds, segments) place processes in", apply_arena},
     {"fit", "first, next, best or worst", "first", "which hole of the arena a process is placed in", apply_fit},
 };
 

@@ -46,7 +46,7 @@ MONITOR_COMMAND(ldt, "ldt", "PID", "a process's local descriptor table decoded (
         kprintf("no live process %u\n", pid);
         return;
     }
-    if (p->memory->model() != MemoryModelKind::BaseBounds) {
+    if (p->memory->model() != MemoryModelKind::BaseBounds && p->memory->model() != MemoryModelKind::Segments) {
         kprintf("pid %u (%s) runs under %s: it has no LDT (its selectors are the GDT's flat user segments, CS 0x%02x, "
                 "DS 0x%02x)\n",
                 pid, p->name, p->memory->name(), p->memory->user_code_selector(), p->memory->user_data_selector());
@@ -58,7 +58,12 @@ MONITOR_COMMAND(ldt, "ldt", "PID", "a process's local descriptor table decoded (
             pid, p->name, memory->name(), reinterpret_cast<u32>(memory->ldt()), memory->ldt_entries(),
             memory->user_code_selector(), memory->user_data_selector());
     for (u32 i = 0; i < memory->ldt_entries(); ++i) print_ldt_entry(i, memory->ldt()[i]);
-    kprintf("  arena offset 0x%06x, %u KiB; offset X is linear 0x%08x + X, physical 0x%08x + X; moved %u time%s\n",
+    if (memory->code())
+        kprintf("  code: %s, arena offset 0x%06x, %u KiB, shared by %u process%s\n", memory->code()->name(),
+                memory->code()->offset(), memory->code()->size() / 1024, memory->code()->sharers(),
+                memory->code()->sharers() == 1 ? "" : "es");
+    kprintf("  %s arena offset 0x%06x, %u KiB; offset X is linear 0x%08x + X, physical 0x%08x + X; moved %u time%s\n",
+            memory->code() ? "data:" : "",
             memory->arena_offset(), memory->size() / 1024, memory->base(), arena::physical_base() + memory->arena_offset(),
             memory->moves(), memory->moves() == 1 ? "" : "s");
 }

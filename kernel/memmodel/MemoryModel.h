@@ -49,9 +49,10 @@ public:
     virtual void activate() = 0;
     // A page fault at `address` in user mode; `fault_on_present` is the error code's P bit.
     virtual FaultResult handle_fault(u32 address, bool write, bool fault_on_present) = 0;
-    // A fault handle_fault() did not resolve, in this model's words ("offset 0x30010 beyond the limit 0x2ffff
-    // of its segment; ..."); false to let the caller describe it as a page fault.
-    virtual bool explain_fault(u32, char*, u32) const { return false; }
+    // A fault handle_fault() did not resolve, at linear `address` (a write or not, the instruction at `eip`), in
+    // this model's words ("offset 0x30010 beyond the limit 0x2ffff of its segment; ..."); false to let the caller
+    // describe it as a page fault.
+    virtual bool explain_fault(u32, bool, u32, char*, u32) const { return false; }
     // "base 0x10012000, limit 0x2ffff" for a #GP or #SS report; empty for paging.
     virtual void describe_segments(char* buffer, u32 size) const {
         if (size) buffer[0] = '\0';

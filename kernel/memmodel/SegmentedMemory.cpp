@@ -26,7 +26,7 @@ constexpr u32 kGrowthSlack = 64 * 1024;
 
 ErrorOr<SegmentedMemory*, ExplainedError> SegmentedMemory::create(MemoryModelKind model, u32 bytes) {
     using Result = ErrorOr<SegmentedMemory*, ExplainedError>;
-    VERIFY(model == MemoryModelKind::Static || model == MemoryModelKind::BaseBounds);
+    VERIFY(model != MemoryModelKind::Paging);
     auto tables = ArenaPageTables::create(arena_page_tables::ops(), arena_page_tables::kernel_tables());
     if (tables.is_error()) return Result(tables.error(), "%s for a page directory", error_string(tables.error()));
     void* storage = kmalloc(sizeof(SegmentedMemory));
@@ -54,6 +54,7 @@ SegmentedMemory::~SegmentedMemory() {
     // The CPU may still hold this LDT (a process ending in its own system call, or the idle loop running after
     // it): nothing will load one of its selectors again, so LDTR can simply go null.
     if (gdt::current_ldt() == m_ldt) gdt::clear_ldt();
+    if (m_code) m_code->release(this);
     if (m_size) arena::release(m_offset);
 }
 
@@ -74,9 +75,9 @@ ErrorOr<void> SegmentedMemory::map_block() {
     return {};
 }
 
-void SegmentedMemory::expose(u32 offset, u32 bytes, bool user) {
+void SegmentedMemory::expose(u32 offset, u32 bytes, bool user, bool writable) {
     if (m_model == MemoryModelKind::Static || bytes == 0) return;
-    Protection rights{.writable = true, .user = user};
+    Protection rights{.writable = writable, .user = user};
     VERIFY(!m_tables.protect_range(arena::linear(offset), bytes / kPageSize, rights).is_error());
 }
 
@@ -84,8 +85,28 @@ void SegmentedMemory::build_ldt() {
     m_ldt[0] = SegmentDescriptor();
     if (m_model == MemoryModelKind::Static) return;
     using P = SegmentDescriptor::Privilege;
-    m_ldt[1] = SegmentDescriptor::code(base(), m_size - 1, P::User);
+    // Base and bounds: code and data are one segment. Segments: the code descriptor covers the shared code
+    // block (execute/read: a write through CS is impossible, and DS never points at it), the data descriptor
+    // the process's own data, heap and stack.
+    if (m_model == MemoryModelKind::Segments && m_code)
+        m_ldt[1] = SegmentDescriptor::code(m_code->base(), m_code->size() - 1, P::User);
+    else
+        m_ldt[1] = SegmentDescriptor::code(base(), m_size - 1, P::User);
     m_ldt[2] = SegmentDescriptor::data(base(), m_size - 1, P::User);
+}
+
+ErrorOr<void, ExplainedError> SegmentedMemory::attach_code(const char* name, const u8* text, u32 bytes) {
+    VERIFY(m_model == MemoryModelKind::Segments && !m_code);
+    m_code = TRY(CodeSegment::acquire(name, text, bytes, this));
+    expose(m_code->offset(), m_code->size(), true, false);
+    build_ldt();
+    return {};
+}
+
+void SegmentedMemory::code_moved(u32 old_offset) {
+    expose(old_offset, m_code->size(), false);
+    expose(m_code->offset(), m_code->size(), true, false);
+    build_ldt();
 }
 
 ErrorOr<void> SegmentedMemory::add_region(u32 start, u32 end, RegionKind, bool) {
@@ -121,13 +142,30 @@ FaultResult SegmentedMemory::handle_fault(u32, bool, bool) {
     return FaultResult::ProtectionFault;
 }
 
-bool SegmentedMemory::explain_fault(u32 address, char* buffer, u32 size) const {
+bool SegmentedMemory::explain_fault(u32 address, bool write, u32 eip, char* buffer, u32 size) const {
     if (m_model == MemoryModelKind::Static) {
         format_to_buffer(buffer, size,
                          "address 0x%08x is outside the arena (0x%08x-0x%08x); static relocation protects nothing "
                          "inside the arena, but paging still guards the rest",
                          address, arena::linear(0), arena::linear(arena::size()));
         return true;
+    }
+    if (m_model == MemoryModelKind::Segments && m_code) {
+        u32 code_offset = address - m_code->base();
+        if (code_offset < m_code->size() && write) {
+            format_to_buffer(buffer, size,
+                             "a write to offset 0x%x of its code segment, which is execute/read only (shared by %u "
+                             "process%s); caught by paging, since QEMU does not check segment types",
+                             code_offset, m_code->sharers(), m_code->sharers() == 1 ? "" : "es");
+            return true;
+        }
+        if (code_offset == eip) {
+            format_to_buffer(buffer, size,
+                             "a jump to offset 0x%x beyond the limit 0x%x of its code segment; caught by paging, since "
+                             "QEMU does not check segment limits",
+                             code_offset, m_code->size() - 1);
+            return true;
+        }
     }
     u32 offset = address - base();  // modulo 2^32, as the CPU adds the base
     u32 limit = m_size - 1;
@@ -148,6 +186,9 @@ bool SegmentedMemory::explain_fault(u32 address, char* buffer, u32 size) const {
 void SegmentedMemory::describe_segments(char* buffer, u32 size) const {
     if (m_model == MemoryModelKind::Static)
         format_to_buffer(buffer, size, "flat segments (static relocation), image at 0x%08x", base());
+    else if (m_model == MemoryModelKind::Segments && m_code)
+        format_to_buffer(buffer, size, "code base 0x%08x limit 0x%x (shared by %u), data base 0x%08x limit 0x%x",
+                         m_code->base(), m_code->size() - 1, m_code->sharers(), base(), m_size - 1);
     else
         format_to_buffer(buffer, size, "segment base 0x%08x, limit 0x%x (%s)", base(), m_size - 1, name());
 }
@@ -221,6 +262,13 @@ ErrorOr<MemoryModel*> SegmentedMemory::fork() {
     }
     SegmentedMemory* child = created.value();
     memcpy(arena::kernel_pointer(child->m_offset), arena::kernel_pointer(m_offset), m_size);
+    if (m_code) {
+        // The child shares the parent's code segment: one more reference, the same block in its tables.
+        child->m_code = m_code;
+        m_code->share(child);
+        child->expose(m_code->offset(), m_code->size(), true, false);
+        child->build_ldt();
+    }
     child->m_heap_start = m_heap_start;
     child->m_break = m_break;
     return child;
@@ -280,7 +328,10 @@ MemoryStatistics SegmentedMemory::statistics() {
 
 bool SegmentedMemory::check_invariants() const {
     if (m_size == 0 || m_size % kPageSize != 0 || u64(m_offset) + m_size > arena::size()) return false;
-    if (m_model != MemoryModelKind::Static) {
+    if (m_model == MemoryModelKind::Segments) {
+        if (!m_code || m_ldt[1].base() != m_code->base() || m_ldt[1].limit() != m_code->size() - 1) return false;
+        if (m_ldt[2].base() != base() || m_ldt[2].limit() != m_size - 1) return false;
+    } else if (m_model != MemoryModelKind::Static) {
         if (m_ldt[1].base() != base() || m_ldt[1].limit() != m_size - 1) return false;
         if (m_ldt[2].base() != base() || m_ldt[2].limit() != m_size - 1) return false;
     }
@@ -298,7 +349,8 @@ void SegmentedMemory::arena_moved(u32 old_offset, u32 new_offset) {
 
 void SegmentedMemory::arena_describe(char* buffer, u32 size) const {
     if (m_pid)
-        format_to_buffer(buffer, size, "pid %d %s (%s)", m_pid, m_name, name());
+        format_to_buffer(buffer, size, "pid %d %s%s (%s)", m_pid, m_name,
+                         m_model == MemoryModelKind::Segments ? ", data" : "", name());
     else
         format_to_buffer(buffer, size, "a %s process being loaded", name());
 }

@@ -30,6 +30,7 @@
 #include "arch/i386/SegmentDescriptor.h"
 #include "kernel/memmodel/Arena.h"
 #include "kernel/memmodel/ArenaPageTables.h"
+#include "kernel/memmodel/CodeSegment.h"
 #include "kernel/memmodel/MemoryModel.h"
 
 class SegmentedMemory final : public MemoryModel, private ArenaClient {
@@ -37,13 +38,21 @@ public:
     // The stack below the program, as user/reloc.ld links it.
     static constexpr u32 kStackReserve = 0x10000;
 
-    // A process of `model` (Static or BaseBounds) with a zeroed block of `bytes` in the arena.
+    // A process of `model` (Static, BaseBounds or Segments) with a zeroed block of `bytes` in the arena (under
+    // Segments, its data segment; attach_code() adds the code).
     static ErrorOr<SegmentedMemory*, ExplainedError> create(MemoryModelKind model, u32 bytes);
     ~SegmentedMemory() override;
 
     const char* name() const override { return memory_model_name(m_model); }
     MemoryModelKind model() const override { return m_model; }
     void set_owner(i32 pid, const char* name) override;
+
+    // Segments: the program's code segment, shared with the other processes running `name`.
+    ErrorOr<void, ExplainedError> attach_code(const char* name, const u8* text, u32 bytes);
+    // The shared code block moved (from `old_offset`; CodeSegment tells every sharer).
+    void code_moved(u32 old_offset);
+    i32 owner_pid() const { return m_pid; }
+    const CodeSegment* code() const { return m_code; }
 
     // Where image offset `offset` is, as the process sees it: the linear address under static relocation,
     // the offset itself under base and bounds.
@@ -59,7 +68,7 @@ public:
 
     void activate() override;
     FaultResult handle_fault(u32 address, bool write, bool fault_on_present) override;
-    bool explain_fault(u32 address, char* buffer, u32 size) const override;
+    bool explain_fault(u32 address, bool write, u32 eip, char* buffer, u32 size) const override;
     void describe_segments(char* buffer, u32 size) const override;
     u32 brk(u32 address) override;
     // No mmap area: a block has no room for mappings apart from its heap (the C library's malloc then uses brk).
@@ -82,6 +91,7 @@ public:
     // The LDT (for the monitor's `ldt` and the tests): entry 0 null, 1 code, 2 data; empty under static.
     const SegmentDescriptor* ldt() const { return m_ldt; }
     u32 ldt_entries() const { return m_model == MemoryModelKind::Static ? 0 : kLdtEntries; }
+    bool has_ldt() const { return m_model != MemoryModelKind::Static; }
     u32 arena_offset() const { return m_offset; }
     u32 program_break() const { return m_break; }
     u32 moves() const { return m_moves; }
@@ -94,7 +104,7 @@ private:
     bool arena_offset_of(u32 address, u32 length, u32& offset) const;
     ErrorOr<void> map_block();
     // Makes the arena pages [offset, offset + bytes) reachable from user mode or not (base and bounds).
-    void expose(u32 offset, u32 bytes, bool user);
+    void expose(u32 offset, u32 bytes, bool user, bool writable = true);
     void build_ldt();
     // Base and bounds: the block grows to at least `bytes`, in place or by moving the process.
     bool grow(u32 bytes);
@@ -107,6 +117,7 @@ private:
 
     MemoryModelKind m_model;
     ArenaPageTables m_tables;
+    CodeSegment* m_code = nullptr;  // Segments only
     alignas(8) SegmentDescriptor m_ldt[kLdtEntries];
     u32 m_offset = 0;  // in the arena
     u32 m_size = 0;

@@ -82,7 +82,7 @@ MemoryModelKind model_for(const Arguments& arguments, ExplainedError& error) {
         if (strncmp(entry, "MNEME_MEMORY=", 13) != 0) continue;
         if (!parse_memory_model(entry + 13, model))
             error = ExplainedError(Error::Invalid,
-                                   "unknown memory model MNEME_MEMORY=%s (accepted: paging, static, base-bounds)",
+                                   "unknown memory model MNEME_MEMORY=%s (accepted: paging, static, base-bounds, segments)",
                                    entry + 13);
     }
     return model;

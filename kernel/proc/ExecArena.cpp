@@ -26,7 +26,7 @@ namespace {
 // Heap room a process starts with: static relocation can never have more (it cannot grow past its hole);
 // base and bounds grows beyond it by moving.
 constexpr u32 kStaticHeapRoom = 128 * 1024;
-constexpr u32 kBaseBoundsHeapRoom = 16 * 1024;
+constexpr u32 kBaseBoundsHeapRoom = 16 * 1024;  // also the segments model's data segment
 
 // The program's name without directories: "/bin/hello" -> "hello".
 const char* base_name(const char* path) {
@@ -58,30 +58,41 @@ ErrorOr<const Arguments*> with_model_in_environment(const Arguments& given, Memo
 
 ErrorOr<Image, ExplainedError> load_into_arena(const char* path, const Arguments& given, MemoryModelKind model) {
     using Result = ErrorOr<Image, ExplainedError>;
-    if (model == MemoryModelKind::Segments)
-        return Result(Error::NotImplemented, "the segments memory model is not built yet (use static or base-bounds)");
     const char* name = base_name(path);
+    bool split = model == MemoryModelKind::Segments;
     if (!initrd::find_program(path).is_error() && !arena::is_ready())
         return Result(Error::NoMemory, "there is no arena for the %s model (boot option arena=)",
                       memory_model_name(model));
+    // Segments runs the split link (code and data in separate spaces), the others the relocatable one.
+    const char* folder = split ? "split" : "reloc";
     char image_path[96];
-    format_to_buffer(image_path, sizeof(image_path), "reloc/%s", name);
+    format_to_buffer(image_path, sizeof(image_path), "%s/%s", folder, name);
     auto file = initrd::find_program(image_path);
     if (file.is_error()) {
         if (initrd::find_program(path).is_error()) return Result(Error::NoEntry, "no such program in the initrd");
-        return Result(Error::BadExecutable,
-                      "%s has no relocatable image (reloc/%s in the initrd), so it can only run under paging", name,
-                      name);
+        return Result(Error::BadExecutable, "%s has no %s image (%s/%s in the initrd), so it cannot run under %s",
+                      name, split ? "split" : "relocatable", folder, name, memory_model_name(model));
     }
     const u8* data = file.value().data;
-    auto parsed = parse_elf32(data, file.value().size, ElfLimits{});
+    ElfLimits limits;
+    if (split) limits.lowest = 0, limits.separate_spaces = true;
+    auto parsed = parse_elf32(data, file.value().size, limits);
     if (parsed.is_error()) return Result(parsed.error().code, "not a program Mneme can run: %s", parsed.error().reason);
     const ElfImage& image = parsed.value();
 
     // What the block holds: the stack reserve, the image (up to the end of its last segment, bss included).
+    // Under segments the code goes into its own (shared) block: it is not part of this one.
     u32 image_end = 0;
+    const ElfSegment* code = nullptr;
     for (u32 i = 0; i < image.segment_count; ++i) {
         const ElfSegment& s = image.segments[i];
+        if (split && s.executable) {
+            if (code || s.vaddr != 0 || s.writable)
+                return Result(Error::BadExecutable, "the split image of %s has more than one code segment, or one "
+                                                    "that does not start at offset 0", name);
+            code = &s;
+            continue;
+        }
         if (s.vaddr < SegmentedMemory::kStackReserve)
             return Result(Error::BadExecutable, "segment %u at offset 0x%x overlaps the stack reserve (linked for "
                                                 "another layout than user/reloc.ld)", i, s.vaddr);
@@ -99,10 +110,19 @@ ErrorOr<Image, ExplainedError> load_into_arena(const char* path, const Arguments
         delete &memory;
         return Result(code, "%s: %s", what, error_string(code));
     };
+    if (split) {
+        if (!code) return fail(Error::BadExecutable, "the split image has no code segment");
+        if (code->file_size != code->memory_size) return fail(Error::BadExecutable, "the code segment has bss");
+        auto attached = memory.attach_code(name, data + code->file_offset, code->file_size);
+        if (attached.is_error()) {
+            delete &memory;
+            return Result(attached.error().code, "cannot place the code of %s: %s", name, attached.error().what());
+        }
+    }
 
     for (u32 i = 0; i < image.segment_count; ++i) {
         const ElfSegment& s = image.segments[i];
-        if (s.file_size == 0) continue;
+        if (s.file_size == 0 || (split && s.executable)) continue;
         if (memory.write(memory.image_address(s.vaddr), data + s.file_offset, s.file_size).is_error())
             return fail(Error::BadExecutable, "a segment does not fit its block");
     }
@@ -148,6 +168,7 @@ ErrorOr<Image, ExplainedError> load_into_arena(const char* path, const Arguments
     auto stack = build_stack(memory, *arguments.value(), memory.image_address(SegmentedMemory::kStackReserve),
                              memory.image_address(0));
     if (stack.is_error()) return fail(stack.error(), "building the stack");
+    // The entry point is a code offset: under segments, of the code segment; otherwise of the one image.
     return Image{memory.image_address(image.entry), stack.value(), &memory};
 }
 

@@ -38,7 +38,7 @@ void on_user_page_fault(TrapFrame& frame, u32 address) {
     }
     char what[400];
     char explained[300];
-    if (p->memory->explain_fault(address, explained, sizeof(explained))) {
+    if (p->memory->explain_fault(address, write, frame.eip, explained, sizeof(explained))) {
         // An older memory model: the page tables map only the process's own segment, so this is a segment
         // violation the CPU would have raised as #GP or #SS had it checked the limit.
         format_to_buffer(what, sizeof(what), "segment violation at eip 0x%08x (#PF at linear 0x%08x): %s", frame.eip,
