@@ -80,13 +80,10 @@ kernel: $(BUILD)/kernel.elf
 # ---------------------------------------------------------------------------------------------------------
 UCXXFLAGS := $(FREESTANDING_FLAGS) -O2 -g -DMNEME_USER -fno-builtin-malloc -I$(BUILD)/gen $(USER_EXTRA_FLAGS)
 ULDFLAGS_COMMON := -nostdlib -no-pie -static -Wl,--build-id=none -z noexecstack
-ULDFLAGS := $(ULDFLAGS_COMMON) -T user/user.ld
-# The two links for the memory models before paging (docs/relocation-images.md), both keeping every resolved
-# relocation (-q, --emit-relocs). reloc: one block at offset 0 with a single read-write-execute PT_LOAD, on
-# purpose (user/reloc.ld), hence --no-warn-rwx-segments. split: code and data spaces overlap in VMA, on
-# purpose (user/split.ld), hence --no-check-sections.
-ULDFLAGS_RELOC := $(ULDFLAGS_COMMON) -Wl,-q -Wl,--no-warn-rwx-segments -T user/reloc.ld
-ULDFLAGS_SPLIT := $(ULDFLAGS_COMMON) -Wl,-q -Wl,--no-check-sections -T user/split.ld
+# -q (--emit-relocs) keeps every relocation the linker resolved, so the one link of a program runs under every
+# memory model: paging loads it where it was linked, the models before paging re-link it for their segments
+# (docs/relocation-images.md).
+ULDFLAGS := $(ULDFLAGS_COMMON) -Wl,-q -T user/user.ld
 # mm/swap/ReferenceString: the seeded workload generator, so user/swapload runs the very string the host's
 # mneme-replay generates.
 ULIB_CPP := $(wildcard libc/base/*.cpp libc/rt/*.cpp libc/user/*.cpp libc/malloc/*.cpp) mm/swap/ReferenceString.cpp
@@ -99,19 +96,6 @@ USER_FILE_SRCS := $(wildcard $(USER_DIRS:%=%/*.cpp))
 USER_FOLDERS := $(patsubst %/,%,$(sort $(dir $(wildcard $(USER_DIRS:%=%/*/*.cpp)))))
 USER_PROGRAMS := $(notdir $(USER_FILE_SRCS:.cpp=) $(USER_FOLDERS))
 USER_BINS := $(USER_PROGRAMS:%=$(BUILD)/initrd/bin/%)
-# Every program is also linked for the static-relocation and base-and-bounds models (build/user/reloc/NAME)
-# and for separate code and data segments (build/user/split/NAME); all link both ways. The initrd holds them
-# as /reloc/NAME and /split/NAME, except the programs built on the full user malloc (libc/malloc, about 75 KiB
-# of code each): the kernel keeps the whole initrd in memory, and these seven would add 1.7 MiB to it, which
-# the 8 MiB boot of `make test` (user-m8: the user tests on 8 MiB with swapping) cannot spare: with them it
-# ran out of frames and took 9 times as long. They are also the paged model's own tests and demos (usertests,
-# the swapping demos, memory hogs), which need paging anyway.
-INITRD_LINK_SKIP := allocbomb compute malloctest memhog swapdemo swapload usertests
-RELOC_PROGRAMS := $(filter-out $(INITRD_LINK_SKIP),$(USER_PROGRAMS))
-SPLIT_PROGRAMS := $(RELOC_PROGRAMS)
-USER_LINKS := $(USER_PROGRAMS:%=$(BUILD)/user/reloc/%) $(USER_PROGRAMS:%=$(BUILD)/user/split/%)
-USER_RELOC_BINS := $(RELOC_PROGRAMS:%=$(BUILD)/initrd/reloc/%)
-USER_SPLIT_BINS := $(SPLIT_PROGRAMS:%=$(BUILD)/initrd/split/%)
 USER_CLASHES := $(shell printf '%s\n' $(USER_PROGRAMS) | sort | uniq -d)
 $(if $(USER_CLASHES),$(error two user programs would both be /bin/$(firstword $(USER_CLASHES))))
 
@@ -131,36 +115,22 @@ $(BUILD)/user/libmneme.a: $(ULIB_OBJS)
 
 # Programs are linked with their symbols into build/user/bin/ (for gdb: `file build/user/bin/sh`) and
 # stripped into the initrd, which keeps the archive (and the boot) small. user_program NAME SOURCES: the link
-# rules for one program: build/user/bin/NAME (user/user.ld), build/user/reloc/NAME (user/reloc.ld) and
-# build/user/split/NAME (user/split.ld).
+# rule for one program, build/user/bin/NAME (user/user.ld).
 define user_program
 $(BUILD)/user/bin/$(1): $(2:%.cpp=$(BUILD)/user/%.o) $(BUILD)/user/libmneme.a user/user.ld
 	@mkdir -p $$(dir $$@)
 	@echo "  ULD     $$@"
 	@$(KCXX) $(ULDFLAGS) -o $$@ $(2:%.cpp=$(BUILD)/user/%.o) $(BUILD)/user/libmneme.a
-$(BUILD)/user/reloc/$(1): $(2:%.cpp=$(BUILD)/user/%.o) $(BUILD)/user/libmneme.a user/reloc.ld
-	@mkdir -p $$(dir $$@)
-	@echo "  ULD     $$@"
-	@$(KCXX) $(ULDFLAGS_RELOC) -o $$@ $(2:%.cpp=$(BUILD)/user/%.o) $(BUILD)/user/libmneme.a
-$(BUILD)/user/split/$(1): $(2:%.cpp=$(BUILD)/user/%.o) $(BUILD)/user/libmneme.a user/split.ld
-	@mkdir -p $$(dir $$@)
-	@echo "  ULD     $$@"
-	@$(KCXX) $(ULDFLAGS_SPLIT) -o $$@ $(2:%.cpp=$(BUILD)/user/%.o) $(BUILD)/user/libmneme.a
 endef
 $(foreach src,$(USER_FILE_SRCS),$(eval $(call user_program,$(notdir $(src:.cpp=)),$(src))))
 $(foreach dir,$(USER_FOLDERS),$(eval $(call user_program,$(notdir $(dir)),$(wildcard $(dir)/*.cpp))))
 
+# --strip-debug drops the debug sections and their relocations (.rel.debug_*) but keeps .rel.text,
+# .rel.rodata, .rel.data: what the loader of the older memory models patches (a plain strip would drop those
+# too); --strip-unneeded then drops every symbol no kept relocation refers to.
 $(BUILD)/initrd/bin/%: $(BUILD)/user/bin/%
 	@mkdir -p $(dir $@)
-	@$(CROSS)strip -o $@ $<
-# --strip-debug drops the debug sections and their relocations (.rel.debug_*) but keeps .rel.text,
-# .rel.rodata, .rel.data: what a loader patches. (A plain strip would drop those too.)
-$(BUILD)/initrd/reloc/%: $(BUILD)/user/reloc/%
-	@mkdir -p $(dir $@)
-	@$(CROSS)strip --strip-debug -o $@ $<
-$(BUILD)/initrd/split/%: $(BUILD)/user/split/%
-	@mkdir -p $(dir $@)
-	@$(CROSS)strip --strip-debug -o $@ $<
+	@$(CROSS)strip --strip-debug --strip-unneeded -o $@ $<
 
 # A text file among the programs: exec refuses it and says why (the user-level test exec_reason runs it).
 INITRD_FILES := $(BUILD)/initrd/bin/notelf
@@ -173,13 +143,11 @@ $(BUILD)/initrd/bin/notelf: user/notelf.txt
 INITRD_LIST := $(BUILD)/initrd.list
 $(INITRD_LIST): FORCE
 	@mkdir -p $(dir $@)
-	@printf '%s\n' $(sort $(USER_PROGRAMS:%=bin/%) $(RELOC_PROGRAMS:%=reloc/%) $(SPLIT_PROGRAMS:%=split/%) \
+	@printf '%s\n' $(sort $(USER_PROGRAMS:%=bin/%) \
 	  $(INITRD_FILES:$(BUILD)/initrd/%=%)) > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
-# USER_LINKS: every program's reloc and split links are built (and checked by tests/scripts/relocation-images.sh)
-# even when the initrd leaves them out.
-$(BUILD)/initrd.tar: $(USER_BINS) $(USER_RELOC_BINS) $(USER_SPLIT_BINS) $(INITRD_FILES) $(INITRD_LIST) $(USER_LINKS)
+$(BUILD)/initrd.tar: $(USER_BINS) $(INITRD_FILES) $(INITRD_LIST)
 	@echo "  TAR     $@"
 	@tools/mkinitrd.sh $(BUILD)/initrd $@ $(INITRD_LIST)
 
@@ -262,8 +230,7 @@ $(BUILD)/bench/%: $(BUILD)/host/bench/tests/bench/%.o $(BENCH_SHARED_OBJS)
 	@$(HOST_CXX) -o $@ $^ -lbenchmark -pthread -ldl
 
 # tests/host/Elf32RelocationsTest.cpp reads real program images.
-HOST_TEST_DATA := $(BUILD)/user/bin/hello $(BUILD)/user/reloc/hello $(BUILD)/user/split/hello \
-	$(BUILD)/initrd/reloc/hello
+HOST_TEST_DATA := $(BUILD)/user/bin/hello $(BUILD)/initrd/bin/hello
 host-tests: $(BUILD)/host/mneme-tests $(HOST_TEST_DATA)
 fuzzers: $(FUZZ_TARGETS)
 benches: $(BENCH_TARGETS)

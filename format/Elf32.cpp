@@ -100,7 +100,6 @@ ErrorOr<ElfImage, ExplainedError> parse_elf32(const u8* file, size_t size, ElfLi
         u64 last_page_end = (end + kPage - 1) & ~static_cast<u64>(kPage - 1);
         for (u32 j = 0; j < image.segment_count; ++j) {
             const ElfSegment& other = image.segments[j];
-            if (limits.separate_spaces && other.executable != ((p.flags & kFlagExecute) != 0)) continue;
             u32 other_first = other.vaddr & ~(kPage - 1);
             u64 other_end =
                 (static_cast<u64>(other.vaddr) + other.memory_size + kPage - 1) & ~static_cast<u64>(kPage - 1);

@@ -34,10 +34,6 @@ struct ElfImage {
 struct ElfLimits {
     u32 lowest = 0x1000;        // nothing may be mapped below (page 0 stays empty: null pointers fault)
     u32 highest = kKernelBase;  // exclusive: the kernel half
-    // Code and data live in separate address spaces (the segmentation model's split link, user/split.ld: code
-    // offsets from the code segment's base, data offsets from the data segment's): an executable segment may
-    // overlap a data segment, since they are never mapped into one space. Segments of one kind still must not.
-    bool separate_spaces = false;
 };
 
 // Parses `file` (size bytes). An error is Error::BadExecutable with the reason in words ("segment 1 (vaddr

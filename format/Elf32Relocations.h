@@ -3,10 +3,11 @@
 // Relocation"; Tanenbaum, "Modern Operating Systems", "Relocation and protection"; System V gABI,
 // "Relocation"; Intel386 psABI supplement, "Relocation Types").
 //
-// A program linked at offset 0 (user/reloc.ld) and copied to address L runs if every 32-bit word that holds an
-// absolute address of the image gets L added. Those words are exactly the R_386_32 sites: in an executable
-// linked with --emit-relocs, r_offset is the final address (here: the image offset) of the site, and the
-// linker already stored the resolved value, so the loader adds L and needs no symbol table. R_386_PC32 and
+// A program linked at address A and copied to address L runs if every 32-bit word that holds an absolute
+// address of the image gets L - A added (format/Relink.h has the rules of Mneme's older memory models). Those
+// words are exactly the R_386_32 sites: in an executable linked with --emit-relocs, r_offset is the final
+// address of the site, and the linker already stored the resolved value, so the loader adds L - A and needs no
+// symbol table. R_386_PC32 and
 // R_386_PLT32 sites (calls, PC-relative jumps) hold the distance from the site to its target; both move by L
 // together, so the distance and the site stay as they are. R_386_NONE is nothing. Any other type (GOT, TLS,
 // 16-bit, ...) is something a static non-PIE link should not contain and this loader cannot apply: an error

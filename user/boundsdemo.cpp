@@ -1,7 +1,9 @@
 // boundsdemo.cpp: base and bounds at work. Reads, writes or jumps page by page past the end of its heap until
 // it leaves its segment, or overflows its stack: the CPU (or, on QEMU, which does not check segment limits,
 // the paging backstop) stops it at its limit, and only it is killed (docs/relocation-and-segments.md).
-// help(program): boundsdemo read|write|jump|stack | (base-bounds) step past the segment's limit and be killed
+// `code` writes into its own code instead, through CS: under segments the code segment is execute/read only
+// (a CPU that checks types raises #GP; QEMU, which does not, meets the read-only page of the shared code).
+// help(program): boundsdemo read|write|jump|stack|code | (base-bounds, segments) step past the segment's limit, or write to the code, and be killed
 #include "libc/user/Malloc.h"
 #include "libc/user/Stdio.h"
 #include "libc/user/Stdlib.h"
@@ -29,6 +31,15 @@ int main(int argc, char** argv) {
     printf("boundsdemo: memory model %s; %s past the end of the heap at offset 0x%08x\n", model ? model : "paging",
            what, reinterpret_cast<u32>(sbrk(0)));
     if (strcmp(what, "stack") == 0) return static_cast<int>(recurse(0));
+    if (strcmp(what, "code") == 0) {
+        // The first byte of recurse(), written through a CS override: the offset is a code offset under
+        // segments (where DS names another segment), the address itself under paging (flat segments).
+        u32 target = reinterpret_cast<u32>(&recurse);
+        printf("boundsdemo: writing 0x90 into my own code at CS:0x%08x\n", target);
+        asm volatile("movb $0x90, %%cs:(%0)" : : "r"(target) : "memory");
+        printf("boundsdemo: my code took the write (nothing protects it under this model)\n");
+        return 1;
+    }
     volatile u8* p = static_cast<volatile u8*>(sbrk(0));
     for (u32 step = 0; step < 1024; ++step, p += kStep) {
         printf("boundsdemo: %s at offset 0x%08x\n", what, reinterpret_cast<u32>(p));

@@ -187,7 +187,7 @@ const Option kOptions[] = {
      apply_user_frames},
     {"memory", "paging, static, base-bounds or segments", "paging",
      "the memory model processes run under (MNEME_MEMORY=NAME overrides it per program)", apply_memory},
-    {"arena", "a size in bytes or with K or M (whole pages, at most 64M; 0: none)", "2M",
+    {"arena", "a size in bytes or with K or M (whole pages, at most 64M; 0: none)", "2M (none under 12 MiB of RAM)",
      "the physical memory the older memory models (static, base-bounds, segments) place processes in", apply_arena},
     {"fit", "first, next, best or worst", "first", "which hole of the arena a process is placed in", apply_fit},
 };

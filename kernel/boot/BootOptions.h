@@ -37,8 +37,10 @@ struct BootOptions {
     // memory=paging | static | base-bounds: the memory model processes run under unless their environment
     // says MNEME_MEMORY=NAME (kernel/memmodel/MemoryModel.h's MemoryModelKind).
     u8 memory_model = 0;
-    // arena=SIZE (K or M suffix; 0: none): the physical memory the older models place processes in.
-    u32 arena_bytes = 2 * 1024 * 1024;
+    // arena=SIZE (K or M suffix; 0: none): the physical memory the older models place processes in. Unset
+    // (kArenaDefault): 2 MiB on a machine with 12 MiB or more, none below (kernel/memmodel/Arena.cpp).
+    static constexpr u32 kArenaDefault = ~0u;
+    u32 arena_bytes = kArenaDefault;
     // fit=first | next | best | worst: which hole of the arena a process goes into (mm/arena/FitPolicy.h).
     u8 fit_policy = 0;
 };

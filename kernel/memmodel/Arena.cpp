@@ -3,6 +3,7 @@
 
 #include <new>
 
+#include "kernel/boot/BootOptions.h"
 #include "kernel/boot/Layout.h"
 #include "kernel/dev/Console.h"
 #include "kernel/mm/PhysicalMemory.h"
@@ -16,6 +17,8 @@ namespace {
 
 // Up to kMaxProcesses processes with a few segments each.
 constexpr u32 kCapacity = 192;
+// The memory a machine needs to get an arena (kDefaultBytes) when the boot options do not size it.
+constexpr u64 kDefaultMinimumMemory = 12ull * 1024 * 1024;
 ArenaBlock g_storage[kCapacity];
 alignas(ArenaMap) u8 g_map_storage[sizeof(ArenaMap)];
 ArenaMap* g_map = nullptr;
@@ -49,8 +52,20 @@ void move_segment(const ArenaBlock& block, u32 to) {
 }  // namespace
 
 void reserve(u32 bytes, FitPolicy policy) {
+    if (bytes == BootOptions::kArenaDefault) {
+        // A small machine keeps its memory for paged processes (the user tests at 8 MiB need every frame);
+        // there, the older models are one boot option away.
+        u64 memory = pmm::available_bytes();
+        if (memory < kDefaultMinimumMemory) {
+            klog("arena", "none by default with %u MiB of memory (under %u MiB, paging needs it all); boot with "
+                 "arena=1M or more to run the older memory models", static_cast<u32>(memory >> 20),
+                 static_cast<u32>(kDefaultMinimumMemory >> 20));
+            return;
+        }
+        bytes = kDefaultBytes;
+    }
     if (bytes == 0) {
-        klog("arena", "off (arena=0): the older memory models (static, base-bounds) cannot run");
+        klog("arena", "off (arena=0): the older memory models (static, base-bounds, segments) cannot run");
         return;
     }
     auto physical = pmm::boot_allocate(bytes, layout::kDirectMapLimit, "arena (older memory models)");
@@ -79,7 +94,7 @@ u32 linear(u32 offset) { return user_layout::kArenaWindow + offset; }
 
 ErrorOr<u32, ExplainedError> allocate(u32 bytes, ArenaClient* client) {
     using Result = ErrorOr<u32, ExplainedError>;
-    if (!g_map) return Result(Error::NoMemory, "there is no arena (boot option arena=0, or no memory for it)");
+    if (!g_map) return Result(Error::NoMemory, "there is no arena (arena=0, under 12 MiB of memory by default, or no room for it: boot with arena=SIZE)");
     u32 rounded = align_up<u32>(bytes, kPageSize);
     if (rounded == 0 || rounded > g_map->size())
         return Result(Error::NoMemory, "%u KiB is more than the whole arena (%u KiB; boot option arena=)",

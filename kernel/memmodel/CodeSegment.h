@@ -3,7 +3,7 @@
 // with separate instruction and data spaces).
 //
 // The first process that runs a program under `segments` loads its text (the executable PT_LOAD of
-// split/NAME) into a block of the arena; later ones find it by name and take a reference. Each sharer maps
+// /bin/NAME, re-linked by kernel/proc/ExecArena.cpp) into a block of the arena; later ones find it by name and take a reference. Each sharer maps
 // the block user-readable but not writable and has an execute/read code descriptor for it in its LDT, so a
 // write to its code is refused twice over: by the segment's type on a CPU that checks it (#GP), and by the
 // page's R/W bit (#PF) on QEMU, which does not. When compaction moves the block, every sharer's descriptor and

@@ -95,12 +95,13 @@ void SegmentedMemory::build_ldt() {
     m_ldt[2] = SegmentDescriptor::data(base(), m_size - 1, P::User);
 }
 
-ErrorOr<void, ExplainedError> SegmentedMemory::attach_code(const char* name, const u8* text, u32 bytes) {
+ErrorOr<u8*, ExplainedError> SegmentedMemory::attach_code(const char* name, const u8* text, u32 bytes) {
     VERIFY(m_model == MemoryModelKind::Segments && !m_code);
     m_code = TRY(CodeSegment::acquire(name, text, bytes, this));
     expose(m_code->offset(), m_code->size(), true, false);
     build_ldt();
-    return {};
+    // Its only sharer is this process: the block is new, and the caller re-links the code in it.
+    return m_code->sharers() == 1 ? static_cast<u8*>(arena::kernel_pointer(m_code->offset())) : nullptr;
 }
 
 void SegmentedMemory::code_moved(u32 old_offset) {
@@ -187,7 +188,7 @@ void SegmentedMemory::describe_segments(char* buffer, u32 size) const {
     if (m_model == MemoryModelKind::Static)
         format_to_buffer(buffer, size, "flat segments (static relocation), image at 0x%08x", base());
     else if (m_model == MemoryModelKind::Segments && m_code)
-        format_to_buffer(buffer, size, "code base 0x%08x limit 0x%x (shared by %u), data base 0x%08x limit 0x%x",
+        format_to_buffer(buffer, size, "code base 0x%08x limit 0x%x shared by %u, data base 0x%08x limit 0x%x",
                          m_code->base(), m_code->size() - 1, m_code->sharers(), base(), m_size - 1);
     else
         format_to_buffer(buffer, size, "segment base 0x%08x, limit 0x%x (%s)", base(), m_size - 1, name());

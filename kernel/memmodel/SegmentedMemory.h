@@ -1,10 +1,12 @@
-// SegmentedMemory.h: the memory models that came before paging, on x86's own segments: static relocation and
-// base and bounds. A process of these models is one contiguous block of the arena (kernel/memmodel/Arena.h).
+// SegmentedMemory.h: the memory models that came before paging, on x86's own segments: static relocation,
+// base and bounds, and segmentation. A process of these models is one contiguous block of the arena
+// (kernel/memmodel/Arena.h), plus, under segments, a code block it shares (kernel/memmodel/CodeSegment.h).
 //
-// The block's layout is the relocatable link of every program (user/reloc.ld), offsets from 0:
+// The block's layout, offsets from 0 (kernel/proc/ExecArena.cpp re-links /bin/NAME for it):
 //
 //   0x00000 .. 0x0FFFF  the stack (64 KiB), growing down towards offset 0; the arguments sit at its top
-//   0x10000 ..          the program: text, rodata, data, bss
+//   0x10000 ..          the program as linked for paging, from its first segment on (under segments: from its
+//                       first data segment on, the code being in its own block): text, rodata, data, bss
 //   image end ..        the heap, grown by brk up to the block's end (and, under base and bounds, beyond,
 //                       by moving the whole process to a bigger hole)
 //
@@ -22,12 +24,17 @@
 //              block and the page fault an out-of-bounds access raises is reported as the segment violation
 //              it is.
 //
-// In both, paging stays on: the kernel half of every directory is supervisor-only, which the machines of
+// segments     Like base and bounds for data, heap and stack (one data descriptor, DS = SS = ES), and a
+//              second descriptor, execute/read, for the code block, shared by every process running the
+//              program; its pages are mapped read-only for QEMU's sake.
+//
+// In all three, paging stays on: the kernel half of every directory is supervisor-only, which the machines of
 // that era did not have, so a process of an older model can damage other processes (static) but never the
 // kernel.
 #pragma once
 
 #include "arch/i386/SegmentDescriptor.h"
+#include "format/Relink.h"
 #include "kernel/memmodel/Arena.h"
 #include "kernel/memmodel/ArenaPageTables.h"
 #include "kernel/memmodel/CodeSegment.h"
@@ -35,8 +42,8 @@
 
 class SegmentedMemory final : public MemoryModel, private ArenaClient {
 public:
-    // The stack below the program, as user/reloc.ld links it.
-    static constexpr u32 kStackReserve = 0x10000;
+    // The stack below the program: offsets 0 .. 0x10000 of the (data) segment, growing down toward 0.
+    static constexpr u32 kStackReserve = RelinkLayout::kStackReserve;
 
     // A process of `model` (Static, BaseBounds or Segments) with a zeroed block of `bytes` in the arena (under
     // Segments, its data segment; attach_code() adds the code).
@@ -47,8 +54,10 @@ public:
     MemoryModelKind model() const override { return m_model; }
     void set_owner(i32 pid, const char* name) override;
 
-    // Segments: the program's code segment, shared with the other processes running `name`.
-    ErrorOr<void, ExplainedError> attach_code(const char* name, const u8* text, u32 bytes);
+    // Segments: the program's code segment, shared with the other processes running `name`. Returns the
+    // kernel's pointer to the code when this process loaded it (the caller then re-links it), null when the
+    // code was loaded already and is shared as it is.
+    ErrorOr<u8*, ExplainedError> attach_code(const char* name, const u8* text, u32 bytes);
     // The shared code block moved (from `old_offset`; CodeSegment tells every sharer).
     void code_moved(u32 old_offset);
     i32 owner_pid() const { return m_pid; }

@@ -83,9 +83,12 @@ void begin() {
                   static_cast<unsigned long long>(start), static_cast<unsigned long long>(end));
     });
 
-    // The low 1 MiB: the real-mode interrupt table, BIOS data, EBDA, video memory and ROMs. Too small and
-    // too cluttered to be worth managing.
-    reserve("low 1 MiB (BIOS, real-mode data)", 0, 1 * MiB);
+    // Page 0: the real-mode interrupt table and the BIOS data area (0x000-0x4ff), and the frame a null
+    // physical address would name. The rest of the low 640 KiB is ordinary memory once the loader is done
+    // (what the loader left there, the multiboot information, is reserved below); the memory map itself marks
+    // the EBDA, video memory and ROMs as not available. On an 8 MiB machine those 636 KiB are a tenth of what
+    // the page allocator gets.
+    reserve("page 0 (real-mode interrupt table, BIOS data)", 0, kFrameSize);
     reserve("kernel image", layout::virtual_to_physical(reinterpret_cast<uptr>(__kernel_start)),
             layout::virtual_to_physical(reinterpret_cast<uptr>(__kernel_end)));
     multiboot::PhysicalExtent extents[16];
@@ -161,7 +164,7 @@ void finish(Kind kind) {
     u64 reserved = 0;
     for (u32 i = 0; i < g_reserved_count; ++i) reserved += g_reserved[i].end - g_reserved[i].start;
     klog("pmm",
-         "memory: %u KiB available in the map, %u KiB reserved (low 1 MiB, kernel, initrd, page tables, "
+         "memory: %u KiB available in the map, %u KiB reserved (page 0, kernel, initrd, page tables, "
          "metadata), %u KiB free",
          static_cast<unsigned>(g_available / KiB), static_cast<unsigned>(reserved / KiB),
          static_cast<unsigned>(managed / KiB));

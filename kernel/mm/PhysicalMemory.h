@@ -1,8 +1,8 @@
 // PhysicalMemory.h: the kernel's physical page allocator, built from the multiboot memory map.
 //
 // Boot happens in two steps. begin() turns the loader's memory map into the set of usable physical
-// ranges: every "available" entry, clipped to what the direct map covers (960 MiB), minus the low 1 MiB
-// (BIOS data, real-mode structures), the kernel image, the multiboot data and the modules. Until finish(),
+// ranges: every "available" entry, clipped to what the direct map covers (960 MiB), minus page 0
+// (the real-mode interrupt table, BIOS data), the kernel image, the multiboot data and the modules. Until finish(),
 // boot_allocate() carves permanent allocations (the kernel page tables) out of that set. finish() carves
 // the allocator's own metadata, the frame reference counts and the frame table (kernel/mm/FrameTable.h),
 // builds the allocator chosen with `pmm=buddy|bitmap` and hands it everything that is left. From then on

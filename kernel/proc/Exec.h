@@ -44,8 +44,8 @@ void set_default_model(MemoryModelKind model);
 // the initial ESP.
 ErrorOr<u32> build_stack(MemoryModel& memory, const Arguments& arguments, u32 top, u32 bottom);
 
-// The older memory models (kernel/proc/ExecArena.cpp): the program's relocatable image (/reloc/NAME in the
-// initrd) placed in the arena.
+// The older memory models (kernel/proc/ExecArena.cpp): the program (/bin/NAME, linked with its relocations)
+// placed in the arena and re-linked for it.
 ErrorOr<Image, ExplainedError> load_into_arena(const char* path, const Arguments& arguments, MemoryModelKind model);
 
 // Builds a new process memory from the program at `path`, under the model model_for() chooses. On error nothing is left behind and the error's

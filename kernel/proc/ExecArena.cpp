@@ -1,18 +1,29 @@
-// ExecArena.cpp: loading a program under an older memory model: its relocatable image into a hole of the arena.
+// ExecArena.cpp: loading a program under an older memory model: the same /bin/NAME a paged process runs,
+// moved into a hole of the arena and re-linked for it.
 //
-// Every program is also linked at offset 0 with its relocations kept (user/reloc.ld, `ld -q`), and the
-// initrd holds that image as reloc/NAME. The loader:
+// Every program is linked once, at 0x00400000 for paging (user/user.ld), with its relocations kept (`ld -q`:
+// every 32-bit absolute address the linker resolved stays listed in a .rel.* section). That list is what
+// lets one image run under every model (Tanenbaum, "Modern Operating Systems", 3.1.2 on static relocation;
+// OSTEP ch. 15 "Address Translation"). The loader:
 //   1. finds a hole for stack (64 KiB) + image + heap room (kernel/memmodel/Arena.h places it by the fit
 //      policy, compacting first if the free total would hold it but no hole does);
-//   2. copies each PT_LOAD segment's file bytes to its offset (the rest, bss and heap, is zero);
-//   3. static relocation only: adds the hole's linear address to every 32-bit absolute address the image
-//      holds (each R_386_32 site, format/Elf32Relocations.h), and prints how many it patched. PC-relative
-//      references (R_386_PC32) need nothing: code and target move together. Under base and bounds nothing is
-//      patched: the segment base does the relocating, on every access, in hardware;
-//   4. puts the arguments at the top of the stack (offset 0x10000, growing down).
-// (Tanenbaum, "Modern Operating Systems", 3.1.2 on static relocation; OSTEP ch. 15 "Address Translation".)
+//   2. copies each PT_LOAD segment's file bytes to its place (the rest, bss and heap, is zero):
+//        static, base-bounds  one block: the stack reserve, then the image as linked (the gaps between its
+//                             page-aligned segments stay), so link address V lands at offset V - 0x003f0000
+//        segments             the code (the executable PT_LOAD) in a block of its own, shared by every process
+//                             running the program (kernel/memmodel/CodeSegment.h), at code offset V - start of
+//                             the code; the rest after the stack reserve in the data segment
+//   3. rewrites every absolute address the image holds (each R_386_32 site, format/Elf32Relocations.h) by the
+//      same rule: static relocation also adds the block's linear address (the program then runs with flat
+//      segments, and cannot move: its addresses name where it is); base and bounds rebases it once to offsets
+//      from 0 and from then on the segment base relocates every access, in hardware, so moving the process
+//      changes only the base; under segments an address of code becomes a code offset and an address of
+//      data a data offset. PC-relative references (R_386_PC32: calls, jumps) need nothing, since a call's
+//      target moves with it;
+//   4. puts the arguments at the top of the stack reserve (offset 0x10000, growing down).
 #include "format/Elf32.h"
 #include "format/Elf32Relocations.h"
+#include "format/Relink.h"
 #include "kernel/dev/Console.h"
 #include "kernel/memmodel/SegmentedMemory.h"
 #include "kernel/proc/Exec.h"
@@ -60,45 +71,28 @@ ErrorOr<Image, ExplainedError> load_into_arena(const char* path, const Arguments
     using Result = ErrorOr<Image, ExplainedError>;
     const char* name = base_name(path);
     bool split = model == MemoryModelKind::Segments;
-    if (!initrd::find_program(path).is_error() && !arena::is_ready())
-        return Result(Error::NoMemory, "there is no arena for the %s model (boot option arena=)",
+    auto file = initrd::find_program(path);
+    if (file.is_error()) return Result(Error::NoEntry, "no such program in the initrd");
+    if (!arena::is_ready())
+        return Result(Error::NoMemory, "there is no arena for the %s model (boot option arena=SIZE reserves one)",
                       memory_model_name(model));
-    // Segments runs the split link (code and data in separate spaces), the others the relocatable one.
-    const char* folder = split ? "split" : "reloc";
-    char image_path[96];
-    format_to_buffer(image_path, sizeof(image_path), "%s/%s", folder, name);
-    auto file = initrd::find_program(image_path);
-    if (file.is_error()) {
-        if (initrd::find_program(path).is_error()) return Result(Error::NoEntry, "no such program in the initrd");
-        return Result(Error::BadExecutable, "%s has no %s image (%s/%s in the initrd), so it cannot run under %s",
-                      name, split ? "split" : "relocatable", folder, name, memory_model_name(model));
-    }
     const u8* data = file.value().data;
-    ElfLimits limits;
-    if (split) limits.lowest = 0, limits.separate_spaces = true;
-    auto parsed = parse_elf32(data, file.value().size, limits);
+    Span<const u8> bytes(data, file.value().size);
+    auto parsed = parse_elf32(data, file.value().size, ElfLimits{});
     if (parsed.is_error()) return Result(parsed.error().code, "not a program Mneme can run: %s", parsed.error().reason);
     const ElfImage& image = parsed.value();
-
-    // What the block holds: the stack reserve, the image (up to the end of its last segment, bss included).
-    // Under segments the code goes into its own (shared) block: it is not part of this one.
-    u32 image_end = 0;
-    const ElfSegment* code = nullptr;
-    for (u32 i = 0; i < image.segment_count; ++i) {
-        const ElfSegment& s = image.segments[i];
-        if (split && s.executable) {
-            if (code || s.vaddr != 0 || s.writable)
-                return Result(Error::BadExecutable, "the split image of %s has more than one code segment, or one "
-                                                    "that does not start at offset 0", name);
-            code = &s;
-            continue;
-        }
-        if (s.vaddr < SegmentedMemory::kStackReserve)
-            return Result(Error::BadExecutable, "segment %u at offset 0x%x overlaps the stack reserve (linked for "
-                                                "another layout than user/reloc.ld)", i, s.vaddr);
-        if (s.vaddr + s.memory_size > image_end) image_end = s.vaddr + s.memory_size;
-    }
-    image_end = align_up<u32>(image_end, 16);
+    auto summary = summarize_relocations(bytes);
+    if (summary.is_error())
+        return Result(Error::BadExecutable, "cannot relocate %s: %s", name, summary.error().what());
+    if (!summary.value().carries_relocations())
+        return Result(Error::BadExecutable,
+                      "%s carries no relocations (linked without ld -q), so it can run only where it was linked, "
+                      "under paging", name);
+    auto planned = plan_relink(image, split);
+    if (planned.is_error()) return Result(Error::BadExecutable, "%s cannot run under %s: %s", name,
+                                          memory_model_name(model), planned.error().what());
+    const RelinkLayout& layout = planned.value();
+    u32 image_end = layout.image_end();
     u32 heap_room = model == MemoryModelKind::Static ? kStaticHeapRoom : kBaseBoundsHeapRoom;
 
     auto created = SegmentedMemory::create(model, image_end + heap_room);
@@ -110,55 +104,78 @@ ErrorOr<Image, ExplainedError> load_into_arena(const char* path, const Arguments
         delete &memory;
         return Result(code, "%s: %s", what, error_string(code));
     };
+    // Under segments, the code block: loaded and re-linked by the first process running the program (then
+    // `code_block` points at it), shared as it is by the others (then it is null and code sites are skipped).
+    u8* code_block = nullptr;
     if (split) {
-        if (!code) return fail(Error::BadExecutable, "the split image has no code segment");
-        if (code->file_size != code->memory_size) return fail(Error::BadExecutable, "the code segment has bss");
-        auto attached = memory.attach_code(name, data + code->file_offset, code->file_size);
+        auto attached = memory.attach_code(name, data + layout.code.file_offset, layout.code.file_size);
         if (attached.is_error()) {
             delete &memory;
             return Result(attached.error().code, "cannot place the code of %s: %s", name, attached.error().what());
         }
+        code_block = attached.value();
     }
-
     for (u32 i = 0; i < image.segment_count; ++i) {
         const ElfSegment& s = image.segments[i];
         if (s.file_size == 0 || (split && s.executable)) continue;
-        if (memory.write(memory.image_address(s.vaddr), data + s.file_offset, s.file_size).is_error())
+        if (memory.write(memory.image_address(layout.block_offset(s.vaddr)), data + s.file_offset, s.file_size)
+                .is_error())
             return fail(Error::BadExecutable, "a segment does not fit its block");
     }
 
-    if (model == MemoryModelKind::Static) {
-        // Each site holds an address linked for offset 0; the image now starts at the block's linear base.
-        u32 load_address = memory.image_address(0);
-        u32 patched = 0;
-        bool outside = false;
-        Span<const u8> bytes(data, file.value().size);
-        auto relocations = for_each_absolute_relocation(bytes, [&](RelocationSite relocation) {
-            u32 site = relocation.offset;
-            u32 word;
-            if (site + 4 > image_end || memory.validate_user_range(memory.image_address(site), 4, true).is_error()) {
-                outside = true;
-                return;
-            }
-            memcpy(&word, memory.user_pointer(memory.image_address(site)), 4);
-            word += load_address;
-            memcpy(memory.user_pointer(memory.image_address(site)), &word, 4);
-            ++patched;
-        });
-        if (relocations.is_error()) {
-            delete &memory;
-            return Result(Error::BadExecutable, "cannot relocate %s: %s", name, relocations.error().what());
+    // Re-link every absolute address (step 3 above). Static relocation adds where the block landed too.
+    u32 load_address = model == MemoryModelKind::Static ? memory.image_address(0) : 0;
+    u32 patched = 0;
+    const char* problem = nullptr;
+    u32 problem_site = 0, problem_value = 0;
+    auto relocations = for_each_absolute_relocation(bytes, [&](RelocationSite relocation) {
+        if (problem) return;
+        u32 site = relocation.offset;
+        u8* word_at = nullptr;
+        if (layout.in_code(site, 4)) {
+            if (!code_block) return;  // shared: re-linked by the process that loaded it
+            word_at = code_block + (site - layout.code.vaddr);
+        } else if (layout.in_block(site, 4)) {
+            u32 address = memory.image_address(layout.block_offset(site));
+            if (memory.validate_user_range(address, 4, true).is_error()) return void(problem = "site outside the block");
+            word_at = static_cast<u8*>(memory.user_pointer(address));
+        } else {
+            problem = "a relocation site outside every segment", problem_site = site;
+            return;
         }
-        if (outside) return fail(Error::BadExecutable, "a relocation site lies outside the image");
-        if (!relocations.value().carries_relocations()) {
-            delete &memory;
-            return Result(Error::BadExecutable, "%s carries no relocations, so it can run only where it was linked",
-                          name);
+        u32 word;
+        memcpy(&word, word_at, 4);
+        auto value = layout.relink(word, load_address);
+        if (value.is_error()) {
+            problem = "an absolute address that is neither code nor data", problem_site = site, problem_value = word;
+            return;
         }
+        memcpy(word_at, &value.value(), 4);
+        ++patched;
+    });
+    if (relocations.is_error()) {
+        delete &memory;
+        return Result(Error::BadExecutable, "cannot relocate %s: %s", name, relocations.error().what());
+    }
+    if (problem) {
+        delete &memory;
+        return Result(Error::BadExecutable, "cannot re-link %s for %s: %s (site 0x%08x, value 0x%08x)", name,
+                      memory_model_name(model), problem, problem_site, problem_value);
+    }
+    u32 pc_relative = relocations.value().pc_relative;
+    if (model == MemoryModelKind::Static)
         kprintf("[exec] static relocation: %s placed at 0x%08x (arena offset 0x%06x); patched %u absolute "
                 "addresses, %u PC-relative ones need nothing\n",
-                name, load_address, memory.arena_offset(), patched, relocations.value().pc_relative);
-    }
+                name, load_address, memory.arena_offset(), patched, pc_relative);
+    else if (model == MemoryModelKind::BaseBounds)
+        kprintf("[exec] base and bounds: %s rebased from 0x%08x to offset 0x%05x of its segment (%u absolute "
+                "addresses, once); the base 0x%08x does the rest\n",
+                name, layout.first, SegmentedMemory::kStackReserve, patched, arena::linear(memory.arena_offset()));
+    else
+        kprintf("[exec] segments: %s code at offsets 0-0x%x of %s code segment, data from offset 0x%05x (%u "
+                "absolute addresses %s)\n",
+                name, layout.code.memory_size - 1, code_block ? "a new" : "the shared",
+                SegmentedMemory::kStackReserve, patched, code_block ? "re-linked" : "in the data re-linked");
 
     // The heap starts after the image; the arguments go at the top of the stack reserve.
     if (auto ready = memory.set_heap_start(memory.image_address(image_end)); ready.is_error())
@@ -168,8 +185,9 @@ ErrorOr<Image, ExplainedError> load_into_arena(const char* path, const Arguments
     auto stack = build_stack(memory, *arguments.value(), memory.image_address(SegmentedMemory::kStackReserve),
                              memory.image_address(0));
     if (stack.is_error()) return fail(stack.error(), "building the stack");
-    // The entry point is a code offset: under segments, of the code segment; otherwise of the one image.
-    return Image{memory.image_address(image.entry), stack.value(), &memory};
+    // The entry point: a code offset under segments; otherwise an offset (or, static, an address) in the block.
+    u32 entry = split ? image.entry - layout.code.vaddr : memory.image_address(layout.block_offset(image.entry));
+    return Image{entry, stack.value(), &memory};
 }
 
 }  // namespace exec

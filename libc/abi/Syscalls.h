@@ -124,5 +124,5 @@ struct MnemeProcInfo {
     u32 swapped_pages;   // pages out on the swap disk (not resident; ps's SWAP column)
     u32 major_faults;    // of page_faults, those that read a page back from swap
     char memory_model[12];  // "paging", "static", "base-bounds" (empty for a zombie)
-    char segments[80];      // the older models: "segment base 0x10012000, limit 0x2ffff (base-bounds)"
+    char segments[96];      // the older models: "segment base 0x10012000, limit 0x2ffff (base-bounds)"
 };

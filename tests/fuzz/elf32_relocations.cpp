@@ -1,8 +1,9 @@
 // elf32_relocations.cpp: libFuzzer target for the relocation reader (format/Elf32Relocations.h): whatever it
 // accepts must be safe to patch: every reported site's four bytes inside the input, sites reported in the
 // number the summary counts, and the counting walk agreeing with the reporting one. ASan catches any read
-// outside the input. Seeds (tests/fuzz/corpus/elf32_relocations/): a tiny program and hello, both linked by
-// user/reloc.ld with --emit-relocs and stripped of debug information as in the initrd.
+// outside the input. Seeds (tests/fuzz/corpus/elf32_relocations/): a tiny program and hello linked at offset 0
+// (an earlier layout), and hello as every program is linked today (user/user.ld with --emit-relocs, stripped
+// as in the initrd).
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

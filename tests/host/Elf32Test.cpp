@@ -83,28 +83,6 @@ TEST(Elf32, OverlapsBadSizesAndEntryAreRefused) {
     EXPECT_NE(error_of(make_elf({{1, 0x400000, 0x1000, 0x10, 5}}, 0x500000)).find("entry point"), std::string::npos);
 }
 
-// The segmentation model's split link: code and data in separate spaces may overlap in address, two code (or
-// two data) segments still may not.
-TEST(Elf32, SeparateSpacesAllowCodeOverDataOnly) {
-    ElfLimits split;
-    split.lowest = 0;
-    split.separate_spaces = true;
-    auto file = make_elf({{1, 0x0, 0x12000, 0x12000, 5}, {1, 0x10000, 0x3000, 0x100, 6}}, 0x0);
-    auto image = parse_elf32(file.data(), file.size(), split);
-    ASSERT_FALSE(image.is_error()) << image.error().what();
-    EXPECT_EQ(image.value().segment_count, 2u);
-    ElfLimits one_space;
-    one_space.lowest = 0;
-    auto overlapping = parse_elf32(file.data(), file.size(), one_space);  // one space: refused as before
-    ASSERT_TRUE(overlapping.is_error());
-    EXPECT_NE(std::string(overlapping.error().reason).find("overlap"), std::string::npos);
-    auto two_data = make_elf({{1, 0x0, 0x1000, 0x10, 5}, {1, 0x10000, 0x2000, 0x10, 6}, {1, 0x11000, 0x1000, 0x10, 6}},
-                             0x0);
-    auto refused = parse_elf32(two_data.data(), two_data.size(), split);
-    ASSERT_TRUE(refused.is_error());
-    EXPECT_NE(std::string(refused.error().reason).find("overlap"), std::string::npos);
-}
-
 TEST(Elf32, DynamicProgramsAreRefused) {
     EXPECT_NE(error_of(make_elf({{3, 0x400000, 0x20, 0x20, 4}, {1, 0x400000, 0x1000, 0x10, 5}}, 0x400000))
                   .find("dynamically linked"),

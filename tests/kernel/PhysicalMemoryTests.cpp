@@ -29,7 +29,24 @@ bool overlaps_kernel_or_modules(u32 pfn, u32 frames) {
         const multiboot::Module& m = multiboot::module(i);
         if (start < m.end && end > m.start) return true;
     }
-    return start < 1 * MiB;
+    // Page 0 (the real-mode interrupt table and BIOS data) and whatever the loader left its data in.
+    if (start < kFrameSize) return true;
+    multiboot::PhysicalExtent extents[16];
+    u32 n = multiboot::loader_data_extents(extents, 16);
+    for (u32 i = 0; i < n; ++i)
+        if (start < extents[i].end && end > extents[i].start) return true;
+    return false;
+}
+
+// Whether the whole block lies in one "available" entry of the loader's memory map (not in the EBDA, video
+// memory, ROMs or ACPI tables, which share the low 1 MiB with ordinary memory).
+bool inside_available_memory(u32 pfn, u32 frames) {
+    u64 start = pfn_to_address(pfn), end = pfn_to_address(pfn + frames);
+    bool inside = false;
+    multiboot::for_each_region([&](const multiboot::MemoryMapEntry& e) {
+        if (e.type == 1 && start >= e.base && end <= e.base + e.length) inside = true;
+    });
+    return inside;
 }
 
 // Allocates blocks of `order` until the allocator says no, checking each, chaining them through their first
@@ -48,7 +65,9 @@ u32 exhaust_and_refill(unsigned order) {
         }
         u32 pfn = block.value();
         if (pfn % frames != 0) all_aligned = false;
-        if (overlaps_reserved(pfn, frames) || overlaps_kernel_or_modules(pfn, frames)) none_reserved = false;
+        if (overlaps_reserved(pfn, frames) || overlaps_kernel_or_modules(pfn, frames) ||
+            !inside_available_memory(pfn, frames))
+            none_reserved = false;
         u32* words = static_cast<u32*>(pmm::frame_pointer(pfn));
         words[0] = head;
         for (u32 w = 1; w < frames * 1024; ++w) words[w] = pattern(pfn, w);
@@ -93,7 +112,7 @@ KTEST(pmm, managed_memory_matches_the_map) {
     FrameAllocator& allocator = pmm::allocator();
     u64 managed = pfn_to_address(allocator.total_frames());
     u64 usable = pmm::available_bytes() - pmm::unused_above_limit();
-    // Everything usable is managed, except the low 1 MiB and what the kernel reserved for itself.
+    // Everything usable is managed, except page 0 and what the kernel reserved for itself.
     u64 reserved = 0;
     for (u32 i = 0; i < pmm::reserved_region_count(); ++i)
         reserved += pmm::reserved_region(i).end - pmm::reserved_region(i).start;

@@ -16,3 +16,14 @@ out=$logs/docs-regenerated
 mkdir -p "$logs"
 rm -rf "$out"
 tools/docs/transcripts.py --check --keep "$out" --logs "$logs/docs-boots"
+status=$?
+# Every QEMU it started has ended (each boot has its own mneme-docs-* scratch folder for the disk image).
+sleep 1
+left=$(pgrep -f 'qemu-system-i386.*mneme-docs-' || true)
+if [ -n "$left" ]; then
+  echo "FAIL docs-transcripts.qemu-ended: QEMU still running after the transcripts (pids $(echo $left))"
+  kill $left 2> /dev/null
+else
+  echo "PASS docs-transcripts.qemu-ended"
+fi
+exit $status

@@ -56,6 +56,7 @@ import difflib
 import os
 import re
 import select
+import signal
 import shlex
 import subprocess
 import sys
@@ -199,8 +200,10 @@ class Session:
                 f.write(b"Hello from sector one")
             args += ["--disk", image]
         args += shlex.split(qemu_args)
+        # Its own process group, so close() ends QEMU too, not only the tools/qemu.sh script that started it
+        # (killing the script alone left QEMU running after every `make docs` and docs-transcripts.sh).
         self.proc = subprocess.Popen(args, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, start_new_session=True)
         self.exited = False
 
     def read_until(self, done, seconds, what):
@@ -237,8 +240,10 @@ class Session:
         self.proc.stdin.flush()
 
     def close(self):
-        if not self.exited:
-            self.proc.kill()
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self.proc.wait()
         with open(self.log_path, "w") as f:
             f.write(self.buf)

@@ -12,6 +12,7 @@ namespace {
 
 const char* const kStatic[] = {"MNEME_MEMORY=static", nullptr};
 const char* const kBaseBounds[] = {"MNEME_MEMORY=base-bounds", nullptr};
+const char* const kSegments[] = {"MNEME_MEMORY=segments", nullptr};
 
 int start(const char* const* argv, const char* const* envp) {
     int pid = spawn(argv[0], argv, envp);
@@ -57,10 +58,25 @@ void scribble_pair(const char* const* envp, int& victim_status, int& scribble_st
 
 }  // namespace
 
+bool segments_have_an_arena() { return meminfo().arena_bytes != 0; }
+
+// A boot without an arena (arena=0, or a machine under 12 MiB by default): every older model is refused
+// before the program starts (the child reports the failed exec with exit 127), and paging still runs it.
+void test_segments_no_arena() {
+    const char* hello[] = {"hello", "arg", nullptr};
+    expect_exit(hello, kStatic, 127);
+    expect_exit(hello, kBaseBounds, 127);
+    const char* const segments[] = {"MNEME_MEMORY=segments", nullptr};
+    expect_exit(hello, segments, 127);
+    const char* const paging[] = {"MNEME_MEMORY=paging", nullptr};
+    expect_exit(hello, paging, 0);
+}
+
 void test_segments_hello() {
     const char* hello[] = {"hello", "arg", nullptr};
     expect_exit(hello, kStatic, 0);
     expect_exit(hello, kBaseBounds, 0);
+    expect_exit(hello, kSegments, 0);
     const char* bad[] = {"MNEME_MEMORY=nonsense", nullptr};
     // spawn() fails, or its child reports the exec failure with exit 127, as the shell does.
     int status = 0;
@@ -148,6 +164,48 @@ void test_segments_arena_free() {
     EXPECT(now.arena_free_bytes == now.arena_bytes && now.arena_holes <= 1,
            "the arena is not free after the tests: %u of %u bytes free in %u holes", now.arena_free_bytes,
            now.arena_bytes, now.arena_holes);
+}
+
+// Two processes of one program under segments share one code segment: the second takes only its data block
+// from the arena, and both finish.
+void test_segments_shared_code() {
+    const char* victim[] = {"victim", "2", nullptr};
+    u32 free_before = meminfo().arena_free_bytes;
+    int first = start(victim, kSegments);
+    sleep_ms(200);
+    u32 free_one = meminfo().arena_free_bytes;
+    int second = start(victim, kSegments);
+    sleep_ms(200);
+    u32 free_two = meminfo().arena_free_bytes;
+    u32 first_takes = free_before - free_one, second_takes = free_one - free_two;
+    // The first process took a code block and a data block; the second a data block of the same size only.
+    EXPECT(free_before > free_one && free_one > free_two && second_takes < first_takes,
+           "the first victim took %u bytes of the arena, the second %u: the second should take less (no code)",
+           first_takes, second_takes);
+    int fs = -1, ss = -1;
+    finished(second, ss, "second victim");
+    finished(first, fs, "first victim");
+    EXPECT(wait_exited(fs) && wait_exit_status(fs) == 0, "first victim ended with %s", describe(fs));
+    EXPECT(wait_exited(ss) && wait_exit_status(ss) == 0, "second victim ended with %s", describe(ss));
+    EXPECT(meminfo().arena_free_bytes == free_before, "the arena has %u bytes free after both, %u before",
+           meminfo().arena_free_bytes, free_before);
+}
+
+// A write into the code segment kills the writer (the code is execute/read only), and a process sharing
+// that code goes on.
+void test_segments_code_write() {
+    const char* victim[] = {"victim", "2", nullptr};
+    int sharer = start(victim, kSegments);
+    sleep_ms(200);
+    const char* code[] = {"boundsdemo", "code", nullptr};
+    expect_segv(code, kSegments);
+    int status = -1;
+    finished(sharer, status, "victim");
+    EXPECT(wait_exited(status) && wait_exit_status(status) == 0, "victim beside the code writer ended with %s",
+           describe(status));
+    // Paging's text pages are read-only too.
+    const char* const paging[] = {"MNEME_MEMORY=paging", nullptr};
+    expect_segv(code, paging);
 }
 
 }  // namespace usertests

@@ -30,6 +30,8 @@ void test_mprotect();
 void test_stack_growth();
 
 // Segments.cpp: the older memory models (user.segments.*).
+bool segments_have_an_arena();
+void test_segments_no_arena();
 void test_segments_hello();
 void test_segments_static_scribbles();
 void test_segments_bounds_protect();
@@ -37,6 +39,8 @@ void test_segments_limits();
 void test_segments_move();
 void test_segments_compaction();
 void test_segments_arena_free();
+void test_segments_shared_code();
+void test_segments_code_write();
 
 // Hostile.cpp: programs that misbehave on purpose (user.hostile.*).
 void run_hostile_tests();
