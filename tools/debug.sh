@@ -19,7 +19,8 @@ if (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; then
 fi
 
 # gdb auto-loads build/kernel.elf-gdb.py when the directory is marked safe (docs/qemu.md).
-printf 'exec(open("%s/tools/gdb/mneme.py").read())\n' "$root" > build/kernel.elf-gdb.py
+# __file__ tells mneme.py where its sibling mneme_segments.py is.
+printf '__file__ = "%s/tools/gdb/mneme.py"\nexec(open(__file__).read())\n' "$root" > build/kernel.elf-gdb.py
 gdb_command="gdb -iex 'add-auto-load-safe-path $root/build' -ex 'file $root/build/kernel.elf' -ex 'target remote 127.0.0.1:$port'"
 # A .gdbinit in the tree, so a plain `gdb` started here attaches too (gdb reads it only from a directory it
 # trusts: `echo "add-auto-load-safe-path $root/.gdbinit" >> ~/.gdbinit` once; gdb says so when it refuses).

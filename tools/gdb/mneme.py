@@ -7,10 +7,13 @@
 #   mneme-gdt        the live GDT: base, limit, type, DPL per entry (GDTR from QEMU's `info registers`)
 #   mneme-pt ADDR    the page-table walk for a virtual address under the current CR3
 #   mneme-trap       the trap frame of the selected `trap_common` frame (or the innermost one), decoded
+#   mneme-ldt [PID]  an LDT decoded: the loaded one, or process PID's      (mneme_segments.py)
+#   mneme-translate SELECTOR:OFFSET   logical -> linear -> physical, step by step (mneme_segments.py)
 #   mneme-help       this list
 #
 # It also teaches gdb to unwind through the interrupt stubs (TrapFrameUnwinder below), so `bt` in a handler
 # runs on past trap_common into the code the interrupt or exception stopped, kernel or user.
+import os
 import re
 
 import gdb
@@ -304,8 +307,12 @@ class MnemeHelp(gdb.Command):
     def invoke(self, argument, from_tty):
         print("Mneme gdb helpers:")
         for name, command in sorted(HELPERS.items()):
-            print("  %-14s %s" % (name, (command.__doc__ or "").strip().splitlines()[0]))
+            print("  %-16s %s" % (name, (command.__doc__ or "").strip().splitlines()[0]))
 
 
 HELPERS = {"mneme-gdt": MnemeGdt(), "mneme-pt": MnemePt(), "mneme-trap": MnemeTrap(), "mneme-help": MnemeHelp()}
+# The segmentation helpers live in their own file but share this one's functions: run it in this namespace.
+# `source tools/gdb/mneme.py` sets __file__; tools/debug.sh's auto-load script sets it before exec.
+_segments = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mneme_segments.py")
+exec(compile(open(_segments).read(), _segments, "exec"))
 print("mneme: gdb helpers loaded (%s) and the trap-frame unwinder; type mneme-help" % ", ".join(sorted(HELPERS)))
