@@ -71,6 +71,9 @@ for policy in "${policies[@]}"; do
     $1 == "arenalog:" {
       seq = field("seq") + 0; op = field("op"); off = field("off"); bytes = field("size") + 0
       if (op == "place") {
+        # A place for a process that has a pid already is its growth moving it to a bigger hole (the
+        # loader places a new process before it has one).
+        if (field("pid") > 0) growmoves++
         if (off in start) bad("place over a live segment at " off)
         open_box(off, bytes, seq, placed++ % 8)
       } else if (op == "free") {
@@ -102,8 +105,8 @@ for policy in "${policies[@]}"; do
     }
     END {
       for (off in start) { bad("segment at " off " never freed"); close_box(off, seq) }
-      printf "%-6s %8d %8d %8d %11d %9d %10.1f %8d %s\n", policy, requests, failures, refused, compactions,
-        moved / 1024, events ? fragsum / events : 0, events, errors ? "LOG DOES NOT ACCOUNT" : "ok"
+      printf "%-6s %8d %8d %8d %10d %11d %9d %10.1f %8d %s\n", policy, requests, failures, refused, growmoves,
+        compactions, moved / 1024, events ? fragsum / events : 0, events, errors ? "LOG DOES NOT ACCOUNT" : "ok"
       exit errors ? 1 : 0
     }' >> "$out/rows.txt" || failed=1
   touch "$out/$policy.marks.dat"
@@ -113,15 +116,16 @@ done
   echo "The arena under each fit policy: arenaload's default workload (200 steps, seed 1, at most 6 live),"
   echo "base-and-bounds processes of 96-480 KiB in a ${arena_kib} KiB arena (from arenalog=1; make arena-report)"
   echo
-  printf '%-6s %8s %8s %8s %11s %9s %10s %8s %s\n' policy requests failed refused compactions "KiB moved" \
+  printf '%-6s %8s %8s %8s %10s %11s %9s %10s %8s %s\n' policy requests failed refused grow-moves compactions \
+    "KiB moved" \
     "mean frag%" events log
   cat "$out/rows.txt" 2> /dev/null
   echo
   echo "requests: workers started; failed: those that got no room (to load, or to grow) even after compaction;"
   echo "refused: arena requests that found no room (a failed worker asks twice or three times: the loader,"
-  echo "then growth with and without slack); compactions: slides plus rotations of a growing segment to the"
-  echo "top; KiB moved: what they copied (moving one growing process to a bigger hole is not counted); mean"
-  echo "frag%: 1 - largest hole / free, averaged over the events."
+  echo "then growth with and without slack); grow-moves: processes moved to a bigger hole to grow (one copy"
+  echo "of the process each); compactions: slides plus rotations of a growing segment to the top; KiB moved:"
+  echo "what compactions copied; mean frag%: 1 - largest hole / free, averaged over the events."
 } > "$out/summary.txt"
 cat "$out/summary.txt"
 
