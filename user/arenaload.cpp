@@ -14,7 +14,7 @@
 // compaction cannot make room; the worker then exits (127: no room to load it, 4: no room to grow).
 //
 // The driver prints one line per step ("arenaload: step=3 spawn kib=224 pid=9 ok") and a summary.
-// help(program): arenaload [STEPS [SEED [MAXLIVE]]] | start and kill base-bounds processes of random sizes (boot with arenalog=1 to see the arena)
+// help(program): arenaload [STEPS [SEED [MAXLIVE]]] | start and kill base-bounds processes (boot with arenalog=1)
 #include "libc/rt/String.h"
 #include "libc/user/Process.h"
 #include "libc/user/Stdio.h"

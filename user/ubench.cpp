@@ -14,7 +14,7 @@
 //   fork+exit+wait           a child created copy-on-write, exiting at once, reaped
 //   demand-zero fault        the first write to a fresh mmap page: fault, frame, clear, map, retry
 //   copy-on-write fault      the first write to a page shared with a child: fault, frame, copy, remap
-// and then, in a copy of itself started under base and bounds (`ubench base-bounds`, MNEME_MEMORY=base-bounds),
+// and then, in a copy of itself started under base and bounds (`ubench base-bounds UNIT`, MNEME_MEMORY=base-bounds),
 // the getpid round trip and the context switch again: there every switch also loads the next process's LDT
 // (and its own page directory, which maps only its block of the arena).
 // help(program): ubench | system call, switch, fork and fault costs (instructions only under -icount)
@@ -45,7 +45,7 @@ void report(const char* name, u64 elapsed, u32 iterations) {
 
 // Measures a loop body of 100 instructions (50 times `dec; jnz`) against an empty one, 1000 times each.
 // Under -icount shift=0 the difference is 100 per iteration: the TSC counts instructions.
-bool calibrate(bool print = true) {
+bool calibrate() {
     constexpr u32 n = 1000;
     auto loop = [](u32 body) {
         u64 start = rdtsc();
@@ -61,9 +61,8 @@ bool calibrate(bool print = true) {
     u64 hundred = loop(50);
     u64 per = hundred > empty ? (hundred - empty) / n : 0;
     bool counts_instructions = per + kCalibrationSlack >= 100 && per <= 100 + kCalibrationSlack;
-    if (print)
-        printf("bench: calibration: a 100-instruction loop body measures %u TSC units\n", static_cast<unsigned>(per));
-    if (!counts_instructions && print) {
+    printf("bench: calibration: a 100-instruction loop body measures %u TSC units\n", static_cast<unsigned>(per));
+    if (!counts_instructions) {
         g_unit = "TSC ticks";
         printf(
             "bench: not under QEMU's -icount shift=0, so the TSC counts host time, not instructions: the figures\n"
@@ -148,7 +147,8 @@ void bench_copy_on_write() {
 
 // The same program under base and bounds: its getpid and switch figures, named so.
 void bench_base_bounds() {
-    const char* argv[] = {"ubench", "base-bounds", nullptr};
+    // The unit goes along (the parent has calibrated): the figures of both runs are in the same unit.
+    const char* argv[] = {"ubench", "base-bounds", g_unit, nullptr};
     const char* envp[] = {"MNEME_MEMORY=base-bounds", nullptr};
     int child = spawn("/bin/ubench", argv, envp);
     if (child < 0) {
@@ -162,8 +162,8 @@ void bench_base_bounds() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc == 2 && strcmp(argv[1], "base-bounds") == 0) {
-        calibrate(false);
+    if (argc == 3 && strcmp(argv[1], "base-bounds") == 0) {
+        g_unit = strcmp(argv[2], "instructions") == 0 ? "instructions" : "TSC ticks";
         g_model = ", base-bounds";
         bench_getpid();
         g_model = ", base-bounds (LDT load)";

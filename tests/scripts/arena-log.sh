@@ -66,8 +66,14 @@ tr -d '\r' < "$log" | awk -v arena_bytes=$((arena * 1024)) '
     if (op == "resize") { if (live[off] != f["old"]) bad("resize of " off " from " f["old"]); live[off] = size }
     # The moves of a compaction or rotation land in their new places together (a rotation logs a block
     # moving onto the old place of one whose move comes later).
-    if (op == "move") { if (live[f["from"]] != size) bad("move from " f["from"]); delete live[f["from"]]; arriving[off] = size }
-    if (op != "move") for (o in arriving) { if (o in live) bad("moved onto a live segment at " o); live[o] = arriving[o]; delete arriving[o] }
+    if (op == "move") {
+      if (live[f["from"]] != size) bad("move from " f["from"])
+      delete live[f["from"]]; arriving[off] = size
+    }
+    if (op != "move") for (o in arriving) {
+      if (o in live) bad("moved onto a live segment at " o)
+      live[o] = arriving[o]; delete arriving[o]
+    }
     if (op == "compact") { ++compactions; if (f["moves"] > 0) ++moving }
   }
   END {

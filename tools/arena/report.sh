@@ -85,7 +85,10 @@ for policy in "${policies[@]}"; do
       } else if (op == "move") {
         from = field("from")
         if (!(from in start)) bad("move from " from ", where no segment is")
-        else { c = colour[from]; close_box(from, seq); moving[off] = bytes; moving_colour[off] = c; moving_seq[off] = seq }
+        else {
+          c = colour[from]; close_box(from, seq)
+          moving[off] = bytes; moving_colour[off] = c; moving_seq[off] = seq
+        }
         # Opened (from this event on) once every move of the batch has closed its box: after a rotation a
         # block moves onto the old place of one whose move is logged later.
       } else if (op == "fail") {
