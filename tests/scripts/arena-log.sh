@@ -31,7 +31,7 @@ else
 fi
 arena=$(sed -nE 's/.*arena: ([0-9]+) KiB at physical.*/\1/p' "$log" | head -1)
 tr -d '\r' < "$log" | awk -v arena_bytes=$((arena * 1024)) '
-  function bad(what) { if (errors++ < 5) printf "FAIL arena-log: seq %s: %s\n", $2, what }
+  function bad(what) { if (errors++ < 5) printf "FAIL arena-log: %s: %s\n", $2, what }
   $1 != "arenalog:" { next }
   {
     delete f
