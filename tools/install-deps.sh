@@ -7,8 +7,8 @@
 #
 # Targets: build (plain `make`), run, run-bochs (make run EMU=bochs), bochs (what tools/bochs.sh's batch
 # runs use), debug (make debug / make qemu-gdb), docs (make docs), iso, host-tests, fuzz, test, bench,
-# malloc-report, all. Each names only what its own commands run, so `make run` never waits on, or fails for,
-# a benchmark's allocator or a plotting program.
+# malloc-report, swap-report, arena-report, all. Each names only what its own commands run, so `make run`
+# never waits on, or fails for, a benchmark's allocator or a plotting program.
 #
 # Checks with dpkg-query (fast, no network). As root, installs what is missing with apt-get (running
 # `apt-get update` first only when something must be installed). Not root: when everything is there, says
@@ -43,19 +43,21 @@ packages_for() {
     malloc-report) echo make g++ gcc python3 git gnuplot-nox ;;
     # QEMU runs of swapload under each policy, the host's replay of the same strings, the plots.
     swap-report) packages_for run; echo g++ gnuplot-nox ;;
-    all) for t in test run-bochs bench malloc-report swap-report; do packages_for "$t"; done ;;
+    # QEMU runs of arenaload under each fit policy, the log read with awk, the plots.
+    arena-report) packages_for run; echo gnuplot-nox ;;
+    all) for t in test run-bochs bench malloc-report swap-report arena-report; do packages_for "$t"; done ;;
     *) return 1 ;;
   esac
 }
 
 if [ $# -eq 0 ]; then
-  echo "usage: tools/install-deps.sh TARGET... (build run run-bochs bochs debug docs iso host-tests fuzz test bench malloc-report swap-report all)" >&2
+  echo "usage: tools/install-deps.sh TARGET... (build run run-bochs bochs debug docs iso host-tests fuzz test bench malloc-report swap-report arena-report all)" >&2
   exit 2
 fi
 wanted=()
 for target in "$@"; do
   if ! list=$(packages_for "$target"); then
-    echo "install-deps: unknown target '$target' (known: build run run-bochs bochs debug docs iso host-tests fuzz test bench malloc-report swap-report all)" >&2
+    echo "install-deps: unknown target '$target' (known: build run run-bochs bochs debug docs iso host-tests fuzz test bench malloc-report swap-report arena-report all)" >&2
     exit 2
   fi
   read -r -d '' -a words <<< "$list" || true

@@ -14,8 +14,12 @@
 //   fork+exit+wait           a child created copy-on-write, exiting at once, reaped
 //   demand-zero fault        the first write to a fresh mmap page: fault, frame, clear, map, retry
 //   copy-on-write fault      the first write to a page shared with a child: fault, frame, copy, remap
+// and then, in a copy of itself started under base and bounds (`ubench base-bounds UNIT`, MNEME_MEMORY=base-bounds),
+// the getpid round trip and the context switch again: there every switch also loads the next process's LDT
+// (and its own page directory, which maps only its block of the arena).
 // help(program): ubench | system call, switch, fork and fault costs (instructions only under -icount)
 #include "libc/abi/Syscalls.h"
+#include "libc/rt/String.h"
 #include "libc/user/Process.h"
 #include "libc/user/Stdio.h"
 #include "libc/user/Syscall.h"
@@ -30,10 +34,13 @@ inline u64 rdtsc() {
 
 // What an RDTSC difference counts here: set by calibrate() before any figure is printed.
 const char* g_unit = "instructions";
+// Appended to the names of the figures measured again under base and bounds.
+const char* g_model = "";
 constexpr u32 kCalibrationSlack = 2;
 
 void report(const char* name, u64 elapsed, u32 iterations) {
-    printf("bench: %s: %u %s (%u iterations)\n", name, static_cast<unsigned>(elapsed / iterations), g_unit, iterations);
+    printf("bench: %s%s: %u %s (%u iterations)\n", name, g_model, static_cast<unsigned>(elapsed / iterations), g_unit,
+           iterations);
 }
 
 // Measures a loop body of 100 instructions (50 times `dec; jnz`) against an empty one, 1000 times each.
@@ -138,14 +145,37 @@ void bench_copy_on_write() {
     sys_munmap(reinterpret_cast<void*>(mapped), pages * 4096);
 }
 
+// The same program under base and bounds: its getpid and switch figures, named so.
+void bench_base_bounds() {
+    // The unit goes along (the parent has calibrated): the figures of both runs are in the same unit.
+    const char* argv[] = {"ubench", "base-bounds", g_unit, nullptr};
+    const char* envp[] = {"MNEME_MEMORY=base-bounds", nullptr};
+    int child = spawn("/bin/ubench", argv, envp);
+    if (child < 0) {
+        printf("bench: base-bounds: cannot start ubench under base and bounds (%d)\n", child);
+        return;
+    }
+    int status;
+    sys_waitpid(child, &status, 0);
+}
+
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+    if (argc == 3 && strcmp(argv[1], "base-bounds") == 0) {
+        g_unit = strcmp(argv[2], "instructions") == 0 ? "instructions" : "TSC ticks";
+        g_model = ", base-bounds";
+        bench_getpid();
+        g_model = ", base-bounds (LDT load)";
+        bench_yield();
+        return 0;
+    }
     calibrate();
     bench_getpid();
     bench_yield();
     bench_fork();
     bench_demand_zero();
     bench_copy_on_write();
+    bench_base_bounds();
     return 0;
 }

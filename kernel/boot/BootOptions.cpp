@@ -166,6 +166,12 @@ bool apply_fit(const char* value, BootOptions& options) {
     return true;
 }
 
+bool apply_arena_log(const char* value, BootOptions& options) {
+    if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0) return false;
+    options.arena_log = value[0] == '1';
+    return true;
+}
+
 const Option kOptions[] = {
     {"test", "all, kernel, user, or suites/tests separated by commas", "(off)",
      "run the tests, print a summary, exit QEMU", apply_test},
@@ -190,6 +196,8 @@ const Option kOptions[] = {
     {"arena", "a size in bytes or with K or M (whole pages, at most 64M; 0: none)", "2M (none under 12 MiB of RAM)",
      "the physical memory the older memory models (static, base-bounds, segments) place processes in", apply_arena},
     {"fit", "first, next, best or worst", "first", "which hole of the arena a process is placed in", apply_fit},
+    {"arenalog", "0 or 1", "0", "print one machine-readable line per arena event (make arena-report reads them)",
+     apply_arena_log},
 };
 
 void print_accepted_keys() {

@@ -43,6 +43,8 @@ struct BootOptions {
     u32 arena_bytes = kArenaDefault;
     // fit=first | next | best | worst: which hole of the arena a process goes into (mm/arena/FitPolicy.h).
     u8 fit_policy = 0;
+    // arenalog=0 | 1: one machine-readable line per arena event (kernel/memmodel/Arena.h; make arena-report).
+    bool arena_log = false;
 };
 
 namespace boot_options {

@@ -113,6 +113,7 @@ extern "C" [[noreturn]] void kmain(u32 magic, u32 multiboot_info) {
     pmm::begin();
     paging::initialize();
     arena::reserve(options.arena_bytes, static_cast<FitPolicy>(options.fit_policy));
+    arena::set_logging(options.arena_log);
     pmm::finish(options.pmm_bitmap ? pmm::Kind::Bitmap : pmm::Kind::Buddy);
     page_tables::initialize();
     kernel_heap::initialize();

@@ -23,6 +23,8 @@ ArenaBlock g_storage[kCapacity];
 alignas(ArenaMap) u8 g_map_storage[sizeof(ArenaMap)];
 ArenaMap* g_map = nullptr;
 u32 g_physical = 0;
+bool g_logging = false;
+u32 g_sequence = 0;
 
 ArenaClient* client_of(u32 owner) { return reinterpret_cast<ArenaClient*>(static_cast<uptr>(owner)); }
 u32 owner_of(ArenaClient* client) { return static_cast<u32>(reinterpret_cast<uptr>(client)); }
@@ -34,14 +36,34 @@ void kib(char* buffer, u32 size, u32 bytes) {
         format_to_buffer(buffer, size, "%u bytes", bytes);
 }
 
+// arenalog=1: one line per event, key=value, decimal, so a script can read it with awk alone (Arena.h).
+// `what` is the event's own fields ("off=... size=..."); the totals after it follow.
+void log_event(const char* op, const char* what) {
+    if (!g_logging) return;
+    ArenaStatistics s = g_map->statistics();
+    kprintf("arenalog: seq=%u op=%s %s free=%u largest=%u holes=%u used=%u frag=%u\n", g_sequence++, op, what,
+            s.free_bytes, s.largest_hole, s.holes, s.used_bytes, fragmentation_per_mille(s));
+}
+
+i32 pid_of(u32 owner) { return owner ? client_of(owner)->arena_pid() : 0; }
+
+void log_move(u32 from, u32 to, u32 size, u32 owner) {
+    if (!g_logging) return;
+    char what[80];
+    format_to_buffer(what, sizeof(what), "off=%u size=%u pid=%d from=%u", to, size, pid_of(owner), from);
+    log_event("move", what);
+}
+
 // Moves one segment down to `to`: copies its bytes, tells its owner, records it in the map.
-void move_segment(const ArenaBlock& block, u32 to) {
+void move_segment(const ArenaBlock& block, u32 to, bool report) {
     ArenaBlock copy = block;
     memmove(kernel_pointer(to), kernel_pointer(copy.address), copy.size);
     g_map->release(copy.address);
     auto placed = g_map->allocate_at(to, copy.size, copy.owner);
     VERIFY(!placed.is_error());  // [to, to + size) was the hole below it plus its own old bytes
     client_of(copy.owner)->arena_moved(copy.address, to);
+    log_move(copy.address, to, copy.size, copy.owner);
+    if (!report) return;
     char who[64];
     client_of(copy.owner)->arena_describe(who, sizeof(who));
     char bytes[24];
@@ -88,6 +110,7 @@ FitPolicy policy() { return g_map ? g_map->policy() : FitPolicy::First; }
 void set_policy(FitPolicy policy) {
     if (g_map) g_map->set_policy(policy);
 }
+void set_logging(bool on) { g_logging = on; }
 
 u8* kernel_pointer(u32 offset) { return layout::physical_pointer<u8>(g_physical + offset); }
 u32 linear(u32 offset) { return user_layout::kArenaWindow + offset; }
@@ -112,13 +135,18 @@ ErrorOr<u32, ExplainedError> allocate(u32 bytes, ArenaClient* client) {
         return g_map->allocate(rounded, owner_of(client));
     };
     auto placed = try_place();
+    char what[80];
     if (placed.is_error()) {
+        format_to_buffer(what, sizeof(what), "off=none size=%u pid=%d", rounded, client->arena_pid());
+        log_event("fail", what);
         ArenaStatistics s = g_map->statistics();
         if (placed.error() != Error::NoMemory)
             return Result(placed.error(), "the arena's table of segments is full (%u)", kCapacity);
         return Result(Error::NoMemory, "no room in the arena for %u KiB: %u KiB free in %u holes, the largest %u KiB",
                       rounded / 1024, s.free_bytes / 1024, s.holes, s.largest_hole / 1024);
     }
+    format_to_buffer(what, sizeof(what), "off=%u size=%u pid=%d", placed.value(), rounded, client->arena_pid());
+    log_event("place", what);
     memset(kernel_pointer(placed.value()), 0, rounded);
     return placed.value();
 }
@@ -130,18 +158,35 @@ bool resize_in_place(u32 offset, u32 new_bytes) {
     u32 rounded = align_up<u32>(new_bytes, kPageSize);
     if (!g_map->resize_in_place(offset, rounded)) return false;
     if (rounded > old_size) memset(kernel_pointer(offset + old_size), 0, rounded - old_size);
+    if (g_logging && rounded != old_size) {
+        char what[80];
+        format_to_buffer(what, sizeof(what), "off=%u size=%u pid=%d old=%u", offset, rounded,
+                         pid_of(g_map->find(offset)->owner), old_size);
+        log_event("resize", what);
+    }
     return true;
 }
 
-void release(u32 offset) { g_map->release(offset); }
+void release(u32 offset) {
+    // The block's size and owner for the log, read before it goes.
+    const ArenaBlock* block = g_map->find(offset);
+    u32 size = block ? block->size : 0;
+    i32 pid = block ? pid_of(block->owner) : 0;
+    g_map->release(offset);
+    if (g_logging) {
+        char what[80];
+        format_to_buffer(what, sizeof(what), "off=%u size=%u pid=%d", offset, size, pid);
+        log_event("free", what);
+    }
+}
 
-u32 compact() {
+u32 compact(bool report) {
     if (!g_map) return 0;
     // A copy of the block list: moving a block changes the map under the loop.
     ArenaBlock blocks[kCapacity];
     u32 count = g_map->block_count();
     for (u32 i = 0; i < count; ++i) blocks[i] = g_map->block(i);
-    u32 cursor = 0, moved = 0, pinned = 0;
+    u32 cursor = 0, moved = 0, pinned = 0, moves = 0;
     for (u32 i = 0; i < count; ++i) {
         if (!client_of(blocks[i].owner)->arena_movable()) {
             // Static relocation: it stays, and the next segment slides down to just above it.
@@ -150,11 +195,18 @@ u32 compact() {
             continue;
         }
         if (blocks[i].address != cursor) {
-            move_segment(blocks[i], cursor);
+            move_segment(blocks[i], cursor, report);
             moved += blocks[i].size;
+            ++moves;
         }
         cursor += blocks[i].size;
     }
+    if (g_logging) {
+        char what[48];
+        format_to_buffer(what, sizeof(what), "moved=%u moves=%u", moved, moves);
+        log_event("compact", what);
+    }
+    if (!report) return moved;
     ArenaStatistics s = g_map->statistics();
     char bytes[24];
     kib(bytes, sizeof(bytes), moved);
@@ -218,6 +270,18 @@ bool move_to_top(ArenaClient* client, u32 needed) {
     }
     VERIFY(!g_map->allocate_at(cursor, blocks[index].size, blocks[index].owner).is_error());
     client_of(blocks[index].owner)->arena_moved(blocks[index].address, cursor);
+    if (g_logging) {
+        // Logged once all are back in the map, so each line's totals are the arena's after the rotation.
+        u32 to = start;
+        for (u32 i = index + 1; i < count; ++i) {
+            log_move(blocks[i].address, to, blocks[i].size, blocks[i].owner);
+            to += blocks[i].size;
+        }
+        log_move(blocks[index].address, to, blocks[index].size, blocks[index].owner);
+        char what[32];
+        format_to_buffer(what, sizeof(what), "moved=%u", end - start);
+        log_event("rotate", what);
+    }
     char who[64];
     client->arena_describe(who, sizeof(who));
     kprintf("[arena] %s moved above the %u segment%s after it (offset 0x%06x to 0x%06x; %u KiB rotated) so it can "

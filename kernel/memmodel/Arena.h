@@ -51,6 +51,12 @@ u32 size();
 u32 physical_base();
 FitPolicy policy();
 void set_policy(FitPolicy policy);
+// Boot option arenalog=1: one machine-readable line per arena event (tools/arena/report.sh reads them):
+//   arenalog: seq=N op=OP off=OFFSET size=BYTES pid=P ... free=F largest=L holes=H used=U frag=PER_MILLE
+// OP is place, fail (no room: size is the request), free, resize (old=BYTES), move (from=OFFSET; one per
+// segment a compaction or a rotation moves), compact (moved=BYTES moves=N, after its moves) or rotate
+// (moved=BYTES). Numbers are decimal; the figures after the event are the arena's totals once it is done.
+void set_logging(bool on);
 
 // The kernel's pointer to arena offset `offset` (the direct map).
 u8* kernel_pointer(u32 offset);
@@ -63,8 +69,9 @@ ErrorOr<u32, ExplainedError> allocate(u32 bytes, ArenaClient* client);
 // Grows or shrinks the segment at `offset` in place (only into the hole right after it); zeroes what it adds.
 bool resize_in_place(u32 offset, u32 new_bytes);
 void release(u32 offset);
-// Slides every movable segment down, telling each owner; prints each move and the total. Returns bytes moved.
-u32 compact();
+// Slides every movable segment down, telling each owner; prints each move and the total (unless `report` is
+// false: the benchmark times the moves without the console). Returns bytes moved.
+u32 compact(bool report = true);
 
 // For a segment that must grow to `needed` bytes and has no room: when the free total (its own bytes
 // included) holds it, compacts, then moves it above the segments after it, so all free space follows it.
