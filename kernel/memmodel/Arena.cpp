@@ -25,6 +25,7 @@ ArenaMap* g_map = nullptr;
 u32 g_physical = 0;
 bool g_logging = false;
 u32 g_sequence = 0;
+RollOutHandler g_roll_out = nullptr;
 
 ArenaClient* client_of(u32 owner) { return reinterpret_cast<ArenaClient*>(static_cast<uptr>(owner)); }
 u32 owner_of(ArenaClient* client) { return static_cast<u32>(reinterpret_cast<uptr>(client)); }
@@ -104,6 +105,7 @@ void reserve(u32 bytes, FitPolicy policy) {
 }
 
 bool is_ready() { return g_map != nullptr; }
+void set_roll_out_handler(RollOutHandler handler) { g_roll_out = handler; }
 u32 size() { return g_map ? g_map->size() : 0; }
 u32 physical_base() { return g_physical; }
 FitPolicy policy() { return g_map ? g_map->policy() : FitPolicy::First; }
@@ -115,7 +117,7 @@ void set_logging(bool on) { g_logging = on; }
 u8* kernel_pointer(u32 offset) { return layout::physical_pointer<u8>(g_physical + offset); }
 u32 linear(u32 offset) { return user_layout::kArenaWindow + offset; }
 
-ErrorOr<u32, ExplainedError> allocate(u32 bytes, ArenaClient* client) {
+ErrorOr<u32, ExplainedError> allocate(u32 bytes, ArenaClient* client, bool may_roll_out) {
     using Result = ErrorOr<u32, ExplainedError>;
     if (!g_map) return Result(Error::NoMemory, "there is no arena (arena=0, under 12 MiB of memory by default, or no room for it: boot with arena=SIZE)");
     u32 rounded = align_up<u32>(bytes, kPageSize);
@@ -134,7 +136,19 @@ ErrorOr<u32, ExplainedError> allocate(u32 bytes, ArenaClient* client) {
         compact();
         return g_map->allocate(rounded, owner_of(client));
     };
-    auto placed = try_place();
+    // When compaction cannot make room: roll processes out, one at a time, until a hole holds the request.
+    const char* why_not = "nothing rolls processes out";
+    auto place_rolling_out = [&]() -> ErrorOr<u32> {
+        for (;;) {
+            auto placed = try_place();
+            if (!placed.is_error() || placed.error() != Error::NoMemory || !g_roll_out || !may_roll_out) {
+                if (!may_roll_out) why_not = "not tried";
+                return placed;
+            }
+            if (!g_roll_out(rounded, &why_not)) return placed;
+        }
+    };
+    auto placed = place_rolling_out();
     char what[80];
     if (placed.is_error()) {
         format_to_buffer(what, sizeof(what), "off=none size=%u pid=%d", rounded, client->arena_pid());
@@ -142,8 +156,11 @@ ErrorOr<u32, ExplainedError> allocate(u32 bytes, ArenaClient* client) {
         ArenaStatistics s = g_map->statistics();
         if (placed.error() != Error::NoMemory)
             return Result(placed.error(), "the arena's table of segments is full (%u)", kCapacity);
-        return Result(Error::NoMemory, "no room in the arena for %u KiB: %u KiB free in %u holes, the largest %u KiB",
-                      rounded / 1024, s.free_bytes / 1024, s.holes, s.largest_hole / 1024);
+        return Result(Error::NoMemory,
+                      "no room in the arena for %u KiB: %u KiB free in %u hole%s, the largest %u KiB, after "
+                      "compaction; no process can be rolled out: %s",
+                      rounded / 1024, s.free_bytes / 1024, s.holes, s.holes == 1 ? "" : "s", s.largest_hole / 1024,
+                      why_not);
     }
     format_to_buffer(what, sizeof(what), "off=%u size=%u pid=%d", placed.value(), rounded, client->arena_pid());
     log_event("place", what);

@@ -64,8 +64,15 @@ u8* kernel_pointer(u32 offset);
 u32 linear(u32 offset);
 
 // Places `bytes` (rounded up to pages) for `client` and zeroes them. When no hole is big enough but the free
-// total is, prints the figures and compacts first. The error's reason gives the figures in words.
-ErrorOr<u32, ExplainedError> allocate(u32 bytes, ArenaClient* client);
+// total is, prints the figures and compacts first; when even that cannot make room, rolls other processes
+// out to the swap disk one at a time (the roll-out handler) until it can. The error's reason gives the
+// figures in words, and why nothing could be rolled out.
+// `may_roll_out` false: compaction only (a segment that grows tries rotation before the disk).
+ErrorOr<u32, ExplainedError> allocate(u32 bytes, ArenaClient* client, bool may_roll_out = true);
+// Rolls one process out of the arena to make room for `bytes` and returns true; or returns false and sets
+// `why_not` ("there is no swap disk"). Set by kernel/proc/Process.cpp, which knows the processes.
+using RollOutHandler = bool (*)(u32 bytes, const char** why_not);
+void set_roll_out_handler(RollOutHandler handler);
 // Grows or shrinks the segment at `offset` in place (only into the hole right after it); zeroes what it adds.
 bool resize_in_place(u32 offset, u32 new_bytes);
 void release(u32 offset);

@@ -35,6 +35,8 @@ public:
     virtual void set_owner(i32, const char*) {}
     // This model as paged memory (page tables, swappable), or null for a model without pages.
     virtual class PagedMemory* as_paged() { return nullptr; }
+    // This model as one of the older ones, on the arena (static, base-bounds, segments), or null.
+    virtual class SegmentedMemory* as_segmented() { return nullptr; }
 
     // -- building an image (exec) -----------------------------------------------------------------------------
     virtual ErrorOr<void> add_region(u32 start, u32 end, RegionKind kind, bool writable) = 0;

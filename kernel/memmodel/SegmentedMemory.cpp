@@ -3,10 +3,13 @@
 
 #include <new>
 
+#include "arch/i386/Cpu.h"
 #include "arch/i386/Gdt.h"
+#include "arch/i386/Pit.h"
 #include "kernel/dev/Console.h"
 #include "kernel/mm/KernelHeapGlue.h"
 #include "kernel/mm/Tlb.h"
+#include "kernel/swap/SwapArea.h"
 #include "libc/base/Format.h"
 #include "libc/base/MemoryLayout.h"
 #include "libc/rt/String.h"
@@ -55,7 +58,76 @@ SegmentedMemory::~SegmentedMemory() {
     // it): nothing will load one of its selectors again, so LDTR can simply go null.
     if (gdt::current_ldt() == m_ldt) gdt::clear_ldt();
     if (m_code) m_code->release(this);
-    if (m_size) arena::release(m_offset);
+    if (m_slots) {
+        for (u32 i = 0; i < m_size / kPageSize; ++i) swap_area::release(m_slots[i]);
+        kfree(m_slots);
+    } else if (m_size) {
+        arena::release(m_offset);
+    }
+}
+
+namespace {
+u32 microseconds_since(u64 start) {
+    u64 per_ms = pit::tsc_per_ms();
+    return per_ms ? static_cast<u32>((cpu::read_tsc() - start) * 1000 / per_ms) : 0;
+}
+}  // namespace
+
+// The block, page by page, to slots of the swap disk; then out of the arena. A failure gives back the slots
+// taken so far and leaves the process where it was.
+ErrorOr<SegmentedMemory::RollResult, ExplainedError> SegmentedMemory::roll_out() {
+    using Result = ErrorOr<RollResult, ExplainedError>;
+    VERIFY(can_roll_out());
+    if (!swap_area::ready()) return Result(Error::Invalid, "no swap disk to roll it out to");
+    u64 start = cpu::read_tsc();
+    u32 pages = m_size / kPageSize;
+    auto* slots = static_cast<u32*>(kmalloc(pages * sizeof(u32)));
+    if (!slots) return Result(Error::NoMemory, "out of kernel memory for its list of slots");
+    for (u32 i = 0; i < pages; ++i) {
+        auto slot = swap_area::allocate();
+        Error failed = slot.is_error() ? slot.error() : Error::None;
+        if (!slot.is_error()) {
+            if (swap_area::write(slot.value(), arena::kernel_pointer(m_offset + i * kPageSize)).is_error()) {
+                swap_area::release(slot.value());
+                failed = Error::IO;
+            }
+        }
+        if (failed != Error::None) {
+            for (u32 j = 0; j < i; ++j) swap_area::release(slots[j]);
+            kfree(slots);
+            return Result(failed, "%s", failed == Error::IO ? swap_area::last_error() : "the swap slots ran out");
+        }
+        slots[i] = slot.value();
+    }
+    expose(m_offset, m_size, false);
+    arena::release(m_offset);
+    m_slots = slots;
+    return RollResult{m_size, microseconds_since(start)};
+}
+
+// Back into a block wherever the arena finds room (the placement policy, compaction and rolling others out
+// included), then the base follows. The slots are freed either way once read.
+ErrorOr<SegmentedMemory::RollResult, ExplainedError> SegmentedMemory::roll_in() {
+    using Result = ErrorOr<RollResult, ExplainedError>;
+    VERIFY(m_slots);
+    u64 start = cpu::read_tsc();
+    auto offset = arena::allocate(m_size, this);
+    if (offset.is_error()) return Result(offset.error().code, "%s", offset.error().what());
+    bool lost = false;
+    u32 pages = m_size / kPageSize;
+    for (u32 i = 0; i < pages; ++i) {
+        if (swap_area::read(m_slots[i], arena::kernel_pointer(offset.value() + i * kPageSize)).is_error())
+            lost = true;
+        swap_area::release(m_slots[i]);
+    }
+    kfree(m_slots);
+    m_slots = nullptr;
+    m_offset = offset.value();
+    expose(m_offset, m_size, true);
+    build_ldt();
+    ++m_moves;
+    if (lost) return Result(Error::IO, "%s", swap_area::last_error());
+    return RollResult{m_size, microseconds_since(start)};
 }
 
 void SegmentedMemory::set_owner(i32 pid, const char* name) {
@@ -185,7 +257,10 @@ bool SegmentedMemory::explain_fault(u32 address, bool write, u32 eip, char* buff
 }
 
 void SegmentedMemory::describe_segments(char* buffer, u32 size) const {
-    if (m_model == MemoryModelKind::Static)
+    if (m_slots)
+        format_to_buffer(buffer, size, "rolled out: %u KiB in %u slots of the swap disk (%s)", m_size / 1024,
+                         m_size / kPageSize, name());
+    else if (m_model == MemoryModelKind::Static)
         format_to_buffer(buffer, size, "flat segments (static relocation), image at 0x%08x", base());
     else if (m_model == MemoryModelKind::Segments && m_code)
         format_to_buffer(buffer, size, "code base 0x%08x limit 0x%x shared by %u, data base 0x%08x limit 0x%x",
@@ -214,11 +289,34 @@ bool SegmentedMemory::grow(u32 bytes) {
             return true;
         }
     }
-    // No room right after it: move the whole process to a hole that holds the bigger block (the arena may
-    // compact first, which can move this process too: m_offset is read after the allocation).
+    // No room right after it, from the cheapest way to the dearest: move the whole process to a hole that
+    // holds the bigger block (the arena may compact first, which can move this process too: m_offset is read
+    // after the allocation); let compaction put it last, so all free space follows it (move_to_top tells us
+    // the moves through arena_moved); roll other processes out to the swap disk and move it.
+    char why[320] = "";
+    if (move_elsewhere(generous, wanted, false, why, sizeof(why))) return true;
+    if (arena::move_to_top(this, wanted)) {
+        for (u32 target : {generous, wanted}) {
+            u32 old_size = m_size;
+            if (!arena::resize_in_place(m_offset, target)) continue;
+            m_size = target;
+            expose(m_offset + old_size, target - old_size, true);
+            build_ldt();
+            return true;
+        }
+    }
+    if (move_elsewhere(generous, wanted, true, why, sizeof(why))) return true;
+    kprintf("[arena] pid %d (%s) cannot grow its segment to %u KiB: %s\n", m_pid, m_name, wanted / 1024, why);
+    return false;
+}
+
+bool SegmentedMemory::move_elsewhere(u32 generous, u32 wanted, bool may_roll_out, char* why, u32 why_size) {
     for (u32 target : {generous, wanted}) {
-        auto placed = arena::allocate(target, this);
-        if (placed.is_error()) continue;
+        auto placed = arena::allocate(target, this, may_roll_out);
+        if (placed.is_error()) {
+            format_to_buffer(why, why_size, "%s", placed.error().what());
+            continue;
+        }
         u32 from = m_offset;
         memcpy(arena::kernel_pointer(placed.value()), arena::kernel_pointer(from), m_size);
         expose(from, m_size, false);
@@ -233,18 +331,6 @@ bool SegmentedMemory::grow(u32 bytes) {
                 "(copied %u KiB, new base 0x%08x)\n",
                 m_pid, m_name, old_size / 1024, m_size / 1024, from, m_offset, old_size / 1024, base());
         return true;
-    }
-    // Not even elsewhere: compaction may still make room, if this segment ends up last (move_to_top tells us
-    // the moves through arena_moved).
-    if (arena::move_to_top(this, wanted)) {
-        for (u32 target : {generous, wanted}) {
-            u32 old_size = m_size;
-            if (!arena::resize_in_place(m_offset, target)) continue;
-            m_size = target;
-            expose(m_offset + old_size, target - old_size, true);
-            build_ldt();
-            return true;
-        }
     }
     return false;
 }
@@ -276,6 +362,7 @@ ErrorOr<MemoryModel*> SegmentedMemory::fork() {
 }
 
 bool SegmentedMemory::arena_offset_of(u32 address, u32 length, u32& offset) const {
+    if (m_slots) return false;  // rolled out: nothing of it is in the arena (a killed process ending so)
     u32 first = 0, limit = 0;
     if (m_model == MemoryModelKind::Static) {
         // Flat: anything in the arena window (the whole arena is this process's to scribble on).
@@ -321,13 +408,14 @@ ErrorOr<u32> SegmentedMemory::translate(u32 address) {
 
 MemoryStatistics SegmentedMemory::statistics() {
     MemoryStatistics s{};
-    s.resident_pages = m_size / kPageSize;
+    (m_slots ? s.swapped_pages : s.resident_pages) = m_size / kPageSize;
     s.heap_bytes = m_break - m_heap_start;
     s.stack_bytes = kStackReserve;
     return s;
 }
 
 bool SegmentedMemory::check_invariants() const {
+    if (m_slots) return m_size != 0 && m_size % kPageSize == 0 && m_model != MemoryModelKind::Static;
     if (m_size == 0 || m_size % kPageSize != 0 || u64(m_offset) + m_size > arena::size()) return false;
     if (m_model == MemoryModelKind::Segments) {
         if (!m_code || m_ldt[1].base() != m_code->base() || m_ldt[1].limit() != m_code->size() - 1) return false;

@@ -51,6 +51,7 @@ public:
     ~SegmentedMemory() override;
 
     const char* name() const override { return memory_model_name(m_model); }
+    SegmentedMemory* as_segmented() override { return this; }
     MemoryModelKind model() const override { return m_model; }
     void set_owner(i32 pid, const char* name) override;
 
@@ -105,6 +106,22 @@ public:
     u32 program_break() const { return m_break; }
     u32 moves() const { return m_moves; }
 
+    // Roll-out and roll-in of the whole process (base-bounds and segments; static relocation cannot move):
+    // its block goes to slots of the swap disk (kernel/swap/SwapArea.h) and leaves the arena; it comes back
+    // to wherever the arena finds room, and only the base changes. Under segments the shared code stays.
+    // The caller (kernel/proc/Process.cpp) chooses whom and when: never the process on the CPU.
+    struct RollResult {
+        u32 bytes = 0;
+        u32 us = 0;  // time taken, from the time-stamp counter
+    };
+    bool can_roll_out() const { return m_model != MemoryModelKind::Static && !m_slots; }
+    bool rolled_out() const { return m_slots != nullptr; }
+    // Error::NoSpace (the swap slots ran out), IO (the disk failed; the block stays), Invalid (no swap disk).
+    ErrorOr<RollResult, ExplainedError> roll_out();
+    // Error::NoMemory: no room in the arena even after compaction and rolling others out (it stays out);
+    // Error::IO: a slot could not be read: the process is back but its memory is damaged (the caller kills it).
+    ErrorOr<RollResult, ExplainedError> roll_in();
+
 private:
     static constexpr u32 kLdtEntries = 3;
 
@@ -117,6 +134,8 @@ private:
     void build_ldt();
     // Base and bounds: the block grows to at least `bytes`, in place or by moving the process.
     bool grow(u32 bytes);
+    // grow()'s move to a bigger block elsewhere (generous, else wanted bytes); `why` gets the last refusal.
+    bool move_elsewhere(u32 generous, u32 wanted, bool may_roll_out, char* why, u32 why_size);
 
     // ArenaClient
     void arena_moved(u32 old_offset, u32 new_offset) override;
@@ -133,6 +152,7 @@ private:
     u32 m_heap_start = 0;  // user addresses
     u32 m_break = 0;
     u32 m_moves = 0;
+    u32* m_slots = nullptr;  // rolled out: the swap slot of each page of the block, in order
     i32 m_pid = 0;
     char m_name[16] = "";
 };

@@ -9,9 +9,11 @@
 #include "arch/i386/Pit.h"
 #include "kernel/dev/Console.h"
 #include "kernel/mm/KernelHeapGlue.h"
+#include "kernel/memmodel/SegmentedMemory.h"
 #include "kernel/mm/Paging.h"
 #include "kernel/proc/Exec.h"
 #include "kernel/proc/Scheduler.h"
+#include "kernel/swap/SwapArea.h"
 #include "kernel/swap/Swapper.h"
 #include "libc/rt/String.h"
 #include "mm/heap/SlabCache.h"
@@ -148,6 +150,7 @@ void initialize() {
     if (!g_cache) mneme_panic("process: cannot create the process cache");
     swapper::set_out_of_memory_handler(kill_largest_for_memory);
     swapper::set_roll_out_handler(roll_out_one);
+    arena::set_roll_out_handler(roll_out_of_arena);
 }
 
 namespace {
@@ -194,6 +197,65 @@ void roll_in_if_out(Process* p) {
     g_rolling_in = nullptr;
     kprintf("[swap] rolled in pid %d (%s): %u pages in %u.%03u ms\n", p->pid, p->name, moved.pages, moved.us / 1000,
             moved.us % 1000);
+}
+
+bool roll_out_of_arena(u32 bytes, const char** why_not) {
+    if (!swap_area::ready()) {
+        *why_not = "there is no swap disk to roll one out to (make run attaches one)";
+        return false;
+    }
+    Process* victim = nullptr;
+    u32 victim_pages = 0;
+    for (Process* p : g_table) {
+        if (!p || !p->memory || !p->memory->as_segmented() || p == current() || p == g_rolling_in) continue;
+        if (!p->memory->as_segmented()->can_roll_out()) continue;
+        if (p->state == ProcessState::Running || p->state == ProcessState::Zombie) continue;
+        u32 pages = p->memory->as_segmented()->size() / kPageSize;
+        if (better_victim(p, pages, victim, victim_pages)) victim = p, victim_pages = pages;
+    }
+    if (!victim) {
+        *why_not = "no other process of base-bounds or segments is in the arena (static ones cannot move)";
+        return false;
+    }
+    auto rolled = victim->memory->as_segmented()->roll_out();
+    if (rolled.is_error()) {
+        kprintf("[arena] cannot roll out pid %d (%s): %s\n", victim->pid, victim->name, rolled.error().what());
+        *why_not = "rolling one out to the swap disk failed";
+        return false;
+    }
+    victim->rolled_out = true;
+    victim->rolled_out_at = pit::ticks();
+    u32 kib = rolled.value().bytes / 1024, us = rolled.value().us;
+    kprintf("[arena] rolled out pid %d (%s, %s) to make room for %u KiB: %u KiB to the swap disk in %u.%03u ms\n",
+            victim->pid, victim->name, victim->state == ProcessState::Ready ? "ready" : "blocked", bytes / 1024, kib,
+            us / 1000, us % 1000);
+    return true;
+}
+
+bool roll_into_arena(Process* p) {
+    SegmentedMemory* memory = p->memory ? p->memory->as_segmented() : nullptr;
+    if (!memory || !memory->rolled_out() || p->kill_pending) return true;
+    g_rolling_in = p;
+    auto rolled = memory->roll_in();
+    g_rolling_in = nullptr;
+    if (rolled.is_error() && rolled.error().code != Error::IO) {
+        // No room even after compaction and rolling others out: it stays out, and waits its turn again.
+        p->rolled_out_at = pit::ticks();
+        kprintf("[arena] pid %d (%s) stays rolled out: %s\n", p->pid, p->name, rolled.error().what());
+        return false;
+    }
+    p->rolled_out = false;
+    if (rolled.is_error()) {
+        kprintf("[arena] pid %d (%s) lost its memory rolling in (%s): killed\n", p->pid, p->name,
+                rolled.error().what());
+        p->kill_pending = true;
+        p->kill_signal = kSignalKill;
+        return true;
+    }
+    u32 us = rolled.value().us;
+    kprintf("[arena] rolled in pid %d (%s): %u KiB at arena offset 0x%06x in %u.%03u ms\n", p->pid, p->name,
+            rolled.value().bytes / 1024, memory->arena_offset(), us / 1000, us % 1000);
+    return true;
 }
 
 bool kill_largest_for_memory() {

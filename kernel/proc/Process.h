@@ -116,4 +116,13 @@ bool roll_out_one();
 // Called by the scheduler before `p` runs: a rolled-out process is rolled back in first, with a line.
 void roll_in_if_out(Process* p);
 
+// The older memory models (kernel/memmodel/Arena.h's roll-out handler): rolls out of the arena one process of
+// base-bounds or segments, chosen by the same rule, with a line saying which, how many KiB and how long it
+// took. False, with the reason, when none can go (no swap disk, no such process, the disk full).
+bool roll_out_of_arena(u32 bytes, const char** why_not);
+// Called by the scheduler before `p` runs, before the switch: a process rolled out of the arena comes back
+// (with a line). False when no room can be made for it: it stays out and waits for another turn. A killed
+// process needs no memory to end: it runs without it.
+bool roll_into_arena(Process* p);
+
 }  // namespace process

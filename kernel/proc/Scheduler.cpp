@@ -138,6 +138,13 @@ static void switch_to_next() {
         enqueue(previous);
     }
     Process* next = pick_next();
+    // The older memory models: a process rolled out of the arena comes back before it runs. When no room can
+    // be made for it (static segments in the way), it stays out and waits for its next turn while another
+    // runs; each queued process gets one try per switch.
+    for (u32 tries = 1; next && next != previous && !process::roll_into_arena(next); ++tries) {
+        enqueue(next);
+        next = tries < process::kMaxProcesses ? pick_next() : nullptr;
+    }
     if (next == previous && next) {
         next->state = ProcessState::Running;
         next->quantum_left = g_quantum;

@@ -122,6 +122,7 @@ void run_all() {
         run_test("segments.compaction", test_segments_compaction);
         run_test("segments.shared_code", test_segments_shared_code);
         run_test("segments.code_write", test_segments_code_write);
+        run_test("segments.roll_out", test_segments_roll_out);
         run_test("segments.arena_free", test_segments_arena_free);
     } else {
         printf("  user.segments: this boot has no arena (arena=0, or under 12 MiB of memory by default), so the "

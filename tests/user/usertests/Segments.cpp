@@ -159,6 +159,42 @@ void test_segments_compaction() {
     EXPECT(wait_exited(ds) && wait_exit_status(ds) == 0, "fourth holder: %s", describe(ds));
 }
 
+// Three holders that together need more than the arena: with a swap disk, the kernel rolls the waiting ones
+// out and back in, and all three finish with their data intact; without one, the request that cannot be met
+// fails (the holder reports running out of memory, the kernel says why) and the others are unharmed.
+void test_segments_roll_out() {
+    MnemeMemInfo before = meminfo();
+    MnemeVmStat stat{};
+    sys_mneme_vmstat(&stat);
+    bool disk = stat.slots_total != 0;
+    // Each segment holds the heap, 64 KiB of stack, the image and growth slack: about 45% of the arena.
+    u32 kib = before.arena_bytes / 1024 * 3 / 10;
+    char size[12];
+    snprintf(size, sizeof(size), "%u", kib);
+    const char* holder[] = {"holder", size, "2", nullptr};
+    int pids[3];
+    for (int& pid : pids) {
+        pid = start(holder, kBaseBounds);
+        sleep_ms(400);
+    }
+    int status[3] = {-1, -1, -1};
+    for (u32 i = 0; i < 3; ++i) finished(pids[i], status[i], "holder");
+    u32 ok = 0, out_of_memory = 0;
+    for (int s : status) {
+        ok += wait_exited(s) && wait_exit_status(s) == 0;
+        out_of_memory += wait_exited(s) && wait_exit_status(s) == 4;
+    }
+    if (disk)
+        EXPECT(ok == 3, "with a swap disk all three holders should finish intact (rolled out and in): %s, %s, %s",
+               describe(status[0]), describe(status[1]), describe(status[2]));
+    else
+        EXPECT(ok == 2 && out_of_memory == 1,
+               "without a swap disk one holder should run out of memory and two finish intact: %s, %s, %s",
+               describe(status[0]), describe(status[1]), describe(status[2]));
+    printf("  user.segments.roll_out: %s: %u of 3 holders of %u KiB each finished intact in a %u KiB arena\n",
+           disk ? "with a swap disk" : "no swap disk", ok, kib, before.arena_bytes / 1024);
+}
+
 void test_segments_arena_free() {
     MnemeMemInfo now = meminfo();
     EXPECT(now.arena_free_bytes == now.arena_bytes && now.arena_holes <= 1,

@@ -40,6 +40,7 @@ void test_segments_move();
 void test_segments_compaction();
 void test_segments_arena_free();
 void test_segments_shared_code();
+void test_segments_roll_out();
 void test_segments_code_write();
 
 // Hostile.cpp: programs that misbehave on purpose (user.hostile.*).
