@@ -242,7 +242,9 @@ fi
 for script in tests/scripts/*.sh; do
   [ -x "$script" ] || continue
   tier "script: $script"
-  out=$logs/$(basename "$script" .sh).log
+  # Not NAME.log: several scripts keep their own logs under that name, which this redirection (from offset 0)
+  # would overwrite while the script still reads them (gdb-segments lost its first section that way).
+  out=$logs/script-$(basename "$script" .sh).out
   "$script" > "$out" 2>&1
   status=$?
   count_results "$out" '^PASS ' '^FAIL ' '^(PASS|FAIL) '

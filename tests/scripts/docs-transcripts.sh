@@ -17,9 +17,14 @@ mkdir -p "$logs"
 rm -rf "$out"
 tools/docs/transcripts.py --check --keep "$out" --logs "$logs/docs-boots"
 status=$?
-# Every QEMU it started has ended (each boot has its own mneme-docs-* scratch folder for the disk image).
-sleep 1
-left=$(pgrep -f 'qemu-system-i386.*mneme-docs-' || true)
+# Every QEMU it started has ended (each boot has its own mneme-docs-* scratch folder for the disk image). A
+# QEMU killed a moment ago may take a few seconds to go on a busy machine.
+left=""
+for _ in $(seq 20); do
+  left=$(pgrep -f 'qemu-system-i386.*mneme-docs-' || true)
+  [ -z "$left" ] && break
+  sleep 0.5
+done
 if [ -n "$left" ]; then
   echo "FAIL docs-transcripts.qemu-ended: QEMU still running after the transcripts (pids $(echo $left))"
   kill $left 2> /dev/null

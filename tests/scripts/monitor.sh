@@ -58,9 +58,9 @@ expect commands 0 '^  gdt +the live GDT' '^   1  0x08  0x00000000  0xffffffff  c
 
 # A bogus CR3 is refused with a sentence, not walked: the monitor only reads page directories the kernel owns
 # (before, `pt 0 0x10000000` read unmapped memory and panicked, `vmmap 0xfffff000` read user memory as tables).
-run bogus-cr3 'pt 0 0x10000000\rvmmap 0x10000000\rpt 0 0xf0000000\rvmmap 0xfffff000\rpt 0 0x1000\rhalt\r'
+run bogus-cr3 'pt 0 0x10000000\rvmmap 0x10000000\rpt 0 0xf0000000\rvmmap 0xfffff000\rpt 0 0x100000\rhalt\r'
 expect bogus-cr3 0 '^0x10000000 is not a page directory the kernel knows' '^0xf0000000 is not a page directory' \
-  '^0xfffff000 is not a page directory' '^0x00001000 is not a page directory' 'Powering off'
+  '^0xfffff000 is not a page directory' '^0x00100000 is not a page directory' 'Powering off'
 
 # Every fault kind: the exception's name, its decoded error code, named functions, then the recovery point
 # takes over and the monitor carries on (before, each demonstration stopped QEMU with status 37).

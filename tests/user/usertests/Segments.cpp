@@ -1,7 +1,8 @@
 // Segments.cpp: the older memory models (kernel/memmodel/SegmentedMemory.h), user.segments.*: programs run
-// unchanged under static relocation and base and bounds; static relocation protects nothing (scribble
-// corrupts its neighbour); base and bounds kills only the offender at its limit; a process moved to grow
-// its segment, or by compaction, keeps its data; and afterwards the arena is entirely free again.
+// unchanged under static relocation, base and bounds and segments; static relocation protects nothing
+// (scribble corrupts its neighbour); base and bounds and segments kill only the offender at a limit, and
+// segments a writer of its shared code; a process moved to grow its segment, or by compaction, or rolled out
+// to the swap disk and back, keeps its data; and afterwards the arena is entirely free again.
 #include "libc/user/Process.h"
 #include "libc/user/Stdio.h"
 #include "tests/user/usertests/Harness.h"
@@ -106,10 +107,12 @@ void test_segments_bounds_protect() {
 
 void test_segments_limits() {
     const char* const kinds[] = {"read", "write", "jump", "stack"};
-    for (const char* what : kinds) {
-        const char* argv[] = {"boundsdemo", what, nullptr};
-        expect_segv(argv, kBaseBounds);
-    }
+    const char* const* const models[] = {kBaseBounds, kSegments};
+    for (const char* const* model : models)
+        for (const char* what : kinds) {
+            const char* argv[] = {"boundsdemo", what, nullptr};
+            expect_segv(argv, model);
+        }
     expect_system_alive("boundsdemo");
 }
 
