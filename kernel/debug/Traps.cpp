@@ -100,7 +100,7 @@ void describe_selector_error(u32 error_code, char* buffer, size_t size) {
     u32 index = (error_code >> 3) & 0x1FFF;
     const char* table = (error_code & 0x2) ? "IDT" : ((error_code & 0x4) ? "LDT" : "GDT");
     if (error_code == 0) {
-        format_to_buffer(buffer, size, "0 (no selector involved: e.g. a privileged instruction)");
+        format_to_buffer(buffer, size, "0 (no selector involved)");
         return;
     }
     format_to_buffer(buffer, size, "%s index %u (selector 0x%04x)%s", table, index, error_code & 0xFFFC,

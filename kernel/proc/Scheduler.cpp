@@ -141,7 +141,7 @@ static void switch_to_next() {
     // The older memory models: a process rolled out of the arena comes back before it runs. When no room can
     // be made for it (static segments in the way), it stays out and waits for its next turn while another
     // runs; each queued process gets one try per switch.
-    for (u32 tries = 1; next && next != previous && !process::roll_into_arena(next); ++tries) {
+    for (u32 tries = 1; next && next != previous && next->rolled_out && !process::roll_into_arena(next); ++tries) {
         enqueue(next);
         next = tries < process::kMaxProcesses ? pick_next() : nullptr;
     }

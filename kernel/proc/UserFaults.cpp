@@ -66,12 +66,12 @@ void on_user_exception(TrapFrame& frame) {
     p->trap_frame = &frame;
     char what[256];
     traps::describe_fault(frame, what, sizeof(what));
-    char segments[120];
+    char segments[160];
     p->memory->describe_segments(segments, sizeof(segments));
     if (segments[0] && (frame.vector == 11 || frame.vector == 12 || frame.vector == 13)) {
         // A process of an older memory model: the CPU checked its segment's limit or type (a CPU or emulator
         // that checks limits, such as Bochs: QEMU's TCG does not).
-        char hint[400];
+        char hint[480];
         const char* why = frame.vector == 12   ? "the stack went beyond its segment's limit"
                           : frame.vector == 11 ? "a segment that is not present"
                                                : "an access beyond its segment's limit or against its type "

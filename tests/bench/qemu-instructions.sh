@@ -51,3 +51,10 @@ per_kib=$(grep 'arena compaction per KiB moved' "$log" | sed -E 's/.*: ([0-9]+) 
 if [ -n "$copy" ] && [ -n "$per_kib" ]; then
   echo "arena compaction: $per_kib instructions per KiB moved, of which the bare copy is $((copy / 64))"
 fi
+# The older models' swapping: a whole segment out to the disk and back, per KiB, beside compaction's copy.
+roll_out=$(grep 'roll-out of a .* per KiB' "$log" | sed -E 's/.*: ([0-9]+) instructions per KiB.*/\1/')
+roll_in=$(grep 'roll-in of a .* per KiB' "$log" | sed -E 's/.*: ([0-9]+) instructions per KiB.*/\1/')
+if [ -n "$roll_out" ] && [ -n "$roll_in" ] && [ -n "$per_kib" ]; then
+  echo "roll-out and roll-in of a base-and-bounds segment: $roll_out and $roll_in instructions per KiB" \
+    "($(( (roll_out + per_kib / 2) / per_kib ))x and $(( (roll_in + per_kib / 2) / per_kib ))x compaction's)"
+fi
