@@ -305,6 +305,14 @@ int builtin_mem() {
     printf("page allocator: %s; kernel heap (slab caches and large kmalloc blocks): %u KiB\n", info.allocator,
            info.kernel_heap_bytes / 1024);
     printf("processes: %u\n", info.process_count);
+    // The older memory models' arena (the monitor's `arena` draws its map).
+    if (info.arena_bytes)
+        printf("arena (static, base-bounds, segments): %u KiB, %u KiB free in %u hole%s; `monitor` then `arena` "
+               "maps it\n",
+               info.arena_bytes / 1024, info.arena_free_bytes / 1024, info.arena_holes,
+               info.arena_holes == 1 ? "" : "s");
+    else
+        printf("arena (static, base-bounds, segments): none on this boot (boot option arena=SIZE)\n");
     return 0;
 }
 
