@@ -361,6 +361,22 @@ ErrorOr<MemoryModel*> SegmentedMemory::fork() {
     return child;
 }
 
+bool SegmentedMemory::read_code(u32 eip, u8* out, u32 bytes) const {
+    if (m_slots) return false;
+    u32 start = 0, limit = 0;  // arena offsets of the code's first byte and end
+    if (m_model == MemoryModelKind::Static) {
+        start = 0, limit = arena::size();
+        eip -= arena::linear(0);  // flat: the instruction pointer is a linear address
+    } else if (m_model == MemoryModelKind::Segments && m_code) {
+        start = m_code->offset(), limit = m_code->offset() + m_code->size();
+    } else {
+        start = m_offset, limit = m_offset + m_size;
+    }
+    if (u64(start) + eip + bytes > limit) return false;
+    memcpy(out, arena::kernel_pointer(start + eip), bytes);
+    return true;
+}
+
 bool SegmentedMemory::arena_offset_of(u32 address, u32 length, u32& offset) const {
     if (m_slots) return false;  // rolled out: nothing of it is in the arena (a killed process ending so)
     u32 first = 0, limit = 0;

@@ -105,6 +105,9 @@ public:
     u32 arena_offset() const { return m_offset; }
     u32 program_break() const { return m_break; }
     u32 moves() const { return m_moves; }
+    // The first `bytes` bytes of the instruction at code offset `eip` (through CS, as the CPU fetched it),
+    // for a fault's message; false when they are not in the process's code.
+    bool read_code(u32 eip, u8* out, u32 bytes) const;
 
     // Roll-out and roll-in of the whole process (base-bounds and segments; static relocation cannot move):
     // its block goes to slots of the swap disk (kernel/swap/SwapArea.h) and leaves the arena; it comes back

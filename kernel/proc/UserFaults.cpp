@@ -15,6 +15,7 @@
 #include "arch/i386/Cpu.h"
 #include "arch/i386/Idt.h"
 #include "kernel/debug/Traps.h"
+#include "kernel/memmodel/SegmentedMemory.h"
 #include "kernel/mm/PageFault.h"
 #include "kernel/proc/Process.h"
 #include "kernel/proc/Scheduler.h"
@@ -60,6 +61,28 @@ int signal_for(u32 vector) {
     }
 }
 
+// Whether the instruction starting with `code` is one ring 3 may not execute: CLI, STI, HLT, IN, OUT, INS,
+// OUTS, a MOV to or from a control or debug register, LGDT/LIDT/LMSW (Intel SDM Vol. 3A 2.8 "System Instruction
+// Summary", 5.9 "Privileged Instructions", 18.x I/O privilege). Operand-size, address-size and REP prefixes
+// are skipped first.
+bool privileged(const u8* code, u32 bytes) {
+    u32 i = 0;
+    while (i < bytes && (code[i] == 0x66 || code[i] == 0x67 || code[i] == 0xF2 || code[i] == 0xF3)) ++i;
+    if (i >= bytes) return false;
+    u8 op = code[i];
+    if (op == 0xFA || op == 0xFB || op == 0xF4) return true;                    // CLI, STI, HLT
+    if ((op >= 0xE4 && op <= 0xE7) || (op >= 0xEC && op <= 0xEF)) return true;  // IN, OUT
+    if (op >= 0x6C && op <= 0x6F) return true;                                  // INS, OUTS
+    if (op == 0x0F && i + 1 < bytes) {
+        u8 second = code[i + 1];
+        if (second >= 0x20 && second <= 0x23) return true;  // MOV to/from CRn, DRn
+        if (second == 0x01 || second == 0x06 || second == 0x09 || second == 0x08 || second == 0x30 ||
+            second == 0x32)
+            return true;  // LGDT/LIDT/LMSW group, CLTS, WBINVD, INVD, WRMSR, RDMSR
+    }
+    return false;
+}
+
 void on_user_exception(TrapFrame& frame) {
     Process* p = process::current();
     if (!p) traps::kernel_fault(frame);
@@ -72,11 +95,18 @@ void on_user_exception(TrapFrame& frame) {
         // A process of an older memory model: the CPU checked its segment's limit or type (a CPU or emulator
         // that checks limits, such as Bochs: QEMU's TCG does not).
         char hint[480];
+        // #GP(0) is also what a privileged instruction raises: the instruction itself tells them apart.
+        u8 code[4];
+        SegmentedMemory* older = p->memory->as_segmented();
+        bool instruction = frame.vector == 13 && frame.error_code == 0 && older &&
+                           older->read_code(frame.eip, code, sizeof(code)) && privileged(code, sizeof(code));
         const char* why = frame.vector == 12   ? "the stack went beyond its segment's limit"
                           : frame.vector == 11 ? "a segment that is not present"
+                          : instruction        ? "a privileged instruction or port access in user mode"
                                                : "an access beyond its segment's limit or against its type "
                                                  "(a write to code or to read-only data)";
-        format_to_buffer(hint, sizeof(hint), "%s: %s; %s (checked by the CPU)", what, why, segments);
+        format_to_buffer(hint, sizeof(hint), "%s: %s; %s%s", what, why, segments,
+                         instruction ? "" : " (checked by the CPU)");
         process::kill_current_for_fault(hint, signal_for(frame.vector));
     }
     if (frame.vector == 13 && frame.error_code == 0) {
