@@ -48,8 +48,7 @@ ErrorOr<u32, ExplainedError> scan(const u8* area, u32 size, const char* signatur
         if (bad_at == ~0u) bad_at = offset;
     }
     if (bad_at != ~0u)
-        return ErrorOr<u32, ExplainedError>(Error::NoEntry, "%s at offset 0x%x has a bad checksum; ignored", what,
-                                            bad_at);
+        return ErrorOr<u32, ExplainedError>(Error::Invalid, "%s at offset 0x%x has a bad checksum", what, bad_at);
     return ErrorOr<u32, ExplainedError>(Error::NoEntry, "no %s", what);
 }
 

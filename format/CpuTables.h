@@ -48,8 +48,8 @@ constexpr u32 kRsdpSize = 20;    // the ACPI 1.0 part: signature, checksum, OEM 
 constexpr u32 kHeaderSize = 36;  // every system description table's header (5.2.6)
 
 // Scans `area` on 16-byte boundaries (5.2.5.1) for "RSD PTR " with a good checksum over its first 20 bytes;
-// returns the RSDT's physical address. Error::NoEntry when there is none (the reason names a signature
-// found with a bad checksum, if any).
+// returns the RSDT's physical address. Error::NoEntry when there is none, Error::Invalid when the only
+// signature found has a bad checksum (the reason says where).
 Result find_rsdp(const u8* area, u32 size);
 
 // The length a table's header claims, or an error if fewer than 36 bytes are there or the signature is not
@@ -71,7 +71,7 @@ constexpr u32 kFloatingPointerSize = 16;
 constexpr u32 kMpHeaderSize = 44;
 
 // Scans `area` on 16-byte boundaries (MP spec 4.1) for "_MP_" with a good checksum; returns the physical
-// address of the configuration table. A floating pointer without one (address 0: one of the spec's
+// address of the configuration table (errors as find_rsdp's). A floating pointer without one (address 0: one of the spec's
 // "default configurations", chapter 5) is an error, Error::NotImplemented.
 Result find_mp_floating_pointer(const u8* area, u32 size);
 // The base table length the "PCMP" header claims (its first 44 bytes must be there).
