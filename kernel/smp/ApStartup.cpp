@@ -150,7 +150,7 @@ void start_application_processors() {
     }
     pmm::free(directory >> kPageShift);
     pmm::free(table >> kPageShift);
-    klog("smp", "%u of %u CPUs online; the others halt until there is work for them", online_count(), g_cpu_count);
+    klog("smp", "%u of %u CPUs online; the application processors halt until there is work for them", online_count(), g_cpu_count);
 }
 
 }  // namespace smp

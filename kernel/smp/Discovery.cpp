@@ -156,7 +156,8 @@ void discover(const BootOptions& options) {
         kwarn("smp", "the %s lists %u more processors than the %u Mneme keeps; those are not used", source,
               list.dropped, CpuList::kMaxCpus);
     if (enabled <= 1) {
-        klog("smp", "1 CPU in the %s (APIC id %s): nothing to start", source, ids);
+        klog("smp", "1 CPU in the %s (APIC id %s): nothing to start%s", source, ids,
+             list.count && source[0] == 'M' ? " (QEMU's MP table lists only CPU 0 unless -smp N,sockets=N)" : "");
         return;
     }
     u32 limit = options.cpus ? options.cpus : CpuList::kMaxCpus;
