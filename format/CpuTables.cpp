@@ -73,8 +73,7 @@ Result table_length(const u8* table, u32 available, const char* signature) {
         return Result(Error::Invalid, "%s table: only %u bytes readable, its header needs %u", signature, available,
                       kHeaderSize);
     if (!has_signature(table, signature, 4))
-        return Result(Error::Invalid, "expected a %s table, found signature '%s'", signature,
-                      Printable(table, 4).text);
+        return Result(Error::Invalid, "expected a %s table, found signature '%s'", signature, Printable(table, 4).text);
     u32 length = read32(table + 4);
     if (length < kHeaderSize)
         return Result(Error::Invalid, "%s table: length %u is shorter than its header", signature, length);
@@ -85,8 +84,8 @@ Result check_table(const u8* table, u32 available, const char* signature) {
     auto length = table_length(table, available, signature);
     if (length.is_error()) return length;
     if (length.value() > available)
-        return Result(Error::Invalid, "%s table: length %u runs past the %u readable bytes", signature,
-                      length.value(), available);
+        return Result(Error::Invalid, "%s table: length %u runs past the %u readable bytes", signature, length.value(),
+                      available);
     u8 sum = checksum(table, length.value());
     if (sum != 0) return Result(Error::Invalid, "%s table: bad checksum (bytes sum to 0x%02x, not 0)", signature, sum);
     return length;
@@ -97,11 +96,11 @@ u32 rsdt_entry(const u8* rsdt, u32 index) { return read32(rsdt + kHeaderSize + i
 
 VoidResult parse_madt(const u8* madt, u32 length, CpuList& out) {
     constexpr u32 kEntriesStart = kHeaderSize + 8;  // local APIC address, flags
-    if (length < kEntriesStart) return VoidResult(Error::Invalid, "MADT: length %u leaves no room for its fields", length);
+    if (length < kEntriesStart)
+        return VoidResult(Error::Invalid, "MADT: length %u leaves no room for its fields", length);
     out.local_apic_address = read32(madt + kHeaderSize);
     for (u32 offset = kEntriesStart; offset < length;) {
-        if (length - offset < 2)
-            return VoidResult(Error::Invalid, "MADT: a truncated entry at offset %u", offset);
+        if (length - offset < 2) return VoidResult(Error::Invalid, "MADT: a truncated entry at offset %u", offset);
         u8 type = madt[offset], entry_length = madt[offset + 1];
         if (entry_length < 2 || entry_length > length - offset)
             return VoidResult(Error::Invalid, "MADT: entry at offset %u (type %u) has length %u, %u bytes left", offset,
@@ -134,13 +133,13 @@ Result find_mp_floating_pointer(const u8* area, u32 size) {
 
 Result mp_table_length(const u8* table, u32 available) {
     if (available < kMpHeaderSize)
-        return Result(Error::Invalid, "MP table: only %u bytes readable, its header needs %u", available, kMpHeaderSize);
+        return Result(Error::Invalid, "MP table: only %u bytes readable, its header needs %u", available,
+                      kMpHeaderSize);
     if (!has_signature(table, "PCMP", 4))
         return Result(Error::Invalid, "expected an MP configuration table (PCMP), found '%s'",
                       Printable(table, 4).text);
     u32 length = read16(table + 4);
-    if (length < kMpHeaderSize)
-        return Result(Error::Invalid, "MP table: length %u is shorter than its header", length);
+    if (length < kMpHeaderSize) return Result(Error::Invalid, "MP table: length %u is shorter than its header", length);
     return length;
 }
 
@@ -155,7 +154,8 @@ VoidResult parse_mp_table(const u8* table, u32 available, CpuList& out) {
     out.local_apic_address = read32(table + 36);
     u32 entries = read16(table + 34), offset = kMpHeaderSize;
     for (u32 i = 0; i < entries; ++i) {
-        if (offset >= length) return VoidResult(Error::Invalid, "MP table: entry %u of %u lies past its end", i, entries);
+        if (offset >= length)
+            return VoidResult(Error::Invalid, "MP table: entry %u of %u lies past its end", i, entries);
         u8 type = table[offset];
         u32 entry_length = type == 0 ? 20 : 8;
         if (type > 4) return VoidResult(Error::Invalid, "MP table: entry %u has unknown type %u", i, type);

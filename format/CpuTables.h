@@ -71,8 +71,8 @@ constexpr u32 kFloatingPointerSize = 16;
 constexpr u32 kMpHeaderSize = 44;
 
 // Scans `area` on 16-byte boundaries (MP spec 4.1) for "_MP_" with a good checksum; returns the physical
-// address of the configuration table (errors as find_rsdp's). A floating pointer without one (address 0: one of the spec's
-// "default configurations", chapter 5) is an error, Error::NotImplemented.
+// address of the configuration table (errors as find_rsdp's). A floating pointer without one (address 0: one of the
+// spec's "default configurations", chapter 5) is an error, Error::NotImplemented.
 Result find_mp_floating_pointer(const u8* area, u32 size);
 // The base table length the "PCMP" header claims (its first 44 bytes must be there).
 Result mp_table_length(const u8* table, u32 available);

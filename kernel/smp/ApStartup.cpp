@@ -44,9 +44,9 @@ struct TrampolineParameters {
     u32 cr3, cr4, stack_top, entry, cpu_index;
 };
 
-constexpr u32 kIcrSpins = 100000;       // polls of "send pending"; an APIC delivers in a few
-constexpr u32 kInitDelayUs = 10000;     // SDM 8.4.4.1: 10 ms after INIT
-constexpr u32 kStartupDelayUs = 200;    // 200 us after each STARTUP
+constexpr u32 kIcrSpins = 100000;     // polls of "send pending"; an APIC delivers in a few
+constexpr u32 kInitDelayUs = 10000;   // SDM 8.4.4.1: 10 ms after INIT
+constexpr u32 kStartupDelayUs = 200;  // 200 us after each STARTUP
 constexpr u32 kOnlineTimeoutUs = 100000;
 
 TaskStateSegment g_tss[CpuList::kMaxCpus];
@@ -150,7 +150,8 @@ void start_application_processors() {
     }
     pmm::free(directory >> kPageShift);
     pmm::free(table >> kPageShift);
-    klog("smp", "%u of %u CPUs online; the application processors halt until there is work for them", online_count(), g_cpu_count);
+    klog("smp", "%u of %u CPUs online; the application processors halt until there is work for them", online_count(),
+         g_cpu_count);
 }
 
 }  // namespace smp

@@ -25,7 +25,7 @@ u32 g_trampoline = 0;
 
 namespace {
 
-constexpr u32 kMaxTableBytes = 64 * KiB;  // larger than any MADT or MP table of a PC; a cap on a bad length
+constexpr u32 kMaxTableBytes = 64 * KiB;   // larger than any MADT or MP table of a PC; a cap on a bad length
 constexpr u32 kTrampolineLimit = 0xA0000;  // the page must lie in conventional memory, below the EBDA/VGA
 
 struct Area {
@@ -173,8 +173,10 @@ void discover(const BootOptions& options) {
     }
     u32 apic_physical = list.local_apic_address ? list.local_apic_address : local_apic::kDefaultPhysicalBase;
     if (apic_physical != local_apic::kDefaultPhysicalBase) {
-        kwarn("smp", "the %s puts the local APIC at 0x%08x, not at 0x%08x where Mneme maps it: the other %u CPUs "
-              "are not started", source, apic_physical, local_apic::kDefaultPhysicalBase, g_cpu_count - 1);
+        kwarn("smp",
+              "the %s puts the local APIC at 0x%08x, not at 0x%08x where Mneme maps it: the other %u CPUs "
+              "are not started",
+              source, apic_physical, local_apic::kDefaultPhysicalBase, g_cpu_count - 1);
         use_bootstrap_only(bsp_id);
         return;
     }
@@ -186,8 +188,8 @@ void discover(const BootOptions& options) {
         return;
     }
     g_trampoline = static_cast<u32>(page.value());
-    klog("smp", "%u CPUs in the %s (APIC ids %s), using %u; this is APIC id %u; trampoline at 0x%05x", enabled,
-         source, ids, g_cpu_count, bsp_id, g_trampoline);
+    klog("smp", "%u CPUs in the %s (APIC ids %s), using %u; this is APIC id %u; trampoline at 0x%05x", enabled, source,
+         ids, g_cpu_count, bsp_id, g_trampoline);
 }
 
 u32 cpu_count() { return g_cpu_count; }
