@@ -7,6 +7,7 @@
 #                          directory
 #     --iso IMAGE          boot this GRUB ISO (default build/mneme.iso, or the one --append builds)
 #     --mem MIB            memory size (default 128)
+#     --cpus N             processors (default 1; Bochs must be built with SMP support, as Debian's is)
 #     --disk IMAGE         attach IMAGE (raw) as the primary IDE master, where Mneme looks for its disk
 #     --log FILE           batch: serial output to FILE (default build/bochs/serial.log); Bochs' own log
 #                          goes next to it as FILE's name with .bochs.log
@@ -32,13 +33,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-interactive=0 append="" append_set=0 iso="" mem=128 disk="" log="" timeout_s=150
+interactive=0 append="" append_set=0 iso="" mem=128 cpus=1 disk="" log="" timeout_s=150
 while [ $# -gt 0 ]; do
   case "$1" in
     --interactive) interactive=1 ;;
     --append) append="$2"; append_set=1; shift ;;
     --iso) iso="$2"; shift ;;
     --mem) mem="$2"; shift ;;
+    --cpus) cpus="$2"; shift ;;
     --disk) disk="$2"; shift ;;
     --log) log="$2"; shift ;;
     --timeout) timeout_s="$2"; shift ;;
@@ -125,7 +127,7 @@ fi
   # Guest time runs as fast as Bochs can go (no waiting for the host's clock), counted as 50 million
   # instructions a second of guest time: the PIT ticks at the guest's pace, as under QEMU's TCG.
   echo "clock: sync=none"
-  echo "cpu: ips=50000000, reset_on_triple_fault=0"
+  echo "cpu: count=$cpus, ips=50000000, reset_on_triple_fault=0"
   # Any Bochs panic (a triple fault included, with the reset above off) ends the run instead of asking.
   echo "panic: action=fatal"
   echo "port_e9_hack: enabled=1"

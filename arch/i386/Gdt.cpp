@@ -65,6 +65,20 @@ void initialize(u32 double_fault_stack_top, void (*double_fault_entry)()) {
     asm volatile("ltr %0" : : "r"(kTss));
 }
 
+ErrorOr<u16> add_cpu_tss(TaskStateSegment& tss) {
+    tss = TaskStateSegment{};
+    tss.ss0 = kKernelData;
+    tss.io_map_base = sizeof(TaskStateSegment);
+    u16 index = TRY(allocate(SegmentDescriptor::tss(reinterpret_cast<u32>(&tss), sizeof(TaskStateSegment) - 1)));
+    return make_selector(index, false, 0);
+}
+
+void load_on_application_processor(u16 tss_selector) {
+    cpu::DescriptorTablePointer pointer{sizeof(g_table) - 1, reinterpret_cast<u32>(g_table)};
+    load(pointer);
+    asm volatile("ltr %0" : : "r"(tss_selector));
+}
+
 TaskStateSegment& tss() { return g_tss; }
 TaskStateSegment& double_fault_tss() { return g_double_fault_tss; }
 

@@ -14,6 +14,7 @@
 //   5      0x28      TSS
 //   6      0x30      double-fault TSS
 //   7      0x38      the running process's LDT (older memory models; rewritten on every switch to one)
+//   8...             run-time slots: each application processor's TSS (add_cpu_tss), then LDT descriptors
 #pragma once
 
 #include "arch/i386/SegmentDescriptor.h"
@@ -49,6 +50,12 @@ void load_ldt(const SegmentDescriptor* table, u32 entries);
 void clear_ldt();
 // The loaded LDT, or null.
 const SegmentDescriptor* current_ldt();
+
+// An application processor's TSS: a run-time slot of its own, since LTR marks the descriptor busy and a
+// second LTR of a busy TSS faults (SDM Vol. 3A 7.2.4, LTR in Vol. 2A). Returns the selector.
+ErrorOr<u16> add_cpu_tss(TaskStateSegment& tss);
+// On an application processor: LGDT of the shared table, the kernel segments reloaded, LTR of its own TSS.
+void load_on_application_processor(u16 tss_selector);
 
 // Run-time descriptors: returns the GDT index of a free slot set to `descriptor`.
 ErrorOr<u16> allocate(SegmentDescriptor descriptor);

@@ -81,6 +81,10 @@ void initialize() {
     set_gate(kSyscallVector, syscall_stub, gdt::kKernelCode, kTrapGate32, 3);
     // Double fault through a task gate: the offset is unused, the selector names the TSS (SDM 6.11).
     set_gate(8, 0, gdt::kDoubleFaultTss, kTaskGate, 0);
+    load_on_this_cpu();
+}
+
+void load_on_this_cpu() {
     cpu::DescriptorTablePointer pointer{sizeof(g_idt) - 1, reinterpret_cast<u32>(g_idt)};
     asm volatile("lidt %0" : : "m"(pointer));
 }

@@ -23,6 +23,8 @@ constexpr u16 kVectors = 256;
 using Handler = void (*)(TrapFrame&);
 
 void initialize();
+// LIDT of the one table: each CPU has its own IDTR, all of them point at the same gates.
+void load_on_this_cpu();
 // Registers `handler` for `vector`, replacing the previous one.
 void set_handler(u8 vector, Handler handler);
 Handler handler(u8 vector);

@@ -1,21 +1,54 @@
-// LocalApic.cpp: virtual-wire mode (see LocalApic.h). Register offsets: SDM Vol. 3A Table 10-1.
+// LocalApic.cpp: virtual-wire mode and inter-processor interrupts (see LocalApic.h). Register offsets:
+// SDM Vol. 3A Table 10-1; the ICR: 10.6.1, Figure 10-12.
 #include "arch/i386/LocalApic.h"
 
 namespace local_apic {
 namespace {
-constexpr u32 kSpuriousVector = 0xF0;  // bit 8: APIC software enable; bits 7:0: the spurious vector
+constexpr u32 kId = 0x020;
+constexpr u32 kSpuriousVector = 0x0F0;  // bit 8: APIC software enable; bits 7:0: the spurious vector
+constexpr u32 kIcrLow = 0x300;          // writing it sends the interrupt
+constexpr u32 kIcrHigh = 0x310;         // bits 31:24: the destination APIC id
+constexpr u32 kLvtTimer = 0x320;
 constexpr u32 kLvtLint0 = 0x350;
 constexpr u32 kLvtLint1 = 0x360;
 constexpr u32 kDeliveryExtInt = 0x700;  // LVT delivery mode 111b, unmasked, edge
 constexpr u32 kDeliveryNmi = 0x400;     // LVT delivery mode 100b
+constexpr u32 kLvtMasked = 1u << 16;
+constexpr u32 kIcrInit = 0x00004500;     // delivery mode 101b (INIT), level assert (bit 14), edge
+constexpr u32 kIcrStartup = 0x00004600;  // delivery mode 110b (STARTUP), level assert; bits 7:0 the vector
+constexpr u32 kIcrSendPending = 1u << 12;
 
 void write(uptr registers, u32 offset, u32 value) { *reinterpret_cast<volatile u32*>(registers + offset) = value; }
+u32 read(uptr registers, u32 offset) { return *reinterpret_cast<volatile u32*>(registers + offset); }
+
+bool send(uptr registers, u8 apic_id, u32 command, u32 spins) {
+    write(registers, kIcrHigh, u32{apic_id} << 24);
+    write(registers, kIcrLow, command);
+    for (u32 i = 0; i < spins; ++i)
+        if (!(read(registers, kIcrLow) & kIcrSendPending)) return true;
+    return false;
+}
 }  // namespace
 
 void route_pic_interrupts(uptr registers) {
     write(registers, kSpuriousVector, 0x100 | 0xFF);
     write(registers, kLvtLint0, kDeliveryExtInt);
     write(registers, kLvtLint1, kDeliveryNmi);
+}
+
+u8 id(uptr registers) { return static_cast<u8>(read(registers, kId) >> 24); }
+
+void enable_quietly(uptr registers) {
+    write(registers, kSpuriousVector, 0x100 | 0xFF);
+    write(registers, kLvtTimer, kLvtMasked);
+    write(registers, kLvtLint0, kLvtMasked);
+    write(registers, kLvtLint1, kLvtMasked);
+}
+
+bool send_init(uptr registers, u8 apic_id, u32 spins) { return send(registers, apic_id, kIcrInit, spins); }
+
+bool send_startup(uptr registers, u8 apic_id, u8 vector, u32 spins) {
+    return send(registers, apic_id, kIcrStartup | vector, spins);
 }
 
 }  // namespace local_apic

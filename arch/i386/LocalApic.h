@@ -1,9 +1,13 @@
-// LocalApic.h: just enough of the local APIC to let the 8259 PIC's interrupts through.
+// LocalApic.h: the local APIC, for the 8259 PIC's interrupts and for starting the other processors.
 //
 // Mneme takes its interrupts from the two 8259s. On a CPU with a local APIC those arrive on the APIC's
 // LINT0 pin, and they reach the core only if LINT0 is programmed as ExtINT ("virtual wire mode", Intel
 // MultiProcessor Specification 1.4, 3.6.2.2; SDM Vol. 3A 10.5.1). SeaBIOS programs it so; qboot leaves LINT0
 // masked, and every IRQ would be lost. route_pic_interrupts() does it itself.
+//
+// Every CPU has its own local APIC at the same physical address (SDM Vol. 3A 10.4.1): a CPU reaching the
+// register page always reaches its own. The interrupt command register (ICR, 10.6.1) sends inter-processor
+// interrupts, INIT and STARTUP among them, which is how the bootstrap processor wakes the others (8.4.4.1).
 #pragma once
 
 #include "libc/base/Types.h"
@@ -14,5 +18,17 @@ constexpr u32 kDefaultPhysicalBase = 0xFEE00000;
 
 // `registers` is the virtual address of the APIC's 4 KiB register page, mapped uncached.
 void route_pic_interrupts(uptr registers);
+
+// The APIC id of the CPU that reads it (ID register bits 31:24, SDM Vol. 3A 10.4.6).
+u8 id(uptr registers);
+// Software-enables this CPU's APIC (spurious-interrupt vector register = 0x1FF, 10.9) and masks its timer,
+// LINT0 and LINT1: an application processor takes no interrupt from them.
+void enable_quietly(uptr registers);
+
+// INIT to one APIC id (ICR 0x00004500: delivery mode INIT, level assert, physical destination, 10.6.1).
+// Returns false if the APIC still showed "send pending" after `spins` polls.
+bool send_init(uptr registers, u8 apic_id, u32 spins);
+// STARTUP (SIPI) to one APIC id: the target starts in real mode at vector * 4 KiB (ICR 0x000046VV, 8.4.4.1).
+bool send_startup(uptr registers, u8 apic_id, u8 vector, u32 spins);
 
 }  // namespace local_apic

@@ -10,11 +10,21 @@ namespace {
 constexpr u16 kChannel0 = 0x40;
 constexpr u16 kCommand = 0x43;
 u32 g_hz = 0;
+u32 g_divisor = 65536;
 volatile u64 g_ticks = 0;
+
+// Channel 0's current count: the latch command (channel 0, access 00) freezes it until both bytes are read.
+u32 read_count() {
+    outb(kCommand, 0x00);
+    u32 low = inb(kChannel0);
+    u32 high = inb(kChannel0);
+    return (high << 8) | low;
+}
 }  // namespace
 
 void initialize(u32 hz) {
     u32 divisor = (kInputHz + hz / 2) / hz;
+    g_divisor = divisor > 65535 ? 65536 : divisor;
     if (divisor > 65535) divisor = 0;  // 0 means 65536
     outb(kCommand, 0x34);
     outb(kChannel0, static_cast<u8>(divisor & 0xFF));
@@ -43,6 +53,22 @@ u64 tsc_per_ms() {
     u64 per_ms = (cpu::read_tsc() - start_tsc) * g_hz / (kTicks * 1000);
     s_per_ms = per_ms ? per_ms : 1;
     return s_per_ms;
+}
+
+Stopwatch::Stopwatch() : m_last(read_count()) {}
+
+u32 Stopwatch::elapsed_us() {
+    u32 now = read_count();
+    // Counting down: a count above the last one means it reloaded from the divisor in between.
+    m_counts += now <= m_last ? m_last - now : m_last + (g_divisor - now);
+    m_last = now;
+    return static_cast<u32>(m_counts * 1000000 / kInputHz);
+}
+
+void delay_us(u32 us) {
+    Stopwatch watch;
+    while (watch.elapsed_us() < us) {
+    }
 }
 
 }  // namespace pit

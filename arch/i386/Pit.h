@@ -20,4 +20,20 @@ u64 uptime_ms();
 // must be on then; 0 if they are off). For timing work done with interrupts off, when ticks stand still.
 u64 tsc_per_ms();
 
+// Microseconds from the PIT's own count, for delays shorter than a tick and on CPUs without a TSC (-cpu 486):
+// channel 0 counts the 1.193182 MHz input down from its divisor and reloads (mode 2); a Stopwatch latches
+// the count (8254 "Counter Latch Command") and adds up how far it moved. It works with interrupts on or
+// off, but must be read at least once per tick period (1/hz), or a whole period goes unseen.
+class Stopwatch {
+public:
+    Stopwatch();
+    u32 elapsed_us();
+
+private:
+    u32 m_last;
+    u64 m_counts = 0;
+};
+// Busy-waits `us` microseconds by a Stopwatch.
+void delay_us(u32 us);
+
 }  // namespace pit

@@ -172,6 +172,13 @@ bool apply_arena_log(const char* value, BootOptions& options) {
     return true;
 }
 
+bool apply_cpus(const char* value, BootOptions& options) {
+    u32 cpus;
+    if (!parse_u32(value, cpus) || cpus < 1 || cpus > BootOptions::kMaxCpus) return false;
+    options.cpus = cpus;
+    return true;
+}
+
 const Option kOptions[] = {
     {"test", "all, kernel, user, or suites/tests separated by commas", "(off)",
      "run the tests, print a summary, exit QEMU", apply_test},
@@ -198,6 +205,7 @@ const Option kOptions[] = {
     {"fit", "first, next, best or worst", "first", "which hole of the arena a process is placed in", apply_fit},
     {"arenalog", "0 or 1", "0", "print one machine-readable line per arena event (make arena-report reads them)",
      apply_arena_log},
+    {"cpus", "1..16", "all the firmware lists", "how many CPUs to use; 1 never starts the others", apply_cpus},
 };
 
 void print_accepted_keys() {

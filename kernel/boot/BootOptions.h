@@ -45,6 +45,9 @@ struct BootOptions {
     u8 fit_policy = 0;
     // arenalog=0 | 1: one machine-readable line per arena event (kernel/memmodel/Arena.h; make arena-report).
     bool arena_log = false;
+    // cpus=N: use at most N CPUs (1: never start the others); 0, the default: every CPU the firmware lists.
+    u32 cpus = 0;
+    static constexpr u32 kMaxCpus = 16;  // CpuList::kMaxCpus (format/CpuTables.h)
 };
 
 namespace boot_options {

@@ -32,6 +32,7 @@
 #include "kernel/debug/TestMode.h"
 #include "kernel/debug/Traps.h"
 #include "kernel/proc/UserFaults.h"
+#include "kernel/smp/Smp.h"
 #include "kernel/swap/Swapper.h"
 #include "libc/rt/String.h"
 
@@ -112,11 +113,13 @@ extern "C" [[noreturn]] void kmain(u32 magic, u32 multiboot_info) {
     // then the page allocator over what is left.
     pmm::begin();
     paging::initialize();
+    smp::discover(options);  // the firmware's processor tables; a page below 1 MiB for the trampoline if needed
     arena::reserve(options.arena_bytes, static_cast<FitPolicy>(options.fit_policy));
     arena::set_logging(options.arena_log);
     pmm::finish(options.pmm_bitmap ? pmm::Kind::Bitmap : pmm::Kind::Buddy);
     page_tables::initialize();
     kernel_heap::initialize();
+    smp::start_application_processors();  // each parks, halted; nothing runs on it yet (docs/multicore.md)
     ata_disk::initialize();  // the swap disk, if one is attached
     swapper::initialize(options);
 

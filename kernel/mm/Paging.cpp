@@ -21,6 +21,8 @@ namespace {
 
 constexpr u32 kApicRegisters = 0xFFFFF000;
 u32 g_directory = 0;  // physical
+u64 g_direct_map_bytes = 0;
+bool g_apic_mapped = false;
 bool g_large = false;
 bool g_global = false;
 
@@ -74,6 +76,7 @@ void initialize() {
     if (top > layout::kDirectMapLimit) top = layout::kDirectMapLimit;
     top = align_up<u64>(top, kLargePageSize);
     u32 direct_pdes = static_cast<u32>(top / kLargePageSize);
+    g_direct_map_bytes = top;
 
     g_directory = allocate_table("kernel page directory");
     PageDirectoryEntry* directory = directory_at(g_directory);
@@ -139,6 +142,7 @@ void initialize() {
         pte->set_write_through(true);
         tlb::invalidate_page(kApicRegisters);
         local_apic::route_pic_interrupts(kApicRegisters);
+        g_apic_mapped = true;
     }
 
     klog("paging", "kernel page directory at 0x%08x: direct map of %u MiB with %s pages, %u page tables", g_directory,
@@ -149,6 +153,8 @@ void initialize() {
 
 u32 kernel_directory() { return g_directory; }
 bool uses_large_pages() { return g_large; }
+u64 direct_map_bytes() { return g_direct_map_bytes; }
+uptr local_apic_registers() { return g_apic_mapped ? kApicRegisters : 0; }
 bool uses_global_pages() { return g_global; }
 
 const PageDirectoryEntry* kernel_directory_entries() {

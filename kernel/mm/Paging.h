@@ -22,6 +22,11 @@ void initialize();
 u32 kernel_directory();  // physical address, what CR3 holds for the kernel
 bool uses_large_pages();
 bool uses_global_pages();
+// Physical memory 0..direct_map_bytes() is mapped at 0xC0000000 (holes and firmware areas included).
+u64 direct_map_bytes();
+// The virtual address of the local APIC's registers (mapped uncached at kDefaultPhysicalBase, the same
+// address on every CPU, each reaching its own APIC), or 0 when the CPU has none.
+uptr local_apic_registers();
 
 // The PDEs of the kernel half (768..1023), for copying into a new address space.
 const PageDirectoryEntry* kernel_directory_entries();

@@ -4,8 +4,9 @@
 // change to a present entry (unmap, a narrower protection, a new frame, clearing A or D) must be followed by
 // an invalidation before the old frame is reused (Intel SDM Vol. 3A 4.10.4). Loading CR3 switches address
 // spaces and flushes every non-global translation (4.10.4.1). Every INVLPG and every CR3 load of the kernel
-// goes through this file (boot.asm's early tables aside), so that a TLB shootdown for several CPUs hooks in
-// at one place: `grep -rn invlpg` and `write_cr3` find only this file and arch/i386/Cpu.h.
+// goes through this file (boot.asm's early tables and the AP trampoline's first CR3 aside), so that a TLB
+// shootdown for several CPUs hooks in at one place: `grep -rn invlpg` and `write_cr3` find only this file and
+// arch/i386/Cpu.h.
 #pragma once
 
 #include "libc/base/Types.h"

@@ -3,7 +3,8 @@
 #   - mm/, format/ and libc/base/ are pure C++: no inline assembly, no arch/ or kernel/ include, so the
 #     host tests compile the very files the kernel runs;
 #   - the TLB has one home: invlpg and CR3 writes are spelled only in arch/i386/Cpu.h (the instructions),
-#     kernel/mm/Tlb.cpp (the one caller) and boot/boot.asm (turning paging on, before any C++ runs).
+#     kernel/mm/Tlb.cpp (the one caller), boot/boot.asm and arch/i386/Trampoline.asm (turning paging on, on
+#     the bootstrap processor and on each application processor, before any C++ runs there).
 # Prints PASS/FAIL lines for tools/run-tests.sh.
 set -u
 cd "$(dirname "$0")/../.."
@@ -24,4 +25,4 @@ check() {
 check pure-mm-no-asm "mm format libc/base" '\basm\b|__asm__' '^$'
 check pure-mm-no-hardware-include "mm format libc/base" '#include "(arch|kernel)/' '^$'
 check one-tlb-home-invlpg "*.cpp *.h *.asm *.S" 'invlpg *\(' 'arch/i386/Cpu.h|kernel/mm/Tlb.cpp'
-check one-tlb-home-cr3 "*.cpp *.h *.asm *.S" 'write_cr3|mov +cr3,|mov +%?[a-z0-9%]+, *%cr3' 'arch/i386/Cpu.h|kernel/mm/Tlb.cpp|boot/boot.asm'
+check one-tlb-home-cr3 "*.cpp *.h *.asm *.S" 'write_cr3|mov +cr3,|mov +%?[a-z0-9%]+, *%cr3' 'arch/i386/Cpu.h|kernel/mm/Tlb.cpp|boot/boot.asm|arch/i386/Trampoline.asm'

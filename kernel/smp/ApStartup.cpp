@@ -1,0 +1,168 @@
+// ApStartup.cpp: INIT-SIPI-SIPI, one application processor at a time, and the AP's first C++ code.
+//
+// The sequence is the SDM's (Vol. 3A 8.4.4.1, "Typical BSP Initialization Sequence"), addressed to one APIC
+// id at a time through the ICR's destination field (10.6.1) rather than broadcast, so a CPU the firmware
+// listed as disabled, or beyond `cpus=`, is never woken: INIT, 10 ms, STARTUP, 200 us, STARTUP again, 200 us.
+// Emulators do not need the delays; real processors do, and a 486 has no TSC, so they are counted on the
+// PIT (pit::Stopwatch). A second STARTUP to a CPU that already left its wait-for-SIPI state is ignored
+// (8.4.2). The BSP then waits up to 100 ms for the AP to say it is online; one that does not is sent INIT
+// again, which stops it where it is and leaves it waiting (so it cannot run later on freed page tables),
+// and is skipped.
+//
+// While it turns paging on, the AP runs at the trampoline's physical address. The kernel's own directory
+// does not map low memory (boot.asm's identity map is gone), so bring-up uses a directory of its own: the
+// kernel half copied from the kernel's (the same page tables: kernel stacks and the direct map are there) and
+// one page table mapping the trampoline's page at its own address. ap_main leaves it for the kernel's
+// directory at once, and the two frames are freed when every AP is up.
+#include "kernel/smp/Smp.h"
+#include "kernel/smp/SmpInternal.h"
+
+#include "arch/i386/Cpu.h"
+#include "arch/i386/Gdt.h"
+#include "arch/i386/Idt.h"
+#include "arch/i386/LocalApic.h"
+#include "arch/i386/PageTableEntry.h"
+#include "arch/i386/Pit.h"
+#include "arch/i386/Tss.h"
+#include "kernel/boot/Layout.h"
+#include "kernel/dev/Console.h"
+#include "kernel/mm/KernelStack.h"
+#include "kernel/mm/Paging.h"
+#include "kernel/mm/PhysicalMemory.h"
+#include "kernel/mm/Tlb.h"
+#include "libc/base/Format.h"
+#include "libc/rt/String.h"
+
+extern "C" char ap_trampoline_start[], ap_trampoline_end[], ap_trampoline_parameters[];
+extern "C" [[noreturn]] void ap_main(u32 index);
+
+namespace smp {
+namespace {
+
+// The parameter block at the end of arch/i386/Trampoline.asm.
+struct TrampolineParameters {
+    u32 cr3, cr4, stack_top, entry, cpu_index;
+};
+
+constexpr u32 kIcrSpins = 100000;     // polls of "send pending"; an APIC delivers in a few
+constexpr u32 kInitDelayUs = 10000;   // SDM 8.4.4.1: 10 ms after INIT
+constexpr u32 kStartupDelayUs = 200;  // 200 us after each STARTUP
+constexpr u32 kOnlineTimeoutUs = 100000;
+
+TaskStateSegment g_tss[CpuList::kMaxCpus];
+u16 g_tss_selector[CpuList::kMaxCpus];
+
+bool is_online(u32 index) { return __atomic_load_n(&g_cpus[index].online, __ATOMIC_ACQUIRE) != 0; }
+
+// The bring-up directory (see above); returns its physical address, or 0.
+u32 build_bringup_directory(u32& table_physical) {
+    auto directory = pmm::allocate();
+    if (directory.is_error()) return 0;
+    auto table = pmm::allocate();
+    if (table.is_error()) {
+        pmm::free(directory.value());
+        return 0;
+    }
+    auto* pdes = static_cast<PageDirectoryEntry*>(pmm::frame_pointer(directory.value()));
+    auto* ptes = static_cast<PageTableEntry*>(pmm::frame_pointer(table.value()));
+    memset(pdes, 0, kPageSize);
+    memset(ptes, 0, kPageSize);
+    u32 kernel_first = page_directory_index(static_cast<u32>(layout::kKernelBase));
+    memcpy(pdes + kernel_first, paging::kernel_directory_entries(), (kEntriesPerTable - kernel_first) * sizeof(u32));
+    table_physical = table.value() << kPageShift;
+    ptes[page_table_index(g_trampoline)].set_physical_address(g_trampoline);
+    ptes[page_table_index(g_trampoline)].set_present(true);
+    ptes[page_table_index(g_trampoline)].set_writable(true);
+    PageDirectoryEntry& pde = pdes[page_directory_index(g_trampoline)];
+    pde.set_physical_address(table_physical);
+    pde.set_present(true);
+    pde.set_writable(true);
+    return directory.value() << kPageShift;
+}
+
+// Sends INIT-SIPI-SIPI to CPU `index` and waits for it; true when it came online.
+bool start_one(uptr apic, u32 index) {
+    Cpu& cpu = g_cpus[index];
+    cpu.started = true;
+    if (!local_apic::send_init(apic, cpu.apic_id, kIcrSpins)) return false;
+    pit::delay_us(kInitDelayUs);
+    u8 vector = static_cast<u8>(g_trampoline >> kPageShift);
+    pit::Stopwatch watch;
+    for (int startup = 0; startup < 2; ++startup) {
+        if (!local_apic::send_startup(apic, cpu.apic_id, vector, kIcrSpins)) return false;
+        u32 sent = watch.elapsed_us();
+        while (watch.elapsed_us() - sent < kStartupDelayUs && !is_online(index)) {
+        }
+    }
+    while (!is_online(index) && watch.elapsed_us() < kOnlineTimeoutUs) {
+    }
+    cpu.start_us = watch.elapsed_us();
+    return is_online(index);
+}
+
+}  // namespace
+
+void start_application_processors() {
+    if (g_cpu_count <= 1) return;
+    uptr apic = paging::local_apic_registers();
+    u32 table = 0;
+    u32 directory = build_bringup_directory(table);
+    if (!directory) {
+        kwarn("smp", "no memory for the bring-up page directory: the other %u CPUs are not started", g_cpu_count - 1);
+        g_cpu_count = 1;
+        return;
+    }
+    u32 size = static_cast<u32>(ap_trampoline_end - ap_trampoline_start);
+    memcpy(layout::physical_pointer<u8>(g_trampoline), ap_trampoline_start, size);
+    auto* parameters = layout::physical_pointer<TrampolineParameters>(
+        g_trampoline + static_cast<u32>(ap_trampoline_parameters - ap_trampoline_start));
+    parameters->cr3 = directory;
+    parameters->cr4 = paging::uses_large_pages() || paging::uses_global_pages() ? cpu::read_cr4() : 0;
+    parameters->entry = reinterpret_cast<u32>(&ap_main);
+
+    klog("cpu0", "APIC id %u, the bootstrap processor", g_cpus[0].apic_id);
+    for (u32 i = 1; i < g_cpu_count; ++i) {
+        char name[8];
+        format_to_buffer(name, sizeof(name), "cpu%u", i);
+        auto stack = KernelStack::allocate();
+        auto selector = gdt::add_cpu_tss(g_tss[i]);
+        if (stack.is_error() || selector.is_error()) {
+            kwarn(name, "APIC id %u: no %s for it; skipped", g_cpus[i].apic_id,
+                  stack.is_error() ? "kernel stack" : "GDT slot");
+            if (!stack.is_error()) stack.value().release();
+            if (!selector.is_error()) gdt::release(selector.value() >> 3);
+            continue;
+        }
+        g_tss_selector[i] = selector.value();
+        g_tss[i].esp0 = stack.value().top();
+        parameters->stack_top = stack.value().top();
+        parameters->cpu_index = i;
+        if (start_one(apic, i)) {
+            klog(name, "APIC id %u, started in %u.%u ms", g_cpus[i].apic_id, g_cpus[i].start_us / 1000,
+                 g_cpus[i].start_us % 1000 / 100);
+            continue;
+        }
+        // Back to wait-for-SIPI, so it cannot wake later on the freed directory or stack (SDM 8.4.1).
+        (void)local_apic::send_init(apic, g_cpus[i].apic_id, kIcrSpins);
+        stack.value().release();
+        gdt::release(selector.value() >> 3);
+        kwarn(name, "APIC id %u did not answer; skipped", g_cpus[i].apic_id);
+    }
+    pmm::free(directory >> kPageShift);
+    pmm::free(table >> kPageShift);
+    klog("smp", "%u of %u CPUs online; the application processors halt until there is work for them", online_count(),
+         g_cpu_count);
+}
+
+}  // namespace smp
+
+// The AP's first C++ code, on its own kernel stack, with the bring-up directory in CR3 and interrupts off.
+extern "C" [[noreturn]] void ap_main(u32 index) {
+    using namespace smp;
+    tlb::load_directory(paging::kernel_directory());  // the identity page goes; the kernel half stays
+    gdt::load_on_application_processor(g_tss_selector[index]);
+    idt::load_on_this_cpu();
+    local_apic::enable_quietly(paging::local_apic_registers());
+    __atomic_store_n(&g_cpus[index].online, 1, __ATOMIC_RELEASE);
+    for (;;) asm volatile("cli; hlt");
+}

@@ -1,0 +1,35 @@
+// Smp.h: finding the other processors and starting them (docs/multicore.md).
+//
+// Boot runs on one CPU, the bootstrap processor (BSP); the firmware leaves the others, the application
+// processors (APs), waiting for a STARTUP IPI. This first step of multi-core support finds them in the ACPI
+// MADT (the MP table as a fallback, format/CpuTables.h), starts each with INIT-SIPI-SIPI through a real-mode
+// trampoline (arch/i386/Trampoline.asm), and parks it: the AP loads the kernel's page directory, GDT, its own
+// TSS and the IDT, says it is online and halts with interrupts off. Nothing runs on it yet.
+//
+// With one CPU (or `cpus=1`) nothing is reserved and nothing is started: boot is as before, plus one line.
+#pragma once
+
+#include "kernel/boot/BootOptions.h"
+#include "libc/base/Types.h"
+
+namespace smp {
+
+struct Cpu {
+    u8 apic_id;
+    bool bootstrap;
+    bool started;  // INIT-SIPI-SIPI sent
+    u32 online;    // set by the CPU itself once it runs the kernel (read and written with __atomic builtins)
+    u32 start_us;  // from the first STARTUP IPI until it was seen online
+};
+
+// After paging::initialize() (the firmware's tables are read through the direct map) and before
+// pmm::finish() (the trampoline's page below 1 MiB is reserved then, when an AP will be started).
+void discover(const BootOptions& options);
+// Once kernel stacks can be allocated: starts every AP found (up to `cpus=`), one at a time.
+void start_application_processors();
+
+u32 cpu_count();  // the BSP and the APs that will be (or were) started
+const Cpu& cpu(u32 index);
+u32 online_count();
+
+}  // namespace smp

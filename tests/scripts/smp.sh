@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# smp.sh: the application processors come up (docs/multicore.md). Three short boots running the in-kernel
+# smp suite:
+#   - -smp 2 and -smp 4: a "cpuN: APIC id N, started in X ms" line for every AP, "N of N CPUs online", and
+#     the smp tests pass;
+#   - -smp 4 with cpus=1: the four CPUs are found, none is started, the tests pass on the one;
+#   - the MP table fallback: SeaBIOS without ACPI, -smp 4,sockets=4 (its MP table lists every CPU only with
+#     one socket per CPU), all four started.
+# About ten seconds. Prints PASS/FAIL lines for tools/run-tests.sh.
+set -u
+cd "$(dirname "$0")/../.."
+logs=build/test-logs
+mkdir -p "$logs"
+
+# boot NAME CPUS "BOOT OPTIONS" [QEMU ARGUMENTS...]: runs the smp tests under -smp CPUS; the serial log is $logs/smp-NAME.log.
+boot() {
+  local name=$1 cpus=$2 append=$3 log=$logs/smp-$1.log qemu status
+  rm -f "$log"
+  shift 3
+  tools/qemu.sh --timeout 30 --append "test=smp,pit $append" --log "$log" -- -smp "$cpus" "$@" > /dev/null 2>&1 &
+  qemu=$!
+  wait "$qemu"
+  status=$?
+  tr -d '\r' < "$log" > "$log.txt" 2> /dev/null
+  if [ "$status" = 33 ]; then
+    echo "PASS smp.$name.tests: the smp suite passed under -smp $cpus${append:+ $append}"
+  else
+    echo "FAIL smp.$name.tests: QEMU exit status $status under -smp $cpus${append:+ $append} (log: $log)"
+  fi
+}
+
+# expect_started NAME CPUS [SOURCE]: the CPUs were found in SOURCE (default ACPI MADT), every AP reported a start, and the summary counts them all.
+expect_started() {
+  local name=$1 cpus=$2 source=${3:-ACPI MADT} log=$logs/smp-$1.log.txt missing=""
+  for ((i = 1; i < cpus; ++i)); do
+    grep -qE "cpu$i: APIC id [0-9]+, started in [0-9]+\.[0-9] ms" "$log" || missing+=" cpu$i"
+  done
+  if [ -z "$missing" ] && grep -q "smp: $cpus of $cpus CPUs online" "$log"; then
+    echo "PASS smp.$name.online: all $cpus CPUs online"
+  else
+    echo "FAIL smp.$name.online: missing:${missing:- the summary line} (log: $log)"
+  fi
+}
+
+boot two 2 ""
+expect_started two 2
+boot four 4 ""
+expect_started four 4
+boot cpus1 4 "cpus=1"
+log=$logs/smp-cpus1.log.txt
+if grep -q "smp: 4 CPUs in the ACPI MADT (APIC ids 0 1 2 3); cpus=1: using this one only" "$log" &&
+  ! grep -qE "cpu[1-9]: |trampoline at" "$log"; then
+  echo "PASS smp.cpus1: four CPUs found, none started"
+else
+  echo "FAIL smp.cpus1: expected the four CPUs found and none started (log: $log)"
+fi
+boot mp-table 4,sockets=4 "" -machine pc,acpi=off -bios bios.bin
+expect_started mp-table 4 "MP table"
