@@ -76,7 +76,7 @@ bool may_run_now(const Process* p) {
     return !p->rolled_out || pit::ticks() - p->rolled_out_at >= kStayOutSeconds * pit::frequency();
 }
 
-Process* pick_next() {
+[[gnu::always_inline]] inline Process* pick_next() {
     Process* p = g_head;
     while (p && !may_run_now(p)) p = p->ready_next;
     if (!p) p = g_head;  // every ready process is out: the first in the queue comes back
@@ -129,6 +129,17 @@ u32 quantum() { return g_quantum; }
 Process* current() { return g_current; }
 u64 context_switches() { return g_switches; }
 
+// The older memory models: a process rolled out of the arena comes back before it runs. When no room can be
+// made for it (static segments in the way), it stays out and waits for its next turn while another runs;
+// each queued process gets one try per switch. Out of line: the common switch never comes here.
+[[gnu::noinline]] static Process* bring_in_or_pass(Process* next) {
+    for (u32 tries = 1; next && next->rolled_out && !process::roll_into_arena(next); ++tries) {
+        enqueue(next);
+        next = tries < process::kMaxProcesses ? pick_next() : nullptr;
+    }
+    return next;
+}
+
 // schedule() with interrupts already disabled.
 static void switch_to_next() {
     g_reschedule_pending = false;
@@ -138,13 +149,7 @@ static void switch_to_next() {
         enqueue(previous);
     }
     Process* next = pick_next();
-    // The older memory models: a process rolled out of the arena comes back before it runs. When no room can
-    // be made for it (static segments in the way), it stays out and waits for its next turn while another
-    // runs; each queued process gets one try per switch.
-    for (u32 tries = 1; next && next != previous && next->rolled_out && !process::roll_into_arena(next); ++tries) {
-        enqueue(next);
-        next = tries < process::kMaxProcesses ? pick_next() : nullptr;
-    }
+    if (next && next != previous && next->rolled_out) next = bring_in_or_pass(next);
     if (next == previous && next) {
         next->state = ProcessState::Running;
         next->quantum_left = g_quantum;
