@@ -183,7 +183,7 @@ u32 checked_in(u32 position) {
 // The AP's first C++ code, on its own kernel stack, with the bring-up directory in CR3 and interrupts off.
 extern "C" [[noreturn]] void ap_main(u32 index) {
     using namespace smp;
-    tlb::load_directory(paging::kernel_directory());  // the identity page goes; the kernel half stays
+    tlb::load_directory(paging::kernel_directory());            // the identity page goes; the kernel half stays
     gdt::load_on_application_processor(g_tss_selector[index]);  // and GS: this_cpu() works from here
     idt::load_on_this_cpu();
     local_apic::enable_quietly(paging::local_apic_registers());

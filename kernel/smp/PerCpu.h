@@ -18,9 +18,9 @@
 struct Process;
 
 struct PerCpu {
-    PerCpu* self;     // %gs:0, checked by static_assert below
-    u32 index;        // 0 for the bootstrap processor, then in the order they were started
-    u32 apic_id;      // its local APIC id (0 without an APIC)
+    PerCpu* self;      // %gs:0, checked by static_assert below
+    u32 index;         // 0 for the bootstrap processor, then in the order they were started
+    u32 apic_id;       // its local APIC id (0 without an APIC)
     Process* current;  // for later: the process this CPU runs (the scheduler still keeps one global)
     // Interrupt-disable nesting (kernel/sync/Interrupts.h): the depth of nested "interrupts off" sections,
     // and whether interrupts were on when the outermost one began.

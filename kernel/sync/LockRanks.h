@@ -10,9 +10,9 @@
 
 namespace lock_rank {
 
-constexpr u32 kSmpCheckIn = 100;       // kernel/smp/ApStartup.cpp: the APs' check-in list
-constexpr u32 kTestOuter = 500;        // tests/kernel/SyncTests.cpp
-constexpr u32 kTestInner = 510;        // tests/kernel/SyncTests.cpp
-constexpr u32 kConsoleOutput = 1000;   // kernel/dev/Console.cpp: last, since anything may print while locked
+constexpr u32 kSmpCheckIn = 100;      // kernel/smp/ApStartup.cpp: the APs' check-in list
+constexpr u32 kTestOuter = 500;       // tests/kernel/SyncTests.cpp
+constexpr u32 kTestInner = 510;       // tests/kernel/SyncTests.cpp
+constexpr u32 kConsoleOutput = 1000;  // kernel/dev/Console.cpp: last, since anything may print while locked
 
 }  // namespace lock_rank
