@@ -101,6 +101,21 @@ inline u16 store_ldt() {
     asm volatile("sldt %0" : "=r"(v));
     return v;
 }
+// GS holds this CPU's per-CPU data segment in the kernel (kernel/smp/PerCpu.h). Loading a data segment
+// register reads the descriptor into the register's hidden part (SDM Vol. 3A 3.4.3); a GS-relative access
+// then adds that descriptor's base, so the same instruction reaches each CPU's own area.
+inline void load_gs(u16 selector) { asm volatile("mov %0, %%gs" : : "r"(selector) : "memory"); }
+inline u16 read_gs() {
+    u16 v;
+    asm volatile("mov %%gs, %0" : "=r"(v));
+    return v;
+}
+// The 32-bit word at GS:offset.
+inline u32 read_gs_dword(u32 offset) {
+    u32 v;
+    asm volatile("movl %%gs:(%1), %0" : "=r"(v) : "r"(offset) : "memory");
+    return v;
+}
 inline u16 store_task_register() {
     u16 v;
     asm volatile("str %0" : "=r"(v));

@@ -11,6 +11,16 @@ TaskStateSegment g_tss;
 TaskStateSegment g_double_fault_tss;
 const SegmentDescriptor* g_ldt = nullptr;
 
+}  // namespace
+
+// Read by trap_common (Isr.asm) with the task register's index: the GS selector of the CPU that runs the
+// TSS. Slots without a per-CPU segment hold the flat kernel data selector, so a trap taken before (or a
+// TSS never paired) still loads a valid GS.
+extern "C" u16 gdt_cpu_data_by_task[kEntries];
+u16 gdt_cpu_data_by_task[kEntries];
+
+namespace {
+
 // LGDT, then reload the segment registers: they cache the old descriptors until reloaded (SDM 3.4.3).
 // CS can only be reloaded by a far transfer, hence the far jump to the next instruction.
 void load(const cpu::DescriptorTablePointer& pointer) {
@@ -38,6 +48,7 @@ void initialize(u32 double_fault_stack_top, void (*double_fault_entry)()) {
     g_table[2] = SegmentDescriptor::data(0, 0xFFFFFFFF, P::Kernel);
     g_table[3] = SegmentDescriptor::code(0, 0xFFFFFFFF, P::User);
     g_table[4] = SegmentDescriptor::data(0, 0xFFFFFFFF, P::User);
+    for (u16& selector : gdt_cpu_data_by_task) selector = kKernelData;
 
     g_tss = TaskStateSegment{};
     g_tss.ss0 = kKernelData;
@@ -77,7 +88,32 @@ void load_on_application_processor(u16 tss_selector) {
     cpu::DescriptorTablePointer pointer{sizeof(g_table) - 1, reinterpret_cast<u32>(g_table)};
     load(pointer);
     asm volatile("ltr %0" : : "r"(tss_selector));
+    cpu::load_gs(cpu_data_for_task(tss_selector));
 }
+
+// A byte-granular limit: GS reaches the area and nothing past it (an access beyond faults, SDM 5.3).
+void set_bootstrap_cpu_data(u32 base, u32 size) {
+    g_table[kCpuData >> 3] = SegmentDescriptor::data(base, size - 1, SegmentDescriptor::Privilege::Kernel);
+    gdt_cpu_data_by_task[kTss >> 3] = kCpuData;
+    // The double-fault task runs with the GS of its TSS; it is CPU 0's until each CPU has its own.
+    gdt_cpu_data_by_task[kDoubleFaultTss >> 3] = kCpuData;
+    g_double_fault_tss.gs = kCpuData;
+    cpu::load_gs(kCpuData);
+}
+
+ErrorOr<u16> add_cpu_data(u32 base, u32 size, u16 tss_selector) {
+    u16 index = TRY(allocate(SegmentDescriptor::data(base, size - 1, SegmentDescriptor::Privilege::Kernel)));
+    u16 selector = make_selector(index, false, 0);
+    gdt_cpu_data_by_task[tss_selector >> 3] = selector;
+    return selector;
+}
+
+void release_cpu_data(u16 selector, u16 tss_selector) {
+    gdt_cpu_data_by_task[tss_selector >> 3] = kKernelData;
+    release(selector >> 3);
+}
+
+u16 cpu_data_for_task(u16 tss_selector) { return gdt_cpu_data_by_task[(tss_selector >> 3) % kEntries]; }
 
 TaskStateSegment& tss() { return g_tss; }
 TaskStateSegment& double_fault_tss() { return g_double_fault_tss; }

@@ -2,8 +2,9 @@
 //
 // Flat 4 GiB segments (base 0) for kernel and user code and data, so segmentation adds nothing to a linear
 // address and paging does the protecting; the user segments differ only in their DPL of 3. Then the TSS
-// and the double-fault TSS. Slots from kFirstDynamic on are handed out at run time (per-process LDT
-// descriptors for the segmentation demos).
+// and the double-fault TSS, then the bootstrap processor's per-CPU data segment. Slots from kFirstDynamic on
+// are handed out at run time (per-process LDT descriptors for the segmentation demos, each application
+// processor's TSS and per-CPU data segment).
 //
 //   index  selector  use
 //   0      0x00      null (the CPU requires it; loading it into DS is allowed, using it faults)
@@ -14,7 +15,13 @@
 //   5      0x28      TSS
 //   6      0x30      double-fault TSS
 //   7      0x38      the running process's LDT (older memory models; rewritten on every switch to one)
-//   8...             run-time slots: each application processor's TSS (add_cpu_tss), then LDT descriptors
+//   8      0x40      CPU 0's per-CPU data, loaded into GS (kernel/smp/PerCpu.h); base = its area, DPL 0
+//   9...             run-time slots: each application processor's TSS (add_cpu_tss) and per-CPU data
+//                    segment (add_cpu_data), then LDT descriptors
+//
+// GS in the kernel is always the running CPU's per-CPU segment. The trap entry (Isr.asm) finds it from the
+// task register, which is per CPU: cpu_data_for_task maps each TSS's GDT index to the data selector of the
+// same CPU (the double-fault task, which the APs share for now, to CPU 0's).
 #pragma once
 
 #include "arch/i386/SegmentDescriptor.h"
@@ -30,8 +37,9 @@ constexpr u16 kUserData = make_selector(4, false, 3);
 constexpr u16 kTss = make_selector(5, false, 0);
 constexpr u16 kDoubleFaultTss = make_selector(6, false, 0);
 constexpr u16 kLdt = make_selector(7, false, 0);
-constexpr u16 kFirstDynamic = 8;
-constexpr u16 kEntries = 32;
+constexpr u16 kCpuData = make_selector(8, false, 0);
+constexpr u16 kFirstDynamic = 9;
+constexpr u16 kEntries = 64;  // 16 CPUs take 2 slots each (TSS and per-CPU data), the rest is for LDTs
 
 // Builds the table, loads it with LGDT, reloads every segment register (a far jump for CS) and loads
 // the task register.
@@ -54,8 +62,19 @@ const SegmentDescriptor* current_ldt();
 // An application processor's TSS: a run-time slot of its own, since LTR marks the descriptor busy and a
 // second LTR of a busy TSS faults (SDM Vol. 3A 7.2.4, LTR in Vol. 2A). Returns the selector.
 ErrorOr<u16> add_cpu_tss(TaskStateSegment& tss);
-// On an application processor: LGDT of the shared table, the kernel segments reloaded, LTR of its own TSS.
+// On an application processor: LGDT of the shared table, the kernel segments reloaded, LTR of its own TSS,
+// GS loaded with the per-CPU data segment paired with that TSS.
 void load_on_application_processor(u16 tss_selector);
+
+// The bootstrap processor's per-CPU data segment: slot kCpuData becomes a DPL 0 data segment over
+// [base, base + size), paired with the TSS and the double-fault TSS, and GS is loaded with it.
+void set_bootstrap_cpu_data(u32 base, u32 size);
+// An application processor's per-CPU data segment in a run-time slot, paired with its TSS so the trap entry
+// finds it; returns the selector. load_on_application_processor loads it into GS.
+ErrorOr<u16> add_cpu_data(u32 base, u32 size, u16 tss_selector);
+void release_cpu_data(u16 selector, u16 tss_selector);
+// The data selector paired with a TSS selector (kKernelData for none).
+u16 cpu_data_for_task(u16 tss_selector);
 
 // Run-time descriptors: returns the GDT index of a free slot set to `descriptor`.
 ErrorOr<u16> allocate(SegmentDescriptor descriptor);

@@ -4,11 +4,23 @@
 ; stub pushes a dummy 0 so all frames share the TrapFrame layout (arch/i386/TrapFrame.h). The common path
 ; saves the general and segment registers, loads the kernel data segments, calls trap_dispatch(frame) and
 ; returns with IRET. interrupt_stub_table lists the entry points for the IDT (vectors 0-47 and 0x80).
+;
+; GS is the per-CPU segment in the kernel (kernel/smp/PerCpu.h; arch/i386/Gdt.h). A trap from ring 3 arrives
+; with the user's GS, whatever the process put there (the flat user data selector, or an LDT selector under
+; the older memory models): the entry saves it in the frame and loads this CPU's own, which it finds through
+; the task register. TR is per CPU (each has its own TSS, loaded once with LTR), STR reads it without a
+; memory access, and gdt_cpu_data_by_task maps the TSS's GDT index to the same CPU's data selector. The
+; return to ring 3 pops the user's GS back; the user cannot load the kernel's selector itself, as its DPL is
+; 0 and a data segment load checks DPL >= max(CPL, RPL) (SDM Vol. 3A 5.6, "Privilege Level Checking When
+; Accessing Data Segments"). A return to ring 0 keeps the GS it has: the kernel's GS belongs to the CPU, not
+; to the interrupted code, which may (once threads move between CPUs) resume on another one.
 
 KERNEL_DATA equ 0x10
+FRAME_CS    equ 15 * 4                  ; TrapFrame::cs: after 4 segment registers, 8 of PUSHAD, vector, error code, EIP
 
 section .text
 extern trap_dispatch
+extern gdt_cpu_data_by_task
 
 %macro STUB_NO_ERROR 1
 isr_stub_%1:
@@ -45,6 +57,10 @@ trap_common:
     mov ds, ax
     mov es, ax
     mov fs, ax
+    str ax                              ; this CPU's TSS selector; its index picks the per-CPU GS
+    movzx eax, ax
+    shr eax, 3
+    mov ax, [gdt_cpu_data_by_task + eax * 2]
     mov gs, ax
     cld                                 ; the C++ ABI expects DF clear (SysV i386 psABI 2.2.1)
     push esp                            ; TrapFrame*
@@ -52,7 +68,13 @@ trap_common:
     add esp, 4                          ; tools/gdb/mneme.py's unwinder knows trap_common by this instruction,
 global trap_return                      ; the 3 bytes before trap_return: keep them together
 trap_return:
+    test byte [esp + FRAME_CS], 3       ; back to ring 3: the user's GS; to ring 0: keep this CPU's
+    jz .kernel_gs
     pop gs
+    jmp .pop_fs
+.kernel_gs:
+    add esp, 4
+.pop_fs:
     pop fs
     pop es
     pop ds

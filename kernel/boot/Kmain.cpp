@@ -32,6 +32,7 @@
 #include "kernel/debug/TestMode.h"
 #include "kernel/debug/Traps.h"
 #include "kernel/proc/UserFaults.h"
+#include "kernel/smp/PerCpu.h"
 #include "kernel/smp/Smp.h"
 #include "kernel/swap/Swapper.h"
 #include "libc/rt/String.h"
@@ -81,6 +82,10 @@ void print_loader_information() {
 
 extern "C" [[noreturn]] void kmain(u32 magic, u32 multiboot_info) {
     run_global_constructors();
+    // The GDT first: GS must hold CPU 0's per-CPU segment before the first lock (the console's) is taken.
+    gdt::initialize(reinterpret_cast<u32>(g_double_fault_stack + sizeof(g_double_fault_stack)),
+                    double_fault_task_entry);
+    per_cpu::initialize_bootstrap();
     console::initialize();
     kprintf("\nMneme: a teaching kernel for memory management (i386, built %s %s)\n", __DATE__, __TIME__);
     klog("boot", "kernel image 0x%08x-0x%08x (%u KiB), %u symbols for backtraces",
@@ -93,8 +98,6 @@ extern "C" [[noreturn]] void kmain(u32 magic, u32 multiboot_info) {
     panic::set_action(options.panic_halt ? panic::Action::Halt : panic::Action::Exit);
     if (have_info) print_loader_information();
 
-    gdt::initialize(reinterpret_cast<u32>(g_double_fault_stack + sizeof(g_double_fault_stack)),
-                    double_fault_task_entry);
     klog("gdt", "loaded: kernel code 0x%02x, kernel data 0x%02x, user code 0x%02x, user data 0x%02x, TSS 0x%02x",
          gdt::kKernelCode, gdt::kKernelData, gdt::kUserCode, gdt::kUserData, gdt::kTss);
     idt::initialize();

@@ -48,9 +48,9 @@ MONITOR_COMMAND(gdt, "gdt", "", "the live GDT decoded: base, limit, type, DPL of
     }
     if (shown < entries) kprintf("  (%u unused slots not shown)\n", entries - shown);
     kprintf(
-        "Selectors in use: CS 0x%02x (kernel code), DS/ES/SS 0x%02x (kernel data); user code 0x%02x and user "
-        "data 0x%02x carry RPL 3.\n",
-        gdt::kKernelCode, gdt::kKernelData, gdt::kUserCode, gdt::kUserData);
+        "Selectors in use: CS 0x%02x (kernel code), DS/ES/SS 0x%02x (kernel data), GS 0x%02x (this CPU's "
+        "per-CPU data); user code 0x%02x and user data 0x%02x carry RPL 3.\n",
+        gdt::kKernelCode, gdt::kKernelData, cpu::read_gs(), gdt::kUserCode, gdt::kUserData);
 }
 
 MONITOR_COMMAND(idt, "idt", "", "the IDT's present gates and their handlers") {

@@ -2,9 +2,17 @@
 // filled by the COM1 receive interrupt and drained by read_char().
 //
 // Interrupt rules: the receive interrupt is the ring's only producer and writes g_interrupt_request; process
-// context reads the ring and changes the foreground with interrupts disabled (InterruptGuard). Output is not
-// guarded: interrupt handlers print nothing (a panic report aside), so a write is interrupted only by
-// handlers that leave the VGA cursor and the UART alone.
+// context reads the ring and changes the foreground with interrupts disabled (InterruptGuard).
+//
+// Output goes under one spinlock, g_output_lock (kernel/sync/SpinLock.h), so that lines from different CPUs
+// never interleave mid-line: kprintf holds it for its whole text, klog and kwarn for the whole line (prefix,
+// message, newline), write() for each line of what it is given (a long write from a process lets interrupts
+// in between lines). With one CPU it changes nothing but keeping interrupts off while a line is printed;
+// interrupt handlers print nothing anyway (a trap or panic report aside). It ranks last (kernel/sync/
+// LockRanks.h): any code may print while holding another lock. While a panic is in progress the lock is not
+// taken: the CPU that panicked may hold it already, and its report must come out regardless.
+//
+// Lock order in this file: g_output_lock only (input uses InterruptGuard).
 #include "kernel/dev/Console.h"
 
 #include "arch/i386/Cpu.h"
@@ -12,6 +20,9 @@
 #include "arch/i386/Uart.h"
 #include "arch/i386/Vga.h"
 #include "kernel/boot/Layout.h"
+#include "kernel/debug/Panic.h"
+#include "kernel/sync/LockRanks.h"
+#include "kernel/sync/SpinLock.h"
 
 namespace console {
 namespace {
@@ -25,6 +36,36 @@ i32 g_foreground = 0;
 volatile i32 g_interrupt_request = 0;
 
 constexpr u8 kCtrlC = 0x03;
+
+sync::SpinLock g_output_lock("console output", lock_rank::kConsoleOutput);
+
+void write_unlocked(const char* text, size_t length) {
+    uart::write(text, length);
+    vga::write(text, length);
+}
+
+void unlocked_sink(void*, const char* text, size_t length) { write_unlocked(text, length); }
+
+}  // namespace
+
+// Holds the output lock for its lifetime, unless a panic is in progress (see the top of the file) or this
+// CPU holds it already: klog's line section encloses the kprintf calls that print its pieces.
+class OutputSection {
+public:
+    OutputSection() : m_locked(!panic::in_progress() && !g_output_lock.held_by_this_cpu()) {
+        if (m_locked) g_output_lock.lock();
+    }
+    ~OutputSection() {
+        if (m_locked) g_output_lock.unlock();
+    }
+    OutputSection(const OutputSection&) = delete;
+    OutputSection& operator=(const OutputSection&) = delete;
+
+private:
+    bool m_locked;
+};
+
+namespace {
 
 void on_receive(u8 byte) {
     if (byte == kCtrlC && g_foreground > 0) {
@@ -47,8 +88,15 @@ void initialize() {
 }
 
 void write(const char* text, size_t length) {
-    uart::write(text, length);
-    vga::write(text, length);
+    while (length > 0) {
+        size_t line = 0;
+        while (line < length && text[line++] != '\n') {
+        }
+        OutputSection section;
+        write_unlocked(text, line);
+        text += line;
+        length -= line;
+    }
 }
 
 void write(const char* text) {
@@ -109,7 +157,10 @@ char read_char() {
 
 }  // namespace console
 
-int kvprintf(const char* format, va_list args) { return vformat(console::sink, nullptr, format, args); }
+int kvprintf(const char* format, va_list args) {
+    console::OutputSection section;
+    return vformat(console::unlocked_sink, nullptr, format, args);
+}
 
 int kprintf(const char* format, ...) {
     va_list args;
@@ -127,6 +178,7 @@ void log_prefix(const char* subsystem) {
 }  // namespace
 
 void klog(const char* subsystem, const char* format, ...) {
+    console::OutputSection section;  // the whole line; kprintf's sections inside take nothing more
     log_prefix(subsystem);
     va_list args;
     va_start(args, format);
@@ -136,6 +188,7 @@ void klog(const char* subsystem, const char* format, ...) {
 }
 
 void kwarn(const char* subsystem, const char* format, ...) {
+    console::OutputSection section;
     log_prefix(subsystem);
     kprintf("warning: ");
     va_list args;

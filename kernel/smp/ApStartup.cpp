@@ -30,6 +30,9 @@
 #include "kernel/mm/Paging.h"
 #include "kernel/mm/PhysicalMemory.h"
 #include "kernel/mm/Tlb.h"
+#include "kernel/smp/PerCpu.h"
+#include "kernel/sync/LockRanks.h"
+#include "kernel/sync/SpinLock.h"
 #include "libc/base/Format.h"
 #include "libc/rt/String.h"
 
@@ -51,6 +54,11 @@ constexpr u32 kOnlineTimeoutUs = 100000;
 
 TaskStateSegment g_tss[CpuList::kMaxCpus];
 u16 g_tss_selector[CpuList::kMaxCpus];
+
+// Each AP appends its index here before it halts: a lock taken on the APs themselves, for the tests.
+sync::TicketLock g_check_in_lock("smp check-in", lock_rank::kSmpCheckIn);
+u32 g_check_in[CpuList::kMaxCpus];
+u32 g_check_in_count = 0;
 
 bool is_online(u32 index) { return __atomic_load_n(&g_cpus[index].online, __ATOMIC_ACQUIRE) != 0; }
 
@@ -126,10 +134,15 @@ void start_application_processors() {
         format_to_buffer(name, sizeof(name), "cpu%u", i);
         auto stack = KernelStack::allocate();
         auto selector = gdt::add_cpu_tss(g_tss[i]);
-        if (stack.is_error() || selector.is_error()) {
+        PerCpu& area = per_cpu::prepare(i, g_cpus[i].apic_id);
+        ErrorOr<u16> data = selector.is_error()
+                                ? ErrorOr<u16>(Error::NoSpace)
+                                : gdt::add_cpu_data(reinterpret_cast<u32>(&area), sizeof(PerCpu), selector.value());
+        if (stack.is_error() || selector.is_error() || data.is_error()) {
             kwarn(name, "APIC id %u: no %s for it; skipped", g_cpus[i].apic_id,
                   stack.is_error() ? "kernel stack" : "GDT slot");
             if (!stack.is_error()) stack.value().release();
+            if (!data.is_error()) gdt::release_cpu_data(data.value(), selector.value());
             if (!selector.is_error()) gdt::release(selector.value() >> 3);
             continue;
         }
@@ -145,6 +158,7 @@ void start_application_processors() {
         // Back to wait-for-SIPI, so it cannot wake later on the freed directory or stack (SDM 8.4.1).
         (void)local_apic::send_init(apic, g_cpus[i].apic_id, kIcrSpins);
         stack.value().release();
+        gdt::release_cpu_data(data.value(), selector.value());
         gdt::release(selector.value() >> 3);
         kwarn(name, "APIC id %u did not answer; skipped", g_cpus[i].apic_id);
     }
@@ -154,15 +168,33 @@ void start_application_processors() {
          g_cpu_count);
 }
 
+u32 check_in_count() {
+    sync::Locker locker(g_check_in_lock);
+    return g_check_in_count;
+}
+
+u32 checked_in(u32 position) {
+    sync::Locker locker(g_check_in_lock);
+    return position < g_check_in_count ? g_check_in[position] : 0;
+}
+
 }  // namespace smp
 
 // The AP's first C++ code, on its own kernel stack, with the bring-up directory in CR3 and interrupts off.
 extern "C" [[noreturn]] void ap_main(u32 index) {
     using namespace smp;
-    tlb::load_directory(paging::kernel_directory());  // the identity page goes; the kernel half stays
-    gdt::load_on_application_processor(g_tss_selector[index]);
+    tlb::load_directory(paging::kernel_directory());            // the identity page goes; the kernel half stays
+    gdt::load_on_application_processor(g_tss_selector[index]);  // and GS: this_cpu() works from here
     idt::load_on_this_cpu();
     local_apic::enable_quietly(paging::local_apic_registers());
+    PerCpu* self = per_cpu::this_cpu();
+    g_cpus[index].gs_index = self->index;
+    g_cpus[index].gs_apic_id = self->apic_id;
+    g_cpus[index].apic_id_register = local_apic::id(paging::local_apic_registers());
+    {
+        sync::Locker locker(g_check_in_lock);
+        g_check_in[g_check_in_count++] = index;
+    }
     __atomic_store_n(&g_cpus[index].online, 1, __ATOMIC_RELEASE);
     for (;;) asm volatile("cli; hlt");
 }

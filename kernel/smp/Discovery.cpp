@@ -14,6 +14,7 @@
 #include "kernel/dev/Console.h"
 #include "kernel/mm/Paging.h"
 #include "kernel/mm/PhysicalMemory.h"
+#include "kernel/smp/PerCpu.h"
 #include "libc/base/Format.h"
 #include "libc/rt/String.h"
 
@@ -124,8 +125,9 @@ void format_ids(const CpuList& list, char* out, u32 size) {
 }
 
 void use_bootstrap_only(u8 bsp_id) {
-    g_cpus[0] = Cpu{bsp_id, true, true, 1, 0};
+    g_cpus[0] = Cpu{bsp_id, true, true, 1, 0, 0, 0, 0};
     g_cpu_count = 1;
+    per_cpu::area(0).apic_id = bsp_id;
 }
 
 }  // namespace
@@ -164,7 +166,7 @@ void discover(const BootOptions& options) {
     for (u32 i = 0; i < list.count && g_cpu_count < limit; ++i) {
         const CpuEntry& entry = list.cpus[i];
         if (!entry.enabled || entry.apic_id == bsp_id) continue;
-        g_cpus[g_cpu_count++] = Cpu{entry.apic_id, false, false, 0, 0};
+        g_cpus[g_cpu_count++] = Cpu{entry.apic_id, false, false, 0, 0, 0, 0, 0};
     }
     if (g_cpu_count == 1) {
         klog("smp", "%u CPUs in the %s (APIC ids %s); cpus=%u: using this one only", enabled, source, ids,

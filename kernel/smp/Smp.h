@@ -4,7 +4,8 @@
 // processors (APs), waiting for a STARTUP IPI. This first step of multi-core support finds them in the ACPI
 // MADT (the MP table as a fallback, format/CpuTables.h), starts each with INIT-SIPI-SIPI through a real-mode
 // trampoline (arch/i386/Trampoline.asm), and parks it: the AP loads the kernel's page directory, GDT, its own
-// TSS and the IDT, says it is online and halts with interrupts off. Nothing runs on it yet.
+// TSS, its per-CPU GS (kernel/smp/PerCpu.h) and the IDT, says it is online and halts with interrupts off.
+// Nothing runs on it yet.
 //
 // With one CPU (or `cpus=1`) nothing is reserved and nothing is started: boot is as before, plus one line.
 #pragma once
@@ -20,7 +21,16 @@ struct Cpu {
     bool started;  // INIT-SIPI-SIPI sent
     u32 online;    // set by the CPU itself once it runs the kernel (read and written with __atomic builtins)
     u32 start_us;  // from the first STARTUP IPI until it was seen online
+    // What the AP read through its own GS (kernel/smp/PerCpu.h) before it halted, and its APIC's ID
+    // register, for the tests: index and APIC id must match this entry's.
+    u32 gs_index;
+    u32 gs_apic_id;
+    u32 apic_id_register;
 };
+
+// The APs, in the order they checked in under a ticket lock (each appends its index before it halts).
+u32 check_in_count();
+u32 checked_in(u32 position);
 
 // After paging::initialize() (the firmware's tables are read through the direct map) and before
 // pmm::finish() (the trampoline's page below 1 MiB is reserved then, when an AP will be started).

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # smp.sh: the application processors come up (docs/multicore.md). Three short boots running the in-kernel
-# smp suite:
+# smp, per_cpu and sync suites:
 #   - -smp 2 and -smp 4: a "cpuN: APIC id N, started in X ms" line for every AP, "N of N CPUs online", and
-#     the smp tests pass;
+#     the tests pass (each AP read its own per-CPU area through GS, and took a ticket lock);
 #   - -smp 4 with cpus=1: the four CPUs are found, none is started, the tests pass on the one;
 #   - the MP table fallback: SeaBIOS without ACPI, -smp 4,sockets=4 (its MP table lists every CPU only with
 #     one socket per CPU), all four started.
@@ -17,7 +17,7 @@ boot() {
   local name=$1 cpus=$2 append=$3 log=$logs/smp-$1.log qemu status
   rm -f "$log"
   shift 3
-  tools/qemu.sh --timeout 30 --append "test=smp,pit $append" --log "$log" -- -smp "$cpus" "$@" > /dev/null 2>&1 &
+  tools/qemu.sh --timeout 30 --append "test=smp,pit,per_cpu,sync $append" --log "$log" -- -smp "$cpus" "$@" > /dev/null 2>&1 &
   qemu=$!
   wait "$qemu"
   status=$?

@@ -1,0 +1,48 @@
+// PerCpu.h: each processor's own data, reached through GS (docs/multicore.md, "Per-CPU data").
+//
+// Every CPU runs the same kernel code, so "this CPU's X" cannot be a global variable. Each CPU gets a PerCpu
+// area and a GDT data descriptor whose base is that area (arch/i386/Gdt.h: CPU 0's in slot 8, each AP's in
+// a run-time slot); each CPU loads its own selector into GS, so a GS-relative access lands in its own area
+// (Intel SDM Vol. 3A 3.4.3, "Segment Registers": the base comes from the hidden part loaded with the
+// selector). The first field points at the area itself: this_cpu() is one `mov %gs:0, reg`, and the rest
+// is ordinary C++ through that pointer.
+//
+// An area belongs to its CPU: only that CPU writes it, with interrupts off where a handler could also touch
+// it (the interrupt nesting count and the held locks are changed with interrupts off by construction).
+#pragma once
+
+#include "arch/i386/Cpu.h"
+#include "libc/base/LockOrder.h"
+#include "libc/base/Types.h"
+
+struct Process;
+
+struct PerCpu {
+    PerCpu* self;      // %gs:0, checked by static_assert below
+    u32 index;         // 0 for the bootstrap processor, then in the order they were started
+    u32 apic_id;       // its local APIC id (0 without an APIC)
+    Process* current;  // for later: the process this CPU runs (the scheduler still keeps one global)
+    // Interrupt-disable nesting (kernel/sync/Interrupts.h): the depth of nested "interrupts off" sections,
+    // and whether interrupts were on when the outermost one began.
+    u32 interrupts_off_depth;
+    bool interrupts_were_on;
+    HeldLocks held_locks;  // the lock debugger's view (libc/base/LockOrder.h)
+    char name[8];          // "cpu0", for messages
+};
+static_assert(__builtin_offsetof(PerCpu, self) == 0, "this_cpu() reads the self pointer at %gs:0");
+
+namespace per_cpu {
+
+constexpr u32 kMaxCpus = 16;  // as many as CpuList keeps (format/CpuTables.h)
+
+// The running CPU's area. Valid from the first line of kmain (initialize_bootstrap) on the BSP, and from
+// ap_main's GDT load on an AP.
+inline PerCpu* this_cpu() { return reinterpret_cast<PerCpu*>(cpu::read_gs_dword(0)); }
+
+// Sets up CPU 0's area and its GDT slot, and loads GS. Right after gdt::initialize, before any lock is taken.
+void initialize_bootstrap();
+// Fills in CPU `index`'s area (before it starts); its GDT descriptor is added with the AP's TSS.
+PerCpu& prepare(u32 index, u32 apic_id);
+PerCpu& area(u32 index);
+
+}  // namespace per_cpu

@@ -1,0 +1,77 @@
+// LockCore.h: the waiting part of the kernel's two spinlocks, with the atomic operations as a parameter.
+//
+// The cores know nothing of interrupts, CPUs or lock order (kernel/sync/ adds those); they are templates
+// over a policy `A` with
+//     using Word = ...;                            a 32-bit word the operations below act on
+//     static u32  fetch_add(Word&, u32);           atomically add, return the old value
+//     static u32  exchange(Word&, u32);            atomically swap, return the old value
+//     static u32  load(const Word&);               acquire load
+//     static void store(Word&, u32);               release store
+//     static void relax();                         what to do once per round of spinning
+// so the very code the kernel runs (with arch/i386/Atomic.h: LOCK XADD, XCHG, PAUSE) runs on the host with
+// std::atomic and real threads (tests/host/LockCoreTest.cpp).
+#pragma once
+
+#include "libc/base/Types.h"
+
+// Test-and-test-and-set: XCHG 1 into the word until the old value was 0. A waiter spins on a plain load, so
+// it reads its cached copy instead of locking the bus on every round; only when the lock looks free does it
+// try the exchange again. Unfair: whichever CPU's exchange lands first wins.
+template <typename A>
+class SpinLockCore {
+public:
+    constexpr SpinLockCore() = default;
+    SpinLockCore(const SpinLockCore&) = delete;
+    SpinLockCore& operator=(const SpinLockCore&) = delete;
+
+    void lock() {
+        while (A::exchange(m_locked, 1) != 0) {
+            while (A::load(m_locked) != 0) A::relax();
+        }
+    }
+    bool try_lock() { return A::exchange(m_locked, 1) == 0; }
+    void unlock() { A::store(m_locked, 0); }
+    bool is_locked() const { return A::load(m_locked) != 0; }
+
+private:
+    typename A::Word m_locked{0};
+};
+
+// The ticket arithmetic, kept apart so the host tests can check it at the wrap-around. `next` is the number
+// the next arrival draws, `serving` the one that holds the lock; both only grow, modulo 2^32, so the
+// distance is a u32 subtraction that stays right when `next` has wrapped and `serving` not yet.
+namespace ticket {
+// CPUs holding or waiting for the lock.
+constexpr u32 queued(u32 next, u32 serving) { return next - serving; }
+// How many are ahead of the holder of `mine` (0: it holds the lock).
+constexpr u32 ahead_of(u32 mine, u32 serving) { return mine - serving; }
+}  // namespace ticket
+
+// A ticket lock: fair, first come first served. Each arrival draws a number with one atomic fetch-and-add
+// on `next` and waits until `serving` shows it; unlock passes the lock to the next number. Only the holder
+// writes `serving`, so unlock is a plain load and a release store. With N CPUs there are at most N numbers
+// out at once, far from the 2^32 the counters wrap at.
+template <typename A>
+class TicketLockCore {
+public:
+    constexpr TicketLockCore() = default;
+    // For tests: both counters start at `first` (near 2^32 to cross the wrap-around).
+    explicit constexpr TicketLockCore(u32 first) : m_next(first), m_serving(first) {}
+    TicketLockCore(const TicketLockCore&) = delete;
+    TicketLockCore& operator=(const TicketLockCore&) = delete;
+
+    // Returns the ticket it held the lock with.
+    u32 lock() {
+        u32 mine = A::fetch_add(m_next, 1);
+        while (ticket::ahead_of(mine, A::load(m_serving)) != 0) A::relax();
+        return mine;
+    }
+    void unlock() { A::store(m_serving, A::load(m_serving) + 1); }
+    bool is_locked() const { return queued() != 0; }
+    u32 queued() const { return ticket::queued(A::load(m_next), A::load(m_serving)); }
+    u32 serving() const { return A::load(m_serving); }
+
+private:
+    typename A::Word m_next{0};
+    typename A::Word m_serving{0};
+};
