@@ -49,11 +49,12 @@ expect() {
 }
 
 # Commands that answer; `halt` powers off (QEMU exits with status 0 through ACPI).
-run commands 'help\rgdt\ridt\rcpuid\rmeminfo\rbuddy 2\rpt 0xc0100000\rvmmap\roptions\rrmap\rrmap check\rrmap 0x300\rnonsense\rhalt\r'
+run commands 'help\rgdt\ridt\rcpuid\rmeminfo\rbuddy 2\rpt 0xc0100000\rvmmap\roptions\rrmap\rrmap check\rrmap 0x300\rcpus\rnonsense\rhalt\r'
 expect commands 0 '^  gdt +the live GDT' '^   1  0x08  0x00000000  0xffffffff  code RX' \
   'TSS \(32-bit, busy\)' '0x80  System call +trap gate +3' 'vendor:' 'Page allocator \(pmm=buddy\)' \
   'buddy free lists' 'PTE\[ 256\].* P G' '4M-pages|kernel global' '^Frame table: frames 0x' \
   'frame table agrees with the page tables of 0 address spaces' 'frame 0x300 \(physical 0x00300000\): 0 mappings' \
+  '^  0     0  online, the bootstrap processor +the monitor \(idle\) +none +[0-9]+' \
   "unknown command 'nonsense'" 'Powering off'
 
 # A bogus CR3 is refused with a sentence, not walked: the monitor only reads page directories the kernel owns
