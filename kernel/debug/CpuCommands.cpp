@@ -22,8 +22,7 @@ MONITOR_COMMAND(cpus, "cpus", "", "each CPU: APIC id, state, what it runs, timer
         if (bootstrap)
             format_to_buffer(state, sizeof(state), "online, the bootstrap processor");
         else if (online)
-            format_to_buffer(state, sizeof(state), "online, parked (started in %u.%u ms)", cpu->start_us / 1000,
-                             cpu->start_us % 1000 / 100);
+            format_to_buffer(state, sizeof(state), "online, parked (halted)");  // its start time: the boot log
         else
             format_to_buffer(state, sizeof(state), "%s", cpu->started ? "did not answer" : "not started (cpus=)");
         // Only the bootstrap processor runs processes and takes the timer interrupt so far.
@@ -31,7 +30,7 @@ MONITOR_COMMAND(cpus, "cpus", "", "each CPU: APIC id, state, what it runs, timer
         if (current)
             format_to_buffer(runs, sizeof(runs), "pid %d (%s)", current->pid, current->name);
         else
-            format_to_buffer(runs, sizeof(runs), "%s", bootstrap ? "the monitor (idle)" : "nothing (halted)");
+            format_to_buffer(runs, sizeof(runs), "%s", bootstrap ? "the monitor (idle)" : "nothing");
         char locks[64] = "none";
         if (online && area.held_locks.count()) {
             u32 used = 0;
