@@ -14,6 +14,7 @@
 
 #include "format/Elf32.h"
 #include "format/Elf32Relocations.h"
+#include "tests/host/BuiltFile.h"
 
 namespace {
 
@@ -224,21 +225,6 @@ TEST(Elf32Relocations, DamagedTablesAreRefused) {
 }
 
 // ---- The real programs -------------------------------------------------------------------------------------
-
-// The built file `relative` (build/...), found from the working directory or upwards of the test binary.
-std::vector<uint8_t> built_file(const std::string& relative) {
-    std::string path = relative;
-    char executable[4096];
-    ssize_t length = readlink("/proc/self/exe", executable, sizeof executable - 1);
-    std::string directory(executable, length > 0 ? static_cast<size_t>(length) : 0);
-    while (!std::ifstream(path) && directory.find('/') != std::string::npos) {
-        directory.erase(directory.rfind('/'));
-        path = directory + "/" + relative;
-    }
-    std::ifstream in(path, std::ios::binary);
-    EXPECT_TRUE(in) << relative << " is missing: `make host-tests` builds it";
-    return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 uint32_t word_at(const std::vector<uint8_t>& file, uint32_t at) {
     uint32_t v;

@@ -14,6 +14,7 @@
 #include "format/Elf32.h"
 #include "format/Elf32Relocations.h"
 #include "format/Relink.h"
+#include "tests/host/BuiltFile.h"
 
 namespace {
 
@@ -109,22 +110,8 @@ TEST(Relink, RefusesWhatCannotBeSplit) {
 
 // ---- A real program ------------------------------------------------------------------------------------------
 
-std::vector<uint8_t> built(const std::string& relative) {
-    std::string path = relative;
-    char executable[4096];
-    ssize_t length = readlink("/proc/self/exe", executable, sizeof executable - 1);
-    std::string directory(executable, length > 0 ? static_cast<size_t>(length) : 0);
-    while (!std::ifstream(path) && directory.find('/') != std::string::npos) {
-        directory.erase(directory.rfind('/'));
-        path = directory + "/" + relative;
-    }
-    std::ifstream in(path, std::ios::binary);
-    EXPECT_TRUE(in) << relative << " is missing: `make host-tests` builds it";
-    return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 TEST(Relink, EveryAbsoluteAddressOfHelloHasAPlaceUnderEachLayout) {
-    auto file = built("build/initrd/bin/hello");
+    auto file = built_file("build/initrd/bin/hello");
     ASSERT_GT(file.size(), 1000u);
     auto image = parse_elf32(file.data(), file.size(), ElfLimits{});
     ASSERT_FALSE(image.is_error()) << image.error().what();
