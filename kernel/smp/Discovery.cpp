@@ -52,18 +52,23 @@ u32 search_areas(Area out[3]) {
     return n;
 }
 
-bool from_madt(CpuList& list) {
+// The first of the BIOS areas (search_areas) in which `find` finds its structure: the address it returns, or 0.
+// A damaged one (a signature with a bad checksum) is reported under `what` and the search goes on.
+u32 search_bios_areas(cpu_tables::Result (*find)(const u8*, u32), const char* what) {
     Area areas[3];
     u32 n = search_areas(areas);
-    u32 rsdt = 0;
-    for (u32 i = 0; i < n && !rsdt; ++i) {
-        auto found = cpu_tables::find_rsdp(at(areas[i].start), readable(areas[i].start, areas[i].size));
-        if (!found.is_error())
-            rsdt = found.value();
-        else if (found.error().code != Error::NoEntry)
-            kwarn("smp", "ACPI: %s (in 0x%05x-0x%05x); ignored", found.error().what(), areas[i].start,
+    for (u32 i = 0; i < n; ++i) {
+        auto found = find(at(areas[i].start), readable(areas[i].start, areas[i].size));
+        if (!found.is_error()) return found.value();
+        if (found.error().code != Error::NoEntry)
+            kwarn("smp", "%s: %s (in 0x%05x-0x%05x); ignored", what, found.error().what(), areas[i].start,
                   areas[i].start + areas[i].size - 1);
     }
+    return 0;
+}
+
+bool from_madt(CpuList& list) {
+    u32 rsdt = search_bios_areas(cpu_tables::find_rsdp, "ACPI");
     if (!rsdt) return false;
     auto length = cpu_tables::check_table(at(rsdt), readable(rsdt, kMaxTableBytes), "RSDT");
     if (length.is_error()) {
@@ -92,17 +97,7 @@ bool from_madt(CpuList& list) {
 }
 
 bool from_mp_table(CpuList& list) {
-    Area areas[3];
-    u32 n = search_areas(areas);
-    u32 address = 0;
-    for (u32 i = 0; i < n && !address; ++i) {
-        auto found = cpu_tables::find_mp_floating_pointer(at(areas[i].start), readable(areas[i].start, areas[i].size));
-        if (!found.is_error())
-            address = found.value();
-        else if (found.error().code != Error::NoEntry)
-            kwarn("smp", "MP table: %s (in 0x%05x-0x%05x); ignored", found.error().what(), areas[i].start,
-                  areas[i].start + areas[i].size - 1);
-    }
+    u32 address = search_bios_areas(cpu_tables::find_mp_floating_pointer, "MP table");
     if (!address) return false;
     CpuList parsed;
     auto result = cpu_tables::parse_mp_table(at(address), readable(address, kMaxTableBytes), parsed);

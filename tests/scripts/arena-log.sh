@@ -12,16 +12,7 @@ cd "$(dirname "$0")/../.."
 logs=build/test-logs
 mkdir -p "$logs"
 log=$logs/arena-log.qemu.log
-rm -f "$log"
-tools/qemu.sh --timeout 60 --append "fit=best arenalog=1 init=arenaload" --log "$log" > /dev/null 2>&1 &
-qemu=$!
-for _ in $(seq 500); do
-  grep -q '^arenaload: done\|^\[init\] arenaload: ' "$log" 2> /dev/null && break
-  kill -0 "$qemu" 2> /dev/null || break
-  sleep 0.1
-done
-kill "$qemu" 2> /dev/null
-wait "$qemu" 2> /dev/null
+tools/arena/run-arenaload.sh best "$log" 60
 
 if grep -q '^arenaload: done' "$log"; then
   echo "PASS arena-log: arenaload ran its workload ($(grep '^arenaload: done' "$log" | tr -d '\r'))"

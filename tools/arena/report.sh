@@ -21,19 +21,10 @@ policies=(first next best worst)
 rm -rf "$out"
 mkdir -p "$out"
 
-# run_one POLICY: boots, waits for arenaload's summary line, stops QEMU.
+# run_one POLICY: boots, waits for arenaload's summary line, stops QEMU (tools/arena/run-arenaload.sh).
 run_one() {
-  local policy=$1 log="$out/$1.log"
-  tools/qemu.sh --timeout 300 --append "fit=$policy arenalog=1 init=arenaload" --log "$log" > /dev/null 2>&1 &
-  local qemu=$!
-  for _ in $(seq 3000); do
-    grep -q '^arenaload: done\|^\[init\] arenaload: ' "$log" 2> /dev/null && break
-    kill -0 "$qemu" 2> /dev/null || break
-    sleep 0.1
-  done
-  kill "$qemu" 2> /dev/null
-  wait "$qemu" 2> /dev/null
-  grep -q '^arenaload: done' "$log" || echo "arena-report: fit=$policy: arenaload did not finish (log: $log)"
+  tools/arena/run-arenaload.sh "$1" "$out/$1.log" 300 ||
+    echo "arena-report: fit=$1: arenaload did not finish (log: $out/$1.log)"
 }
 
 echo "arena-report: booting arenaload under ${policies[*]} fit, two at a time"
