@@ -10,6 +10,8 @@ void switch_context(u32* save_esp, u32 next_esp);
 // The tail of the interrupt path (Isr.asm): pops a TrapFrame and IRETs. A new process's first context
 // "returns" here.
 void trap_return();
+// A new process's first context returns here: it lets go of the big kernel lock and jumps to trap_return.
+void first_return_to_user();
 }
 
 // The words switch_context pops from a context that never ran: EDI, ESI, EBX, EBP, then the return address.

@@ -9,7 +9,10 @@ namespace {
 alignas(8) SegmentDescriptor g_table[kEntries];
 TaskStateSegment g_tss;
 TaskStateSegment g_double_fault_tss;
-const SegmentDescriptor* g_ldt = nullptr;
+// The LDT each CPU has loaded, by its TSS's GDT index (STR tells a CPU its own): LDTR is per CPU, and a
+// record shared by all would let one CPU's clear_ldt() hide another's loaded table from it.
+const SegmentDescriptor* g_ldt_of_task[kEntries] = {};
+const SegmentDescriptor*& this_cpus_ldt() { return g_ldt_of_task[cpu::store_task_register() >> 3]; }
 
 }  // namespace
 
@@ -120,18 +123,19 @@ TaskStateSegment& double_fault_tss() { return g_double_fault_tss; }
 
 void load_ldt(const SegmentDescriptor* table, u32 entries) {
     g_table[kLdt >> 3] = SegmentDescriptor::ldt(reinterpret_cast<u32>(table), entries * sizeof(SegmentDescriptor) - 1);
-    cpu::load_ldt(kLdt);
-    g_ldt = table;
+    cpu::load_ldt(kLdt);  // LDTR caches the descriptor: the shared slot may change under another CPU after this
+    this_cpus_ldt() = table;
 }
 
 void clear_ldt() {
-    if (!g_ldt) return;
+    const SegmentDescriptor*& loaded = this_cpus_ldt();
+    if (!loaded) return;
     cpu::load_ldt(0);
-    g_table[kLdt >> 3] = SegmentDescriptor();
-    g_ldt = nullptr;
+    g_table[kLdt >> 3] = SegmentDescriptor();  // LDTR caches its descriptor: no other CPU loses its LDT by this
+    loaded = nullptr;
 }
 
-const SegmentDescriptor* current_ldt() { return g_ldt; }
+const SegmentDescriptor* current_ldt() { return this_cpus_ldt(); }
 
 ErrorOr<u16> allocate(SegmentDescriptor descriptor) {
     for (u16 i = kFirstDynamic; i < kEntries; ++i) {

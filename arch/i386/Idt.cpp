@@ -5,8 +5,9 @@
 #include "arch/i386/Gdt.h"
 #include "arch/i386/Pic.h"
 
-extern "C" const u32 interrupt_stub_table[48];
+extern "C" const u32 interrupt_stub_table[idt::kApicVectorEnd];
 extern "C" const u32 syscall_stub;
+extern "C" const u32 spurious_stub;
 
 namespace idt {
 namespace {
@@ -77,8 +78,10 @@ const char* const kMnemonics[32] = {
 }  // namespace
 
 void initialize() {
-    for (u16 v = 0; v < 48; ++v) set_gate(v, interrupt_stub_table[v], gdt::kKernelCode, kInterruptGate32, 0);
+    for (u16 v = 0; v < kApicVectorEnd; ++v)
+        set_gate(v, interrupt_stub_table[v], gdt::kKernelCode, kInterruptGate32, 0);
     set_gate(kSyscallVector, syscall_stub, gdt::kKernelCode, kTrapGate32, 3);
+    set_gate(kSpuriousVector, spurious_stub, gdt::kKernelCode, kInterruptGate32, 0);
     // Double fault through a task gate: the offset is unused, the selector names the TSS (SDM 6.11).
     set_gate(8, 0, gdt::kDoubleFaultTss, kTaskGate, 0);
     load_on_this_cpu();
@@ -103,6 +106,10 @@ const char* vector_name(u32 vector) {
     if (vector < 32) return kExceptionNames[vector];
     if (vector >= kIrqBase && vector < kIrqBase + 16) return pic::irq_name(vector - kIrqBase);
     if (vector == kSyscallVector) return "System call";
+    if (vector == kApicTimerVector) return "APIC timer";
+    if (vector == kWakeVector) return "Wake-up IPI";
+    if (vector == kTlbShootdownVector) return "TLB shootdown IPI";
+    if (vector == kSpuriousVector) return "APIC spurious";
     return "Unknown vector";
 }
 
@@ -110,17 +117,19 @@ const char* vector_mnemonic(u32 vector) { return vector < 32 ? kMnemonics[vector
 
 }  // namespace idt
 
-// Called by trap_common (Isr.asm): with interrupts disabled for exceptions and IRQs, enabled for a system call
-// (the trap gate). An IRQ handler may switch processes (the timer): it acknowledges the PIC first.
-extern "C" void trap_dispatch(TrapFrame* frame) {
-    u32 vector = frame->vector;
-    if (vector >= idt::kIrqBase && vector < idt::kIrqBase + 16) {
-        u8 irq = static_cast<u8>(vector - idt::kIrqBase);
+namespace idt {
+
+void dispatch(TrapFrame& frame) {
+    u32 vector = frame.vector;
+    if (vector >= kIrqBase && vector < kIrqBase + 16) {
+        u8 irq = static_cast<u8>(vector - kIrqBase);
         if (pic::is_spurious(irq)) return;
         // Acknowledge first: a handler may switch to another process and not come back here for a while.
         pic::end_of_interrupt(irq);
     }
-    idt::Handler handler = idt::g_handlers[vector];
-    if (!handler && vector < 32) handler = idt::g_default_exception_handler;
-    if (handler) handler(*frame);
+    Handler handler = g_handlers[vector];
+    if (!handler && vector < 32) handler = g_default_exception_handler;
+    if (handler) handler(frame);
 }
+
+}  // namespace idt

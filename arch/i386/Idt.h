@@ -18,6 +18,15 @@ namespace idt {
 
 constexpr u8 kIrqBase = 32;
 constexpr u8 kSyscallVector = 0x80;
+// The local APIC's own interrupts (docs/multicore.md): each CPU's timer (the application processors' clock;
+// the bootstrap processor keeps the PIT), a wake-up for a halted CPU, and the TLB shootdown request. Above
+// the PIC's 16 and below 0x80; an APIC interrupt's priority class is its vector's upper four bits (SDM
+// Vol. 3A 10.8.3.1), all equal here. The spurious vector's low four bits must be 1s on P6-era APICs (10.9).
+constexpr u8 kApicTimerVector = 48;
+constexpr u8 kWakeVector = 49;
+constexpr u8 kTlbShootdownVector = 50;
+constexpr u8 kApicVectorEnd = 51;
+constexpr u8 kSpuriousVector = 0xFF;
 constexpr u16 kVectors = 256;
 
 using Handler = void (*)(TrapFrame&);
@@ -25,6 +34,9 @@ using Handler = void (*)(TrapFrame&);
 void initialize();
 // LIDT of the one table: each CPU has its own IDTR, all of them point at the same gates.
 void load_on_this_cpu();
+// Acknowledges a PIC IRQ and runs the vector's handler (the default one for an exception without one).
+// Called by trap_dispatch (kernel/proc/TrapEntry.cpp), with the big kernel lock held.
+void dispatch(TrapFrame& frame);
 // Registers `handler` for `vector`, replacing the previous one.
 void set_handler(u8 vector, Handler handler);
 Handler handler(u8 vector);

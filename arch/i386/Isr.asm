@@ -3,7 +3,9 @@
 ; The CPU pushes an error code for vectors 8, 10-14, 17 and 21 (SDM Vol. 3A 6.13, Table 6-1); every other
 ; stub pushes a dummy 0 so all frames share the TrapFrame layout (arch/i386/TrapFrame.h). The common path
 ; saves the general and segment registers, loads the kernel data segments, calls trap_dispatch(frame) and
-; returns with IRET. interrupt_stub_table lists the entry points for the IDT (vectors 0-47 and 0x80).
+; returns with IRET. interrupt_stub_table lists the entry points for the IDT: vectors 0-47 (exceptions and the
+; PIC's IRQs), 48-50 (the local APIC's timer and the two inter-processor interrupts, arch/i386/Idt.h), 0x80
+; and the APIC's spurious vector 0xFF.
 ;
 ; GS is the per-CPU segment in the kernel (kernel/smp/PerCpu.h; arch/i386/Gdt.h). A trap from ring 3 arrives
 ; with the user's GS, whatever the process put there (the flat user data selector, or an LDT selector under
@@ -36,7 +38,7 @@ isr_stub_%1:
 %endmacro
 
 %assign v 0
-%rep 48
+%rep 51
   %if v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21
     STUB_WITH_ERROR v
   %else
@@ -45,6 +47,7 @@ isr_stub_%1:
   %assign v v + 1
 %endrep
 STUB_NO_ERROR 128
+STUB_NO_ERROR 255
 
 global trap_common
 trap_common:
@@ -102,10 +105,13 @@ section .rodata
 global interrupt_stub_table
 interrupt_stub_table:
 %assign v 0
-%rep 48
+%rep 51
     dd isr_stub_ %+ v
   %assign v v + 1
 %endrep
 global syscall_stub
 syscall_stub:
     dd isr_stub_128
+global spurious_stub
+spurious_stub:
+    dd isr_stub_255

@@ -31,4 +31,19 @@ bool send_init(uptr registers, u8 apic_id, u32 spins);
 // STARTUP (SIPI) to one APIC id: the target starts in real mode at vector * 4 KiB (ICR 0x000046VV, 8.4.4.1).
 bool send_startup(uptr registers, u8 apic_id, u8 vector, u32 spins);
 
+// A fixed-delivery interrupt with `vector` to one APIC id (ICR 0x000040VV: delivery mode 000b, physical
+// destination, edge; SDM Vol. 3A 10.6.1): how one CPU interrupts another (a wake-up, a TLB shootdown).
+bool send_ipi(uptr registers, u8 apic_id, u8 vector, u32 spins);
+// End of interrupt for a vector the local APIC delivered (its timer, an IPI): write 0 to the EOI register
+// (10.8.5). The 8259's IRQs, which arrive through LINT0 as ExtINT, are acknowledged at the PIC instead.
+void end_of_interrupt(uptr registers);
+
+// The APIC timer (10.5.4) counts its current-count register down from the initial count at the bus clock
+// divided by 16. start_timer_counting() sets it counting down once from 0xFFFFFFFF, masked, so the caller
+// can measure how far it runs in a known time (timer_counted() after); start_periodic_timer() makes it
+// interrupt with `vector` every `initial_count` counts.
+void start_timer_counting(uptr registers);
+u32 timer_counted(uptr registers);
+void start_periodic_timer(uptr registers, u8 vector, u32 initial_count);
+
 }  // namespace local_apic

@@ -107,6 +107,12 @@ public:
     // the page, or a cached translation keeps the CPU from setting them again.
     constexpr bool is_accessed() const { return bit(PagingBits::kAccessed); }
     constexpr void set_accessed(bool on) { set_bit(PagingBits::kAccessed, on); }
+    // Clears `mask`'s bits with one locked AND and returns the entry as it was. Another CPU's page walker sets
+    // A and D in an entry it uses with locked operations of its own (SDM Vol. 3A 8.1.2.1): a plain
+    // read-modify-write of an entry live on another CPU could undo a D it set in between, and lose a write.
+    u32 clear_bits_atomically(u32 mask) { return __atomic_fetch_and(&m_raw, ~mask, __ATOMIC_SEQ_CST); }
+    // Clears A atomically; returns whether it was set.
+    bool take_accessed() { return clear_bits_atomically(PagingBits::kAccessed) & PagingBits::kAccessed; }
 
     // Bits 11:9, ignored by the CPU (SDM Tables 4-5, 4-6): three bits of OS state (e.g. copy-on-write).
     constexpr u32 available() const { return (m_raw & PagingBits::kAvailableMask) >> PagingBits::kAvailableShift; }
@@ -135,6 +141,8 @@ public:
     // dirty pages.
     constexpr bool is_dirty() const { return bit(PagingBits::kDirty); }
     constexpr void set_dirty(bool on) { set_bit(PagingBits::kDirty, on); }
+    // Clears D atomically; returns whether it was set.
+    bool take_dirty() { return clear_bits_atomically(PagingBits::kDirty) & PagingBits::kDirty; }
     // PAT (bit 7): with PCD and PWT, indexes the PAT MSR (SDM 4.9.2); must be 0 without PAT support.
     constexpr bool is_pat() const { return bit(PagingBits::kPat); }
     constexpr void set_pat(bool on) { set_bit(PagingBits::kPat, on); }

@@ -5,6 +5,7 @@
 #include "arch/i386/Gdt.h"
 #include "arch/i386/Idt.h"
 #include "arch/i386/RecoveryPoint.h"
+#include "kernel/sync/BigKernelLock.h"
 #include "arch/i386/Tss.h"
 #include "kernel/debug/Panic.h"
 #include "kernel/debug/Symbols.h"
@@ -165,7 +166,10 @@ bool run_recoverable(void (*demonstration)()) {
     // switch away from the demonstration; recovery_point_resume restores the caller's IF with EFLAGS.
     u32 flags = cpu::read_eflags();
     cpu::disable_interrupts();
+    // The fault's trap_dispatch took the big kernel lock once more and is abandoned with its frame.
+    u32 lock_depth = big_lock::depth();
     if (recovery_point_set(&point) != 0) {
+        big_lock::set_depth(lock_depth);
         g_recovery = nullptr;  // resumed: the fault's handler has already printed the report
         if (flags & cpu::kEflagsInterrupt) cpu::enable_interrupts();
         return false;

@@ -16,7 +16,7 @@ struct ArenaPageTableOps {
     void free_table(u32 physical) { page_tables::ops().free_table(physical); }
     DirectoryEntry* directory(u32 physical) { return layout::physical_pointer<PageDirectoryEntry>(physical); }
     TableEntry* table(u32 physical) { return layout::physical_pointer<PageTableEntry>(physical); }
-    void invalidate(u32 vaddr) { page_tables::ops().invalidate(vaddr); }
+    void invalidate(u32 directory, u32 vaddr) { page_tables::ops().invalidate(directory, vaddr); }
     ErrorOr<void> frame_mapped(u32, u32, u32) { return {}; }
     void frame_mapping_undone(u32, u32, u32) {}
     void release_frame(u32, u32, u32) {}

@@ -22,9 +22,9 @@ void KernelPageTableOps::release_not_present(u32, PageTableEntry entry) {
     swapper::release_slot(entry.not_present_payload());
 }
 
-// INVLPG works on the current address space only; for another one the entry cannot be cached (its CR3 is
-// not loaded, and user pages are never global), so the extra flush is harmless.
-void KernelPageTableOps::invalidate(u32 vaddr) { tlb::invalidate_page(vaddr); }
+// tlb::invalidate() flushes this CPU if `directory` is loaded here (or the page is the kernel's, global) and
+// asks every other CPU that has it loaded to do the same, waiting for them (kernel/mm/Tlb.h).
+void KernelPageTableOps::invalidate(u32 directory, u32 vaddr) { tlb::invalidate(directory, vaddr); }
 
 namespace page_tables {
 namespace {

@@ -21,7 +21,7 @@ struct KernelPageTableOps {
     // Through the direct map; inline, since every walk reads each directory and table through them.
     DirectoryEntry* directory(u32 physical) { return layout::physical_pointer<PageDirectoryEntry>(physical); }
     TableEntry* table(u32 physical) { return layout::physical_pointer<PageTableEntry>(physical); }
-    void invalidate(u32 vaddr);
+    void invalidate(u32 directory, u32 vaddr);
     // The frame-table hooks, inline: every demand-zero and copy-on-write fault and every page of fork and exit
     // passes through them.
     ErrorOr<void> frame_mapped(u32 directory, u32 vaddr, u32 physical) {

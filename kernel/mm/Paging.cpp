@@ -140,7 +140,7 @@ void initialize() {
         PageTableEntry* pte = kernel_area_entry(kApicRegisters);
         pte->set_cache_disabled(true);
         pte->set_write_through(true);
-        tlb::invalidate_page(kApicRegisters);
+        tlb::invalidate_kernel_page(kApicRegisters);
         local_apic::route_pic_interrupts(kApicRegisters);
         g_apic_mapped = true;
     }
@@ -184,7 +184,7 @@ u32 unmap_kernel_page(u32 vaddr) {
     if (!pte.is_present()) return 0;
     u32 physical = pte.physical_address();
     pte.clear();
-    tlb::invalidate_page(vaddr);  // global entries survive CR3 loads: only INVLPG removes them (SDM 4.10.4.1)
+    tlb::invalidate_kernel_page(vaddr);  // global entries survive CR3 loads: only INVLPG removes them (SDM 4.10.4.1)
     return physical;
 }
 

@@ -66,13 +66,13 @@ void set_name(Process& p, const char* path) {
 }
 
 // Puts a TrapFrame for the first return to user mode at the top of the process's kernel stack, and under it
-// the context switch_context pops: four zero registers and trap_return as the return address.
+// the context switch_context pops: four zero registers and first_return_to_user as the return address.
 void build_initial_context(Process& p, const TrapFrame& frame) {
     u32 top = p.kernel_stack.top();
     auto* trap = reinterpret_cast<TrapFrame*>(top - sizeof(TrapFrame));
     *trap = frame;
     auto* context = reinterpret_cast<InitialContext*>(reinterpret_cast<u32>(trap) - sizeof(InitialContext));
-    *context = InitialContext{0, 0, 0, 0, reinterpret_cast<u32>(&trap_return)};
+    *context = InitialContext{0, 0, 0, 0, reinterpret_cast<u32>(&first_return_to_user)};
     p.saved_esp = reinterpret_cast<u32>(context);
     p.trap_frame = trap;
 }
@@ -103,7 +103,18 @@ void reparent_children(Process& p) {
 }
 
 // Memory freed, children handed on, parent told: what remains is a zombie holding its exit status.
+// A process running on another CPU cannot lose its memory under that CPU's feet: it is marked, and that CPU
+// is interrupted, so the process ends itself there at once (at the wake-up IPI, or its next entry into the
+// kernel), by this same function.
+bool running_elsewhere(const Process& p) { return p.state == ProcessState::Running && &p != current(); }
+
 void terminate(Process& p, i32 wait_status) {
+    if (running_elsewhere(p)) {
+        p.kill_pending = true;
+        p.kill_signal = wait_status;
+        scheduler::kick(p.cpu);
+        return;
+    }
     if (p.pid == console::foreground()) console::set_foreground(0);  // a later Ctrl-C has nobody to end
     // The CPU must not be using the memory about to be freed: run on the kernel's own directory meanwhile.
     if (&p == current()) tlb::load_directory(paging::kernel_directory());
@@ -266,7 +277,8 @@ bool kill_largest_for_memory() {
     Process* largest = nullptr;
     u32 largest_pages = 0;
     for (Process* p : g_table) {
-        if (!p || !p->memory || p->pid == kInitPid) continue;
+        // One running on another CPU would end only later (terminate): no memory now.
+        if (!p || !p->memory || p->pid == kInitPid || running_elsewhere(*p)) continue;
         MemoryStatistics s = p->memory->statistics();
         u32 pages = s.resident_pages + s.swapped_pages;
         if (pages > largest_pages) largest = p, largest_pages = pages;

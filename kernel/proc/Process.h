@@ -52,6 +52,7 @@ struct Process {
     u32 ticks_used = 0;    // timer ticks that found it in user mode
     u32 system_ticks = 0;  // timer ticks that found the kernel working for it (a system call, a page fault)
     u32 quantum_left = 0;
+    u32 cpu = 0;  // the CPU it runs on, or last ran on (ps's CPU column)
 
     // The scheduler's run queue (FIFO of Ready processes): intrusive, so queueing never allocates.
     Process* ready_next = nullptr;

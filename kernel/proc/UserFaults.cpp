@@ -34,6 +34,7 @@ void on_user_page_fault(TrapFrame& frame, u32 address) {
     FaultResult result = p->memory->handle_fault(address, write, present);
     if (result == FaultResult::Resolved) {
         fault_trace::record(p->pid, address, write, p->memory->major_faults() != major_before);
+        if (p->kill_pending) process::exit_current(p->kill_signal);  // ended by another CPU meanwhile
         scheduler::return_to_user();
         return;
     }

@@ -5,6 +5,8 @@
 // one. On several CPUs this disabled section becomes the scheduler lock (docs/processes.md, lock order).
 #include "kernel/proc/WaitQueue.h"
 
+#include "kernel/sync/BigKernelLock.h"
+
 #include "kernel/proc/Process.h"
 #include "kernel/proc/Scheduler.h"
 
@@ -46,10 +48,15 @@ void WaitQueue::sleep(ProcessState state, u64 deadline) {
     append(&waiter);
     if (!self) {
         // The boot context has nothing to switch to: halt until an interrupt handler wakes this queue. STI;HLT
-        // is atomic (Cpu.h), so a wake-up cannot slip in between and leave the CPU halted past it.
+        // is atomic (Cpu.h), so a wake-up cannot slip in between and leave the CPU halted past it. The big
+        // kernel lock is let go meanwhile, as the idle loop does, so the other CPUs can run processes.
+        u32 lock_depth = big_lock::depth();
+        VERIFY(lock_depth == 1);
         while (!waiter.woken) {
+            big_lock::leave();
             cpu::enable_interrupts_and_halt();
             cpu::disable_interrupts();
+            big_lock::enter();
         }
         return;
     }

@@ -30,6 +30,8 @@
 #include "kernel/mm/Paging.h"
 #include "kernel/mm/PhysicalMemory.h"
 #include "kernel/mm/Tlb.h"
+#include "libc/base/Assert.h"
+#include "kernel/proc/Scheduler.h"
 #include "kernel/smp/PerCpu.h"
 #include "kernel/sync/LockRanks.h"
 #include "kernel/sync/SpinLock.h"
@@ -54,6 +56,20 @@ constexpr u32 kOnlineTimeoutUs = 100000;
 
 TaskStateSegment g_tss[CpuList::kMaxCpus];
 u16 g_tss_selector[CpuList::kMaxCpus];
+
+// The local APIC timer's initial count for one PIT period: the APs' clock ticks as often as CPU 0's.
+u32 g_apic_timer_count = 0;
+
+// Counts the APIC timer (bus clock / 16, SDM Vol. 3A 10.5.4) against the PIT for 10 ms on this CPU; every
+// CPU's APIC timer runs on the same bus clock.
+u32 calibrate_apic_timer(uptr apic) {
+    constexpr u32 kWindowUs = 10000;
+    local_apic::start_timer_counting(apic);
+    pit::delay_us(kWindowUs);
+    u64 counted = local_apic::timer_counted(apic);
+    u64 per_tick = counted * (1000000 / pit::frequency()) / kWindowUs;
+    return per_tick ? static_cast<u32>(per_tick) : 1;
+}
 
 // Each AP appends its index here before it halts: a lock taken on the APs themselves, for the tests.
 sync::TicketLock g_check_in_lock("smp check-in", lock_rank::kSmpCheckIn);
@@ -128,7 +144,9 @@ void start_application_processors() {
     parameters->cr4 = paging::uses_large_pages() || paging::uses_global_pages() ? cpu::read_cr4() : 0;
     parameters->entry = reinterpret_cast<u32>(&ap_main);
 
-    klog("cpu0", "APIC id %u, the bootstrap processor", g_cpus[0].apic_id);
+    g_apic_timer_count = calibrate_apic_timer(apic);
+    klog("cpu0", "APIC id %u, the bootstrap processor; APIC timer: %u counts per %u ms tick", g_cpus[0].apic_id,
+         g_apic_timer_count, 1000 / pit::frequency());
     for (u32 i = 1; i < g_cpu_count; ++i) {
         char name[8];
         format_to_buffer(name, sizeof(name), "cpu%u", i);
@@ -148,6 +166,7 @@ void start_application_processors() {
         }
         g_tss_selector[i] = selector.value();
         g_tss[i].esp0 = stack.value().top();
+        area.tss = &g_tss[i];
         parameters->stack_top = stack.value().top();
         parameters->cpu_index = i;
         if (start_one(apic, i)) {
@@ -164,8 +183,8 @@ void start_application_processors() {
     }
     pmm::free(directory >> kPageShift);
     pmm::free(table >> kPageShift);
-    klog("smp", "%u of %u CPUs online; the application processors halt until there is work for them", online_count(),
-         g_cpu_count);
+    klog("smp", "%u of %u CPUs online; each runs processes, and halts in its idle loop when there are none",
+         online_count(), g_cpu_count);
 }
 
 u32 check_in_count() {
@@ -183,8 +202,8 @@ u32 checked_in(u32 position) {
 // The AP's first C++ code, on its own kernel stack, with the bring-up directory in CR3 and interrupts off.
 extern "C" [[noreturn]] void ap_main(u32 index) {
     using namespace smp;
-    tlb::load_directory(paging::kernel_directory());            // the identity page goes; the kernel half stays
     gdt::load_on_application_processor(g_tss_selector[index]);  // and GS: this_cpu() works from here
+    tlb::load_directory(paging::kernel_directory());            // the identity page goes; the kernel half stays
     idt::load_on_this_cpu();
     local_apic::enable_quietly(paging::local_apic_registers());
     PerCpu* self = per_cpu::this_cpu();
@@ -195,6 +214,11 @@ extern "C" [[noreturn]] void ap_main(u32 index) {
         sync::Locker locker(g_check_in_lock);
         g_check_in[g_check_in_count++] = index;
     }
+    // From here it takes TLB shootdowns (its IDT is loaded, its directory recorded) and counts time.
+    per_cpu::mark_online(index);
+    local_apic::start_periodic_timer(paging::local_apic_registers(), idt::kApicTimerVector, g_apic_timer_count);
+    __atomic_store_n(&self->idle, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&g_cpus[index].online, 1, __ATOMIC_RELEASE);
-    for (;;) asm volatile("cli; hlt");
+    scheduler::run_idle();
+    mneme_panic("%s: the idle loop returned", self->name);
 }

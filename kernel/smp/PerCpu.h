@@ -16,12 +16,31 @@
 #include "libc/base/Types.h"
 
 struct Process;
+struct TaskStateSegment;
 
 struct PerCpu {
     PerCpu* self;      // %gs:0, checked by static_assert below
     u32 index;         // 0 for the bootstrap processor, then in the order they were started
     u32 apic_id;       // its local APIC id (0 without an APIC)
-    Process* current;  // for later: the process this CPU runs (the scheduler still keeps one global)
+    Process* current;  // the process this CPU runs; null while it idles (kernel/proc/Scheduler.cpp)
+    TaskStateSegment* tss;  // its own TSS: esp0 is the running process's kernel stack
+    // The scheduler's per-CPU part: the idle context's stack pointer, "the quantum ended while the kernel
+    // worked" (acted on at the return to user mode), whether it sits in HLT with nothing to run (a wake-up
+    // IPI is then worth sending), and its counts.
+    u32 idle_esp;
+    bool reschedule_pending;
+    u32 idle;  // read by other CPUs: __atomic builtins
+    u64 timer_ticks;
+    u64 idle_ticks;
+    u32 context_switches;
+    // The big kernel lock (kernel/sync/BigKernelLock.h): how many kernel entries deep this CPU holds it.
+    u32 big_lock_depth;
+    u64 big_lock_acquisitions, big_lock_contended, big_lock_spins;
+    // TLB shootdown (kernel/mm/Tlb.cpp): the page directory CR3 holds, and the request flag, set by the CPU
+    // that asks and cleared by this one once it has flushed.
+    u32 directory;
+    u32 tlb_request;
+    u32 tlb_flushes;  // requests served
     // Interrupt-disable nesting (kernel/sync/Interrupts.h): the depth of nested "interrupts off" sections,
     // and whether interrupts were on when the outermost one began.
     u32 interrupts_off_depth;
@@ -44,5 +63,11 @@ void initialize_bootstrap();
 // Fills in CPU `index`'s area (before it starts); its GDT descriptor is added with the AP's TSS.
 PerCpu& prepare(u32 index, u32 apic_id);
 PerCpu& area(u32 index);
+// The CPUs running the kernel: bit i for CPU i (the bootstrap processor from the start, each application
+// processor once it has loaded its GS). Read without a lock by the TLB shootdown and the wake-ups.
+u32 online_mask();
+void mark_online(u32 index);
+// More than one CPU online: the cheap test that keeps one CPU's paths as they were.
+inline bool several_online() { return (online_mask() & (online_mask() - 1)) != 0; }
 
 }  // namespace per_cpu

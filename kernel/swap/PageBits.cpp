@@ -29,11 +29,11 @@ bool PageBits::written(u32 frame) const { return any_entry(m_first_pfn + frame, 
 bool PageBits::dirty(u32 frame) const { return m_slot_of[frame] == 0 || written(frame); }
 
 void PageBits::clear_accessed(u32 frame) {
-    u32 loaded = tlb::current_directory();
     frame_table::reverse_map().for_each(m_first_pfn + frame, [&](ReverseMapping m) {
         PageTableEntry* entry = entry_of(m.directory, m.vaddr);
         if (!entry || !entry->is_accessed()) return;
-        entry->set_accessed(false);
-        if (m.directory == loaded) tlb::invalidate_page(m.vaddr);
+        // Atomically: the process may be running on another CPU, whose MMU may set D meanwhile.
+        entry->clear_bits_atomically(PagingBits::kAccessed);
+        tlb::invalidate(m.directory, m.vaddr);  // here if loaded here; on any other CPU that has it loaded
     });
 }

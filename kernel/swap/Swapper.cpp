@@ -1,6 +1,8 @@
 // Swapper.cpp: page-level swapping (see Swapper.h).
 #include "kernel/swap/Swapper.h"
 
+#include "kernel/mm/Tlb.h"
+
 #include <new>
 
 #include "arch/i386/Cpu.h"
@@ -179,6 +181,11 @@ ErrorOr<void> evict(u32 pfn) {
     if (!g_active || !frame_table::reverse_map().is_mapped(pfn)) return Error::Invalid;
     u32 index = index_of(pfn);
     u32 slot = g_slot_of[index];
+    // A process using the page may be running on another CPU: stop it in the kernel first (it waits there
+    // for the big lock, which this CPU holds until the page is gone), or it could write to the page after D
+    // was read as clear, or while the copy goes to the disk, and that write would be lost (docs/multicore.md,
+    // "TLB shootdown").
+    frame_table::reverse_map().for_each(pfn, [](ReverseMapping m) { tlb::quiesce(m.directory); });
     bool clean = slot != 0 && !g_bits->written(index);
     if (!clean) {
         for (u32 attempt = 1;; ++attempt) {

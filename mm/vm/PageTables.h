@@ -82,7 +82,9 @@ struct PageWalk {
 //   free_table(phys)     gives that page back
 //   directory(phys)   -> DirectoryEntry*, table(phys) -> TableEntry*: where the CPU's page at `phys` can be
 //                        read and written (the direct map in the kernel, plain memory on the host)
-//   invalidate(vaddr)    drop the TLB entry for vaddr (INVLPG in the kernel; recorded on the host)
+//   invalidate(directory, vaddr)  drop every CPU's TLB entry for vaddr in the space whose directory is at
+//                        `directory` (INVLPG, and a shootdown of the other CPUs using it, in the kernel;
+//                        recorded on the host)
 // and three hooks that follow every frame a space maps, so the kernel's frame table (its reverse map,
 // mm/vm/ReverseMap.h) stays exact without any caller having to remember it. `directory` is the space's
 // directory_physical_address(), `vaddr` the page, `phys` the frame:
@@ -102,7 +104,7 @@ concept PageTableOps = requires(Ops& ops, u32 address) {
     ops.free_table(address);
     requires std::is_same_v<decltype(ops.directory(address)), typename Ops::DirectoryEntry*>;
     requires std::is_same_v<decltype(ops.table(address)), typename Ops::TableEntry*>;
-    ops.invalidate(address);
+    ops.invalidate(address, address);
     requires std::is_same_v<decltype(ops.frame_mapped(address, address, address)), ErrorOr<void>>;
     ops.frame_mapping_undone(address, address, address);
     ops.release_frame(address, address, address);
@@ -240,7 +242,7 @@ public:
             directory()[vaddr >> 22].clear();
             table_freed = true;
         }
-        if (old.is_present() || table_freed) m_ops->invalidate(vaddr);
+        if (old.is_present() || table_freed) m_ops->invalidate(m_directory, vaddr);
         release(vaddr, old);
         if (table_freed) m_ops->free_table(table_address);
         return {};
@@ -256,7 +258,7 @@ public:
             if (index >= kFirstKernelIndex || !directory()[index].is_present() || !table_is_empty(index)) return;
             u32 table_address = directory()[index].physical_address();
             directory()[index].clear();
-            m_ops->invalidate(some_address);  // the paging-structure caches may hold the PDE (SDM 4.10.3)
+            m_ops->invalidate(m_directory, some_address);  // the paging-structure caches may hold the PDE (SDM 4.10.3)
             m_ops->free_table(table_address);
         };
         u32 previous_address = 0;
@@ -269,7 +271,7 @@ public:
             if (!entry || entry->is_null()) return;
             TableEntry old = *entry;
             entry->clear();
-            if (old.is_present()) m_ops->invalidate(address);
+            if (old.is_present()) m_ops->invalidate(m_directory, address);
             release(address, old);
             ++removed;
             last_touched_index = index;
@@ -298,7 +300,7 @@ public:
             apply(updated, protection);
             if (updated.raw() == entry->raw()) return;
             *entry = updated;
-            m_ops->invalidate(address);
+            m_ops->invalidate(m_directory, address);
         });
         return {};
     }
@@ -358,7 +360,7 @@ public:
         TRY(m_ops->frame_mapped(m_directory, vaddr, paddr));
         TableEntry old = *entry;
         *entry = make_entry(paddr, protection);
-        m_ops->invalidate(vaddr);
+        m_ops->invalidate(m_directory, vaddr);
         release(vaddr, old);
         return {};
     }
@@ -374,7 +376,7 @@ public:
         if (!entry || !entry->is_present()) return Error::NoEntry;
         TableEntry old = *entry;
         *entry = TableEntry::make_not_present(payload);
-        m_ops->invalidate(vaddr);
+        m_ops->invalidate(m_directory, vaddr);
         release(vaddr, old);
         return old;
     }
@@ -420,10 +422,10 @@ public:
     // Read and clear the accessed (dirty) bit of a present mapping; invalidates when the bit was set, so
     // the CPU sets it again on the next access (SDM 4.8). For the clock and NRU replacement policies.
     ErrorOr<bool> test_and_clear_accessed(u32 vaddr) {
-        return test_and_clear(vaddr, &TableEntry::is_accessed, &TableEntry::set_accessed);
+        return test_and_clear(vaddr, &TableEntry::take_accessed);
     }
     ErrorOr<bool> test_and_clear_dirty(u32 vaddr) {
-        return test_and_clear(vaddr, &TableEntry::is_dirty, &TableEntry::set_dirty);
+        return test_and_clear(vaddr, &TableEntry::take_dirty);
     }
 
     // Call `callback(u32 vaddr, TableEntry& entry)` for each present mapping in the range, in address
@@ -561,13 +563,12 @@ private:
         return entry;
     }
 
-    template <typename Test, typename Set>
-    ErrorOr<bool> test_and_clear(u32 vaddr, Test test, Set set) {
+    // Atomically (the entry may be live on another CPU, whose MMU sets A and D: PageTableEntry.h).
+    ErrorOr<bool> test_and_clear(u32 vaddr, bool (TableEntry::*take)()) {
         TableEntry* entry = lookup(vaddr);
         if (!entry || !entry->is_present()) return Error::NoEntry;
-        if (!(entry->*test)()) return false;
-        (entry->*set)(false);
-        m_ops->invalidate(vaddr & ~(kPageSize - 1));
+        if (!(entry->*take)()) return false;
+        m_ops->invalidate(m_directory, vaddr & ~(kPageSize - 1));
         return true;
     }
 

@@ -57,7 +57,7 @@ struct HostOps {
         return reinterpret_cast<PageDirectoryEntry*>(tables.at(address)->words);
     }
     PageTableEntry* table(u32 address) { return reinterpret_cast<PageTableEntry*>(tables.at(address)->words); }
-    void invalidate(u32 vaddr) { invalidations.push_back(vaddr); }
+    void invalidate(u32, u32 vaddr) { invalidations.push_back(vaddr); }
     ErrorOr<void> frame_mapped(u32 directory, u32 vaddr, u32 physical) {
         return reverse_map->add(physical >> kPageShift, directory, vaddr);
     }

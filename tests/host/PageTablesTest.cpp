@@ -53,7 +53,7 @@ struct HostPageTableOps {
         return reinterpret_cast<PageDirectoryEntry*>(tables.at(address)->words);
     }
     PageTableEntry* table(u32 address) { return reinterpret_cast<PageTableEntry*>(tables.at(address)->words); }
-    void invalidate(u32 vaddr) { invalidations.push_back(vaddr); }
+    void invalidate(u32, u32 vaddr) { invalidations.push_back(vaddr); }
     ErrorOr<void> frame_mapped(u32 directory, u32 vaddr, u32 frame) {
         if (frame_mapped_failures_after == 0) return Error::NoMemory;
         if (frame_mapped_failures_after > 0) --frame_mapped_failures_after;

@@ -166,7 +166,7 @@ KTEST(paging, remap_needs_invlpg) {
     ASSERT(pte != nullptr);
     pte->set_physical_address(b.value() << 12);
     u32 before = *reinterpret_cast<volatile u32*>(kScratch);
-    tlb::invalidate_page(kScratch);
+    tlb::invalidate_kernel_page(kScratch);
     u32 after = *reinterpret_cast<volatile u32*>(kScratch);
     kprintf("     paging.remap_needs_invlpg: before INVLPG the page read 0x%08x (%s), after 0x%08x\n", before,
             before == 0xAAAAAAAA ? "stale: the old translation" : "already the new frame", after);

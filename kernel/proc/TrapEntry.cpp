@@ -1,0 +1,55 @@
+// TrapEntry.cpp: trap_dispatch, where every exception, interrupt and system call enters the kernel's C++.
+//
+// trap_common (arch/i386/Isr.asm) saves the registers as a TrapFrame and calls trap_dispatch. Most vectors
+// take the big kernel lock around their handler (kernel/sync/BigKernelLock.h). Three need no lock, and two
+// of them must not wait for it:
+//   - the TLB shootdown IPI: the CPU that sent it holds the lock and waits for this one to flush. After the
+//     flush, a CPU interrupted in user mode passes through the lock before it returns there, so it does not
+//     touch user memory again until the sender has left the kernel (the swapper relies on that: tlb::quiesce).
+//   - the wake-up IPI to a CPU halted in the idle loop: waking it is all it is for (the idle loop then looks
+//     at the run queue). One that interrupts user mode (sent to end the process running there) is handled
+//     under the lock like any interrupt.
+//   - the APIC timer's tick on an idle CPU: counted, nothing to schedule.
+// The local APIC's own interrupts are acknowledged here, first, as the PIC's are in idt::dispatch: a handler
+// may switch to another process and not come back for a while. The spurious vector needs no EOI (SDM Vol. 3A
+// 10.9).
+#include "arch/i386/Cpu.h"
+#include "arch/i386/Idt.h"
+#include "arch/i386/LocalApic.h"
+#include "arch/i386/TrapFrame.h"
+#include "kernel/mm/Paging.h"
+#include "kernel/mm/Tlb.h"
+#include "kernel/smp/PerCpu.h"
+#include "kernel/sync/BigKernelLock.h"
+
+extern "C" void trap_dispatch(TrapFrame* frame) {
+    switch (frame->vector) {
+    case idt::kSpuriousVector:
+        return;
+    case idt::kTlbShootdownVector:
+        tlb::serve_request();
+        local_apic::end_of_interrupt(paging::local_apic_registers());
+        if (!frame->from_user()) return;
+        big_lock::enter();  // wait here until the sender is out of the kernel
+        cpu::disable_interrupts();
+        big_lock::leave();
+        return;
+    case idt::kWakeVector:
+        local_apic::end_of_interrupt(paging::local_apic_registers());
+        if (!frame->from_user()) return;
+        break;
+    case idt::kApicTimerVector:
+        local_apic::end_of_interrupt(paging::local_apic_registers());
+        if (!per_cpu::this_cpu()->current) {
+            ++per_cpu::this_cpu()->idle_ticks;
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    big_lock::enter();
+    idt::dispatch(*frame);
+    cpu::disable_interrupts();  // leave() with interrupts off; IRET restores the interrupted code's flag
+    big_lock::leave();
+}
