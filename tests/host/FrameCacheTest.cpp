@@ -38,7 +38,8 @@ TEST(FrameCache, AnEmptyCacheRefillsABatchAndServesTheRestFromItself) {
     // The cached frames still count as free; only the one handed out does not.
     EXPECT_EQ(f.front.free_frames(), 1023u);
     std::set<u32> seen = {first};
-    for (u32 i = 1; i < FrameCache::kBatch; ++i) EXPECT_TRUE(seen.insert(f.front.allocate(f.caches[0], 0).value()).second);
+    for (u32 i = 1; i < FrameCache::kBatch; ++i)
+        EXPECT_TRUE(seen.insert(f.front.allocate(f.caches[0], 0).value()).second);
     EXPECT_EQ(f.caches[0].counters().hits, FrameCache::kBatch - 1);
     EXPECT_EQ(f.caches[0].counters().refills, 1u);
     EXPECT_TRUE(f.caches[0].is_empty());
