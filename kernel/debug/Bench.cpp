@@ -309,6 +309,15 @@ bool run_kernel(const char* selection) {
         pmm::free(base, kMaxOrder);
     }
 
+    // The kernel's own path for a single frame (pmm::allocate/pmm::free), as every caller uses it: through
+    // this CPU's frame cache when it is on (docs/multicore.md, "Per-CPU allocator caches").
+    measure(
+        "pmm order-0 allocate+free pair (the kernel's path)",
+        [] {
+            auto frame = pmm::allocate(0);
+            pmm::free(frame.value(), 0);
+        },
+        empty);
     measure(
         "kmalloc(64)+kfree pair", [] { kfree(kmalloc(64)); }, empty);
     SlabCacheConfig config;

@@ -18,7 +18,7 @@ MONITOR_COMMAND(meminfo, "meminfo", "", "the memory map, reserved regions and th
     pmm::print_summary();
 }
 
-MONITOR_COMMAND(buddy, "buddy", "[N]", "the buddy allocator's free lists, N blocks per list (default 8)") {
+MONITOR_COMMAND(buddy, "buddy", "[N]", "the per-CPU frame caches, then the buddy allocator's free lists, N blocks per list (default 8)") {
     BuddyAllocator* buddy = pmm::buddy();
     if (!buddy) {
         kprintf("The kernel runs the bitmap allocator (pmm=bitmap): there are no free lists. Its free runs:\n");
@@ -30,6 +30,9 @@ MONITOR_COMMAND(buddy, "buddy", "[N]", "the buddy allocator's free lists, N bloc
         kprintf("usage: buddy [N]\n");
         return;
     }
+    // What each CPU's cache holds now; then the caches go back, so the lists below are every free frame.
+    pmm::print_frame_caches();
+    pmm::drain_frame_caches();
     buddy->dump_free_lists(console::sink, nullptr, per_list);
 }
 

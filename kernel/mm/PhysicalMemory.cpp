@@ -7,7 +7,11 @@
 #include "kernel/boot/Multiboot.h"
 #include "kernel/dev/Console.h"
 #include "kernel/mm/FrameTable.h"
+#include "kernel/smp/PerCpu.h"
+#include "kernel/smp/Smp.h"
+#include "kernel/sync/SpinLock.h"
 #include "libc/base/Assert.h"
+#include "mm/frame/FrameCacheFront.h"
 #include "mm/frame/RangeSet.h"
 
 namespace pmm {
@@ -38,6 +42,49 @@ BuddyAllocator* g_buddy = nullptr;
 BitmapAllocator* g_bitmap = nullptr;
 u16* g_references = nullptr;
 u32 g_first_pfn = 0, g_end_pfn = 0;
+
+// The per-CPU frame caches in front of the allocator (mm/frame/FrameCacheFront.h; docs/multicore.md,
+// "Per-CPU allocator caches"), whichever allocator pmm= chose. Each CPU uses the cache of its index, with
+// interrupts off; the shared allocator is under a spinlock, taken once per batch of frames.
+// The rank: above anything that may allocate frames while holding its own lock (the heap's caches take
+// frames for slabs), below the console (kernel/sync/LockRanks.h lists the ranks; this one is to join it).
+constexpr u32 kPageAllocatorRank = 900;
+sync::SpinLock g_shared_lock("page allocator", kPageAllocatorRank);
+FrameCache g_frame_caches[per_cpu::kMaxCpus];
+using Front = FrameCacheFront<sync::SpinLock>;
+alignas(Front) u8 g_front_storage[sizeof(Front)];
+Front* g_front = nullptr;
+
+[[gnu::always_inline]] inline FrameCache& this_cpus_cache() { return g_frame_caches[per_cpu::this_cpu()->index]; }
+
+// What the rest of the kernel sees as "the allocator" (pmm::allocator()): single frames through this CPU's
+// cache, everything else straight through; free_frames() counts the cached frames as free, so every figure
+// and check built on it (the swapper's watermarks, sysinfo, the no-leak checks) is unchanged by the caches.
+class CachedAllocator final : public FrameAllocator {
+public:
+    const char* name() const override { return g_front->shared().name(); }
+    ErrorOr<u32> add_free_range(u64 start, u64 end) override {
+        sync::Locker<sync::SpinLock> locker(g_shared_lock);
+        return g_front->shared().add_free_range(start, end);
+    }
+    ErrorOr<u32> allocate(unsigned order, Zone zone) override { return pmm::allocate(order, zone); }
+    void free(u32 pfn, unsigned order) override { pmm::free(pfn, order); }
+    u32 free_frames() const override { return g_front->free_frames(); }
+    u32 total_frames() const override { return g_front->shared().total_frames(); }
+    bool check_invariants(FormatSink sink, void* context) const override {
+        sync::Locker<sync::SpinLock> locker(g_shared_lock);
+        return g_front->shared().check_invariants(sink, context);
+    }
+    // The caches first (what each holds now), then the shared allocator's exact picture once they are
+    // drained into it.
+    void dump(FormatSink sink, void* context) const override {
+        print_frame_caches();
+        drain_frame_caches();
+        sync::Locker<sync::SpinLock> locker(g_shared_lock);
+        g_front->shared().dump(sink, context);
+    }
+};
+CachedAllocator g_cached;
 
 void reserve(const char* name, u64 start, u64 end) {
     if (end <= start) return;
@@ -159,6 +206,8 @@ void finish(Kind kind) {
         VERIFY(!added.is_error());
     }
     VERIFY(g_allocator->check_invariants(console::sink, nullptr));
+    g_front = new (g_front_storage) Front(*g_allocator, g_shared_lock, Span<FrameCache>(g_frame_caches));
+    g_allocator = &g_cached;
 
     u64 managed = static_cast<u64>(g_allocator->total_frames()) * kFrameSize;
     u64 reserved = 0;
@@ -184,8 +233,33 @@ Kind kind() { return g_kind; }
 BuddyAllocator* buddy() { return g_buddy; }
 BitmapAllocator* bitmap() { return g_bitmap; }
 
-ErrorOr<u32> allocate(unsigned order, Zone zone) { return g_allocator->allocate(order, zone); }
-void free(u32 pfn, unsigned order) { g_allocator->free(pfn, order); }
+// The cache belongs to this CPU and is touched with interrupts off: an interrupt handler that took a frame
+// in the middle of a push or pop would otherwise find the stack half updated.
+ErrorOr<u32> allocate(unsigned order, Zone zone) {
+    cpu::InterruptGuard guard;
+    return g_front->allocate(this_cpus_cache(), order, zone);
+}
+void free(u32 pfn, unsigned order) {
+    cpu::InterruptGuard guard;
+    g_front->free(this_cpus_cache(), pfn, order);
+}
+
+u32 drain_frame_caches() {
+    cpu::InterruptGuard guard;
+    return g_front->drain_all();
+}
+
+void print_frame_caches() {
+    kprintf("per-CPU frame caches (up to %u single frames each, moved %u at a time; counted as free):\n",
+            FrameCache::kCapacity, FrameCache::kBatch);
+    kprintf("CPU  frames        hits   refills    drains\n");
+    u32 cpus = smp::cpu_count() ? smp::cpu_count() : 1;
+    for (u32 i = 0; i < cpus && i < per_cpu::kMaxCpus; ++i) {
+        const FrameCache& cache = g_frame_caches[i];
+        const FrameCacheCounters& c = cache.counters();
+        kprintf("%3u  %6u  %10u  %8u  %8u\n", i, cache.count(), c.hits, c.refills, c.drains);
+    }
+}
 
 void* frame_pointer(u32 pfn) { return layout::physical_pointer<void>(static_cast<uptr>(pfn) << kFrameShift); }
 u32 pfn_of(const void* direct_mapped) {

@@ -34,6 +34,8 @@ ErrorOr<u64> boot_allocate(u64 bytes, u64 limit, const char* name);
 void finish(Kind kind);
 bool is_ready();
 
+// The allocator pmm= chose, behind the per-CPU frame caches: allocate/free are pmm::allocate/free, and
+// free_frames() counts the cached frames as free. buddy() and bitmap() are the allocator itself.
 FrameAllocator& allocator();
 Kind kind();
 BuddyAllocator* buddy();    // null unless pmm=buddy
@@ -41,9 +43,14 @@ BitmapAllocator* bitmap();  // null unless pmm=bitmap
 
 // The smallest order whose block of 2^order frames holds `bytes`.
 unsigned order_for(u64 bytes);
-// A block of 2^order frames; returns its first pfn. Never panics on exhaustion.
+// A block of 2^order frames; returns its first pfn. Never panics on exhaustion. Single frames go through
+// this CPU's frame cache (mm/frame/FrameCacheFront.h); an allocation that fails drains every cache first.
 ErrorOr<u32> allocate(unsigned order = 0, Zone zone = Zone::Any);
 void free(u32 pfn, unsigned order = 0);
+// Every per-CPU frame cache back to the allocator (for a view of its exact state); the frames moved.
+u32 drain_frame_caches();
+// Each CPU's cache: the frames it holds, and its hit, refill and drain counts (`buddy`, `meminfo`).
+void print_frame_caches();
 // The frame's bytes through the direct map.
 void* frame_pointer(u32 pfn);
 // The span of frame numbers the allocator covers (holes included).
