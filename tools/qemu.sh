@@ -15,6 +15,8 @@
 #     --blkdebug CONF      put QEMU's blkdebug driver with the rules in CONF between the disk and its image
 #                          (error injection; read and write errors reach the guest instead of pausing it)
 #     --icount             deterministic instruction counting (-icount shift=0), for benchmarks
+#     --smp N              N CPUs (-smp N; docs/multicore.md)
+#     --mttcg              one host thread per CPU (-accel tcg,thread=multi) instead of TCG's round robin
 #
 # Always TCG (the KVM on these machines is paravirtual and triple-faults on 32-bit paging), always
 # -no-reboot (a triple fault exits instead of looping), always the isa-debug-exit device the test runner
@@ -23,6 +25,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 interactive=0 append="" mem=128 cpu=qemu32 iso="" log="" timeout_s="" gdb_port="" wait=0 disk="" blkdebug="" icount=0
+smp=1 accel=tcg
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -38,13 +41,15 @@ while [ $# -gt 0 ]; do
     --disk) disk="$2"; shift ;;
     --blkdebug) blkdebug="$2"; shift ;;
     --icount) icount=1 ;;
+    --smp) smp="$2"; shift ;;
+    --mttcg) accel=tcg,thread=multi ;;
     --) shift; extra+=("$@"); break ;;
     *) extra+=("$1") ;;
   esac
   shift
 done
 
-args=(-accel tcg -m "$mem" -cpu "$cpu" -no-reboot -display none -nic none
+args=(-accel "$accel" -smp "$smp" -m "$mem" -cpu "$cpu" -no-reboot -display none -nic none
       -device isa-debug-exit,iobase=0xf4,iosize=0x04)
 if [ -n "$iso" ]; then
   args+=(-cdrom "$iso" -boot d)

@@ -256,7 +256,7 @@ const char* state_name(ProcessState state) {
 }
 
 int builtin_ps() {
-    printf("  PID  PPID STATE     NAME             RES  SHARED  SWAP     HEAP     MMAP    STACK  FAULTS    CPU    SYS  "
+    printf("  PID  PPID STATE     NAME             RES  SHARED  SWAP     HEAP     MMAP    STACK  FAULTS    CPU    SYS  ON  "
            "MEMORY\n");
     char segments[8][112];
     u32 segment_lines = 0;
@@ -271,11 +271,11 @@ int builtin_ps() {
         info.name[sizeof(info.name) - 1] = '\0';
         info.memory_model[sizeof(info.memory_model) - 1] = '\0';
         info.segments[sizeof(info.segments) - 1] = '\0';
-        printf("%5d %5d %-9s %-15s %5u %7u %5u %7uK %7uK %7uK %7u %4u.%02u %3u.%02u  %s\n", info.pid, info.parent,
+        printf("%5d %5d %-9s %-15s %5u %7u %5u %7uK %7uK %7uK %7u %4u.%02u %3u.%02u %3u  %s\n", info.pid, info.parent,
                state_name(info.state), info.name, info.resident_pages, info.shared_pages, info.swapped_pages,
                info.heap_bytes / 1024,
                info.mapped_bytes / 1024, info.stack_bytes / 1024, info.page_faults, info.cpu_ms / 1000,
-               info.cpu_ms % 1000 / 10, info.sys_ms / 1000, info.sys_ms % 1000 / 10, info.memory_model);
+               info.cpu_ms % 1000 / 10, info.sys_ms / 1000, info.sys_ms % 1000 / 10, info.cpu, info.memory_model);
         if (info.segments[0] && segment_lines < 8)
             snprintf(segments[segment_lines++], sizeof(segments[0]), "%5d %s: %s", info.pid, info.name, info.segments);
     }
@@ -283,7 +283,8 @@ int builtin_ps() {
     printf(
         "(RES, SHARED and SWAP in pages; a copy-on-write page shared by two processes counts in both; SWAP: out on\n"
         " the swap disk; CPU and SYS:\n"
-        " seconds in user mode and in the kernel on its behalf, sampled by the timer tick)\n");
+        " seconds in user mode and in the kernel on its behalf, sampled by the timer tick; ON: the CPU it runs on,\n"
+        " or last ran on)\n");
     return 0;
 }
 

@@ -43,6 +43,10 @@ void print_table(const MnemeVmStat& s) {
            s.write_errors, s.out_of_swap);
     if (s.roll_outs || s.roll_ins)
         printf("  whole processes   %8u  rolled out, %u rolled in\n", s.roll_outs, s.roll_ins);
+    printf("  TLB flushes       %8u  (entries changed, flushed on the CPU changing them)\n", s.tlb_flushes);
+    if (s.cpus > 1)
+        printf("  TLB shootdowns    %8u  (changes another of the %u CPUs had to flush; %u IPIs)\n", s.tlb_shootdowns,
+               s.cpus, s.tlb_ipis);
 }
 
 }  // namespace

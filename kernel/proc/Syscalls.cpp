@@ -13,6 +13,9 @@
 // with interrupts on: docs/processes.md, "Interrupts in the kernel".
 #include "kernel/proc/Syscalls.h"
 
+#include "kernel/mm/Tlb.h"
+#include "kernel/smp/PerCpu.h"
+
 #include "arch/i386/Idt.h"
 #include "arch/i386/Pit.h"
 #include "kernel/debug/Monitor.h"
@@ -223,6 +226,10 @@ i32 sys_vmstat(u32 pointer) {
     stat.out_of_swap = s.out_of_swap;
     stat.roll_outs = s.roll_outs;
     stat.roll_ins = s.roll_ins;
+    for (u32 mask = per_cpu::online_mask(); mask; mask &= mask - 1) ++stat.cpus;  // no popcount before the Pentium
+    stat.tlb_shootdowns = tlb::shootdowns();
+    stat.tlb_ipis = tlb::shootdown_ipis();
+    stat.tlb_flushes = tlb::invalidations();
     return result(memory().copy_to_user(pointer, &stat, sizeof(stat)));
 }
 
@@ -249,6 +256,7 @@ i32 sys_procinfo(u32 index, u32 pointer) {
         info.page_faults = p->memory ? p->memory->page_faults() : p->page_faults_at_exit;
         info.cpu_ms = static_cast<u32>(u64(p->ticks_used) * 1000 / pit::frequency());
         info.sys_ms = static_cast<u32>(u64(p->system_ticks) * 1000 / pit::frequency());
+        info.cpu = p->cpu;
         if (p->memory) {
             strncpy(info.memory_model, p->memory->name(), sizeof(info.memory_model) - 1);
             p->memory->describe_segments(info.segments, sizeof(info.segments));

@@ -104,6 +104,10 @@ struct MnemeVmStat {
     u32 out_of_swap;  // evictions refused because no slot was free
     u32 roll_outs;    // whole processes swapped out (swap=process)
     u32 roll_ins;     // and brought back
+    u32 cpus;             // CPUs running processes
+    u32 tlb_shootdowns;   // page-table changes another CPU had to flush (docs/multicore.md)
+    u32 tlb_ipis;         // shootdown IPIs sent (one per CPU told)
+    u32 tlb_flushes;      // INVLPGs and CR3 reloads for changed entries, on the CPU that made the change
 };
 
 enum class ProcessState : u32 { Running = 0, Ready = 1, Sleeping = 2, Waiting = 3, Zombie = 4 };
@@ -125,4 +129,5 @@ struct MnemeProcInfo {
     u32 major_faults;    // of page_faults, those that read a page back from swap
     char memory_model[12];  // "paging", "static", "base-bounds" (empty for a zombie)
     char segments[96];      // the older models: "segment base 0x10012000, limit 0x2ffff (base-bounds)"
+    u32 cpu;                // the CPU it runs on, or last ran on (0 with one CPU)
 };

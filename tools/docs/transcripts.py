@@ -163,8 +163,8 @@ def normalise(text, block):
     for line in lines:
         line = re.sub(r"^\[ *[0-9]+\.[0-9]+\]", hash_digits, line)  # the boot log's clock
         line = re.sub(r"built [A-Z][a-z]{2} [ 0-9][0-9] [0-9]{4} [0-9:]{8}", "built MMM DD YYYY HH:MM:SS", line)
-        if re.match(r"^ +[0-9]+ +[0-9]+ [a-z]+ ", line):  # a ps row: CPU and SYS are timings (then MEMORY)
-            line = re.sub(r"( +[0-9]+\.[0-9]{2}){2}(?=( +[a-z-]+)?$)", lambda m: re.sub(r"[0-9]+\.[0-9]{2}",
+        if re.match(r"^ +[0-9]+ +[0-9]+ [a-z]+ ", line):  # a ps row: CPU and SYS are timings (then ON, MEMORY)
+            line = re.sub(r"( +[0-9]+\.[0-9]{2}){2}(?= +[0-9]+( +[a-z-]+)?$)", lambda m: re.sub(r"[0-9]+\.[0-9]{2}",
                           lambda n: "#.##".rjust(len(n.group(0))), m.group(0)), line)
         if block.attrs.get("mask"):
             line = re.sub(block.attrs["mask"], hash_digits, line)

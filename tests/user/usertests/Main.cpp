@@ -130,6 +130,7 @@ void run_all() {
         run_test("segments.no_arena", test_segments_no_arena);
     }
     run_test("compute_parallel", test_compute_parallel);
+    run_test("smp_stress", test_smp_stress);
     run_test("big_write_keeps_the_clock", test_big_write_keeps_the_clock);
     run_test("swap.integrity", test_swap_integrity);
     run_test("swap.four_at_once", test_swap_four_at_once);

@@ -48,6 +48,7 @@ void run_hostile_tests();
 
 // Compute.cpp: many processes at once.
 void test_compute_parallel();
+void test_smp_stress();
 
 // Interrupts.cpp: a long system call keeps the clock and the other processes running.
 void test_big_write_keeps_the_clock();
