@@ -32,6 +32,7 @@
 #include "kernel/mm/Tlb.h"
 #include "kernel/smp/PerCpu.h"
 #include "kernel/sync/LockRanks.h"
+#include "kernel/sync/LockRegistry.h"
 #include "kernel/sync/SpinLock.h"
 #include "libc/base/Format.h"
 #include "libc/rt/String.h"
@@ -57,6 +58,7 @@ u16 g_tss_selector[CpuList::kMaxCpus];
 
 // Each AP appends its index here before it halts: a lock taken on the APs themselves, for the tests.
 sync::TicketLock g_check_in_lock("smp check-in", lock_rank::kSmpCheckIn);
+MNEME_REGISTER_LOCK(g_check_in_lock);
 u32 g_check_in[CpuList::kMaxCpus];
 u32 g_check_in_count = 0;
 

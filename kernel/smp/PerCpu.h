@@ -28,6 +28,10 @@ struct PerCpu {
     bool interrupts_were_on;
     HeldLocks held_locks;  // the lock debugger's view (libc/base/LockOrder.h)
     char name[8];          // "cpu0", for messages
+    // Lock contention (kernel/sync/SpinLock.h): the locks this CPU took, and how many of them it found taken
+    // and had to wait for. Written by this CPU with interrupts off; the monitor's `cpus` reads them.
+    u32 lock_acquisitions;
+    u32 lock_contended;
 };
 static_assert(__builtin_offsetof(PerCpu, self) == 0, "this_cpu() reads the self pointer at %gs:0");
 
