@@ -31,10 +31,11 @@ Span<const RegisteredLock* const> registered_locks();
 }  // namespace sync
 
 // constinit: the entry must be a constant (addresses of static objects), never code run at boot.
-#define MNEME_REGISTER_LOCK_PARTS(identifier, lock_class_object, counters_object)                      \
-    static constinit const sync::RegisteredLock lock_registry_entry_##identifier = {&(lock_class_object), \
-                                                                                    &(counters_object)};  \
-    [[gnu::used, gnu::section(".lock_registry")]] static const sync::RegisteredLock* const                \
-        lock_registry_pointer_##identifier = &lock_registry_entry_##identifier
+#define MNEME_REGISTER_LOCK_PARTS(identifier, lock_class_object, counters_object)                                    \
+    static constinit const sync::RegisteredLock lock_registry_entry_##identifier = {&(lock_class_object),            \
+                                                                                    &(counters_object)};             \
+    [[gnu::used,                                                                                                     \
+      gnu::section(".lock_registry")]] static const sync::RegisteredLock* const lock_registry_pointer_##identifier = \
+        &lock_registry_entry_##identifier
 
 #define MNEME_REGISTER_LOCK(lock) MNEME_REGISTER_LOCK_PARTS(lock, (lock).lock_class(), (lock).counters())
