@@ -24,11 +24,15 @@ DoubleFaultRecord g_last_double_fault{};
 // The armed recovery point of run_recoverable, or null. A fault resumes at it only when its stack pointer
 // lies below the point's and within kRecoverableStackSpan of it: on the demonstration's own stack (a kernel
 // stack is at most 16 KiB, its guard page below it included; the boot stack too).
+// It belongs to the CPU that armed it: a fault on another CPU whose stack happens to lie just below is not
+// the demonstration's (kernel stacks are 16 KiB slots side by side).
 RecoveryPoint* g_recovery = nullptr;
+u32 g_recovery_cpu = 0;
 constexpr u32 kRecoverableStackSpan = 32 * 1024;
 
 bool is_recoverable(u32 faulting_esp) {
-    return g_recovery && faulting_esp < g_recovery->esp && g_recovery->esp - faulting_esp <= kRecoverableStackSpan;
+    return g_recovery && g_recovery_cpu == per_cpu::this_cpu()->index && faulting_esp < g_recovery->esp &&
+           g_recovery->esp - faulting_esp <= kRecoverableStackSpan;
 }
 
 void announce_recovery() {
@@ -171,6 +175,7 @@ bool run_recoverable(void (*demonstration)()) {
         if (flags & cpu::kEflagsInterrupt) cpu::enable_interrupts();
         return false;
     }
+    g_recovery_cpu = per_cpu::this_cpu()->index;
     g_recovery = &point;
     demonstration();
     g_recovery = nullptr;
