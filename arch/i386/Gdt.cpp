@@ -13,6 +13,24 @@ TaskStateSegment g_double_fault_tss;
 // record shared by all would let one CPU's clear_ldt() hide another's loaded table from it.
 const SegmentDescriptor* g_ldt_of_task[kEntries] = {};
 const SegmentDescriptor*& this_cpus_ldt() { return g_ldt_of_task[cpu::store_task_register() >> 3]; }
+void (*g_double_fault_entry)() = nullptr;
+
+// A double-fault task starts with a clean register state on its own stack, in the kernel's address space,
+// with the GS of the CPU it belongs to (the task switch loads every segment register from the TSS, SDM
+// Vol. 3A 7.3, so this is how the handler knows its CPU).
+void fill_double_fault_tss(TaskStateSegment& tss, u32 stack_top, u32 cr3, u16 gs) {
+    tss = TaskStateSegment{};
+    tss.esp0 = stack_top;
+    tss.ss0 = kKernelData;
+    tss.esp = stack_top;
+    tss.eip = reinterpret_cast<u32>(g_double_fault_entry);
+    tss.eflags = 0x2;  // bit 1 is reserved and reads as one; interrupts off
+    tss.cs = kKernelCode;
+    tss.ds = tss.es = tss.fs = tss.ss = kKernelData;
+    tss.gs = gs;
+    tss.cr3 = cr3;
+    tss.io_map_base = sizeof(TaskStateSegment);
+}
 
 }  // namespace
 
@@ -58,20 +76,10 @@ void initialize(u32 double_fault_stack_top, void (*double_fault_entry)()) {
     g_tss.io_map_base = sizeof(TaskStateSegment);
     g_table[5] = SegmentDescriptor::tss(reinterpret_cast<u32>(&g_tss), sizeof(TaskStateSegment) - 1);
 
-    // The double-fault task starts with a clean register state on its own stack, in the kernel's address
-    // space (CR3 is filled in by the caller once the kernel page directory exists; the boot one serves
-    // until then).
-    g_double_fault_tss = TaskStateSegment{};
-    g_double_fault_tss.esp0 = double_fault_stack_top;
-    g_double_fault_tss.ss0 = kKernelData;
-    g_double_fault_tss.esp = double_fault_stack_top;
-    g_double_fault_tss.eip = reinterpret_cast<u32>(double_fault_entry);
-    g_double_fault_tss.eflags = 0x2;  // bit 1 is reserved and reads as one; interrupts off
-    g_double_fault_tss.cs = kKernelCode;
-    g_double_fault_tss.ds = g_double_fault_tss.es = g_double_fault_tss.fs = g_double_fault_tss.gs = kKernelData;
-    g_double_fault_tss.ss = kKernelData;
-    g_double_fault_tss.cr3 = cpu::read_cr3();
-    g_double_fault_tss.io_map_base = sizeof(TaskStateSegment);
+    // CPU 0's double-fault task. CR3 is filled in by the caller once the kernel page directory exists (the
+    // boot one serves until then); GS once CPU 0's per-CPU segment exists (set_bootstrap_cpu_data).
+    g_double_fault_entry = double_fault_entry;
+    fill_double_fault_tss(g_double_fault_tss, double_fault_stack_top, cpu::read_cr3(), kKernelData);
     g_table[6] = SegmentDescriptor::tss(reinterpret_cast<u32>(&g_double_fault_tss), sizeof(TaskStateSegment) - 1);
 
     cpu::DescriptorTablePointer pointer{sizeof(g_table) - 1, reinterpret_cast<u32>(g_table)};
@@ -87,6 +95,25 @@ ErrorOr<u16> add_cpu_tss(TaskStateSegment& tss) {
     return make_selector(index, false, 0);
 }
 
+ErrorOr<u16> add_double_fault_tss(TaskStateSegment& tss, u32 stack_top, u32 cr3, u16 cpu_data) {
+    fill_double_fault_tss(tss, stack_top, cr3, cpu_data);
+    u16 index = TRY(allocate(SegmentDescriptor::tss(reinterpret_cast<u32>(&tss), sizeof(TaskStateSegment) - 1)));
+    gdt_cpu_data_by_task[index] = cpu_data;
+    return make_selector(index, false, 0);
+}
+
+void release_double_fault_tss(u16 selector) {
+    gdt_cpu_data_by_task[(selector >> 3) % kEntries] = kKernelData;
+    release(selector >> 3);
+}
+
+TaskStateSegment* task_state(u16 selector) {
+    const SegmentDescriptor& d = g_table[(selector >> 3) % kEntries];
+    // A 32-bit TSS descriptor, available (9) or busy (0xB) (SDM Vol. 3A 7.2.2).
+    if (selector == 0 || !d.is_present() || d.is_code_or_data() || (d.type() & ~0x2) != 0x9) return nullptr;
+    return reinterpret_cast<TaskStateSegment*>(d.base());
+}
+
 void load_on_application_processor(u16 tss_selector) {
     cpu::DescriptorTablePointer pointer{sizeof(g_table) - 1, reinterpret_cast<u32>(g_table)};
     load(pointer);
@@ -98,7 +125,7 @@ void load_on_application_processor(u16 tss_selector) {
 void set_bootstrap_cpu_data(u32 base, u32 size) {
     g_table[kCpuData >> 3] = SegmentDescriptor::data(base, size - 1, SegmentDescriptor::Privilege::Kernel);
     gdt_cpu_data_by_task[kTss >> 3] = kCpuData;
-    // The double-fault task runs with the GS of its TSS; it is CPU 0's until each CPU has its own.
+    // CPU 0's double-fault task runs with CPU 0's GS (each AP's has its own, add_double_fault_tss).
     gdt_cpu_data_by_task[kDoubleFaultTss >> 3] = kCpuData;
     g_double_fault_tss.gs = kCpuData;
     cpu::load_gs(kCpuData);

@@ -16,12 +16,12 @@
 //   6      0x30      double-fault TSS
 //   7      0x38      the running process's LDT (older memory models; rewritten on every switch to one)
 //   8      0x40      CPU 0's per-CPU data, loaded into GS (kernel/smp/PerCpu.h); base = its area, DPL 0
-//   9...             run-time slots: each application processor's TSS (add_cpu_tss) and per-CPU data
-//                    segment (add_cpu_data), then LDT descriptors
+//   9...             run-time slots: each application processor's TSS (add_cpu_tss), per-CPU data
+//                    segment (add_cpu_data) and double-fault TSS (add_double_fault_tss)
 //
 // GS in the kernel is always the running CPU's per-CPU segment. The trap entry (Isr.asm) finds it from the
 // task register, which is per CPU: cpu_data_for_task maps each TSS's GDT index to the data selector of the
-// same CPU (the double-fault task, which the APs share for now, to CPU 0's).
+// same CPU (each CPU's double-fault TSS too: CPU 0's in slot 6, each AP's in a run-time slot).
 #pragma once
 
 #include "arch/i386/SegmentDescriptor.h"
@@ -39,7 +39,7 @@ constexpr u16 kDoubleFaultTss = make_selector(6, false, 0);
 constexpr u16 kLdt = make_selector(7, false, 0);
 constexpr u16 kCpuData = make_selector(8, false, 0);
 constexpr u16 kFirstDynamic = 9;
-constexpr u16 kEntries = 64;  // 16 CPUs take 2 slots each (TSS and per-CPU data), the rest is for LDTs
+constexpr u16 kEntries = 64;  // the 15 APs of 16 CPUs take 3 run-time slots each (TSS, per-CPU data, double fault)
 
 // Builds the table, loads it with LGDT, reloads every segment register (a far jump for CS) and loads
 // the task register.
@@ -62,6 +62,15 @@ const SegmentDescriptor* current_ldt();
 // An application processor's TSS: a run-time slot of its own, since LTR marks the descriptor busy and a
 // second LTR of a busy TSS faults (SDM Vol. 3A 7.2.4, LTR in Vol. 2A). Returns the selector.
 ErrorOr<u16> add_cpu_tss(TaskStateSegment& tss);
+// An application processor's double-fault TSS, in a run-time slot: a task gate names one TSS, and a TSS is
+// busy while its task runs, so two CPUs cannot share one (SDM Vol. 3A 7.2.2, 7.3). The task starts at the
+// entry gdt::initialize was given, on `stack_top`, with `cr3` and the CPU's per-CPU segment `cpu_data` in
+// GS (paired with the TSS for the trap entry too). Returns the selector for that CPU's IDT gate 8.
+ErrorOr<u16> add_double_fault_tss(TaskStateSegment& tss, u32 stack_top, u32 cr3, u16 cpu_data);
+void release_double_fault_tss(u16 selector);
+// The TSS a TSS descriptor points at (its base), or null for a selector that is not a 32-bit TSS. The
+// double-fault handler follows its own TSS's previous-task link with it to the interrupted CPU's main TSS.
+TaskStateSegment* task_state(u16 selector);
 // On an application processor: LGDT of the shared table, the kernel segments reloaded, LTR of its own TSS,
 // GS loaded with the per-CPU data segment paired with that TSS.
 void load_on_application_processor(u16 tss_selector);

@@ -27,13 +27,24 @@ constexpr u8 kInterruptGate32 = 0xE;
 constexpr u8 kTrapGate32 = 0xF;
 constexpr u8 kTaskGate = 0x5;
 
-alignas(8) Gate g_idt[kVectors];
+// One table per CPU (see Idt.h): the same gates in each, but for gate 8.
+alignas(8) Gate g_idt[kMaxTables][kVectors];
 Handler g_handlers[kVectors];
 Handler g_default_exception_handler;
 
+Gate make_gate(u32 offset, u16 selector, u8 type, u8 dpl) {
+    return Gate{static_cast<u16>(offset & 0xFFFF), selector, 0, static_cast<u8>(0x80 | (dpl << 5) | type),
+                static_cast<u16>(offset >> 16)};
+}
+
+// Every CPU's table gets the gate: the tables differ only where set_double_fault_task says.
 void set_gate(u16 vector, u32 offset, u16 selector, u8 type, u8 dpl) {
-    g_idt[vector] = Gate{static_cast<u16>(offset & 0xFFFF), selector, 0, static_cast<u8>(0x80 | (dpl << 5) | type),
-                         static_cast<u16>(offset >> 16)};
+    for (Gate* table : g_idt) table[vector] = make_gate(offset, selector, type, dpl);
+}
+
+GateInfo decode(const Gate& g) {
+    return GateInfo{(g.attributes & 0x80) != 0, g.offset_low | (static_cast<u32>(g.offset_high) << 16), g.selector,
+                    static_cast<u8>(g.attributes & 0xF), static_cast<u8>((g.attributes >> 5) & 3)};
 }
 
 const char* const kExceptionNames[32] = {
@@ -82,13 +93,18 @@ void initialize() {
         set_gate(v, interrupt_stub_table[v], gdt::kKernelCode, kInterruptGate32, 0);
     set_gate(kSyscallVector, syscall_stub, gdt::kKernelCode, kTrapGate32, 3);
     set_gate(kSpuriousVector, spurious_stub, gdt::kKernelCode, kInterruptGate32, 0);
-    // Double fault through a task gate: the offset is unused, the selector names the TSS (SDM 6.11).
-    set_gate(8, 0, gdt::kDoubleFaultTss, kTaskGate, 0);
-    load_on_this_cpu();
+    // Double fault through a task gate: the offset is unused, the selector names the TSS (SDM 6.11). CPU
+    // 0's until set_double_fault_task gives another CPU's table its own.
+    set_gate(kDoubleFault, 0, gdt::kDoubleFaultTss, kTaskGate, 0);
+    load_on_this_cpu(0);
 }
 
-void load_on_this_cpu() {
-    cpu::DescriptorTablePointer pointer{sizeof(g_idt) - 1, reinterpret_cast<u32>(g_idt)};
+void set_double_fault_task(u32 cpu, u16 tss_selector) {
+    g_idt[cpu % kMaxTables][kDoubleFault] = make_gate(0, tss_selector, kTaskGate, 0);
+}
+
+void load_on_this_cpu(u32 cpu) {
+    cpu::DescriptorTablePointer pointer{sizeof(g_idt[0]) - 1, reinterpret_cast<u32>(g_idt[cpu % kMaxTables])};
     asm volatile("lidt %0" : : "m"(pointer));
 }
 
@@ -97,10 +113,12 @@ Handler handler(u8 vector) { return g_handlers[vector]; }
 void set_default_exception_handler(Handler handler) { g_default_exception_handler = handler; }
 
 GateInfo gate(u16 vector) {
-    const Gate& g = g_idt[vector];
-    return GateInfo{(g.attributes & 0x80) != 0, g.offset_low | (static_cast<u32>(g.offset_high) << 16), g.selector,
-                    static_cast<u8>(g.attributes & 0xF), static_cast<u8>((g.attributes >> 5) & 3)};
+    cpu::DescriptorTablePointer loaded;
+    asm volatile("sidt %0" : "=m"(loaded));
+    return decode(reinterpret_cast<const Gate*>(loaded.base)[vector % kVectors]);
 }
+
+GateInfo gate_of_cpu(u32 cpu, u16 vector) { return decode(g_idt[cpu % kMaxTables][vector % kVectors]); }
 
 const char* vector_name(u32 vector) {
     if (vector < 32) return kExceptionNames[vector];

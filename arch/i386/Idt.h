@@ -9,6 +9,12 @@
 // is a trap gate: IF stays as it was, set in user mode, so a system call runs with interrupts on and the
 // clock ticks through a long one. Vector 8, the double fault, is a task gate: it runs on its own TSS and
 // stack (see Tss.h).
+//
+// One table per CPU. A task gate names a single TSS selector (SDM Vol. 3A 6.11), and a TSS is busy while its
+// task runs (7.3): two CPUs double-faulting through one gate would find the TSS busy and shut down, and the
+// one task's back link could name only one CPU's interrupted TSS. Each CPU therefore loads its own copy of
+// the table (2 KiB), alike but for gate 8, which names that CPU's double-fault TSS. Every set_gate writes
+// all copies, so a vector added later reaches every CPU.
 #pragma once
 
 #include "arch/i386/TrapFrame.h"
@@ -28,12 +34,16 @@ constexpr u8 kTlbShootdownVector = 50;
 constexpr u8 kApicVectorEnd = 51;
 constexpr u8 kSpuriousVector = 0xFF;
 constexpr u16 kVectors = 256;
+constexpr u8 kDoubleFault = 8;
+constexpr u32 kMaxTables = 16;  // one per CPU: per_cpu::kMaxCpus (kernel/smp/PerCpu.h)
 
 using Handler = void (*)(TrapFrame&);
 
 void initialize();
-// LIDT of the one table: each CPU has its own IDTR, all of them point at the same gates.
-void load_on_this_cpu();
+// LIDT of CPU `cpu`'s table (each CPU has its own IDTR).
+void load_on_this_cpu(u32 cpu);
+// Gate 8 of CPU `cpu`'s table names `tss_selector`, that CPU's double-fault TSS (gdt::add_double_fault_tss).
+void set_double_fault_task(u32 cpu, u16 tss_selector);
 // Acknowledges a PIC IRQ and runs the vector's handler (the default one for an exception without one).
 // Called by trap_dispatch (kernel/proc/TrapEntry.cpp), with the big kernel lock held.
 void dispatch(TrapFrame& frame);
@@ -51,7 +61,8 @@ struct GateInfo {
     u8 type;  // 0x5 task, 0xE interrupt, 0xF trap
     u8 dpl;
 };
-GateInfo gate(u16 vector);
+GateInfo gate(u16 vector);                  // in the running CPU's table (SIDT)
+GateInfo gate_of_cpu(u32 cpu, u16 vector);  // in CPU `cpu`'s table
 
 // Names of the exceptions, "Page fault" for 14 etc.; "IRQ n" / "vector n" beyond.
 const char* vector_name(u32 vector);

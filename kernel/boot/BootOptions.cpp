@@ -179,6 +179,12 @@ bool apply_cpus(const char* value, BootOptions& options) {
     return true;
 }
 
+bool apply_ap_double_fault(const char* value, BootOptions& options) {
+    if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0) return false;
+    options.ap_double_fault = value[0] == '1';
+    return true;
+}
+
 const Option kOptions[] = {
     {"test", "all, kernel, user, or suites/tests separated by commas", "(off)",
      "run the tests, print a summary, exit QEMU", apply_test},
@@ -206,6 +212,9 @@ const Option kOptions[] = {
     {"arenalog", "0 or 1", "0", "print one machine-readable line per arena event (make arena-report reads them)",
      apply_arena_log},
     {"cpus", "1..16", "all the firmware lists", "how many CPUs to use; 1 never starts the others", apply_cpus},
+    {"apdf", "0 or 1", "0",
+     "each application processor overflows its stack into a double fault at start-up and recovers (smp tests)",
+     apply_ap_double_fault},
 };
 
 void print_accepted_keys() {

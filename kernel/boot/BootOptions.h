@@ -48,6 +48,9 @@ struct BootOptions {
     // cpus=N: use at most N CPUs (1: never start the others); 0, the default: every CPU the firmware lists.
     u32 cpus = 0;
     static constexpr u32 kMaxCpus = 16;  // CpuList::kMaxCpus (format/CpuTables.h)
+    // apdf=0 | 1: each application processor, before it says it is online, overflows its kernel stack into a
+    // double fault under a recovery point and carries on (kernel/smp/ApStartup.cpp; the smp tests check it).
+    bool ap_double_fault = false;
 };
 
 namespace boot_options {

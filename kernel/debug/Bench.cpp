@@ -9,6 +9,8 @@
 #include "kernel/memmodel/SegmentedMemory.h"
 #include "kernel/mm/KernelHeapGlue.h"
 #include "kernel/mm/Paging.h"
+#include "kernel/sync/LockRanks.h"
+#include "kernel/sync/SpinLock.h"
 #include "kernel/mm/PhysicalMemory.h"
 #include "kernel/swap/SwapArea.h"
 #include "kernel/swap/Swapper.h"
@@ -328,6 +330,15 @@ bool run_kernel(const char* selection) {
         "slab cache allocate+free pair (64-byte objects)",
         [&] { kernel_heap::cache_free(cache, kernel_heap::cache_allocate(cache)); }, empty);
     kernel_heap::destroy_cache(cache);
+
+    // An uncontended lock and unlock, with everything a kernel lock does: interrupts off and back (nested),
+    // the lock debugger's checks and records, the atomic instruction, and the acquisition counts.
+    static sync::SpinLock bench_spin("bench spin", lock_rank::kBench);
+    static sync::TicketLock bench_ticket("bench ticket", lock_rank::kBench);
+    measure(
+        "spinlock lock+unlock, uncontended", [] { sync::Locker locker(bench_spin); }, empty);
+    measure(
+        "ticket lock lock+unlock, uncontended", [] { sync::Locker locker(bench_ticket); }, empty);
 
     auto frame = pmm::allocate(0);
     u32 physical = frame.value() << kPageShift;

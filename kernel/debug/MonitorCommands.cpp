@@ -145,20 +145,11 @@ MONITOR_COMMAND(ktest, "ktest", "[all|SUITE...]", "run in-kernel tests here (no 
     *reinterpret_cast<volatile u8*>(&fault_write_read_only) = 0xC3;
 }
 
-volatile bool g_keep_recursing = true;
-
-[[gnu::noinline]] u32 recurse_deeply(u32 depth) {
-    volatile u8 frame[256];
-    frame[0] = static_cast<u8>(depth);
-    if (!g_keep_recursing) return frame[0];
-    return recurse_deeply(depth + 1) + frame[0];
-}
-
 [[gnu::noinline]] void fault_stack_overflow() {
     kprintf(
         "Recursing without end on this kernel stack. Below it lies an unmapped guard page: the page fault\n"
         "cannot push its frame there, so the CPU raises a double fault, which runs on a stack of its own.\n");
-    recurse_deeply(0);
+    traps::overflow_kernel_stack();
 }
 
 MONITOR_COMMAND(fault, "fault", "pf|ro|gp|ud|de|df", "raise an exception on purpose to see its report, then carry on") {

@@ -11,6 +11,7 @@
 #include "kernel/debug/Symbols.h"
 #include "kernel/dev/Console.h"
 #include "kernel/mm/KernelStack.h"
+#include "kernel/smp/PerCpu.h"
 #include "libc/base/MemoryLayout.h"
 
 extern "C" char boot_stack_guard[];
@@ -19,15 +20,20 @@ namespace traps {
 namespace {
 
 UserFaultHandler g_user_fault_handler = nullptr;
+DoubleFaultRecord g_last_double_fault{};
 
 // The armed recovery point of run_recoverable, or null. A fault resumes at it only when its stack pointer
 // lies below the point's and within kRecoverableStackSpan of it: on the demonstration's own stack (a kernel
 // stack is at most 16 KiB, its guard page below it included; the boot stack too).
+// It belongs to the CPU that armed it: a fault on another CPU whose stack happens to lie just below is not
+// the demonstration's (kernel stacks are 16 KiB slots side by side).
 RecoveryPoint* g_recovery = nullptr;
+u32 g_recovery_cpu = 0;
 constexpr u32 kRecoverableStackSpan = 32 * 1024;
 
 bool is_recoverable(u32 faulting_esp) {
-    return g_recovery && faulting_esp < g_recovery->esp && g_recovery->esp - faulting_esp <= kRecoverableStackSpan;
+    return g_recovery && g_recovery_cpu == per_cpu::this_cpu()->index && faulting_esp < g_recovery->esp &&
+           g_recovery->esp - faulting_esp <= kRecoverableStackSpan;
 }
 
 void announce_recovery() {
@@ -65,9 +71,8 @@ struct Appender {
 // return a second time from recovery_point_set, as recovery_point_resume would: the same callee-saved
 // registers, stack pointer, return address and EFLAGS (NT clear), EAX 1, and the point's CR3 (a static TSS
 // field: the switch into the double-fault task did not save it). Returns false, changing nothing, when no recovery
-// point covers the overflowed stack.
-bool resume_interrupted_task_if_recoverable() {
-    TaskStateSegment& task = gdt::tss();
+// point covers the overflowed stack. `task` is the faulting CPU's main TSS (the double-fault task's back link).
+bool resume_interrupted_task_if_recoverable(TaskStateSegment& task) {
     if (!is_recoverable(task.esp)) return false;
     announce_recovery();
     const RecoveryPoint& point = *g_recovery;
@@ -174,6 +179,7 @@ bool run_recoverable(void (*demonstration)()) {
         if (flags & cpu::kEflagsInterrupt) cpu::enable_interrupts();
         return false;
     }
+    g_recovery_cpu = per_cpu::this_cpu()->index;
     g_recovery = &point;
     demonstration();
     g_recovery = nullptr;
@@ -189,6 +195,23 @@ void resume_if_recoverable() {
     recovery_point_resume(point);
 }
 
+namespace {
+
+volatile bool g_keep_recursing = true;  // never cleared: volatile, so the recursion is not optimized away
+
+[[gnu::noinline]] u32 recurse_deeply(u32 depth) {
+    volatile u8 frame[256];
+    frame[0] = static_cast<u8>(depth);
+    if (!g_keep_recursing) return frame[0];
+    return recurse_deeply(depth + 1) + frame[0];
+}
+
+}  // namespace
+
+void overflow_kernel_stack() { recurse_deeply(0); }
+
+DoubleFaultRecord last_double_fault() { return g_last_double_fault; }
+
 void set_user_fault_handler(UserFaultHandler handler) { g_user_fault_handler = handler; }
 
 void initialize() { idt::set_default_exception_handler(on_exception); }
@@ -198,17 +221,31 @@ void initialize() { idt::set_default_exception_handler(on_exception); }
 // Runs as its own task (IDT slot 8 is a task gate) on a fresh stack: the interrupted state is in the main
 // TSS, where the hardware task switch saved it (SDM Vol. 3A 7.3). The usual cause is a kernel stack
 // overflow into a guard page: the page fault itself could not push its frame.
+//
+// Each CPU has its own double-fault task (its IDT's gate 8 names it, arch/i386/Idt.h), so the task switch
+// loaded this CPU's GS from the task's TSS: this_cpu() names the CPU that faulted. The switch also wrote
+// the interrupted task's selector into this task's previous-task link and set NT (SDM Vol. 3A 7.4): the
+// link leads to the faulting CPU's own main TSS, whichever CPU that is.
 extern "C" void double_fault_handler() {
-    const TaskStateSegment& saved = gdt::tss();
+    const PerCpu* cpu = per_cpu::this_cpu();
+    const TaskStateSegment* self = gdt::task_state(cpu::store_task_register());
+    TaskStateSegment* interrupted = self ? gdt::task_state(self->previous_task) : nullptr;
+    if (!interrupted) panic::stop("double fault: no interrupted TSS behind the double-fault task's back link");
+    const TaskStateSegment& saved = *interrupted;
     u32 cr2 = cpu::read_cr2();
-    kprintf("\n*** CPU exception 8: Double fault (#DF) in kernel mode\n");
+    traps::g_last_double_fault = {traps::g_last_double_fault.count + 1, cpu->index, cpu::store_task_register(),
+                                  self->previous_task};
+    kprintf("\n*** CPU exception 8: Double fault (#DF) in kernel mode on %s\n", cpu->name);
     kprintf("    A fault happened while the CPU was delivering another one (SDM Vol. 3A 6.15, Interrupt 8).\n");
+    kprintf(
+        "    %s's double-fault task (TSS 0x%02x) runs on its own stack; the interrupted state is in its TSS 0x%02x.\n",
+        cpu->name, cpu::store_task_register(), self->previous_task);
     u32 guard = reinterpret_cast<u32>(boot_stack_guard);
     const char* which = nullptr;
     if (cr2 >= guard && cr2 < guard + kPageSize)
         which = "the boot stack";
     else if (KernelStack::is_guard_address(cr2))
-        which = "a process's kernel stack";
+        which = "a kernel stack";
     if (which)
         kprintf(
             "    CR2 0x%08x lies in the unmapped guard page under %s: a kernel stack overflow.\n"
@@ -220,6 +257,6 @@ extern "C" void double_fault_handler() {
     kprintf("    ESI 0x%08x  EDI 0x%08x  EBP 0x%08x  ESP 0x%08x\n", saved.esi, saved.edi, saved.ebp, saved.esp);
     kprintf("    CR2 0x%08x  CR3 0x%08x\n", cr2, cpu::read_cr3());
     symbols::print_backtrace(saved.eip, saved.ebp);
-    if (!traps::resume_interrupted_task_if_recoverable()) panic::stop("double fault");
+    if (!traps::resume_interrupted_task_if_recoverable(*interrupted)) panic::stop("double fault");
     // Returning makes double_fault_task_entry IRET back to the interrupted task, now at its recovery point.
 }

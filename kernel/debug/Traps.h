@@ -36,6 +36,20 @@ bool run_recoverable(void (*demonstration)());
 // point, on the same stack), announces the recovery and resumes there (does not return). Otherwise returns.
 void resume_if_recoverable();
 
+// Recurses without end, 256 bytes a frame, into the guard page under the running stack: a page fault that
+// cannot push its frame, hence a double fault. Only under run_recoverable (the monitor's `fault df`, apdf=1).
+void overflow_kernel_stack();
+
+// The last double fault the double-fault task reported (for the tests): which CPU (from its GS), its
+// double-fault TSS and the TSS it interrupted (the back link). count 0: none yet.
+struct DoubleFaultRecord {
+    u32 count;
+    u32 cpu;
+    u16 task;
+    u16 interrupted;
+};
+DoubleFaultRecord last_double_fault();
+
 // Installed by the process layer: handles an exception raised in ring 3.
 using UserFaultHandler = void (*)(TrapFrame&);
 void set_user_fault_handler(UserFaultHandler handler);

@@ -22,6 +22,7 @@
 #include "kernel/boot/Layout.h"
 #include "kernel/debug/Panic.h"
 #include "kernel/sync/LockRanks.h"
+#include "kernel/sync/LockRegistry.h"
 #include "kernel/sync/SpinLock.h"
 
 namespace console {
@@ -38,6 +39,7 @@ volatile i32 g_interrupt_request = 0;
 constexpr u8 kCtrlC = 0x03;
 
 sync::SpinLock g_output_lock("console output", lock_rank::kConsoleOutput);
+MNEME_REGISTER_LOCK(g_output_lock);
 
 void write_unlocked(const char* text, size_t length) {
     uart::write(text, length);

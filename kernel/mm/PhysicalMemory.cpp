@@ -9,6 +9,8 @@
 #include "kernel/mm/FrameTable.h"
 #include "kernel/smp/PerCpu.h"
 #include "kernel/smp/Smp.h"
+#include "kernel/sync/LockRanks.h"
+#include "kernel/sync/LockRegistry.h"
 #include "kernel/sync/SpinLock.h"
 #include "libc/base/Assert.h"
 #include "mm/frame/FrameCacheFront.h"
@@ -48,8 +50,8 @@ u32 g_first_pfn = 0, g_end_pfn = 0;
 // interrupts off; the shared allocator is under a spinlock, taken once per batch of frames.
 // The rank: above anything that may allocate frames while holding its own lock (the heap's caches take
 // frames for slabs), below the console (kernel/sync/LockRanks.h lists the ranks; this one is to join it).
-constexpr u32 kPageAllocatorRank = 900;
-sync::SpinLock g_shared_lock("page allocator", kPageAllocatorRank);
+sync::SpinLock g_shared_lock("page allocator", lock_rank::kPageAllocator);
+MNEME_REGISTER_LOCK(g_shared_lock);
 FrameCache g_frame_caches[per_cpu::kMaxCpus];
 using Front = FrameCacheFront<sync::SpinLock>;
 alignas(Front) u8 g_front_storage[sizeof(Front)];

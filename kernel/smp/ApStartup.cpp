@@ -24,7 +24,9 @@
 #include "arch/i386/PageTableEntry.h"
 #include "arch/i386/Pit.h"
 #include "arch/i386/Tss.h"
+#include "kernel/boot/BootOptions.h"
 #include "kernel/boot/Layout.h"
+#include "kernel/debug/Traps.h"
 #include "kernel/dev/Console.h"
 #include "kernel/mm/KernelStack.h"
 #include "kernel/mm/Paging.h"
@@ -34,6 +36,7 @@
 #include "kernel/proc/Scheduler.h"
 #include "kernel/smp/PerCpu.h"
 #include "kernel/sync/LockRanks.h"
+#include "kernel/sync/LockRegistry.h"
 #include "kernel/sync/SpinLock.h"
 #include "libc/base/Format.h"
 #include "libc/rt/String.h"
@@ -53,9 +56,16 @@ constexpr u32 kIcrSpins = 100000;     // polls of "send pending"; an APIC delive
 constexpr u32 kInitDelayUs = 10000;   // SDM 8.4.4.1: 10 ms after INIT
 constexpr u32 kStartupDelayUs = 200;  // 200 us after each STARTUP
 constexpr u32 kOnlineTimeoutUs = 100000;
+constexpr u32 kDrillTimeoutUs = 2000000;  // apdf=1: the AP prints a double-fault report before it is online
 
 TaskStateSegment g_tss[CpuList::kMaxCpus];
 u16 g_tss_selector[CpuList::kMaxCpus];
+static_assert(CpuList::kMaxCpus <= idt::kMaxTables, "each CPU loads an IDT of its own");
+
+// Each AP's double-fault task (see set_up_double_fault_task).
+TaskStateSegment g_double_fault_tss[CpuList::kMaxCpus];
+KernelStack g_double_fault_stack[CpuList::kMaxCpus];
+u16 g_double_fault_selector[CpuList::kMaxCpus];
 
 // The local APIC timer's initial count for one PIT period: the APs' clock ticks as often as CPU 0's.
 u32 g_apic_timer_count = 0;
@@ -73,6 +83,7 @@ u32 calibrate_apic_timer(uptr apic) {
 
 // Each AP appends its index here before it halts: a lock taken on the APs themselves, for the tests.
 sync::TicketLock g_check_in_lock("smp check-in", lock_rank::kSmpCheckIn);
+MNEME_REGISTER_LOCK(g_check_in_lock);
 u32 g_check_in[CpuList::kMaxCpus];
 u32 g_check_in_count = 0;
 
@@ -104,6 +115,33 @@ u32 build_bringup_directory(u32& table_physical) {
     return directory.value() << kPageShift;
 }
 
+// CPU `index`'s double-fault task: a TSS in a GDT slot of its own, on a KernelStack of its own (with the
+// guard page under it), in the kernel's directory, with the AP's GS, named by gate 8 of the AP's own IDT.
+// Sharing CPU 0's would run an AP's double fault on CPU 0's stack, report CPU 0, and leave the back link
+// naming CPU 0's TSS; two at once would find the one TSS busy (Intel SDM Vol. 3A 6.15, 7.3).
+bool set_up_double_fault_task(u32 index, u16 cpu_data) {
+    auto stack = KernelStack::allocate();
+    if (stack.is_error()) return false;
+    auto selector =
+        gdt::add_double_fault_tss(g_double_fault_tss[index], stack.value().top(), paging::kernel_directory(), cpu_data);
+    if (selector.is_error()) {
+        stack.value().release();
+        return false;
+    }
+    g_double_fault_stack[index] = stack.value();
+    g_double_fault_selector[index] = selector.value();
+    idt::set_double_fault_task(index, selector.value());
+    return true;
+}
+
+// Undoes set_up_double_fault_task for an AP that did not come online.
+void release_double_fault_task(u32 index) {
+    g_double_fault_stack[index].release();
+    gdt::release_double_fault_tss(g_double_fault_selector[index]);
+    g_double_fault_selector[index] = 0;
+    idt::set_double_fault_task(index, gdt::kDoubleFaultTss);
+}
+
 // Sends INIT-SIPI-SIPI to CPU `index` and waits for it; true when it came online.
 bool start_one(uptr apic, u32 index) {
     Cpu& cpu = g_cpus[index];
@@ -118,10 +156,26 @@ bool start_one(uptr apic, u32 index) {
         while (watch.elapsed_us() - sent < kStartupDelayUs && !is_online(index)) {
         }
     }
-    while (!is_online(index) && watch.elapsed_us() < kOnlineTimeoutUs) {
+    u32 timeout = boot_options::get().ap_double_fault ? kDrillTimeoutUs : kOnlineTimeoutUs;
+    while (!is_online(index) && watch.elapsed_us() < timeout) {
     }
     cpu.start_us = watch.elapsed_us();
     return is_online(index);
+}
+
+// apdf=1: a real double fault on this AP, under a recovery point (kernel/debug/Traps.h). It runs before the
+// AP says it is online, while the BSP only polls for that, so nothing else uses the recovery point or the
+// AP's stacks meanwhile. The AP's kernel stack overflows into its guard page; the page fault cannot be
+// delivered there, so the CPU switches to the task its own IDT's gate 8 names (Intel SDM Vol. 3A 6.15),
+// which reports, points the interrupted TSS at the recovery point and returns to it with IRET.
+void double_fault_drill(u32 index) {
+    if (traps::run_recoverable(traps::overflow_kernel_stack)) return;  // no fault: drill_recovered stays false
+    traps::DoubleFaultRecord record = traps::last_double_fault();
+    Cpu& cpu = g_cpus[index];
+    cpu.drill_recovered = record.count != 0;
+    cpu.drill_cpu = record.cpu;
+    cpu.drill_task = record.task;
+    cpu.drill_interrupted = record.interrupted;
 }
 
 }  // namespace
@@ -156,9 +210,12 @@ void start_application_processors() {
         ErrorOr<u16> data = selector.is_error()
                                 ? ErrorOr<u16>(Error::NoSpace)
                                 : gdt::add_cpu_data(reinterpret_cast<u32>(&area), sizeof(PerCpu), selector.value());
-        if (stack.is_error() || selector.is_error() || data.is_error()) {
+        bool double_fault = !stack.is_error() && !data.is_error() && set_up_double_fault_task(i, data.value());
+        if (!double_fault) {
             kwarn(name, "APIC id %u: no %s for it; skipped", g_cpus[i].apic_id,
-                  stack.is_error() ? "kernel stack" : "GDT slot");
+                  stack.is_error()                         ? "kernel stack"
+                  : selector.is_error() || data.is_error() ? "GDT slot"
+                                                           : "double-fault stack or GDT slot");
             if (!stack.is_error()) stack.value().release();
             if (!data.is_error()) gdt::release_cpu_data(data.value(), selector.value());
             if (!selector.is_error()) gdt::release(selector.value() >> 3);
@@ -177,6 +234,7 @@ void start_application_processors() {
         // Back to wait-for-SIPI, so it cannot wake later on the freed directory or stack (SDM 8.4.1).
         (void)local_apic::send_init(apic, g_cpus[i].apic_id, kIcrSpins);
         stack.value().release();
+        release_double_fault_task(i);
         gdt::release_cpu_data(data.value(), selector.value());
         gdt::release(selector.value() >> 3);
         kwarn(name, "APIC id %u did not answer; skipped", g_cpus[i].apic_id);
@@ -186,6 +244,9 @@ void start_application_processors() {
     klog("smp", "%u of %u CPUs online; each runs processes, and halts in its idle loop when there are none",
          online_count(), g_cpu_count);
 }
+
+u16 tss_selector(u32 index) { return index == 0 ? gdt::kTss : g_tss_selector[index]; }
+u16 double_fault_tss_selector(u32 index) { return index == 0 ? gdt::kDoubleFaultTss : g_double_fault_selector[index]; }
 
 u32 check_in_count() {
     sync::Locker locker(g_check_in_lock);
@@ -204,12 +265,13 @@ extern "C" [[noreturn]] void ap_main(u32 index) {
     using namespace smp;
     gdt::load_on_application_processor(g_tss_selector[index]);  // and GS: this_cpu() works from here
     tlb::load_directory(paging::kernel_directory());            // the identity page goes; the kernel half stays
-    idt::load_on_this_cpu();
+    idt::load_on_this_cpu(index);                               // its own table: gate 8 names its own double-fault task
     local_apic::enable_quietly(paging::local_apic_registers());
     PerCpu* self = per_cpu::this_cpu();
     g_cpus[index].gs_index = self->index;
     g_cpus[index].gs_apic_id = self->apic_id;
     g_cpus[index].apic_id_register = local_apic::id(paging::local_apic_registers());
+    if (boot_options::get().ap_double_fault) double_fault_drill(index);
     {
         sync::Locker locker(g_check_in_lock);
         g_check_in[g_check_in_count++] = index;

@@ -35,7 +35,6 @@ struct PerCpu {
     u32 context_switches;
     // The big kernel lock (kernel/sync/BigKernelLock.h): how many kernel entries deep this CPU holds it.
     u32 big_lock_depth;
-    u64 big_lock_acquisitions, big_lock_contended, big_lock_spins;
     // TLB shootdown (kernel/mm/Tlb.cpp): the page directory CR3 holds, and the request flag, set by the CPU
     // that asks and cleared by this one once it has flushed.
     u32 directory;
@@ -47,6 +46,10 @@ struct PerCpu {
     bool interrupts_were_on;
     HeldLocks held_locks;  // the lock debugger's view (libc/base/LockOrder.h)
     char name[8];          // "cpu0", for messages
+    // Lock contention (kernel/sync/SpinLock.h): the locks this CPU took, and how many of them it found taken
+    // and had to wait for. Written by this CPU with interrupts off; the monitor's `cpus` reads them.
+    u32 lock_acquisitions;
+    u32 lock_contended;
 };
 static_assert(__builtin_offsetof(PerCpu, self) == 0, "this_cpu() reads the self pointer at %gs:0");
 

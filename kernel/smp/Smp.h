@@ -4,7 +4,8 @@
 // processors (APs), waiting for a STARTUP IPI. This first step of multi-core support finds them in the ACPI
 // MADT (the MP table as a fallback, format/CpuTables.h), starts each with INIT-SIPI-SIPI through a real-mode
 // trampoline (arch/i386/Trampoline.asm), and parks it: the AP loads the kernel's page directory, GDT, its own
-// TSS, its per-CPU GS (kernel/smp/PerCpu.h) and the IDT, says it is online and halts with interrupts off.
+// TSS, its per-CPU GS (kernel/smp/PerCpu.h) and its own IDT (whose double-fault gate names its own task),
+// says it is online and halts with interrupts off.
 // Nothing runs on it yet.
 //
 // With one CPU (or `cpus=1`) nothing is reserved and nothing is started: boot is as before, plus one line.
@@ -26,6 +27,12 @@ struct Cpu {
     u32 gs_index;
     u32 gs_apic_id;
     u32 apic_id_register;
+    // apdf=1: the double fault the AP raised on purpose before it came online, as the double-fault task
+    // reported it (traps::last_double_fault): the CPU its GS named, its task and the task it interrupted.
+    bool drill_recovered = false;
+    u32 drill_cpu = 0;
+    u16 drill_task = 0;
+    u16 drill_interrupted = 0;
 };
 
 // The APs, in the order they checked in under a ticket lock (each appends its index before it halts).
@@ -41,5 +48,9 @@ void start_application_processors();
 u32 cpu_count();  // the BSP and the APs that will be (or were) started
 const Cpu& cpu(u32 index);
 u32 online_count();
+// CPU `index`'s main TSS and double-fault TSS (GDT selectors; CPU 0's are the fixed gdt::kTss and
+// gdt::kDoubleFaultTss). Meaningful for online CPUs.
+u16 tss_selector(u32 index);
+u16 double_fault_tss_selector(u32 index);
 
 }  // namespace smp

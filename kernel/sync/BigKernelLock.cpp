@@ -6,29 +6,31 @@
 #include "libc/base/Assert.h"
 #include "kernel/mm/Tlb.h"
 #include "kernel/smp/PerCpu.h"
+#include "kernel/sync/LockRanks.h"
+#include "kernel/sync/LockRegistry.h"
 #include "libc/base/LockCore.h"
 
 namespace big_lock {
 namespace {
 
-// The kernel's atomics, whose round of waiting also serves this CPU's TLB shootdown requests and counts.
+// The kernel's atomics, whose round of waiting also serves this CPU's TLB shootdown requests.
 struct WaitingAtomics : atomic::KernelAtomics {
     static void relax() {
         atomic::pause();
         tlb::serve_request();
-        ++per_cpu::this_cpu()->big_lock_spins;
     }
 };
 
+constexpr LockClass kClass{"big kernel lock", lock_rank::kBigKernelLock};
 TicketLockCore<WaitingAtomics> g_lock;
+MNEME_REGISTER_LOCK_PARTS(big_kernel_lock, kClass, g_lock.counters());
 u32 g_owner = 0;  // index + 1 of the holder; written by the holder only
 
 void acquire(PerCpu* cpu) {
-    u64 spins = cpu->big_lock_spins;
-    g_lock.lock();
+    bool waited = g_lock.lock();
     atomic::store_release(g_owner, cpu->index + 1);
-    ++cpu->big_lock_acquisitions;
-    if (cpu->big_lock_spins != spins) ++cpu->big_lock_contended;
+    ++cpu->lock_acquisitions;  // the cpus view's per-CPU columns (kernel/sync/SpinLock.cpp counts the others)
+    if (waited) ++cpu->lock_contended;
 }
 
 }  // namespace
@@ -65,14 +67,8 @@ void set_depth(u32 depth) { per_cpu::this_cpu()->big_lock_depth = depth; }
 u32 owner() { return atomic::load_acquire(g_owner); }
 
 Counts counts() {
-    Counts total{};
-    for (u32 mask = per_cpu::online_mask(); mask; mask &= mask - 1) {
-        const PerCpu& cpu = per_cpu::area(__builtin_ctz(mask));
-        total.acquisitions += cpu.big_lock_acquisitions;
-        total.contended += cpu.big_lock_contended;
-        total.spins += cpu.big_lock_spins;
-    }
-    return total;
+    const LockCounters& c = g_lock.counters();
+    return {c.acquisitions, c.contended, c.spins};
 }
 
 }  // namespace big_lock

@@ -10,9 +10,13 @@
 
 namespace lock_rank {
 
+constexpr u32 kBigKernelLock = 10;    // kernel/sync/BigKernelLock.cpp: first, around all kernel code (not
+                                      // checked by the debugger: it nests on one CPU by design)
 constexpr u32 kSmpCheckIn = 100;      // kernel/smp/ApStartup.cpp: the APs' check-in list
 constexpr u32 kTestOuter = 500;       // tests/kernel/SyncTests.cpp
 constexpr u32 kTestInner = 510;       // tests/kernel/SyncTests.cpp
+constexpr u32 kBench = 520;           // kernel/debug/Bench.cpp: the uncontended lock benchmarks
+constexpr u32 kPageAllocator = 900;  // kernel/mm/PhysicalMemory.cpp: the shared part behind the per-CPU caches
 constexpr u32 kConsoleOutput = 1000;  // kernel/dev/Console.cpp: last, since anything may print while locked
 
 }  // namespace lock_rank

@@ -33,7 +33,11 @@ void lock_debug_acquire(const LockClass& lock) {
     if (!decision.ok()) report(decision, lock, *cpu);
     // Recorded before the spin: nothing else runs on this CPU until the lock is ours (interrupts are off).
     cpu->held_locks.acquired(lock);
+    ++cpu->lock_acquisitions;
 }
+
+// Interrupts are still off (the lock is held): nothing else on this CPU writes the count meanwhile.
+void count_contended_on_this_cpu() { ++per_cpu::this_cpu()->lock_contended; }
 
 void lock_debug_release(const LockClass& lock) {
     PerCpu* cpu = per_cpu::this_cpu();

@@ -12,6 +12,9 @@
 //     an interrupt handler taking a lock the code it interrupted holds, which interrupts-off prevents);
 //   - a CPU takes a lock whose rank is not greater than that of every lock it holds (lock order);
 //   - a CPU releases a lock it does not hold.
+// Each lock counts its acquisitions, the contended ones and the rounds it spun (in the core, LockCounters),
+// each CPU its acquisitions and contended ones (PerCpu); MNEME_REGISTER_LOCK lists a lock in the monitor's
+// `cpus` view (kernel/sync/LockRegistry.h).
 // Rules: hold a spinlock briefly; never sleep, switch processes or turn interrupts on while holding one;
 // a file that takes more than one lock says their order at its top.
 #pragma once
@@ -28,6 +31,8 @@ namespace sync {
 void lock_debug_acquire(const LockClass& lock);
 void lock_debug_release(const LockClass& lock);
 void restore_interrupts_nested();
+// The slow path of lock(): the core had to wait, counted in this CPU's PerCpu::lock_contended.
+void count_contended_on_this_cpu();
 // Whether the running CPU holds `lock` (for VERIFYs and tests).
 bool held_by_this_cpu(const LockClass& lock);
 
@@ -40,7 +45,8 @@ public:
 
     void lock() {
         lock_debug_acquire(m_class);
-        m_core.lock();
+        if (m_core.lock()) [[unlikely]]
+            count_contended_on_this_cpu();
     }
     void unlock() {
         lock_debug_release(m_class);  // panics before touching a lock this CPU does not hold
@@ -49,7 +55,10 @@ public:
     }
     bool is_locked() const { return m_core.is_locked(); }
     bool held_by_this_cpu() const { return sync::held_by_this_cpu(m_class); }
-    const LockClass& lock_class() const { return m_class; }
+    constexpr const LockClass& lock_class() const { return m_class; }
+    // Acquisitions, contended ones, rounds spun (libc/base/LockCore.h); listed by the monitor's `cpus`
+    // once the lock is registered (kernel/sync/LockRegistry.h).
+    constexpr const LockCounters& counters() const { return m_core.counters(); }
 
 private:
     LockClass m_class;

@@ -10,9 +10,30 @@
 //     static void relax();                         what to do once per round of spinning
 // so the very code the kernel runs (with arch/i386/Atomic.h: LOCK XADD, XCHG, PAUSE) runs on the host with
 // std::atomic and real threads (tests/host/LockCoreTest.cpp).
+//
+// Each core counts its acquisitions, the contended ones (the first attempt failed and it had to wait) and
+// the rounds it spun while waiting (LockCounters). Only the holder writes the counters, after it holds the
+// lock, so they need no atomic operation of their own: the lock orders the writes like any data it guards.
+// The uncontended path pays one increment; the contended one adds its count of rounds after the wait.
+// lock() returns whether it had to wait, so the kernel can also count contention per CPU.
 #pragma once
 
 #include "libc/base/Types.h"
+
+// Read by the monitor without the lock (kernel/sync/LockRegistry.h): a reader may see a count one behind,
+// never a torn 32-bit value (aligned 32-bit accesses are atomic, Intel SDM Vol. 3A 8.1.1). They wrap at
+// 2^32, far beyond what a boot of a teaching kernel reaches.
+struct LockCounters {
+    u32 acquisitions = 0;
+    u32 contended = 0;  // acquisitions that found the lock taken and waited
+    u32 spins = 0;      // rounds of the wait loop (one PAUSE each in the kernel), over all contended ones
+
+    // By the holder, once the lock is its own.
+    void waited(u32 rounds) {
+        ++contended;
+        spins += rounds;
+    }
+};
 
 // Test-and-test-and-set: XCHG 1 into the word until the old value was 0. A waiter spins on a plain load, so
 // it reads its cached copy instead of locking the bus on every round; only when the lock looks free does it
@@ -24,17 +45,38 @@ public:
     SpinLockCore(const SpinLockCore&) = delete;
     SpinLockCore& operator=(const SpinLockCore&) = delete;
 
-    void lock() {
-        while (A::exchange(m_locked, 1) != 0) {
-            while (A::load(m_locked) != 0) A::relax();
-        }
+    // Returns true when the lock was taken and it had to wait.
+    bool lock() {
+        bool waited = A::exchange(m_locked, 1) != 0;
+        if (waited) [[unlikely]]
+            wait();
+        ++m_counters.acquisitions;
+        return waited;
     }
-    bool try_lock() { return A::exchange(m_locked, 1) == 0; }
+    bool try_lock() {
+        if (A::exchange(m_locked, 1) != 0) return false;
+        ++m_counters.acquisitions;
+        return true;
+    }
     void unlock() { A::store(m_locked, 0); }
     bool is_locked() const { return A::load(m_locked) != 0; }
+    constexpr const LockCounters& counters() const { return m_counters; }
 
 private:
+    // Out of line: the uncontended path stays a few instructions.
+    [[gnu::noinline]] void wait() {
+        u32 rounds = 0;
+        do {
+            while (A::load(m_locked) != 0) {
+                A::relax();
+                ++rounds;
+            }
+        } while (A::exchange(m_locked, 1) != 0);
+        m_counters.waited(rounds);
+    }
+
     typename A::Word m_locked{0};
+    LockCounters m_counters;
 };
 
 // The ticket arithmetic, kept apart so the host tests can check it at the wrap-around. `next` is the number
@@ -60,18 +102,32 @@ public:
     TicketLockCore(const TicketLockCore&) = delete;
     TicketLockCore& operator=(const TicketLockCore&) = delete;
 
-    // Returns the ticket it held the lock with.
-    u32 lock() {
+    // Returns true when another CPU held or waited for the lock when this one drew its number.
+    bool lock() {
         u32 mine = A::fetch_add(m_next, 1);
-        while (ticket::ahead_of(mine, A::load(m_serving)) != 0) A::relax();
-        return mine;
+        bool waited = ticket::ahead_of(mine, A::load(m_serving)) != 0;
+        if (waited) [[unlikely]]
+            wait(mine);
+        ++m_counters.acquisitions;
+        return waited;
     }
     void unlock() { A::store(m_serving, A::load(m_serving) + 1); }
     bool is_locked() const { return queued() != 0; }
     u32 queued() const { return ticket::queued(A::load(m_next), A::load(m_serving)); }
     u32 serving() const { return A::load(m_serving); }
+    constexpr const LockCounters& counters() const { return m_counters; }
 
 private:
+    [[gnu::noinline]] void wait(u32 mine) {
+        u32 rounds = 0;
+        while (ticket::ahead_of(mine, A::load(m_serving)) != 0) {
+            A::relax();
+            ++rounds;
+        }
+        m_counters.waited(rounds);
+    }
+
     typename A::Word m_next{0};
     typename A::Word m_serving{0};
+    LockCounters m_counters;
 };

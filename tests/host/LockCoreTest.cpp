@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -67,23 +68,28 @@ TEST(TicketArithmetic, DistancesSurviveTheWrapAround) {
 TEST(TicketLockCore, TicketsAreHandedOutInOrder) {
     HostTicketLock lock;
     EXPECT_FALSE(lock.is_locked());
-    EXPECT_EQ(lock.lock(), 0u);
+    EXPECT_FALSE(lock.lock());  // nobody ahead: not contended
+    EXPECT_EQ(lock.serving(), 0u);
     EXPECT_TRUE(lock.is_locked());
     EXPECT_EQ(lock.queued(), 1u);
     lock.unlock();
     EXPECT_FALSE(lock.is_locked());
-    EXPECT_EQ(lock.lock(), 1u);
+    EXPECT_FALSE(lock.lock());
+    EXPECT_EQ(lock.serving(), 1u);
     lock.unlock();
     EXPECT_EQ(lock.serving(), 2u);
 }
 
 TEST(TicketLockCore, CrossesTheWrapAroundAlone) {
     HostTicketLock lock(0xFFFFFFFEu);
-    EXPECT_EQ(lock.lock(), 0xFFFFFFFEu);
+    EXPECT_FALSE(lock.lock());
+    EXPECT_EQ(lock.serving(), 0xFFFFFFFEu);
     lock.unlock();
-    EXPECT_EQ(lock.lock(), 0xFFFFFFFFu);
+    EXPECT_FALSE(lock.lock());
+    EXPECT_EQ(lock.serving(), 0xFFFFFFFFu);
     lock.unlock();
-    EXPECT_EQ(lock.lock(), 0u);
+    EXPECT_FALSE(lock.lock());
+    EXPECT_EQ(lock.serving(), 0u);
     EXPECT_EQ(lock.queued(), 1u);
     lock.unlock();
     EXPECT_FALSE(lock.is_locked());
@@ -131,6 +137,102 @@ TEST(SpinLockCore, TryLockAndMutualExclusion) {
     EXPECT_FALSE(lock.is_locked());
     hammer(lock, 4, 20000);
     EXPECT_FALSE(lock.is_locked());
+}
+
+// The counters (LockCounters): acquisitions, contended ones, rounds spun.
+
+TEST(LockCounters, AnUncontendedLockCountsAcquisitionsOnly) {
+    HostSpinLock spin;
+    HostTicketLock ticket;
+    for (int i = 0; i < 5; ++i) {
+        EXPECT_FALSE(spin.lock());
+        spin.unlock();
+        EXPECT_FALSE(ticket.lock());
+        ticket.unlock();
+    }
+    EXPECT_TRUE(spin.try_lock());
+    EXPECT_FALSE(spin.try_lock());  // failed: not an acquisition
+    spin.unlock();
+    EXPECT_EQ(spin.counters().acquisitions, 6u);
+    EXPECT_EQ(ticket.counters().acquisitions, 5u);
+    for (const LockCounters* c : {&spin.counters(), &ticket.counters()}) {
+        EXPECT_EQ(c->contended, 0u);
+        EXPECT_EQ(c->spins, 0u);
+    }
+}
+
+// One waiter, for certain: the main thread holds the lock until the other thread has spun three rounds on
+// it, seen through a relax hook that counts them.
+struct CountingAtomics : HostAtomics {
+    static inline std::atomic<u32> rounds{0};
+    static void relax() {
+        rounds.fetch_add(1);
+        std::this_thread::yield();
+    }
+};
+
+template <typename Lock>
+void one_certain_waiter(Lock& lock) {
+    CountingAtomics::rounds = 0;
+    EXPECT_FALSE(lock.lock());
+    bool waited = false;
+    std::thread waiter([&] {
+        waited = lock.lock();
+        lock.unlock();
+    });
+    while (CountingAtomics::rounds.load() < 3) std::this_thread::yield();
+    lock.unlock();
+    waiter.join();
+    EXPECT_TRUE(waited);
+    EXPECT_EQ(lock.counters().acquisitions, 2u);
+    EXPECT_EQ(lock.counters().contended, 1u);
+    // Every round the waiter spun is counted, and nobody else relaxed.
+    EXPECT_GE(lock.counters().spins, 3u);
+    EXPECT_EQ(lock.counters().spins, CountingAtomics::rounds.load());
+}
+
+TEST(LockCounters, AWaiterCountsOneContendedAcquisitionAndItsRounds) {
+    TicketLockCore<CountingAtomics> ticket;
+    one_certain_waiter(ticket);
+    SpinLockCore<CountingAtomics> spin;
+    one_certain_waiter(spin);
+}
+
+// Four threads hammer each lock: every acquisition is counted once, no matter how they interleave (the
+// holder's increments are ordered by the lock itself; TSan checks that in make tsan-tests), and each thread's
+// own tally of the times lock() said it waited adds up to the lock's contended count.
+template <typename Lock>
+void count_under_contention(Lock& lock) {
+    constexpr int kThreads = 4, kRounds = 20000;
+    std::atomic<u32> waited{0};
+    std::vector<std::thread> workers;
+    for (int t = 0; t < kThreads; ++t) {
+        workers.emplace_back([&] {
+            u32 mine = 0;
+            for (int r = 0; r < kRounds; ++r) {
+                if (lock.lock()) ++mine;
+                if (r % 16 == 0) std::this_thread::yield();  // hold it a while now and then: waiters pile up
+                lock.unlock();
+            }
+            waited.fetch_add(mine);
+        });
+    }
+    for (auto& w : workers) w.join();
+    const LockCounters& c = lock.counters();
+    EXPECT_EQ(c.acquisitions, static_cast<u32>(kThreads * kRounds));
+    EXPECT_EQ(c.contended, waited.load());
+    EXPECT_LE(c.contended, c.acquisitions);
+    std::printf("  %u acquisitions, %u contended, %u rounds spun\n", c.acquisitions, c.contended, c.spins);
+}
+
+TEST(LockCounters, ThreadsContendingForATicketLock) {
+    HostTicketLock lock;
+    count_under_contention(lock);
+}
+
+TEST(LockCounters, ThreadsContendingForASpinLock) {
+    HostSpinLock lock;
+    count_under_contention(lock);
 }
 
 // The lock debugger.

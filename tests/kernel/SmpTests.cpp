@@ -2,10 +2,14 @@
 // With -smp 1 there is one CPU and the tests check just that; tests/scripts/smp.sh boots -smp 2 and 4.
 #include "arch/i386/Cpu.h"
 #include "arch/i386/Gdt.h"
+#include "arch/i386/Idt.h"
 #include "arch/i386/Pit.h"
+#include "kernel/boot/BootOptions.h"
 #include "kernel/debug/KTest.h"
+#include "kernel/mm/KernelStack.h"
 #include "kernel/mm/Paging.h"
 #include "kernel/mm/PhysicalMemory.h"
+#include "kernel/smp/PerCpu.h"
 #include "kernel/smp/Smp.h"
 #include "kernel/smp/SmpInternal.h"
 
@@ -36,6 +40,50 @@ KTEST(smp, each_application_processor_has_its_own_busy_tss) {
         if (d.is_present() && !d.is_code_or_data() && d.type() == 0xB) ++busy;
     }
     EXPECT_EQ(busy, smp::online_count());
+}
+
+KTEST(smp, each_cpu_has_its_own_double_fault_task_and_stack) {
+    // The running CPU (CPU 0) loaded table 0, whose gate 8 names the fixed double-fault TSS.
+    EXPECT_EQ(idt::gate(idt::kDoubleFault).selector, gdt::kDoubleFaultTss);
+    const TaskStateSegment* seen[per_cpu::kMaxCpus] = {};
+    for (u32 i = 0; i < smp::cpu_count(); ++i) {
+        // Each CPU's own IDT: gate 8 is a task gate naming this CPU's double-fault TSS.
+        idt::GateInfo gate = idt::gate_of_cpu(i, idt::kDoubleFault);
+        EXPECT(gate.present);
+        EXPECT_EQ(gate.type, 0x5u);
+        EXPECT_EQ(gate.selector, smp::double_fault_tss_selector(i));
+        const TaskStateSegment* task = gdt::task_state(gate.selector);
+        ASSERT(task != nullptr);
+        EXPECT(task != gdt::task_state(smp::tss_selector(i)));
+        // Runs in the kernel's directory, with this CPU's GS, and the trap entry pairs it with the same GS.
+        u16 cpu_data = gdt::cpu_data_for_task(smp::tss_selector(i));
+        EXPECT_EQ(task->gs, cpu_data);
+        EXPECT_EQ(gdt::cpu_data_for_task(gate.selector), cpu_data);
+        EXPECT_EQ(task->cr3, paging::kernel_directory());
+        EXPECT_EQ(task->cs, gdt::kKernelCode);  // (its EIP moves: a task that ran saves it, just past its IRET)
+        // Its own stack: no other CPU's task starts on it, and an AP's is a KernelStack with its guard page
+        // just below (CPU 0's is the static one Kmain sets up).
+        for (u32 j = 0; j < i; ++j) {
+            EXPECT(seen[j] != task);
+            EXPECT(seen[j]->esp != task->esp);
+            u32 distance = seen[j]->esp > task->esp ? seen[j]->esp - task->esp : task->esp - seen[j]->esp;
+            EXPECT(distance >= KernelStack::kSize);
+        }
+        if (i > 0) EXPECT(KernelStack::is_guard_address(task->esp - KernelStack::kSize - 1));
+        seen[i] = task;
+    }
+}
+
+KTEST(smp, a_double_fault_on_an_application_processor_runs_its_own_task) {
+    // Only with apdf=1 (tests/scripts/smp.sh): each AP overflowed its kernel stack before it came online.
+    if (!boot_options::get().ap_double_fault) return;
+    for (u32 i = 1; i < smp::cpu_count(); ++i) {
+        const smp::Cpu& cpu = smp::cpu(i);
+        EXPECT(cpu.drill_recovered);
+        EXPECT_EQ(cpu.drill_cpu, i);  // the handler's GS named this CPU
+        EXPECT_EQ(cpu.drill_task, smp::double_fault_tss_selector(i));
+        EXPECT_EQ(cpu.drill_interrupted, smp::tss_selector(i));  // its back link: this CPU's main TSS
+    }
 }
 
 KTEST(pit, stopwatch_agrees_with_the_tick_count) {

@@ -9,6 +9,7 @@
 #include "kernel/smp/Smp.h"
 #include "kernel/sync/Interrupts.h"
 #include "kernel/sync/LockRanks.h"
+#include "kernel/sync/LockRegistry.h"
 #include "kernel/sync/SpinLock.h"
 
 namespace {
@@ -125,4 +126,37 @@ KTEST(sync, the_lock_debugger_catches_a_double_acquire_and_the_wrong_order) {
                                "lock order: cpu0 takes \"test outer\" (rank 500) while holding \"test inner\" "
                                "(rank 510); ranks must increase"),
               0);
+}
+
+KTEST(sync, a_lock_counts_its_acquisitions_and_so_does_the_cpu) {
+    // Nothing else takes the test locks, and the other CPUs are parked: nothing here is contended.
+    PerCpu* self = per_cpu::this_cpu();
+    LockCounters outer = g_outer.counters(), inner = g_inner.counters();
+    u32 taken = self->lock_acquisitions, contended = self->lock_contended;
+    for (int i = 0; i < 3; ++i) {
+        sync::Locker a(g_outer);
+        sync::Locker b(g_inner);
+    }
+    EXPECT_EQ(g_outer.counters().acquisitions, outer.acquisitions + 3);
+    EXPECT_EQ(g_inner.counters().acquisitions, inner.acquisitions + 3);
+    EXPECT_EQ(g_outer.counters().contended, outer.contended);
+    EXPECT_EQ(g_inner.counters().spins, inner.spins);
+    EXPECT_EQ(self->lock_acquisitions, taken + 6);
+    EXPECT_EQ(self->lock_contended, contended);
+}
+
+KTEST(sync, the_registry_lists_the_kernels_locks_with_their_counts) {
+    const sync::RegisteredLock* console = nullptr;
+    const sync::RegisteredLock* check_in = nullptr;
+    for (const sync::RegisteredLock* lock : sync::registered_locks()) {
+        if (__builtin_strcmp(lock->lock_class->name, "console output") == 0) console = lock;
+        if (__builtin_strcmp(lock->lock_class->name, "smp check-in") == 0) check_in = lock;
+    }
+    ASSERT(console && check_in);
+    EXPECT_EQ(console->lock_class->rank, lock_rank::kConsoleOutput);
+    EXPECT_EQ(check_in->lock_class->rank, lock_rank::kSmpCheckIn);
+    EXPECT(console->counters->acquisitions > 0);  // every line printed so far
+    // Each AP took the check-in lock once, and so did each CPU's own count.
+    EXPECT(check_in->counters->acquisitions >= smp::online_count() - 1);
+    for (u32 i = 1; i < smp::online_count(); ++i) EXPECT(per_cpu::area(i).lock_acquisitions >= 1);
 }

@@ -5,7 +5,10 @@
 #     the tests pass (each AP read its own per-CPU area through GS, and took a ticket lock);
 #   - -smp 4 with cpus=1: the four CPUs are found, none is started, the tests pass on the one;
 #   - the MP table fallback: SeaBIOS without ACPI, -smp 4,sockets=4 (its MP table lists every CPU only with
-#     one socket per CPU), all four started.
+#     one socket per CPU), all four started;
+#   - -smp 4 with apdf=1: each AP overflows its kernel stack into a real double fault before it comes online;
+#     each report names its own CPU and its own double-fault TSS, and the AP recovers (the smp suite checks
+#     the details).
 # About ten seconds. Prints PASS/FAIL lines for tools/run-tests.sh.
 set -u
 cd "$(dirname "$0")/../.."
@@ -56,3 +59,17 @@ else
 fi
 boot mp-table 4,sockets=4 "" -machine pc,acpi=off -bios bios.bin
 expect_started mp-table 4 "MP table"
+boot double-fault 4 "apdf=1"
+expect_started double-fault 4
+log=$logs/smp-double-fault.log.txt
+missing=""
+for i in 1 2 3; do
+  grep -q "Double fault (#DF) in kernel mode on cpu$i\$" "$log" || missing+=" cpu$i"
+  grep -qE "cpu$i's double-fault task \(TSS 0x[0-9a-f]+\) runs on its own stack" "$log" || missing+=" cpu$i-task"
+done
+tasks=$(grep -oE "double-fault task \(TSS 0x[0-9a-f]+\)" "$log" | sort -u | wc -l)
+if [ -z "$missing" ] && [ "$tasks" = 3 ] && [ "$(grep -c 'its recovery point takes over' "$log")" = 3 ]; then
+  echo "PASS smp.double-fault: a double fault on each AP ran on that AP's own task and recovered"
+else
+  echo "FAIL smp.double-fault: missing:${missing:-} distinct tasks $tasks of 3 (log: $log)"
+fi
