@@ -326,6 +326,7 @@ ErrorOr<Process*, ExplainedError> spawn(const char* path, const char* const* arg
         free_slot(p);
         return image.error();
     }
+    if (g_count == 0) g_next_pid = 1;  // none left (a kernel test's, say): init is pid 1 again
     p->pid = g_next_pid++;
     p->parent = parent;
     p->kill_pending = false;
@@ -377,9 +378,9 @@ void exit_current(i32 wait_status) {
     VERIFY(p);
     if (p->pid == kInitPid) {
         if (wait_exited(wait_status))
-            kprintf("[kernel] init (pid 1) exited with status %d\n", wait_exit_status(wait_status));
+            kprintf("[kernel] %s (pid 1) exited with status %d\n", p->name, wait_exit_status(wait_status));
         else
-            kprintf("[kernel] init (pid 1) was killed by signal %d\n", wait_term_signal(wait_status));
+            kprintf("[kernel] %s (pid 1) was killed by signal %d\n", p->name, wait_term_signal(wait_status));
     }
     terminate(*p, wait_status);
     scheduler::schedule();

@@ -12,6 +12,13 @@
 #include "kernel/smp/PerCpu.h"
 #include "kernel/smp/Smp.h"
 #include "kernel/smp/SmpInternal.h"
+#include "kernel/dev/Console.h"
+#include "kernel/memmodel/PagedMemory.h"
+#include "kernel/mm/Tlb.h"
+#include "kernel/proc/Process.h"
+#include "kernel/proc/Scheduler.h"
+#include "kernel/smp/PerCpu.h"
+#include "mm/vm/UserLayout.h"
 
 KTEST(smp, every_started_cpu_is_online) {
     ASSERT(smp::cpu_count() >= 1);
@@ -99,4 +106,49 @@ KTEST(pit, stopwatch_agrees_with_the_tick_count) {
     // second CPU spinning), never gained: the upper bound is strict, the lower one only says time passed.
     EXPECT(ticks >= 1);
     EXPECT(ticks <= expected * 4 + 2);
+}
+
+// TLB shootdown (kernel/mm/Tlb.h): `spin` writes to its stack in a loop on another CPU, whose TLB holds the
+// writable translations. This CPU write-protects those pages (copy-on-write, as fork does): the change must
+// reach that CPU before protect() returns, so its next write faults. A stale entry would let it write on
+// without a fault, and the fault count would not move.
+KTEST(smp, a_write_protect_reaches_the_cpu_running_the_process) {
+    if (!per_cpu::several_online()) {
+        kprintf("     smp.a_write_protect_reaches_the_cpu_running_the_process: skipped: one CPU\n");
+        return;
+    }
+    const char* argv[] = {"spin", nullptr};
+    auto spawned = process::spawn("/bin/spin", argv, nullptr, 0);
+    ASSERT(!spawned.is_error());
+    Process* p = spawned.value();
+    i32 pid = p->pid;
+    // This context sleeps with the big lock let go; another CPU picks spin up (this one is not in its idle
+    // loop, so it runs nothing meanwhile).
+    for (int i = 0; i < 300 && !(p->state == ProcessState::Running && p->ticks_used >= 3); ++i)
+        scheduler::sleep_until(pit::ticks() + 1);
+    ASSERT(p->state == ProcessState::Running && p->cpu != per_cpu::this_cpu()->index);
+    auto& tables = p->memory->as_paged()->space().tables();
+    u32 faults = p->memory->page_faults(), shootdowns = tlb::shootdowns(), protected_pages = 0;
+    for (u32 page = 1; page <= 4; ++page) {
+        u32 vaddr = user_layout::kStackTop - page * kPageSize;
+        if (!tables.walk(vaddr).mapped) continue;
+        ASSERT(!tables.protect(vaddr, Protection{.writable = false, .user = true, .copy_on_write = true}).is_error());
+        ++protected_pages;
+    }
+    ASSERT(protected_pages > 0);
+    EXPECT_EQ(tlb::shootdowns(), shootdowns + protected_pages);
+    for (int i = 0; i < 100 && p->memory->page_faults() == faults; ++i) scheduler::sleep_until(pit::ticks() + 1);
+    kprintf("     smp.a_write_protect_reaches_the_cpu_running_the_process: spin on cpu%u; %u pages protected, %u "
+            "shootdowns, %u faults after\n",
+            p->cpu, protected_pages, tlb::shootdowns() - shootdowns, p->memory->page_faults() - faults);
+    EXPECT(p->memory->page_faults() > faults);
+    // Ended the way a kill from another CPU ends it (process::terminate): marked, and its CPU interrupted by
+    // a wake-up IPI, so it ends itself there. (kill() refuses: with no init yet, spin is pid 1.)
+    p->kill_signal = kSignalKill;
+    p->kill_pending = true;
+    scheduler::kick(p->cpu);
+    for (int i = 0; i < 200 && p->state != ProcessState::Zombie; ++i) scheduler::sleep_until(pit::ticks() + 1);
+    EXPECT(p->state == ProcessState::Zombie);
+    process::collect_orphans();  // its slot (nobody waits for it), so the next process is pid 1 again
+    EXPECT(!process::find(pid));
 }

@@ -116,9 +116,9 @@ void test_smp_stress() {
     if (!run_round(workers, 2)) return;
     Figures second = figures();
     sys_mneme_vmstat(&vm);
-    printf("  user.smp_stress: %d workers on %u CPUs, twice; free pages %u -> %u -> %u, kernel heap %u -> %u -> %u "
+    printf("  user.smp_stress: %d workers on %u CPU%s, twice; free pages %u -> %u -> %u, kernel heap %u -> %u -> %u "
            "bytes; %u TLB shootdowns\n",
-           workers, cpus, start.free_pages, first.free_pages, second.free_pages, start.heap_bytes, first.heap_bytes,
+           workers, cpus, cpus == 1 ? "" : "s", start.free_pages, first.free_pages, second.free_pages, start.heap_bytes, first.heap_bytes,
            second.heap_bytes, vm.tlb_shootdowns - shootdowns_before);
     EXPECT(second.free_pages == first.free_pages && second.heap_bytes == first.heap_bytes,
            "the second round ended with %u free pages and %u heap bytes, the first with %u and %u", second.free_pages,
