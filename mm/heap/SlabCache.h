@@ -259,12 +259,14 @@ public:
     }
 
 private:
-    // The magazine fast path of a free: the double-free checks release mode makes without magazines (the
-    // object is its slab's free-list head, or the slab has nothing in use), plus the object on top of the
-    // magazine, then a push. Full: flush_and_push.
+    // The magazine fast path of a free: the cheap double-free check (the object is already on top of this
+    // CPU's magazine), then a push; full: flush_and_push. The slab header is not read here: it is shared
+    // with the other CPUs and guarded by the lock, so release mode's slab checks (the object is its slab's
+    // free-list head, or the slab has nothing in use) run when the object is flushed, under the lock.
     [[gnu::always_inline]] void deallocate_to_magazine(u32 cpu, Slab* slab, void* object, const void* caller) {
+        (void)slab;
         SlabMagazine& magazine = m_magazines[cpu];
-        if (object == magazine.top() || object == slab->free || slab->in_use == 0) [[unlikely]]
+        if (object == magazine.top()) [[unlikely]]
             panic_double_free(object, caller);
         if (!magazine.push(object)) [[unlikely]]
             flush_and_push(magazine, object, caller);
