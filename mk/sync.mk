@@ -7,10 +7,13 @@
 #                                hence a binary of its own. `make tsan-tests` builds and runs it.
 #                                It also runs the per-CPU allocator caches on threads (one cache per thread in
 #                                front of a shared allocator under a mutex; docs/multicore.md, "Per-CPU
-#                                allocator caches"): FrameCacheThreadTest.cpp with the buddy it sits on.
+#                                allocator caches"): FrameCacheThreadTest.cpp with the buddy it sits on, and
+#                                SlabMagazineThreadTest.cpp (the slab caches' per-CPU magazines, one CPU index
+#                                per thread, in front of caches under a std::mutex).
 TSAN_FLAGS := $(HOST_COMMON) -O1 -fsanitize=thread
 TSAN_SRCS := tests/host/LockCoreTest.cpp libc/base/LockOrder.cpp libc/base/Format.cpp tests/support/HostPanic.cpp \
-	tests/host/FrameCacheThreadTest.cpp mm/frame/BuddyAllocator.cpp libc/base/Error.cpp
+	tests/host/FrameCacheThreadTest.cpp mm/frame/BuddyAllocator.cpp libc/base/Error.cpp \
+	tests/host/SlabMagazineThreadTest.cpp
 TSAN_OBJS := $(patsubst %.cpp,$(BUILD)/host/tsan/%.o,$(TSAN_SRCS))
 
 $(BUILD)/host/tsan/%.o: %.cpp

@@ -28,6 +28,13 @@
 // Alignment: 8 bytes for the 8-byte class, 16 for every other class (max_align_t on both i386 and x86-64),
 // 4096 for large blocks.
 //
+// Per-CPU magazines (kCpus > 0; mm/heap/SlabMagazine.h, docs/slab.md "Per-CPU magazines"): every release-mode
+// cache gets one magazine per CPU (the size classes' in the heap itself, a named cache's in its descriptor),
+// and the entry points that take a `cpu` serve from that CPU's magazine. The caller owns magazine `cpu` for
+// the call (the kernel: interrupts off on that CPU). With kCpus == 0 (the default, and most host tests) there
+// are none and the heap is what it was. Out of memory, shrink() flushes every magazine before giving empty
+// slabs back, so objects hoarded by CPUs never cause a failure.
+//
 // Lock order: the heap lock (registry of named caches, large-block counters), then a cache's lock, then
 // the page source's. The fast paths take only the cache lock; large blocks take the heap lock only for
 // the counters.
@@ -51,7 +58,7 @@ concept PageTagTableSource = TaggedPageSource<Source> && requires(const Source& 
     requires std::is_same_v<decltype(source.page_tags()), const SlabPageTags&>;
 };
 
-template <TaggedPageSource PageSource, SlabLock Lock>
+template <TaggedPageSource PageSource, SlabLock Lock, u32 kCpus = 0>
 class KernelHeap {
 public:
     MNEME_NONCOPYABLE(KernelHeap);
@@ -79,6 +86,8 @@ public:
                                .alignment = kClassSizes[i] < 16 ? kClassSizes[i] : 16,
                                .debug = debug});
         for (size_t i = 0; i <= kMaxTableSize / 8; ++i) m_table_caches[i] = &class_cache(kSmallIndex[i]);
+        if constexpr (kCpus > 0)
+            for (size_t i = 0; i < kClassCount; ++i) class_cache(i).attach_magazines(&m_magazines[i * kCpus], kCpus);
         m_named.prev = m_named.next = &m_named;
     }
 
@@ -104,6 +113,39 @@ public:
             return allocate_large(size);
         return cache->allocate(caller, size,
                                [this, cache](const void* c, size_t s) { return allocate_slow(*cache, s, c); });
+    }
+
+    // kmalloc through CPU `cpu`'s magazines (kCpus > 0; the caller owns magazine `cpu` for the call).
+    [[gnu::always_inline]] void* allocate(size_t size, const void* caller, u32 cpu) {
+        if constexpr (kCpus == 0) return allocate(size, caller);
+        Cache* cache;
+        if (size <= kMaxTableSize) [[likely]]
+            cache = m_table_caches[(size + 7) >> 3];
+        else if (size <= kMaxSmallSize)
+            cache = &class_cache(class_index(size));
+        else
+            return allocate_large(size);
+        return cache->allocate_on(cpu, caller, size,
+                                  [this, cache](const void* c, size_t s) { return allocate_slow(*cache, s, c); });
+    }
+
+    // kfree through CPU `cpu`'s magazines: the tag lookup as below, then a push onto the magazine.
+    [[gnu::always_inline]] void deallocate(void* pointer, const void* caller, u32 cpu) {
+        if constexpr (kCpus == 0) return deallocate(pointer, caller);
+        uptr tag = page_tag(pointer);
+        if (Cache::is_plain_tag(tag)) [[likely]]
+            return Cache::deallocate_plain_on(cpu, tag, pointer, caller);
+        deallocate_other_on(cpu, pointer, tag, caller);
+    }
+
+    // kmem_cache_alloc/free of a named cache through CPU `cpu`'s magazine; out of memory, the heap flushes
+    // every magazine and gives empty slabs back before failing, as kmalloc does.
+    [[gnu::always_inline]] void* cache_allocate(Cache& cache, const void* caller, u32 cpu) {
+        return cache.allocate_on(cpu, caller, 0,
+                                 [this, &cache](const void* c, size_t s) { return allocate_slow(cache, s, c); });
+    }
+    [[gnu::always_inline]] void cache_deallocate(Cache& cache, void* object, const void* caller, u32 cpu) {
+        cache.deallocate_on(cpu, object, caller);
     }
 
     // kfree: nullptr is a no-op; anything not from this heap panics with the caller's address.
@@ -137,6 +179,7 @@ public:
         SlabCacheConfig effective = config;
         effective.debug = config.debug || m_debug;
         NamedCache* named = new (memory) NamedCache(m_source, effective);
+        if constexpr (kCpus > 0) named->cache.attach_magazines(named->magazines, kCpus);
         SlabLocker<Lock> locker(m_lock);
         named->next = m_named.next;
         named->prev = &m_named;
@@ -172,7 +215,16 @@ public:
         callback(m_cache_cache);
     }
 
-    // Return every empty slab of every cache to the page source; returns how many slabs.
+    // Every CPU's magazine of every cache back to the slabs; returns how many objects went back. The other
+    // CPUs must be out of their magazines (the kernel: under the big kernel lock).
+    size_t flush_magazines() {
+        size_t flushed = 0;
+        for_each_cache([&](Cache& cache) { flushed += cache.flush_magazines(); });
+        return flushed;
+    }
+
+    // Return every empty slab of every cache to the page source, after flushing the magazines (each cache's
+    // shrink does); returns how many slabs.
     size_t shrink() {
         size_t released = 0;
         for_each_cache([&](Cache& cache) { released += cache.shrink(); });
@@ -207,15 +259,33 @@ public:
 
     // `slabinfo`: one line per cache, then the large blocks.
     void dump(FormatSink sink, void* context) {
-        format(sink, context, "%-16s %7s %7s %9s %5s %5s %5s %10s %6s\n", "cache", "size", "in use", "total", "full",
-               "part", "empty", "bytes", "eff");
+        format(sink, context, "%-16s %7s %7s %5s %9s %5s %5s %5s %10s %6s\n", "cache", "size", "in use", "cpu",
+               "total", "full", "part", "empty", "bytes", "eff");
         for_each_cache([&](Cache& cache) {
             SlabStatistics s = cache.statistics();
-            format(sink, context, "%-16s %7zu %7zu %9zu %5zu %5zu %5zu %10zu %4u.%u%%\n", s.name, s.object_size,
-                   s.objects_in_use, s.objects_total, s.slabs_full, s.slabs_partial, s.slabs_empty, s.memory_bytes,
-                   s.efficiency_permille() / 10, s.efficiency_permille() % 10);
+            format(sink, context, "%-16s %7zu %7zu %5zu %9zu %5zu %5zu %5zu %10zu %4u.%u%%\n", s.name, s.object_size,
+                   s.objects_in_use, s.objects_in_magazines, s.objects_total, s.slabs_full, s.slabs_partial,
+                   s.slabs_empty, s.memory_bytes, s.efficiency_permille() / 10, s.efficiency_permille() % 10);
         });
         format(sink, context, "large blocks: %zu, %zu bytes\n", large_blocks(), large_bytes());
+        if constexpr (kCpus > 0) dump_magazines(sink, context);
+    }
+
+    // The per-CPU part of `slabinfo`: for each cache a magazine has served, one line per CPU that used it:
+    // the objects it holds now, and its hits, refills and flushes since boot.
+    void dump_magazines(FormatSink sink, void* context) {
+        format(sink, context, "per-CPU magazines (up to %u objects each, moved %u at a time; \"cpu\" above):\n",
+               SlabMagazine::kCapacity, SlabMagazine::kBatch);
+        format(sink, context, "%-16s %3s %7s %10s %8s %8s\n", "cache", "CPU", "objects", "hits", "refills", "flushes");
+        for_each_cache([&](Cache& cache) {
+            for (u32 cpu = 0; cpu < cache.magazine_cpus(); ++cpu) {
+                const SlabMagazine& magazine = cache.magazine(cpu);
+                const SlabMagazineCounters& c = magazine.counters();
+                if (magazine.count() == 0 && c.hits == 0 && c.refills == 0 && c.flushes == 0) continue;
+                format(sink, context, "%-16s %3u %7u %10u %8u %8u\n", cache.name(), cpu, magazine.count(), c.hits,
+                       c.refills, c.flushes);
+            }
+        });
     }
 
     // The class index for `size` <= 2048: a 33-entry table up to 256 bytes, then three compares.
@@ -229,9 +299,11 @@ private:
         Link* prev;
         Link* next;
     };
+    static constexpr u32 kMagazineSlots = kCpus > 0 ? kCpus : 1;  // no zero-length arrays
     struct NamedCache : Link {
         NamedCache(PageSource& source, const SlabCacheConfig& config) : cache(source, config) {}
         Cache cache;
+        SlabMagazine magazines[kMagazineSlots] = {};  // the cache's, one per CPU (unused when kCpus == 0)
     };
 
     // kSmallIndex[(size + 7) / 8]: the smallest class holding `size` bytes, for size <= 256.
@@ -302,6 +374,14 @@ private:
         Cache::deallocate_tagged(tag, pointer, caller);
     }
 
+    [[gnu::noinline]] void deallocate_other_on(u32 cpu, void* pointer, uptr tag, const void* caller) {
+        if (!pointer) return;
+        if (tag == 0) [[unlikely]]
+            panic_not_allocated(pointer, caller);
+        if (tag & 1) return deallocate_large(pointer, tag, caller);
+        Cache::deallocate_tagged_on(cpu, tag, pointer, caller);
+    }
+
     void deallocate_large(void* pointer, uptr tag, const void* caller) {
         if (reinterpret_cast<uptr>(pointer) % kPageSize != 0)
             mneme_panic("kfree: %p is inside a large block, not its start (caller %p)", pointer, caller);
@@ -326,4 +406,5 @@ private:
     Link m_named;         // circular list of NamedCache
     size_t m_large_blocks = 0;
     size_t m_large_bytes = 0;
+    SlabMagazine m_magazines[kClassCount * kMagazineSlots] = {};  // the size classes', kCpus per class
 };

@@ -23,6 +23,14 @@
 // Invariants: check_invariants() re-derives them from the lists and slabs; they are listed, and checked, in
 // mm/heap/SlabInvariants.h. Configuration, limits and magic numbers: mm/heap/SlabConfig.h.
 //
+// Per-CPU magazines (mm/heap/SlabMagazine.h; docs/slab.md, "Per-CPU magazines"): once attach_magazines()
+// gave a release-mode cache one magazine per CPU, the *_on(cpu, ...) entry points serve allocations and
+// frees from that CPU's magazine without the lock, and take the lock once per batch of SlabMagazine::kBatch
+// objects. The caller owns magazine `cpu` for the call (the kernel: interrupts off on that CPU; the host
+// tests: one CPU index per thread). A debug cache never gets magazines, so its checks see every free.
+// shrink(), flush_magazines(), statistics() and the destructor reach into every CPU's magazine: the other
+// CPUs must be out of them (the kernel: under the big kernel lock).
+//
 // Lock order: the cache lock, then the page source's own lock (allocate_pages/free_pages are called with
 // the cache lock held). Nothing is called with the page source's lock held, so there is no cycle.
 #pragma once
@@ -38,6 +46,7 @@
 #include "mm/heap/SlabInvariants.h"
 #include "mm/heap/SlabLayout.h"
 #include "mm/heap/SlabList.h"
+#include "mm/heap/SlabMagazine.h"
 
 // alignas(16): the page tag of a slab page is the cache's address with the slab order in bits 2:1 and a
 // "plain cache" flag in bit 3 (bit 0 is left to the tag's user: KernelHeap marks large blocks with it).
@@ -74,6 +83,7 @@ public:
 
     // Every object must have been freed (a panic names the cache otherwise); all slabs go back.
     ~SlabCache() {
+        flush_magazines();
         if (m_objects_in_use != 0) mneme_panic("slab %s: destroyed with %zu objects in use", m_name, m_objects_in_use);
         shrink();
         VERIFY(SlabDetail::list_empty(m_partial) && SlabDetail::list_empty(m_full) && SlabDetail::list_empty(m_empty));
@@ -170,7 +180,136 @@ public:
         cache_of_tag(tag)->deallocate_in_slab(slab, object, caller);
     }
 
+    // --- Per-CPU magazines (see the top of this file) ---
+
+    // Gives this cache `cpus` magazines (zero-initialised, kept by the caller for the cache's life). A debug
+    // cache keeps none: its checks must see every allocation and free.
+    void attach_magazines(SlabMagazine* magazines, u32 cpus) {
+        if (m_debug) return;
+        m_magazines = magazines;
+        m_magazine_cpus = cpus;
+    }
+    bool has_magazines() const { return m_magazines != nullptr; }
+    u32 magazine_cpus() const { return m_magazine_cpus; }
+    const SlabMagazine& magazine(u32 cpu) const { return m_magazines[cpu]; }
+
+    // allocate() through CPU `cpu`'s magazine: a pop when it has an object; else one batch from the slabs
+    // under the lock (refill_magazine); else, the page source having failed, the caller's `refill`, as for
+    // allocate(). Without magazines, allocate() itself.
+    template <typename Refill>
+    [[gnu::always_inline]] void* allocate_on(u32 cpu, const void* caller, size_t requested_size, Refill refill) {
+        if (m_magazines) [[likely]] {
+            void* object;
+            if (m_magazines[cpu].pop(object)) [[likely]]
+                return object;
+            if (void* refilled = refill_magazine(m_magazines[cpu], caller)) return refilled;
+        }
+        return refill(caller, requested_size);  // also the path of a cache without magazines: all slow
+    }
+    [[gnu::always_inline]] void* allocate_on(u32 cpu, const void* caller) {
+        return allocate_on(cpu, caller, 0, [this](const void* c, size_t size) { return allocate_slow(c, size); });
+    }
+
+    // deallocate() through CPU `cpu`'s magazine (the foreign-pointer check first, as deallocate's).
+    [[gnu::always_inline]] void deallocate_on(u32 cpu, void* object, const void* caller) {
+        if (!object) return;
+        Slab* slab = slab_of(object);
+        if (slab->magic != SlabDetail::kSlabMagic || slab->cache != this) [[unlikely]]
+            panic_foreign(object, caller);
+        if (m_magazines) [[likely]]
+            return deallocate_to_magazine(cpu, slab, object, caller);
+        deallocate_in_slab(slab, object, caller);
+    }
+
+    // deallocate_plain and deallocate_tagged through CPU `cpu`'s magazine, for KernelHeap's kfree.
+    [[gnu::always_inline]] static void deallocate_plain_on(u32 cpu, uptr tag, void* object, const void* caller) {
+        Slab* slab = reinterpret_cast<Slab*>(reinterpret_cast<uptr>(object) & ~uptr(kPageSize - 1));
+        SlabCache* cache = reinterpret_cast<SlabCache*>(tag - kTagPlain);
+        if (cache->m_magazines) [[likely]]
+            return cache->deallocate_to_magazine(cpu, slab, object, caller);
+        deallocate_tagged(tag, object, caller);  // a plain cache without magazines: out of line
+    }
+    [[gnu::noinline]] static void deallocate_tagged_on(u32 cpu, uptr tag, void* object, const void* caller) {
+        uptr slab_bytes = uptr(kPageSize) << ((tag & kTagOrderMask) >> 1);
+        Slab* slab = reinterpret_cast<Slab*>(reinterpret_cast<uptr>(object) & ~(slab_bytes - 1));
+        SlabCache* cache = cache_of_tag(tag);
+        if (cache->m_magazines) return cache->deallocate_to_magazine(cpu, slab, object, caller);
+        cache->deallocate_in_slab(slab, object, caller);
+    }
+
+    // Every CPU's magazine back to the slabs (a shrink, an out-of-memory retry, a destroy, a test). Returns
+    // how many objects went back. The other CPUs must be out of their magazines.
+    size_t flush_magazines() {
+        size_t flushed = 0;
+        for (u32 cpu = 0; cpu < m_magazine_cpus; ++cpu) {
+            SlabMagazine& magazine = m_magazines[cpu];
+            if (magazine.is_empty()) continue;
+            flushed += magazine.count();
+            SlabLocker<Lock> locker(m_lock);
+            give_back_locked(magazine, magazine.count());
+            magazine.count_flush();
+        }
+        return flushed;
+    }
+    // Objects sitting in the magazines: allocated as far as the slabs know, free as far as callers know.
+    size_t objects_in_magazines() const {
+        size_t total = 0;
+        for (u32 cpu = 0; cpu < m_magazine_cpus; ++cpu) total += m_magazines[cpu].count();
+        return total;
+    }
+
 private:
+    // The magazine fast path of a free: the cheap double-free check (the object is already on top of this
+    // CPU's magazine), then a push; full: flush_and_push. The slab header is not read here: it is shared
+    // with the other CPUs and guarded by the lock, so release mode's slab checks (the object is its slab's
+    // free-list head, or the slab has nothing in use) run when the object is flushed, under the lock.
+    [[gnu::always_inline]] void deallocate_to_magazine(u32 cpu, Slab* slab, void* object, const void* caller) {
+        (void)slab;
+        SlabMagazine& magazine = m_magazines[cpu];
+        if (object == magazine.top()) [[unlikely]]
+            panic_double_free(object, caller);
+        if (!magazine.push(object)) [[unlikely]]
+            flush_and_push(magazine, object, caller);
+    }
+
+    // A full magazine: the object must not be in it already (a scan, affordable once per kBatch frees); the
+    // oldest batch goes back to the slabs under one lock, the warm half stays, the object goes on top.
+    [[gnu::noinline]] void flush_and_push(SlabMagazine& magazine, void* object, const void* caller) {
+        if (magazine.contains(object)) panic_double_free(object, caller);
+        {
+            SlabLocker<Lock> locker(m_lock);
+            give_back_locked(magazine, SlabMagazine::kBatch);
+        }
+        magazine.count_flush();
+        magazine.put(object);
+    }
+
+    // The magazine's `n` oldest objects back onto their slabs' free lists (each checked again there).
+    void give_back_locked(SlabMagazine& magazine, u32 n) {
+        void** objects = magazine.objects();
+        for (u32 i = 0; i < n; ++i) deallocate_locked(slab_of(objects[i]), objects[i], nullptr);
+        magazine.drop_oldest(n);
+    }
+
+    // An empty magazine: up to kBatch objects from the slabs under one lock, and one of them for the caller.
+    // Null when the page source failed before the first object.
+    [[gnu::noinline]] void* refill_magazine(SlabMagazine& magazine, const void* caller) {
+        SlabLocker<Lock> locker(m_lock);
+        while (magazine.count() < SlabMagazine::kBatch) {
+            Slab* slab = SlabDetail::list_empty(m_partial) ? refill_locked() : as_slab(m_partial.next);
+            if (!slab) break;
+            void* object = slab->free;
+            slab->free = link_of(object);
+            ++m_objects_in_use;
+            if (++slab->in_use == m_capacity) slab_became_full_locked(slab);
+            magazine.put(object);
+        }
+        (void)caller;  // recorded only in debug mode, which has no magazines
+        if (magazine.is_empty()) return nullptr;
+        magazine.count_refill();
+        return magazine.take_newest();
+    }
+
     // Fast path: check for the common double free, push the object, and leave the lists alone unless the
     // slab was full or becomes empty (then a call in tail position, as is debug mode's). kPlain: the
     // caller knows the cache is plain, so neither the debug flag nor the link offset is read.
@@ -179,6 +318,13 @@ private:
         SlabLocker<Lock> locker(m_lock);
         if (!kPlain && m_debug) [[unlikely]]
             return deallocate_debug_locked(slab, object, caller);
+        deallocate_locked<kPlain>(slab, object, caller);
+    }
+
+    // The push onto the slab's free list itself, with the lock held and the cache not in debug mode (the
+    // fast path above, and a magazine's flush).
+    template <bool kPlain = false>
+    [[gnu::always_inline]] void deallocate_locked(Slab* slab, void* object, const void* caller) {
         void* head = slab->free;
         u32 in_use = slab->in_use;
         if (object == head || in_use == 0) [[unlikely]]
@@ -210,6 +356,7 @@ public:
 
     // Give every empty slab back to the page source (memory pressure); returns how many.
     size_t shrink() {
+        flush_magazines();  // objects hoarded by CPUs may be all that keeps a slab from being empty
         SlabLocker<Lock> locker(m_lock);
         size_t released = 0;
         while (!SlabDetail::list_empty(m_empty)) {
@@ -246,6 +393,7 @@ public:
     }
 
     SlabStatistics statistics() const {
+        size_t cached = objects_in_magazines();
         SlabLocker<Lock> locker(m_lock);
         size_t slabs = m_full_count + m_partial_count + m_empty_count;
         size_t idle = idle_current_slab() ? 1 : 0;  // an empty current slab counts as empty
@@ -254,13 +402,14 @@ public:
                 .stride = m_stride,
                 .objects_per_slab = m_capacity,
                 .slab_order = m_order,
-                .objects_in_use = m_objects_in_use,
+                .objects_in_use = m_objects_in_use - cached,
+                .objects_in_magazines = cached,
                 .objects_total = slabs * m_capacity,
                 .slabs_full = m_full_count,
                 .slabs_partial = m_partial_count - idle,
                 .slabs_empty = m_empty_count + idle,
                 .memory_bytes = slabs * m_slab_bytes,
-                .live_bytes = m_objects_in_use * m_object_size,
+                .live_bytes = (m_objects_in_use - cached) * m_object_size,
                 .debug = m_debug};
     }
 
@@ -273,7 +422,8 @@ public:
         return checker.check_list(m_full, m_full_count, SlabListKind::Full, in_use) &&
                checker.check_list(m_partial, m_partial_count, SlabListKind::Partial, in_use) &&
                checker.check_list(m_empty, m_empty_count, SlabListKind::Empty, in_use) &&
-               checker.check_totals(in_use, m_objects_in_use, m_empty_count, m_empty_limit);
+               checker.check_totals(in_use, m_objects_in_use, m_empty_count, m_empty_limit) &&
+               checker.check_magazines(objects_in_magazines(), m_objects_in_use);
     }
 
     // A summary line, then one line per slab: address, list, objects in use, colour.
@@ -476,5 +626,7 @@ private:
     size_t m_colour_step = 8;
     size_t m_colour_max = 0;
     size_t m_next_colour = 0;
+    SlabMagazine* m_magazines = nullptr;  // one per CPU (attach_magazines), or none
+    u32 m_magazine_cpus = 0;
     char m_name[kNameLength] = {};
 };

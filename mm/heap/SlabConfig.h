@@ -68,7 +68,8 @@ struct SlabStatistics {
     size_t stride;  // bytes per object in the slab, with alignment (and red zone and trailer when debugging)
     size_t objects_per_slab;
     unsigned slab_order;
-    size_t objects_in_use;
+    size_t objects_in_use;        // held by callers (not counting objects_in_magazines)
+    size_t objects_in_magazines;  // free objects held by the CPUs' magazines: allocated, as the slabs see it
     size_t objects_total;
     size_t slabs_full;
     size_t slabs_partial;

@@ -8,6 +8,8 @@
 //   - its free list has exactly capacity - in_use entries, each an object start in that slab;
 //   - the lists are well linked, their lengths match the counters, the in_use sum is objects_in_use, and at
 //     most empty_slab_limit empty slabs are kept;
+//   - the objects in the per-CPU magazines are at most the objects the slabs count in use (they are off
+//     the free lists);
 //   - in debug mode every free object is marked free and poisoned, and every red zone is intact.
 //
 // The checker reads a cache's slabs through its Slab header type (the template parameter: node, magic,
@@ -62,6 +64,13 @@ public:
         if (empty_count > empty_limit)
             return invariant_violation(m_sink, m_context, "slab %s: %zu empty slabs kept, limit %u", m_cache,
                                        empty_count, empty_limit);
+        return true;
+    }
+
+    bool check_magazines(size_t cached, size_t objects_in_use) const {
+        if (cached > objects_in_use)
+            return invariant_violation(m_sink, m_context, "slab %s: magazines hold %zu objects, slabs count %zu in use",
+                                       m_cache, cached, objects_in_use);
         return true;
     }
 
