@@ -86,11 +86,14 @@ done
 # The main run has an IDE disk (its own fresh image: two QEMUs cannot open one); the boot scenarios have
 # none, so "no disk" stays covered. disk-fault fails one read of sector 100 through QEMU's blkdebug
 # (tests/kernel/blkdebug-read-error.conf; diskfault=100 tells the test which sector).
+# The smp scenarios run on several CPUs (docs/multicore.md): everything at -smp 2 (with a disk), the
+# user-level suite at -smp 4, the stress test under the bitmap allocator, the GRUB ISO at -smp 4, and the
+# swap tests at -smp 2, where pages of processes running on the other CPU are evicted.
 # The swap scenarios boot with a cap of 64 user frames, so the swap tests' arrays (two to four times the
 # cap) go to the disk and back: the integrity tests under every policy, the slots running out on a 1 MiB
 # disk, and a write and a read error injected with blkdebug. A third field is a pattern the log must show
 # (the injected error was met and reported).
-for image in kernel disk-fault user-m8 swap-fifo swap-clock swap-nru swap-aging swap-random swap-process swap-write-error swap-read-error; do
+for image in kernel smp2 disk-fault user-m8 swap-clock-smp2 swap-fifo swap-clock swap-nru swap-aging swap-random swap-process swap-write-error swap-read-error; do
   qemu-img create -q -f raw "$logs/$image-disk.img" 64M
 done
 qemu-img create -q -f raw "$logs/swap-exhausted-disk.img" 1M
@@ -109,7 +112,12 @@ scenarios=(
   "boot-pentium|--cpu pentium --append test=kernel,$smoke"
   "boot-pmm-bitmap|--append pmm=bitmap+test=kernel,$smoke"
   "boot-grub-iso|--iso build/mneme-test.iso"
+  "smp2|--smp 2 --timeout 300 --append test=all --disk $logs/smp2-disk.img"
+  "smp4|--smp 4 --timeout 300 --append test=user"
+  "smp4-pmm-bitmap|--smp 4 --append pmm=bitmap+test=kernel,$smoke,user.smp_stress"
+  "boot-grub-iso-smp4|--smp 4 --iso build/mneme-test.iso"
   "swap-clock|$swap+policy=clock+test=$swap_tests,user.swap.four_at_once,user.brk,user.mmap,user.stack_growth,user.cow --disk $logs/swap-clock-disk.img"
+  "swap-clock-smp2|--smp 2 $swap+policy=clock+test=$swap_tests,user.swap.four_at_once --disk $logs/swap-clock-smp2-disk.img"
   "swap-fifo|$swap+policy=fifo+test=$swap_tests --disk $logs/swap-fifo-disk.img"
   "swap-nru|$swap+policy=nru+test=$swap_tests --disk $logs/swap-nru-disk.img"
   "swap-aging|$swap+policy=aging+test=$swap_tests --disk $logs/swap-aging-disk.img"

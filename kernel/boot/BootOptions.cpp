@@ -94,7 +94,9 @@ bool apply_shell(const char* value, BootOptions& options) {
 }
 
 bool apply_bench(const char* value, BootOptions& options) {
-    if (strcmp(value, "kernel") != 0 && strcmp(value, "all") != 0 && strcmp(value, "swap") != 0) return false;
+    if (strcmp(value, "kernel") != 0 && strcmp(value, "all") != 0 && strcmp(value, "swap") != 0 &&
+        strcmp(value, "smp") != 0)
+        return false;
     strcpy(options.bench, value);
     return true;
 }
@@ -194,8 +196,9 @@ const Option kOptions[] = {
     {"quantum", "1..1000 (timer ticks)", "5", "how long a process runs before the next one", apply_quantum},
     {"init", "program names separated by commas", "(none)", "programs init runs before the shell", apply_init},
     {"shell", "user or monitor", "user", "end boot at the user shell or at the kernel monitor", apply_shell},
-    {"bench", "kernel, all or swap", "(off)",
-     "count instructions of kernel (and user) operations, or time swapping (swap), exit QEMU", apply_bench},
+    {"bench", "kernel, all, swap or smp", "(off)",
+     "count instructions of kernel (and user) operations, time swapping (swap) or /bin/parallel (smp), exit QEMU",
+     apply_bench},
     {"diskfault", "a sector number", "(off)", "the sector QEMU's blkdebug fails once: runs the disk_fault test",
      apply_disk_fault},
     {"swap", "off, page or process", "page (off when ide0 has no disk)",

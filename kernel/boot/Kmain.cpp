@@ -142,11 +142,15 @@ extern "C" [[noreturn]] void kmain(u32 magic, u32 multiboot_info) {
 
     if (options.bench[0]) {
         if (bench::run_kernel(options.bench)) {
-            // ubench runs alone (no init, no shell): when it ends, nothing is left and run_idle returns.
-            const char* argv[] = {"ubench", nullptr};
-            auto ubench = process::spawn("/bin/ubench", argv, nullptr, 0);
-            if (ubench.is_error())
-                kwarn("bench", "cannot start /bin/ubench: %s", ubench.error().what());
+            // ubench (or parallel) runs alone (no init, no shell): when it ends, nothing is left and run_idle
+            // returns.
+            const char* name = bench::user_program(options.bench);
+            char path[32];
+            format_to_buffer(path, sizeof(path), "/bin/%s", name);
+            const char* argv[] = {name, nullptr};
+            auto started = process::spawn(path, argv, nullptr, 0);
+            if (started.is_error())
+                kwarn("bench", "cannot start %s: %s", path, started.error().what());
             else
                 scheduler::run_idle();
         }

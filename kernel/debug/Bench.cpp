@@ -1,6 +1,7 @@
 // Bench.cpp: the in-kernel benchmarks (see Bench.h).
 #include "kernel/debug/Bench.h"
 
+#include "arch/i386/Atomic.h"
 #include "arch/i386/Cpu.h"
 #include "arch/i386/Pit.h"
 #include "kernel/dev/Console.h"
@@ -9,6 +10,9 @@
 #include "kernel/memmodel/SegmentedMemory.h"
 #include "kernel/mm/KernelHeapGlue.h"
 #include "kernel/mm/Paging.h"
+#include "kernel/mm/Tlb.h"
+#include "kernel/proc/Scheduler.h"
+#include "kernel/smp/PerCpu.h"
 #include "kernel/sync/LockRanks.h"
 #include "kernel/sync/SpinLock.h"
 #include "kernel/mm/PhysicalMemory.h"
@@ -250,7 +254,44 @@ void run_roll(void) {
 
 }  // namespace
 
+// With several CPUs (-smp 2 or more): what crossing to another CPU costs. Under -icount the CPUs take turns
+// and RDTSC counts every CPU's instructions, so each figure includes the other CPU's part and the waiting.
+void run_cross_cpu(u32 empty) {
+    if (!per_cpu::several_online()) {
+        kprintf("bench: one CPU: no cross-CPU figures (boot with -smp 2 for the shootdown and the wake-up)\n");
+        return;
+    }
+    static u32 scratch;
+    measure(
+        "TLB shootdown round trip (a kernel page: every other CPU flushes and answers)",
+        [] { tlb::invalidate_kernel_page(reinterpret_cast<u32>(&scratch)); }, empty, 1000);
+    // CPU 0 wakes a halted CPU with an IPI and halts itself; the woken CPU sends an IPI back (its
+    // echo_wakeups field), which wakes CPU 0: two wake-ups per round trip.
+    u32 target = __builtin_ctz(per_cpu::online_mask() & ~1u);
+    PerCpu& other = per_cpu::area(target);
+    constexpr u32 kRounds = 200;
+    atomic::store_release(other.echo_wakeups, 1);
+    cpu::InterruptGuard guard;
+    u64 start = rdtsc();
+    for (u32 i = 0; i < kRounds; ++i) {
+        u32 seen = atomic::load_acquire(per_cpu::this_cpu()->wakeups);
+        scheduler::kick(target);
+        while (atomic::load_acquire(per_cpu::this_cpu()->wakeups) == seen) {
+            cpu::enable_interrupts_and_halt();
+            cpu::disable_interrupts();
+        }
+    }
+    u64 elapsed = rdtsc() - start;
+    atomic::store_release(other.echo_wakeups, 0);
+    kprintf("bench: cross-CPU wake-up (IPI to a halted CPU, which wakes and answers with one): %u instructions per "
+            "wake-up (%u round trips)\n",
+            static_cast<u32>(elapsed / (2 * kRounds)), kRounds);
+}
+
+const char* user_program(const char* selection) { return strcmp(selection, "smp") == 0 ? "parallel" : "ubench"; }
+
 bool run_kernel(const char* selection) {
+    if (strcmp(selection, "smp") == 0) return true;  // /bin/parallel alone: the speed-up (tests/bench/qemu-smp.sh)
     if (strcmp(selection, "swap") == 0) {
         run_swap_timing();
         return false;
@@ -376,6 +417,7 @@ bool run_kernel(const char* selection) {
     // For the demand-zero figure: what clearing one 4 KiB page costs by itself.
     measure(
         "clearing one 4 KiB page (memset)", [&] { memset(pmm::frame_pointer(frame.value()), 0, kPageSize); }, empty);
+    run_cross_cpu(empty);
     return strcmp(selection, "all") == 0;
 }
 

@@ -19,6 +19,7 @@
 #include "arch/i386/TrapFrame.h"
 #include "kernel/mm/Paging.h"
 #include "kernel/mm/Tlb.h"
+#include "kernel/proc/Scheduler.h"
 #include "kernel/smp/PerCpu.h"
 #include "kernel/sync/BigKernelLock.h"
 
@@ -34,10 +35,16 @@ extern "C" void trap_dispatch(TrapFrame* frame) {
         cpu::disable_interrupts();
         big_lock::leave();
         return;
-    case idt::kWakeVector:
+    case idt::kWakeVector: {
         local_apic::end_of_interrupt(paging::local_apic_registers());
-        if (!frame->from_user()) return;
+        PerCpu* self = per_cpu::this_cpu();
+        __atomic_store_n(&self->wakeups, self->wakeups + 1, __ATOMIC_RELEASE);
+        if (!frame->from_user()) {
+            if (__atomic_load_n(&self->echo_wakeups, __ATOMIC_ACQUIRE) && self->index != 0) scheduler::kick(0);
+            return;
+        }
         break;
+    }
     case idt::kApicTimerVector:
         local_apic::end_of_interrupt(paging::local_apic_registers());
         if (!per_cpu::this_cpu()->current) {

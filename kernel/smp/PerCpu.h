@@ -40,6 +40,10 @@ struct PerCpu {
     u32 directory;
     u32 tlb_request;
     u32 tlb_flushes;  // requests served
+    // Wake-up IPIs taken (kernel/proc/TrapEntry.cpp); with echo_wakeups set (the cross-CPU benchmark,
+    // kernel/debug/Bench.cpp), each one taken while idle is answered with one to CPU 0.
+    u32 wakeups;
+    u32 echo_wakeups;
     // Interrupt-disable nesting (kernel/sync/Interrupts.h): the depth of nested "interrupts off" sections,
     // and whether interrupts were on when the outermost one began.
     u32 interrupts_off_depth;
