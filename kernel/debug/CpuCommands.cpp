@@ -40,30 +40,32 @@ void print_locks() {
 
 }  // namespace
 
-MONITOR_COMMAND(cpus, "cpus", "", "each CPU: APIC id, state, what it runs, timer ticks, locks held and contended") {
+MONITOR_COMMAND(cpus, "cpus", "", "each CPU: APIC id, state, what it runs, timer ticks, switches, locks held and contended") {
     u32 count = smp::cpu_count();
     if (count == 0) count = 1;  // discovery found no table: the one CPU running this
     kprintf(
-        "CPU  APIC  state                                   runs                      locks held      ticks"
-        "  locks taken  contended\n");
+        "CPU  APIC  state                          runs                   locks held      ticks  switches"
+        "  shootdowns  locks taken  contended\n");
     for (u32 i = 0; i < count; ++i) {
         const smp::Cpu* cpu = smp::cpu_count() ? &smp::cpu(i) : nullptr;
         const PerCpu& area = per_cpu::area(i);
         bool bootstrap = !cpu || cpu->bootstrap;
         bool online = bootstrap || __atomic_load_n(&cpu->online, __ATOMIC_ACQUIRE) != 0;
-        char state[48], runs[32];
+        char state[40], runs[32];
         if (bootstrap)
-            format_to_buffer(state, sizeof(state), "online, the bootstrap processor");
+            format_to_buffer(state, sizeof(state), "online, bootstrap processor");
         else if (online)
-            format_to_buffer(state, sizeof(state), "online, parked (halted)");  // its start time: the boot log
+            format_to_buffer(state, sizeof(state), "online");  // its start time: the boot log
         else
             format_to_buffer(state, sizeof(state), "%s", cpu->started ? "did not answer" : "not started (cpus=)");
-        // Only the bootstrap processor runs processes and takes the timer interrupt so far.
-        Process* current = bootstrap ? scheduler::current() : nullptr;
+        // Read without the big kernel lock's help for the others: a CPU may switch meanwhile, so the pid is
+        // what it ran a moment ago (the control block stays while it runs there).
+        Process* current = online ? __atomic_load_n(&area.current, __ATOMIC_ACQUIRE) : nullptr;
         if (current)
             format_to_buffer(runs, sizeof(runs), "pid %d (%s)", current->pid, current->name);
         else
-            format_to_buffer(runs, sizeof(runs), "%s", bootstrap ? "the monitor (idle)" : "nothing");
+            format_to_buffer(runs, sizeof(runs), "%s",
+                             !online ? "-" : i == per_cpu::this_cpu()->index ? "the monitor" : "idle (halted)");
         char locks[64] = "none";
         if (online && area.held_locks.count()) {
             u32 used = 0;
@@ -71,10 +73,12 @@ MONITOR_COMMAND(cpus, "cpus", "", "each CPU: APIC id, state, what it runs, timer
                 used += format_to_buffer(locks + used, sizeof(locks) - used, "%s%s", l ? ", " : "",
                                          area.held_locks.held(l).name);
         }
-        kprintf("%3u  %4u  %-38s  %-24s  %-14s %6llu  %11u  %9u\n", i, cpu ? cpu->apic_id : 0, state, runs, locks,
-                bootstrap ? static_cast<unsigned long long>(pit::ticks()) : 0ull,
+        kprintf("%3u  %4u  %-29s  %-21s  %-14s %6llu  %8u  %10u  %11u  %9u\n", i, cpu ? cpu->apic_id : 0, state, runs,
+                locks, static_cast<unsigned long long>(area.timer_ticks + area.idle_ticks),
+                online ? read_count(area.context_switches) : 0, online ? read_count(area.tlb_flushes) : 0,
                 online ? read_count(area.lock_acquisitions) : 0, online ? read_count(area.lock_contended) : 0);
     }
-    kprintf("(processes run on the bootstrap processor only; the others halt until the scheduler uses them)\n\n");
+    kprintf("(ticks: CPU 0's PIT, the others' local APIC timers; shootdowns: flush requests it served; the big\n"
+            " kernel lock is held by one CPU at a time, so \"contended\" counts entries that waited for another)\n\n");
     print_locks();
 }

@@ -54,16 +54,18 @@ expect commands 0 '^  gdt +the live GDT' '^   1  0x08  0x00000000  0xffffffff  c
   'TSS \(32-bit, busy\)' '0x80  System call +trap gate +3' 'vendor:' 'Page allocator \(pmm=buddy\)' \
   'buddy free lists' 'PTE\[ 256\].* P G' '4M-pages|kernel global' '^Frame table: frames 0x' \
   'frame table agrees with the page tables of 0 address spaces' 'frame 0x300 \(physical 0x00300000\): 0 mappings' \
-  '^  0     0  online, the bootstrap processor +the monitor \(idle\) +none +[0-9]+ +[0-9]+ +0[[:space:]]*$' \
+  '^  0     0  online, bootstrap processor +the monitor +none +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +0[[:space:]]*$' \
   '^lock +rank +acquisitions +contended +spins[[:space:]]*$' '^console output +1000 +[1-9][0-9]* +[0-9]+ +[0-9]+[[:space:]]*$' \
   "unknown command 'nonsense'" 'Powering off'
 
-# `cpus` with four CPUs: each AP took the check-in lock once (its own count), uncontended, since they start one at
-# a time; the lock table lists the kernel's locks in rank order with their counts.
+# `cpus` with four CPUs: each AP idles (no process runs in the monitor), switched to nothing, and took the
+# check-in lock once (its own count), uncontended, since they start one at a time; the lock table lists the
+# kernel's locks in rank order with their counts, the big kernel lock first.
 run cpus 'cpus\rhalt\r' '' -- -smp 4
-expect cpus 0 '^  3     3  online, parked \(halted\) +nothing +none +[0-9]+ +1 +0[[:space:]]*$' \
+expect cpus 0 '^  3     3  online +idle \(halted\) +none +[0-9]+ +0 +[0-9]+ +1 +0[[:space:]]*$' \
+  '^big kernel lock +10 +[1-9][0-9]* +[0-9]+ +[0-9]+[[:space:]]*$' \
   '^smp check-in +100 +[3-9] +0 +0[[:space:]]*$' '^console output +1000 +[1-9][0-9]* +[0-9]+ +[0-9]+[[:space:]]*$' 'Powering off'
-if [ "$status" = 0 ] && ! grep -A3 '^lock ' "$logs/monitor-cpus.log" | sed -n 2p | grep -q '^smp check-in'; then
+if [ "$status" = 0 ] && ! grep -A3 '^lock ' "$logs/monitor-cpus.log" | sed -n 2p | grep -q '^big kernel lock'; then
   echo "FAIL monitor.cpus-order: the lock table is not in rank order; log: $logs/monitor-cpus.log"
 fi
 
