@@ -179,6 +179,7 @@ bochs_entries=(
   "bochs-user-exec-hello|--append test=user.exec_hello|^ok   user.exec_hello"
   "bochs-swap|--append swap=page+userframes=64+test=user.swap.integrity --disk $logs/bochs-swap-disk.img|pages written out"
   "bochs-segments|--append test=user.segments|#(GP|SS).*checked by the CPU"
+  "bochs-smp2|--cpus 2 --append test=smp,user.exec_hello,user.smp_stress|^ok   smp.a_write_protect_reaches_the_cpu_running_the_process"
 )
 tier "Bochs: in-kernel tests and user programs under an emulator that checks segment limits"
 start=$(seconds)
