@@ -10,6 +10,12 @@ extern "C" const u32 syscall_stub;
 extern "C" const u32 spurious_stub;
 
 namespace idt {
+namespace detail {
+Handler g_handlers[kVectors];
+Handler g_default_exception_handler;
+}  // namespace detail
+using detail::g_default_exception_handler;
+using detail::g_handlers;
 namespace {
 
 // An IDT gate descriptor (SDM Vol. 3A 6.11, Figure 6-2).
@@ -29,8 +35,7 @@ constexpr u8 kTaskGate = 0x5;
 
 // One table per CPU (see Idt.h): the same gates in each, but for gate 8.
 alignas(8) Gate g_idt[kMaxTables][kVectors];
-Handler g_handlers[kVectors];
-Handler g_default_exception_handler;
+
 
 Gate make_gate(u32 offset, u16 selector, u8 type, u8 dpl) {
     return Gate{static_cast<u16>(offset & 0xFFFF), selector, 0, static_cast<u8>(0x80 | (dpl << 5) | type),
@@ -135,19 +140,3 @@ const char* vector_mnemonic(u32 vector) { return vector < 32 ? kMnemonics[vector
 
 }  // namespace idt
 
-namespace idt {
-
-void dispatch(TrapFrame& frame) {
-    u32 vector = frame.vector;
-    if (vector >= kIrqBase && vector < kIrqBase + 16) {
-        u8 irq = static_cast<u8>(vector - kIrqBase);
-        if (pic::is_spurious(irq)) return;
-        // Acknowledge first: a handler may switch to another process and not come back here for a while.
-        pic::end_of_interrupt(irq);
-    }
-    Handler handler = g_handlers[vector];
-    if (!handler && vector < 32) handler = g_default_exception_handler;
-    if (handler) handler(frame);
-}
-
-}  // namespace idt

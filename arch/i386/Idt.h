@@ -17,6 +17,7 @@
 // all copies, so a vector added later reaches every CPU.
 #pragma once
 
+#include "arch/i386/Pic.h"
 #include "arch/i386/TrapFrame.h"
 #include "libc/base/Types.h"
 
@@ -44,9 +45,6 @@ void initialize();
 void load_on_this_cpu(u32 cpu);
 // Gate 8 of CPU `cpu`'s table names `tss_selector`, that CPU's double-fault TSS (gdt::add_double_fault_tss).
 void set_double_fault_task(u32 cpu, u16 tss_selector);
-// Acknowledges a PIC IRQ and runs the vector's handler (the default one for an exception without one).
-// Called by trap_dispatch (kernel/proc/TrapEntry.cpp), with the big kernel lock held.
-void dispatch(TrapFrame& frame);
 // Registers `handler` for `vector`, replacing the previous one.
 void set_handler(u8 vector, Handler handler);
 Handler handler(u8 vector);
@@ -68,5 +66,26 @@ GateInfo gate_of_cpu(u32 cpu, u16 vector);  // in CPU `cpu`'s table
 const char* vector_name(u32 vector);
 // Short mnemonics: "#PF", "#GP", ...
 const char* vector_mnemonic(u32 vector);
+
+namespace detail {
+extern Handler g_handlers[kVectors];
+extern Handler g_default_exception_handler;
+}  // namespace detail
+
+// Acknowledges a PIC IRQ and runs the vector's handler (the default one for an exception without one).
+// Called by trap_dispatch (kernel/proc/TrapEntry.cpp), with the big kernel lock held; inline, since every
+// trap passes here.
+inline void dispatch(TrapFrame& frame) {
+    u32 vector = frame.vector;
+    if (vector >= kIrqBase && vector < kIrqBase + 16) {
+        u8 irq = static_cast<u8>(vector - kIrqBase);
+        if (pic::is_spurious(irq)) return;
+        // Acknowledge first: a handler may switch to another process and not come back here for a while.
+        pic::end_of_interrupt(irq);
+    }
+    Handler handler = detail::g_handlers[vector];
+    if (!handler && vector < 32) handler = detail::g_default_exception_handler;
+    if (handler) handler(frame);
+}
 
 }  // namespace idt

@@ -33,7 +33,6 @@
 #include "kernel/debug/Traps.h"
 #include "kernel/proc/UserFaults.h"
 #include "kernel/smp/PerCpu.h"
-#include "kernel/sync/BigKernelLock.h"
 #include "kernel/smp/Smp.h"
 #include "kernel/swap/Swapper.h"
 #include "libc/rt/String.h"
@@ -87,9 +86,6 @@ extern "C" [[noreturn]] void kmain(u32 magic, u32 multiboot_info) {
     gdt::initialize(reinterpret_cast<u32>(g_double_fault_stack + sizeof(g_double_fault_stack)),
                     double_fault_task_entry);
     per_cpu::initialize_bootstrap();
-    // The boot runs as kernel code on CPU 0 and holds the big kernel lock like any (BigKernelLock.h); the
-    // application processors, once started, wait for work without it.
-    big_lock::enter();
     console::initialize();
     kprintf("\nMneme: a teaching kernel for memory management (i386, built %s %s)\n", __DATE__, __TIME__);
     klog("boot", "kernel image 0x%08x-0x%08x (%u KiB), %u symbols for backtraces",
@@ -126,7 +122,9 @@ extern "C" [[noreturn]] void kmain(u32 magic, u32 multiboot_info) {
     pmm::finish(options.pmm_bitmap ? pmm::Kind::Bitmap : pmm::Kind::Buddy);
     page_tables::initialize();
     kernel_heap::initialize();
-    smp::start_application_processors();  // each halts in its idle loop until a process is ready
+    // From here kmain holds the big kernel lock (BigKernelLock.h), as all kernel code does when another CPU
+    // may run; each AP halts in its idle loop until a process is ready.
+    smp::start_application_processors();
     ata_disk::initialize();  // the swap disk, if one is attached
     swapper::initialize(options);
 

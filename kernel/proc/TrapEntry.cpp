@@ -23,39 +23,48 @@
 #include "kernel/smp/PerCpu.h"
 #include "kernel/sync/BigKernelLock.h"
 
-extern "C" void trap_dispatch(TrapFrame* frame) {
-    switch (frame->vector) {
+namespace {
+
+// The local APIC's vectors (and its spurious one); returns true when the handler is still to run, under the
+// lock. Out of line: the common traps (system calls, faults, the PIC's IRQs) only test the vector.
+[[gnu::noinline]] bool apic_vector(TrapFrame& frame) {
+    PerCpu* self = per_cpu::this_cpu();
+    switch (frame.vector) {
     case idt::kSpuriousVector:
-        return;
+        return false;
     case idt::kTlbShootdownVector:
         tlb::serve_request();
         local_apic::end_of_interrupt(paging::local_apic_registers());
-        if (!frame->from_user()) return;
-        big_lock::enter();  // wait here until the sender is out of the kernel
-        cpu::disable_interrupts();
+        if (!frame.from_user()) return false;
+        big_lock::enter_interrupts_off();  // wait here until the sender is out of the kernel
         big_lock::leave();
-        return;
-    case idt::kWakeVector: {
+        return false;
+    case idt::kWakeVector:
         local_apic::end_of_interrupt(paging::local_apic_registers());
-        PerCpu* self = per_cpu::this_cpu();
         __atomic_store_n(&self->wakeups, self->wakeups + 1, __ATOMIC_RELEASE);
-        if (!frame->from_user()) {
-            if (__atomic_load_n(&self->echo_wakeups, __ATOMIC_ACQUIRE) && self->index != 0) scheduler::kick(0);
-            return;
-        }
-        break;
-    }
+        if (frame.from_user()) return true;
+        if (__atomic_load_n(&self->echo_wakeups, __ATOMIC_ACQUIRE) && self->index != 0) scheduler::kick(0);
+        return false;
     case idt::kApicTimerVector:
         local_apic::end_of_interrupt(paging::local_apic_registers());
-        if (!per_cpu::this_cpu()->current) {
-            ++per_cpu::this_cpu()->idle_ticks;
-            return;
-        }
-        break;
+        if (self->current) return true;
+        ++self->idle_ticks;
+        return false;
     default:
-        break;
+        return true;
     }
-    big_lock::enter();
+}
+
+}  // namespace
+
+extern "C" void trap_dispatch(TrapFrame* frame) {
+    u32 vector = frame->vector;
+    if (vector >= idt::kApicTimerVector && vector != idt::kSyscallVector && !apic_vector(*frame)) return;
+    // Interrupt gates arrive with interrupts off; the system-call gate (a trap gate) with them on, and its
+    // handler runs so once it holds the lock.
+    cpu::disable_interrupts();
+    big_lock::enter_interrupts_off();
+    if (vector == idt::kSyscallVector) cpu::enable_interrupts();
     idt::dispatch(*frame);
     cpu::disable_interrupts();  // leave() with interrupts off; IRET restores the interrupted code's flag
     big_lock::leave();

@@ -50,8 +50,7 @@ void WaitQueue::sleep(ProcessState state, u64 deadline) {
         // The boot context has nothing to switch to: halt until an interrupt handler wakes this queue. STI;HLT
         // is atomic (Cpu.h), so a wake-up cannot slip in between and leave the CPU halted past it. The big
         // kernel lock is let go meanwhile, as the idle loop does, so the other CPUs can run processes.
-        u32 lock_depth = big_lock::depth();
-        VERIFY(lock_depth == 1);
+        VERIFY(!big_lock::locking() || big_lock::depth() == 1);
         while (!waiter.woken) {
             big_lock::leave();
             cpu::enable_interrupts_and_halt();

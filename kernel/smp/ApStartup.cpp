@@ -35,6 +35,7 @@
 #include "libc/base/Assert.h"
 #include "kernel/proc/Scheduler.h"
 #include "kernel/smp/PerCpu.h"
+#include "kernel/sync/BigKernelLock.h"
 #include "kernel/sync/LockRanks.h"
 #include "kernel/sync/LockRegistry.h"
 #include "kernel/sync/SpinLock.h"
@@ -199,6 +200,7 @@ void start_application_processors() {
     parameters->entry = reinterpret_cast<u32>(&ap_main);
 
     g_apic_timer_count = calibrate_apic_timer(apic);
+    big_lock::start_locking();  // from here another CPU may enter the kernel
     klog("cpu0", "APIC id %u, the bootstrap processor; APIC timer: %u counts per %u ms tick", g_cpus[0].apic_id,
          g_apic_timer_count, 1000 / pit::frequency());
     for (u32 i = 1; i < g_cpu_count; ++i) {

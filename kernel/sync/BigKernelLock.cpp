@@ -26,6 +26,11 @@ TicketLockCore<WaitingAtomics> g_lock;
 MNEME_REGISTER_LOCK_PARTS(big_kernel_lock, kClass, g_lock.counters());
 u32 g_owner = 0;  // index + 1 of the holder; written by the holder only
 
+}  // namespace
+
+namespace detail {
+bool g_locking = false;
+
 void acquire(PerCpu* cpu) {
     bool waited = g_lock.lock();
     atomic::store_release(g_owner, cpu->index + 1);
@@ -33,37 +38,34 @@ void acquire(PerCpu* cpu) {
     if (waited) ++cpu->lock_contended;
 }
 
-}  // namespace
-
-void enter() {
-    u32 flags = cpu::read_eflags();
-    cpu::disable_interrupts();
-    PerCpu* cpu = per_cpu::this_cpu();
-    if (cpu->big_lock_depth++ == 0) acquire(cpu);
-    if (flags & cpu::kEflagsInterrupt) cpu::enable_interrupts();
-}
-
-void leave() {
-    PerCpu* cpu = per_cpu::this_cpu();
-    if (cpu->big_lock_depth == 0) mneme_panic("big kernel lock: %s leaves it without holding it", cpu->name);
-    if (--cpu->big_lock_depth > 0) return;
+void release(PerCpu*) {
     atomic::store_release(g_owner, 0);
     g_lock.unlock();
 }
 
+void unbalanced(PerCpu* cpu) { mneme_panic("big kernel lock: %s leaves it without holding it", cpu->name); }
+}  // namespace detail
+
+void start_locking() {
+    VERIFY(!detail::g_locking);
+    set_depth(1);
+    detail::acquire(per_cpu::this_cpu());
+    detail::g_locking = true;
+}
+
+bool locking() { return detail::g_locking; }
+
 bool let_waiters_in() {
-    if (depth() != 1 || g_lock.queued() < 2) return false;
+    if (!detail::g_locking || depth() != 1 || g_lock.queued() < 2) return false;
     u32 flags = cpu::read_eflags();
     cpu::disable_interrupts();
     leave();
-    enter();
+    enter_interrupts_off();
     if (flags & cpu::kEflagsInterrupt) cpu::enable_interrupts();
     return true;
 }
 
-bool held_by_this_cpu() { return per_cpu::this_cpu()->big_lock_depth > 0; }
-u32 depth() { return per_cpu::this_cpu()->big_lock_depth; }
-void set_depth(u32 depth) { per_cpu::this_cpu()->big_lock_depth = depth; }
+bool held_by_this_cpu() { return !detail::g_locking || depth() > 0; }
 u32 owner() { return atomic::load_acquire(g_owner); }
 
 Counts counts() {
@@ -74,6 +76,7 @@ Counts counts() {
 }  // namespace big_lock
 
 extern "C" void big_lock_first_return() {
+    if (!big_lock::locking()) return;
     big_lock::set_depth(1);
     big_lock::leave();
 }

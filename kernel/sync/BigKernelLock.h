@@ -22,15 +22,48 @@
 // (kernel/mm/Tlb.h), since the holder may be waiting for this very CPU to flush.
 #pragma once
 
+#include "arch/i386/Cpu.h"
+#include "kernel/smp/PerCpu.h"
 #include "libc/base/Types.h"
 
 namespace big_lock {
 
-// On entry to the kernel: takes the lock, or nests if this CPU holds it. Any interrupt state; returns with
-// the interrupt flag as it found it.
-void enter();
+namespace detail {
+// False until a second CPU can enter the kernel: with one CPU there is nothing to exclude, so `-smp 1` pays
+// a test of this flag per kernel entry and exit, and keeps no depth either (start_locking turns it on, and
+// sets CPU 0's depth to the one entry it is inside: kmain's).
+extern bool g_locking;
+void acquire(PerCpu* cpu);
+void release(PerCpu* cpu);
+[[noreturn]] void unbalanced(PerCpu* cpu);
+}  // namespace detail
+
+// On entry to the kernel, with interrupts off: takes the lock, or nests if this CPU holds it.
+[[gnu::always_inline]] inline void enter_interrupts_off() {
+    if (!detail::g_locking) return;
+    PerCpu* cpu = per_cpu::this_cpu();
+    if (cpu->big_lock_depth++ == 0) detail::acquire(cpu);
+}
+// The same from any interrupt state; returns with the interrupt flag as it found it.
+inline void enter() {
+    u32 flags = cpu::read_eflags();
+    cpu::disable_interrupts();
+    enter_interrupts_off();
+    if (flags & cpu::kEflagsInterrupt) cpu::enable_interrupts();
+}
 // The matching exit, with interrupts off: the outermost one lets go.
-void leave();
+[[gnu::always_inline]] inline void leave() {
+    if (!detail::g_locking) return;
+    PerCpu* cpu = per_cpu::this_cpu();
+    if (cpu->big_lock_depth == 0) [[unlikely]]
+        detail::unbalanced(cpu);
+    if (--cpu->big_lock_depth == 0) detail::release(cpu);
+}
+// On CPU 0, in kmain, before the first application processor starts: from now on the lock is taken (CPU 0
+// takes it here, for kmain).
+void start_locking();
+bool locking();
+// This CPU holds the lock (or, with one CPU, needs none).
 bool held_by_this_cpu();
 // A lock break, at a point where the caller holds nothing (a preempt point, scheduler::preempt_point): if
 // another CPU waits for the lock and this context holds it once, let it go and queue for it again, so one
@@ -40,8 +73,8 @@ bool held_by_this_cpu();
 bool let_waiters_in();
 // The nesting depth belongs to the kernel context (a process's kernel stack), not to the CPU: the scheduler
 // saves it before switch_context and restores it after (on whichever CPU the context resumes).
-u32 depth();
-void set_depth(u32 depth);
+inline u32 depth() { return per_cpu::this_cpu()->big_lock_depth; }
+inline void set_depth(u32 depth) { per_cpu::this_cpu()->big_lock_depth = depth; }
 
 struct Counts {
     u64 acquisitions;  // outermost entries
@@ -49,7 +82,7 @@ struct Counts {
     u64 spins;         // rounds of waiting, all CPUs together
 };
 Counts counts();
-// The CPU holding it (index + 1), 0 if none.
+// The CPU holding it (index + 1), 0 if none (or while one CPU runs without it).
 u32 owner();
 
 }  // namespace big_lock
