@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
         sys_waitpid(pids[i], &status, 0);
     }
     u32 elapsed = uptime_ms() - start;
-    printf("parallel: %d workers x %d million rounds on %u CPU%s: %u ms\n", workers, millions, vm.cpus,
-           vm.cpus == 1 ? "" : "s", elapsed);
+    printf("parallel: %d workers x %d million rounds on %u CPU%s: %u.%02u s\n", workers, millions, vm.cpus,
+           vm.cpus == 1 ? "" : "s", elapsed / 1000, elapsed % 1000 / 10);
     return 0;
 }

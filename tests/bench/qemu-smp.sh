@@ -22,7 +22,7 @@ for cpus in 1 2 4; do
     exit 1
   fi
   echo "$line"
-  ms[$cpus]=$(echo "$line" | sed -E 's/.*: ([0-9]+) ms$/\1/')
+  ms[$cpus]=$(echo "$line" | sed -E 's/.*: ([0-9]+)\.([0-9]+) s$/\1\2/' | sed 's/^0*//')
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 two=$(ratio "${ms[1]}" "${ms[2]}")
