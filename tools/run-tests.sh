@@ -114,6 +114,7 @@ scenarios=(
   "boot-grub-iso|--iso build/mneme-test.iso"
   "smp2|--smp 2 --timeout 300 --append test=all --disk $logs/smp2-disk.img"
   "smp4|--smp 4 --timeout 300 --append test=user"
+  "kernel-on-cpu1|--smp 2 --append test=kernel+testcpu=1"
   "smp4-pmm-bitmap|--smp 4 --append pmm=bitmap+test=kernel,$smoke,user.smp_stress"
   "boot-grub-iso-smp4|--smp 4 --iso build/mneme-test.iso"
   "swap-clock|$swap+policy=clock+test=$swap_tests,user.swap.four_at_once,user.brk,user.mmap,user.stack_growth,user.cow --disk $logs/swap-clock-disk.img"

@@ -187,6 +187,13 @@ bool apply_ap_double_fault(const char* value, BootOptions& options) {
     return true;
 }
 
+bool apply_test_cpu(const char* value, BootOptions& options) {
+    u32 cpu;
+    if (!parse_u32(value, cpu) || cpu >= BootOptions::kMaxCpus) return false;
+    options.test_cpu = cpu;
+    return true;
+}
+
 const Option kOptions[] = {
     {"test", "all, kernel, user, or suites/tests separated by commas", "(off)",
      "run the tests, print a summary, exit QEMU", apply_test},
@@ -218,6 +225,8 @@ const Option kOptions[] = {
     {"apdf", "0 or 1", "0",
      "each application processor overflows its stack into a double fault at start-up and recovers (smp tests)",
      apply_ap_double_fault},
+    {"testcpu", "0..15", "0", "the CPU the in-kernel tests run on (an application processor: -smp 2 or more)",
+     apply_test_cpu},
 };
 
 void print_accepted_keys() {

@@ -51,6 +51,8 @@ struct BootOptions {
     // apdf=0 | 1: each application processor, before it says it is online, overflows its kernel stack into a
     // double fault under a recovery point and carries on (kernel/smp/ApStartup.cpp; the smp tests check it).
     bool ap_double_fault = false;
+    // testcpu=N: the in-kernel tests run on CPU N (an application processor, smp::run_on) instead of CPU 0.
+    u32 test_cpu = 0;
 };
 
 namespace boot_options {

@@ -50,7 +50,7 @@ void run_global_constructors() {
     for (Constructor* c = __init_array_start; c < __init_array_end; ++c) (*c)();
 }
 
-void on_timer(TrapFrame&) { pit::tick(); }
+void on_timer(TrapFrame&) {}  // trap_dispatch counts every PIT tick (kernel/proc/TrapEntry.cpp)
 
 bool start_init(const char* const* argv) {
     const char* envp[] = {"PATH=/bin", nullptr};

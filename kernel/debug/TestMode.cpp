@@ -4,7 +4,9 @@
 #include "arch/i386/Power.h"
 #include "kernel/debug/KTest.h"
 #include "kernel/dev/Console.h"
+#include "kernel/boot/BootOptions.h"
 #include "kernel/memmodel/PagedMemory.h"
+#include "kernel/smp/Smp.h"
 #include "kernel/swap/SwapArea.h"
 #include "kernel/swap/Swapper.h"
 #include "libc/rt/String.h"
@@ -28,6 +30,22 @@ u32 g_kernel_ran = 0;
 }
 
 }  // namespace
+
+// The in-kernel suites, on CPU 0 or, with testcpu=N, on that application processor (smp::run_on): the
+// same tests on another CPU's GS, TSS, IDT, per-CPU caches and local APIC timer.
+void run_kernel_suites() {
+    u32 cpu = boot_options::get().test_cpu;
+    auto run = [](void*) { g_kernel_passed = ktest::run(g_kernel_selection); };
+    if (cpu == 0) {
+        run(nullptr);
+        return;
+    }
+    kprintf("test: running the in-kernel tests on cpu%u (testcpu=%u)\n", cpu, cpu);
+    if (!smp::run_on(cpu, run, nullptr)) {
+        kprintf("FAIL test: testcpu=%u: there is no CPU %u online (boot with -smp %u or more)\n", cpu, cpu, cpu + 1);
+        g_kernel_passed = false;
+    }
+}
 
 bool run_kernel_part(const char* selection) {
     g_kernel_selection[0] = '\0';
@@ -74,7 +92,7 @@ bool run_kernel_part(const char* selection) {
         finish(false);
     }
     if (g_kernel_selection[0]) {
-        g_kernel_passed = ktest::run(g_kernel_selection);
+        run_kernel_suites();
         g_kernel_ran = 1;
     }
     if (user) return true;

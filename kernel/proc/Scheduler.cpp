@@ -28,6 +28,7 @@
 #include "arch/i386/Tss.h"
 #include "kernel/mm/Paging.h"
 #include "kernel/smp/PerCpu.h"
+#include "kernel/smp/Smp.h"
 #include "kernel/swap/Swapper.h"
 #include "kernel/sync/BigKernelLock.h"
 
@@ -153,9 +154,9 @@ void charge_tick(TrapFrame& frame, bool keeps_time) {
         per_cpu::this_cpu()->reschedule_pending = true;
 }
 
-// IRQ 0, the PIT, on CPU 0: the kernel's clock (pit::ticks) and the sleepers' alarm.
+// IRQ 0, the PIT, on CPU 0: the sleepers' alarm and the quantum (trap_dispatch has counted the tick itself,
+// before it waited for the big lock).
 void on_timer(TrapFrame& frame) {
-    pit::tick();
     ++per_cpu::this_cpu()->timer_ticks;
     u64 now = pit::ticks();
     g_sleepers.wake_if([now](const WaitQueue::Waiter& w) { return w.deadline <= now; });
@@ -292,35 +293,42 @@ void remove(Process* p) {
 // CPU 0 enters with the big lock held (kmain), the others without (ap_main: they start asleep, so that they
 // do not wait for the lock while CPU 0 boots). The lock is let go for the HLT: a halted CPU holds nothing,
 // and every interrupt that wakes it takes the lock in trap_dispatch. CPU 0 wakes at each PIT tick (it also
-// collects orphans and acts on Ctrl-C); the others go back to sleep at once unless something looks ready,
-// so an idle CPU costs the others nothing.
-void run_idle() {
+// collects orphans and acts on Ctrl-C); the others go back to sleep at once unless something looks ready or
+// CPU 0 asked them to run a function (smp::run_on), so an idle CPU costs the others nothing.
+void run_idle(const u32* until) {
     PerCpu* cpu = per_cpu::this_cpu();
     bool bootstrap = cpu->index == 0;
     bool holding = big_lock::held_by_this_cpu();
     for (;;) {
         cpu::disable_interrupts();
         if (holding) {
+            if (cpu->call) smp::run_requested_call();
             if (bootstrap) {
                 if (i32 leader = console::take_interrupt_request()) process::interrupt_job(leader);
                 process::collect_orphans();
-                if (process::count() == 0) {
+                if (!until && process::count() == 0) {
                     cpu::enable_interrupts();
                     return;
                 }
             }
             if (any_ready()) schedule();
+            if (until && __atomic_load_n(until, __ATOMIC_ACQUIRE)) return;
             __atomic_store_n(&cpu->idle, 1, __ATOMIC_RELEASE);
             if (big_lock::locking() && big_lock::depth() != 1)
                 mneme_panic("%s: idle with the big lock %u deep", cpu->name, big_lock::depth());
             big_lock::leave();
         }
+        // CPU 0 keeps halting while another CPU holds the lock, unless woken by an IPI (a process made ready
+        // for it): waiting for the lock here, with interrupts off, would stop its clock (an application
+        // processor may hold it for long: testcpu=N).
+        u32 wakeups = cpu->wakeups;
         do {
             cpu::enable_interrupts_and_halt();
             cpu::disable_interrupts();
-        } while (!bootstrap && !ready_hint());
+        } while (bootstrap ? big_lock::owner() != 0 && cpu->wakeups == wakeups
+                           : !ready_hint() && !__atomic_load_n(&cpu->call, __ATOMIC_ACQUIRE));
         __atomic_store_n(&cpu->idle, 0, __ATOMIC_RELEASE);
-        big_lock::enter();
+        big_lock::enter_interrupts_off();
         holding = true;
     }
 }

@@ -60,8 +60,9 @@ bool preempt_point();
 
 // Turns the calling context into this CPU's idle loop, with the big kernel lock held. On CPU 0 (the boot
 // context) it returns when no process is left (e.g. init exited), so kmain can fall back to the kernel
-// monitor; on the others it never returns.
-void run_idle();
+// monitor, or, given `until`, once *until is set (smp::run_on waits so, running processes meanwhile); on the
+// others it never returns.
+void run_idle(const u32* until = nullptr);
 u64 context_switches();  // all CPUs together (each CPU's own: PerCpu::context_switches)
 u64 wakeups();           // wake-up IPIs sent to idle CPUs
 

@@ -32,6 +32,7 @@ struct PerCpu {
     u32 idle;  // read by other CPUs: __atomic builtins
     u64 timer_ticks;
     u64 idle_ticks;
+    u32 deferred_ticks;  // CPU 0: PIT ticks counted while another CPU held the big lock (TrapEntry.cpp)
     u32 context_switches;
     // The big kernel lock (kernel/sync/BigKernelLock.h): how many kernel entries deep this CPU holds it.
     u32 big_lock_depth;
@@ -44,6 +45,11 @@ struct PerCpu {
     // kernel/debug/Bench.cpp), each one taken while idle is answered with one to CPU 0.
     u32 wakeups;
     u32 echo_wakeups;
+    // A function CPU 0 asked this CPU to run under the big lock (smp::run_on), its argument, and whether it
+    // has returned.
+    void (*call)(void*);
+    void* call_argument;
+    u32 call_done;
     // Interrupt-disable nesting (kernel/sync/Interrupts.h): the depth of nested "interrupts off" sections,
     // and whether interrupts were on when the outermost one began.
     u32 interrupts_off_depth;

@@ -45,6 +45,13 @@ void discover(const BootOptions& options);
 // Once kernel stacks can be allocated: starts every AP found (up to `cpus=`), one at a time.
 void start_application_processors();
 
+// From CPU 0 (the boot context, holding the big lock): runs fn(argument) on CPU `index` under the big lock
+// and returns when it has; CPU 0 runs processes meanwhile. false if that CPU is not online. With `index` 0,
+// runs it here. The in-kernel tests use it to run on an application processor (boot option testcpu=N).
+bool run_on(u32 index, void (*fn)(void*), void* argument);
+// On the CPU asked, from its idle loop with the lock held: runs the call and says it is done.
+void run_requested_call();
+
 u32 cpu_count();  // the BSP and the APs that will be (or were) started
 const Cpu& cpu(u32 index);
 u32 online_count();

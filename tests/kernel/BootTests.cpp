@@ -8,6 +8,7 @@
 #include "kernel/boot/BootOptions.h"
 #include "kernel/boot/Multiboot.h"
 #include "kernel/debug/KTest.h"
+#include "kernel/smp/PerCpu.h"
 #include "kernel/debug/Symbols.h"
 #include "kernel/debug/Traps.h"
 #include "libc/base/Format.h"
@@ -72,14 +73,18 @@ KTEST(gdt, segment_registers_hold_kernel_selectors) {
     EXPECT_EQ(ss, gdt::kKernelData);
 }
 
+// This CPU's TSS (CPU 0's is gdt::tss(), in slot kTss; an application processor's has a run-time slot, and
+// the in-kernel tests run on one with testcpu=N).
 KTEST(gdt, task_register_holds_tss) {
-    EXPECT_EQ(cpu::store_task_register(), gdt::kTss);
-    const SegmentDescriptor& tss = gdt::entry(gdt::kTss >> 3);
+    const TaskStateSegment& own = *per_cpu::this_cpu()->tss;
+    u16 selector = cpu::store_task_register();
+    if (per_cpu::this_cpu()->index == 0) EXPECT_EQ(selector, gdt::kTss);
+    const SegmentDescriptor& tss = gdt::entry(selector >> 3);
     // LTR marks the descriptor busy (SDM Vol. 3A 7.2.4).
     EXPECT_EQ(tss.type(), SegmentDescriptor::kSystemTssBusy);
-    EXPECT_EQ(tss.base(), reinterpret_cast<u32>(&gdt::tss()));
-    EXPECT_EQ(gdt::tss().ss0, gdt::kKernelData);
-    EXPECT_EQ(gdt::tss().io_map_base, sizeof(TaskStateSegment));
+    EXPECT_EQ(tss.base(), reinterpret_cast<u32>(&own));
+    EXPECT_EQ(own.ss0, gdt::kKernelData);
+    EXPECT_EQ(own.io_map_base, sizeof(TaskStateSegment));
 }
 
 KTEST(gdt, descriptor_round_trips_base_and_limit) {
@@ -104,8 +109,9 @@ KTEST(idt, gates_for_exceptions_irqs_and_syscall) {
         idt::GateInfo g = idt::gate(v);
         EXPECT(g.present);
         if (v == 8) {
-            EXPECT_EQ(g.type, 0x5u);  // task gate
-            EXPECT_EQ(g.selector, gdt::kDoubleFaultTss);
+            EXPECT_EQ(g.type, 0x5u);  // task gate: CPU 0's double-fault TSS, or this application processor's own
+            if (per_cpu::this_cpu()->index == 0) EXPECT_EQ(g.selector, gdt::kDoubleFaultTss);
+            else EXPECT(g.selector != gdt::kDoubleFaultTss);
         } else {
             EXPECT_EQ(g.type, 0xEu);
             EXPECT_EQ(g.selector, gdt::kKernelCode);

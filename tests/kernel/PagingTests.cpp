@@ -5,7 +5,9 @@
 #include "arch/i386/Gdt.h"
 #include "arch/i386/Idt.h"
 #include "kernel/boot/Layout.h"
+#include "arch/i386/Tss.h"
 #include "kernel/debug/KTest.h"
+#include "kernel/smp/PerCpu.h"
 #include "kernel/dev/Console.h"
 #include "kernel/memmodel/PagedMemory.h"
 #include "kernel/mm/KernelHeapGlue.h"
@@ -99,8 +101,9 @@ KTEST(paging, user_mode_access_to_kernel_page_faults) {
     ASSERT(!memory.write(0x00400000, code, sizeof(code)).is_error());
 
     static u8 interrupt_stack[4096] alignas(16);
-    u32 saved_esp0 = gdt::tss().esp0;
-    gdt::tss().esp0 = reinterpret_cast<u32>(interrupt_stack + sizeof(interrupt_stack));
+    TaskStateSegment& tss = *per_cpu::this_cpu()->tss;  // this CPU's: the tests may run on an AP (testcpu=)
+    u32 saved_esp0 = tss.esp0;
+    tss.esp0 = reinterpret_cast<u32>(interrupt_stack + sizeof(interrupt_stack));
     u32 kernel_cr3 = cpu::read_cr3();
     {
         Override page_fault(14, record_and_return_to_kernel);
@@ -127,7 +130,7 @@ KTEST(paging, user_mode_access_to_kernel_page_faults) {
             : "eax", "ebx", "ecx", "edx", "esi", "edi", "memory", "cc");
         tlb::load_directory(kernel_cr3);
     }
-    gdt::tss().esp0 = saved_esp0;
+    tss.esp0 = saved_esp0;
     EXPECT_EQ(g_seen.vector, 14u);
     EXPECT(g_seen.from_user);
     EXPECT_EQ(g_seen.cr2, 0xC0100000u);

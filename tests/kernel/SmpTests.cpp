@@ -50,8 +50,10 @@ KTEST(smp, each_application_processor_has_its_own_busy_tss) {
 }
 
 KTEST(smp, each_cpu_has_its_own_double_fault_task_and_stack) {
-    // The running CPU (CPU 0) loaded table 0, whose gate 8 names the fixed double-fault TSS.
-    EXPECT_EQ(idt::gate(idt::kDoubleFault).selector, gdt::kDoubleFaultTss);
+    // CPU 0's table, gate 8, names the fixed double-fault TSS; the running CPU's loaded table is its own.
+    EXPECT_EQ(idt::gate_of_cpu(0, idt::kDoubleFault).selector, gdt::kDoubleFaultTss);
+    EXPECT_EQ(idt::gate(idt::kDoubleFault).selector,
+              idt::gate_of_cpu(per_cpu::this_cpu()->index, idt::kDoubleFault).selector);
     const TaskStateSegment* seen[per_cpu::kMaxCpus] = {};
     for (u32 i = 0; i < smp::cpu_count(); ++i) {
         // Each CPU's own IDT: gate 8 is a task gate naming this CPU's double-fault TSS.
@@ -97,11 +99,14 @@ KTEST(pit, stopwatch_agrees_with_the_tick_count) {
     // The ticks need interrupts on; the tests may run with them off.
     u32 flags = cpu::read_eflags();
     cpu::enable_interrupts();
+    // The ticks are CPU 0's. Run on another CPU (testcpu=N), the wait is longer than the 100 ms TCG may run
+    // one virtual CPU before it lets the next, halted CPU 0 among them, take its interrupt.
+    u32 ms = per_cpu::this_cpu()->index == 0 ? 50 : 300;
     u64 start = pit::ticks();
-    pit::delay_us(50000);
+    pit::delay_us(ms * 1000);
     u64 ticks = pit::ticks() - start;
     cpu::write_eflags(flags);
-    u64 expected = 50 * pit::frequency() / 1000;
+    u64 expected = ms * pit::frequency() / 1000;
     // Ticks can only be lost (an emulator that runs the CPU late merges timer interrupts, e.g. -cpu 486 with a
     // second CPU spinning), never gained: the upper bound is strict, the lower one only says time passed.
     EXPECT(ticks >= 1);
