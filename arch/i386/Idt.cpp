@@ -33,8 +33,16 @@ constexpr u8 kInterruptGate32 = 0xE;
 constexpr u8 kTrapGate32 = 0xF;
 constexpr u8 kTaskGate = 0x5;
 
-// One table per CPU (see Idt.h): the same gates in each, but for gate 8.
-alignas(8) Gate g_idt[kMaxTables][kVectors];
+// One table per CPU (see Idt.h): the same gates in each, but for gate 8. CPU 0's is static; an application
+// processor's comes from the kernel heap when it is started (adopt_table), so a one-CPU machine pays 2 KiB,
+// not 32. A CPU without a table of its own reads CPU 0's.
+alignas(8) Gate g_bootstrap_table[kVectors];
+Gate* g_idt[kMaxTables] = {g_bootstrap_table};
+
+Gate* table_of(u32 cpu) {
+    Gate* table = g_idt[cpu % kMaxTables];
+    return table ? table : g_bootstrap_table;
+}
 
 
 Gate make_gate(u32 offset, u16 selector, u8 type, u8 dpl) {
@@ -44,7 +52,8 @@ Gate make_gate(u32 offset, u16 selector, u8 type, u8 dpl) {
 
 // Every CPU's table gets the gate: the tables differ only where set_double_fault_task says.
 void set_gate(u16 vector, u32 offset, u16 selector, u8 type, u8 dpl) {
-    for (Gate* table : g_idt) table[vector] = make_gate(offset, selector, type, dpl);
+    for (Gate* table : g_idt)
+        if (table) table[vector] = make_gate(offset, selector, type, dpl);
 }
 
 GateInfo decode(const Gate& g) {
@@ -104,12 +113,18 @@ void initialize() {
     load_on_this_cpu(0);
 }
 
+void adopt_table(u32 cpu, void* storage) {
+    auto* table = static_cast<Gate*>(storage);
+    __builtin_memcpy(table, g_bootstrap_table, sizeof(g_bootstrap_table));
+    g_idt[cpu % kMaxTables] = table;
+}
+
 void set_double_fault_task(u32 cpu, u16 tss_selector) {
-    g_idt[cpu % kMaxTables][kDoubleFault] = make_gate(0, tss_selector, kTaskGate, 0);
+    table_of(cpu)[kDoubleFault] = make_gate(0, tss_selector, kTaskGate, 0);
 }
 
 void load_on_this_cpu(u32 cpu) {
-    cpu::DescriptorTablePointer pointer{sizeof(g_idt[0]) - 1, reinterpret_cast<u32>(g_idt[cpu % kMaxTables])};
+    cpu::DescriptorTablePointer pointer{sizeof(g_bootstrap_table) - 1, reinterpret_cast<u32>(table_of(cpu))};
     asm volatile("lidt %0" : : "m"(pointer));
 }
 
@@ -123,7 +138,7 @@ GateInfo gate(u16 vector) {
     return decode(reinterpret_cast<const Gate*>(loaded.base)[vector % kVectors]);
 }
 
-GateInfo gate_of_cpu(u32 cpu, u16 vector) { return decode(g_idt[cpu % kMaxTables][vector % kVectors]); }
+GateInfo gate_of_cpu(u32 cpu, u16 vector) { return decode(table_of(cpu)[vector % kVectors]); }
 
 const char* vector_name(u32 vector) {
     if (vector < 32) return kExceptionNames[vector];

@@ -43,6 +43,10 @@ using Handler = void (*)(TrapFrame&);
 void initialize();
 // LIDT of CPU `cpu`'s table (each CPU has its own IDTR).
 void load_on_this_cpu(u32 cpu);
+// CPU `cpu` (an application processor) gets a table of its own in `storage` (kTableBytes, 8-byte aligned,
+// kept while the CPU runs): a copy of CPU 0's, which set_gate keeps in step.
+constexpr u32 kTableBytes = kVectors * 8;
+void adopt_table(u32 cpu, void* storage);
 // Gate 8 of CPU `cpu`'s table names `tss_selector`, that CPU's double-fault TSS (gdt::add_double_fault_tss).
 void set_double_fault_task(u32 cpu, u16 tss_selector);
 // Registers `handler` for `vector`, replacing the previous one.
@@ -75,7 +79,7 @@ extern Handler g_default_exception_handler;
 // Acknowledges a PIC IRQ and runs the vector's handler (the default one for an exception without one).
 // Called by trap_dispatch (kernel/proc/TrapEntry.cpp), with the big kernel lock held; inline, since every
 // trap passes here.
-inline void dispatch(TrapFrame& frame) {
+[[gnu::always_inline]] inline void dispatch(TrapFrame& frame) {
     u32 vector = frame.vector;
     if (vector >= kIrqBase && vector < kIrqBase + 16) {
         u8 irq = static_cast<u8>(vector - kIrqBase);

@@ -204,7 +204,7 @@ const Option kOptions[] = {
     {"init", "program names separated by commas", "(none)", "programs init runs before the shell", apply_init},
     {"shell", "user or monitor", "user", "end boot at the user shell or at the kernel monitor", apply_shell},
     {"bench", "kernel, all, swap or smp", "(off)",
-     "count instructions of kernel (and user) operations, time swapping (swap) or /bin/parallel (smp), exit QEMU",
+     "count instructions of kernel (and user) operations, time swapping (swap) or `spin -t 4 150` (smp), exit QEMU",
      apply_bench},
     {"diskfault", "a sector number", "(off)", "the sector QEMU's blkdebug fails once: runs the disk_fault test",
      apply_disk_fault},

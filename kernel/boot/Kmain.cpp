@@ -140,12 +140,11 @@ extern "C" [[noreturn]] void kmain(u32 magic, u32 multiboot_info) {
 
     if (options.bench[0]) {
         if (bench::run_kernel(options.bench)) {
-            // ubench (or parallel) runs alone (no init, no shell): when it ends, nothing is left and run_idle
+            // ubench (or spin -t) runs alone (no init, no shell): when it ends, nothing is left and run_idle
             // returns.
-            const char* name = bench::user_program(options.bench);
+            const char* const* argv = bench::user_program(options.bench);
             char path[32];
-            format_to_buffer(path, sizeof(path), "/bin/%s", name);
-            const char* argv[] = {name, nullptr};
+            format_to_buffer(path, sizeof(path), "/bin/%s", argv[0]);
             auto started = process::spawn(path, argv, nullptr, 0);
             if (started.is_error())
                 kwarn("bench", "cannot start %s: %s", path, started.error().what());

@@ -1,6 +1,8 @@
 // Bench.cpp: the in-kernel benchmarks (see Bench.h).
 #include "kernel/debug/Bench.h"
 
+#include <new>
+
 #include "arch/i386/Atomic.h"
 #include "arch/i386/Cpu.h"
 #include "arch/i386/Pit.h"
@@ -285,10 +287,14 @@ void run_cross_cpu(u32 empty) {
             static_cast<u32>(elapsed / (2 * kRounds)), kRounds);
 }
 
-const char* user_program(const char* selection) { return strcmp(selection, "smp") == 0 ? "parallel" : "ubench"; }
+const char* const* user_program(const char* selection) {
+    static const char* const ubench[] = {"ubench", nullptr};
+    static const char* const timed_spin[] = {"spin", "-t", "4", "150", nullptr};
+    return strcmp(selection, "smp") == 0 ? timed_spin : ubench;
+}
 
 bool run_kernel(const char* selection) {
-    if (strcmp(selection, "smp") == 0) return true;  // /bin/parallel alone: the speed-up (tests/bench/qemu-smp.sh)
+    if (strcmp(selection, "smp") == 0) return true;  // `spin -t 4 150` alone: the speed-up (tests/bench/qemu-smp.sh)
     if (strcmp(selection, "swap") == 0) {
         run_swap_timing();
         return false;
@@ -306,13 +312,20 @@ bool run_kernel(const char* selection) {
     // The page allocators, each on a private 4 MiB block taken from the running one, so the states are known:
     // "coalesced" is one free 4 MiB block (an order-0 pair splits it ten times and merges it ten times,
     // the buddy's worst case); "warm" holds blocks so that a free buddy waits on that order's list.
+    // The private buddy's descriptors (16 KiB) come from the page allocator too, not the kernel's image.
+    constexpr u32 kDescriptorOrder = 2;
+    static_assert(kMaxBlockFrames * sizeof(FrameDescriptor) <= (kPageSize << kDescriptorOrder));
     auto block = pmm::allocate(kMaxOrder);
-    if (block.is_error()) {
+    auto metadata = pmm::allocate(kDescriptorOrder);
+    if (block.is_error() || metadata.is_error()) {
         kprintf("bench: no free 4 MiB block for the allocator benchmarks; skipped\n");
+        if (!block.is_error()) pmm::free(block.value(), kMaxOrder);
+        if (!metadata.is_error()) pmm::free(metadata.value(), kDescriptorOrder);
     } else {
         u32 base = block.value();
         u64 start = pfn_to_address(base), end = pfn_to_address(base + kMaxBlockFrames);
-        static FrameDescriptor descriptors[kMaxBlockFrames];
+        auto* descriptors = static_cast<FrameDescriptor*>(pmm::frame_pointer(metadata.value()));
+        for (u32 i = 0; i < kMaxBlockFrames; ++i) new (&descriptors[i]) FrameDescriptor();
         static u32 bitmap_words[BitmapAllocator::words_needed(kMaxBlockFrames)];
         BuddyAllocator buddy(Span<FrameDescriptor>(descriptors, kMaxBlockFrames), base);
         BitmapAllocator bitmap(Span<u32>(bitmap_words, BitmapAllocator::words_needed(kMaxBlockFrames)), base,
@@ -347,6 +360,7 @@ bool run_kernel(const char* selection) {
             allocator->free(held.value(), 0);
         }
         pmm::free(base, kMaxOrder);
+        pmm::free(metadata.value(), kDescriptorOrder);
     }
 
     // The kernel's own path for a single frame (pmm::allocate/pmm::free), as every caller uses it: through

@@ -11,6 +11,7 @@
 namespace bench {
 // Runs the kernel part; returns true when /bin/ubench should run next.
 bool run_kernel(const char* selection);
-// The program to run alone afterwards when run_kernel returned true: "ubench", or "parallel" for bench=smp.
-const char* user_program(const char* selection);
+// The program to run alone afterwards when run_kernel returned true, as its argv: ubench, or `spin -t 4 150`
+// for bench=smp.
+const char* const* user_program(const char* selection);
 }  // namespace bench

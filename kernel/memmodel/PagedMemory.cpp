@@ -20,12 +20,20 @@ namespace {
 // stacks and copy-on-write copies need some even when a process has taken everything else.
 constexpr u32 kKernelReserveFrames = 128;
 UserFrames g_frames;
+
+// A frame for a user page. When none is free, the kernel heap first gives back its empty slabs (with the
+// objects the CPUs' magazines hold, which keep slabs alive: docs/slab.md) before the page is refused.
+ErrorOr<u32> user_frame() {
+    auto frame = pmm::allocate(0);
+    if (!frame.is_error() || kernel_heap::shrink() == 0) return frame;
+    return pmm::allocate(0);
+}
 }  // namespace
 
 // Each allocation first lets the swapper evict down to its cap (it does nothing when swapping is off).
 ErrorOr<u32> UserFrames::allocate_zeroed() {
     TRY(swapper::make_room());
-    u32 pfn = TRY(pmm::allocate(0));
+    u32 pfn = TRY(user_frame());
     __builtin_memset(pmm::frame_pointer(pfn), 0, kPageSize);
     pmm::set_frame_references(pfn, 1);
     return pfn << kPageShift;
@@ -36,7 +44,7 @@ ErrorOr<u32> UserFrames::allocate_copy(u32 source) {
     auto room = swapper::make_room();
     swapper::unpin();
     TRY(room);
-    u32 pfn = TRY(pmm::allocate(0));
+    u32 pfn = TRY(user_frame());
     memcpy(pmm::frame_pointer(pfn), pmm::frame_pointer(source >> kPageShift), kPageSize);
     pmm::set_frame_references(pfn, 1);
     return pfn << kPageShift;

@@ -4,14 +4,22 @@
 #include <new>
 
 #include "kernel/boot/Layout.h"
+#include "kernel/mm/KernelHeapGlue.h"
 #include "kernel/mm/Paging.h"
 #include "kernel/mm/PhysicalMemory.h"
 #include "kernel/mm/Tlb.h"
 #include "kernel/swap/Swapper.h"
 #include "libc/base/MemoryLayout.h"
 
+// None free: the kernel heap gives back its empty slabs first (as for a user page, PagedMemory.cpp).
+static ErrorOr<u32> frame_or_reclaim() {
+    auto frame = pmm::allocate(0);
+    if (!frame.is_error() || kernel_heap::shrink() == 0) return frame;
+    return pmm::allocate(0);
+}
+
 ErrorOr<u32> KernelPageTableOps::allocate_table() {
-    u32 pfn = TRY(pmm::allocate(0));
+    u32 pfn = TRY(frame_or_reclaim());
     __builtin_memset(pmm::frame_pointer(pfn), 0, kPageSize);
     return pfn << kPageShift;
 }

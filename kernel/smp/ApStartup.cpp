@@ -28,6 +28,7 @@
 #include "kernel/boot/Layout.h"
 #include "kernel/debug/Traps.h"
 #include "kernel/dev/Console.h"
+#include "kernel/mm/KernelHeapGlue.h"
 #include "kernel/mm/KernelStack.h"
 #include "kernel/mm/Paging.h"
 #include "kernel/mm/PhysicalMemory.h"
@@ -121,6 +122,10 @@ u32 build_bringup_directory(u32& table_physical) {
 // Sharing CPU 0's would run an AP's double fault on CPU 0's stack, report CPU 0, and leave the back link
 // naming CPU 0's TSS; two at once would find the one TSS busy (Intel SDM Vol. 3A 6.15, 7.3).
 bool set_up_double_fault_task(u32 index, u16 cpu_data) {
+    static void* tables[CpuList::kMaxCpus];  // each AP's IDT, kept for good once made (a retry reuses it)
+    if (!tables[index]) tables[index] = kmalloc(idt::kTableBytes);
+    if (!tables[index]) return false;
+    idt::adopt_table(index, tables[index]);
     auto stack = KernelStack::allocate();
     if (stack.is_error()) return false;
     auto selector =

@@ -10,7 +10,7 @@ u32 g_count = 0;  // faults recorded since boot; the ring holds the last kCapaci
 }  // namespace
 
 void record(i32 pid, u32 address, bool write, bool major) {
-    g_ring[g_count % kCapacity] = Fault{pid, address >> 12, write, major};
+    g_ring[g_count % kCapacity] = Fault{pid, address >> 12, write ? 1u : 0u, major ? 1u : 0u};
     ++g_count;
 }
 

@@ -14,12 +14,15 @@ namespace fault_trace {
 
 constexpr u32 kCapacity = 4096;
 
+// 8 bytes, so the ring is 32 KiB of the kernel's memory (an 8 MiB machine counts every page): the page
+// number takes 20 bits of a word, the two flags two more.
 struct Fault {
     i32 pid;
-    u32 page;  // virtual address >> 12
-    bool write;
-    bool major;
+    u32 page : 20;  // virtual address >> 12
+    u32 write : 1;
+    u32 major : 1;
 };
+static_assert(sizeof(Fault) == 8);
 
 void record(i32 pid, u32 address, bool write, bool major);
 // The recorded faults, oldest first; `pid` 0 means every process. Returns how many were visited.

@@ -201,11 +201,17 @@ KTEST(slab, thousands_of_objects_in_several_caches) {
     // Earlier tests may have left empty slabs in the caches (a freed PagedMemory, say): give them back first,
     // so the comparison at the end measures this test's slabs only.
     kernel_heap::shrink();
-    u32 free_before = pmm::allocator().free_frames();
     constexpr u32 kCount = 3000;
-    static void* small[kCount];
-    static void* medium[kCount];
-    static void* named[kCount];
+    // The pointer arrays (36 KiB) come from the page allocator, not the kernel's image: every kernel carries
+    // its tests, and an 8 MiB machine counts every page.
+    constexpr u32 kArrayOrder = 2;  // 16 KiB each
+    static_assert(kCount * sizeof(void*) <= (kPageSize << kArrayOrder));
+    auto arrays = pmm::allocate(kArrayOrder + 2);  // 64 KiB: three arrays
+    ASSERT(!arrays.is_error());
+    auto** small = static_cast<void**>(pmm::frame_pointer(arrays.value()));
+    auto** medium = static_cast<void**>(pmm::frame_pointer(arrays.value() + (1u << kArrayOrder)));
+    auto** named = static_cast<void**>(pmm::frame_pointer(arrays.value() + (2u << kArrayOrder)));
+    u32 free_before = pmm::allocator().free_frames();
     SlabCacheConfig config;
     config.name = "ktest-objects";
     config.object_size = 40;
@@ -243,6 +249,7 @@ KTEST(slab, thousands_of_objects_in_several_caches) {
     EXPECT(kernel_heap::check_invariants());
     // Every slab went back: the page allocator has what it had (the caches keep no empty slab after shrink).
     EXPECT_EQ(pmm::allocator().free_frames(), free_before);
+    pmm::free(arrays.value(), kArrayOrder + 2);
 }
 
 KTEST(slab, large_kmalloc_comes_from_whole_pages) {

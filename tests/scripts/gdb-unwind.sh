@@ -27,7 +27,7 @@ timeout 80 gdb -batch -nx \
   -ex "target remote 127.0.0.1:$port" \
   -ex 'break record_and_recover' -ex 'continue' -ex 'echo == kernel trap\n' -ex 'bt' -ex 'mneme-trap' \
   -ex 'delete' \
-  -ex 'break on_page_fault' -ex 'continue' -ex 'echo == user trap\n' -ex 'bt' -ex 'up 3' -ex 'info registers eip esp' \
+  -ex 'break on_page_fault' -ex 'continue' -ex 'echo == user trap\n' -ex 'bt' -ex 'up 4' -ex 'info registers eip esp' \
   -ex 'kill' >> "$log" 2>&1
 kill "$qemu" 2> /dev/null
 wait "$qemu" 2> /dev/null
@@ -46,11 +46,11 @@ check() {
   done
   echo "PASS gdb-unwind.$name"
 }
-# idt::dispatch is inlined into trap_dispatch: gdb shows it as a frame of its own, so trap_dispatch is #1 or #2.
-check kernel-trap "$kernel" '^#0 .*record_and_recover' '^#[12] .*trap_dispatch' \
-  '^#[23] .* in trap_common \[trap frame at 0x[0-9a-f]+: vector 14 \(#PF page fault\), error code 0x2, interrupted kernel code' \
-  '^#[34] .* in ktest_fn_traps_page_fault_delivers_error_code_and_cr2' '^#[0-9]+ .* in ktest::run' '^#[0-9]+ .* in kmain' \
+# idt::dispatch is inlined into trap_dispatch (always_inline): gdb shows it as a frame of its own, #1.
+check kernel-trap "$kernel" '^#0 .*record_and_recover' '^#1 .* in idt::dispatch' '^#2 +trap_dispatch' \
+  '^#3 .* in trap_common \[trap frame at 0x[0-9a-f]+: vector 14 \(#PF page fault\), error code 0x2, interrupted kernel code' \
+  '^#4 .* in ktest_fn_traps_page_fault_delivers_error_code_and_cr2' '^#[0-9]+ .* in ktest::run' '^#[0-9]+ .* in kmain' \
   '^trap frame at 0x[0-9a-f]+: vector 14' '^  eip +0x[0-9a-f]+ +cs +0x00000008'
-check user-trap "$user" '^Breakpoint [0-9.]+, page_fault::.*on_page_fault' '^#[12] .*trap_dispatch' \
-  '^#[23] .* in trap_common \[trap frame at 0x[0-9a-f]+: vector 14 \(#PF page fault\), error code 0x[0-9a-f]+, interrupted user code at 0x(00[0-9a-f]{6})\]' \
-  '^#[34] +0x00[0-9a-f]{6} in \?\? \(\)' '^eip +0x[0-9a-f]{1,7} ' '^esp +0xb[0-9a-f]{7} '
+check user-trap "$user" '^Breakpoint [0-9.]+, page_fault::.*on_page_fault' '^#1 .* in idt::dispatch' \
+  '^#2 +trap_dispatch' '^#3 .* in trap_common \[trap frame at 0x[0-9a-f]+: vector 14 \(#PF page fault\), error code 0x[0-9a-f]+, interrupted user code at 0x(00[0-9a-f]{6})\]' \
+  '^#4 +0x00[0-9a-f]{6} in \?\? \(\)' '^eip +0x[0-9a-f]{1,7} ' '^esp +0xb[0-9a-f]{7} '

@@ -56,6 +56,7 @@ void fail(const char* format, ...) {
 const char* current_test() { return g_test.name ? g_test.name : "?"; }
 
 void select_tests(const char* names) { g_selection = names; }
+bool is_selected(const char* name) { return selected(name); }
 void set_counting(bool counting) { g_counting = counting; }
 u32 tests_passed() { return g_passed; }
 u32 tests_failed() { return g_failed; }

@@ -29,6 +29,8 @@ const char* current_test();
 
 // The selection (comma-separated name prefixes, "user." optional, "user" for all; null or empty: all).
 void select_tests(const char* names);
+// Whether the selection names the test `name` (without "user.").
+bool is_selected(const char* name);
 // In counting mode run_test only counts the selected tests (usertests --count).
 void set_counting(bool counting);
 // Runs `test` as user.NAME when the selection names it, then reaps whatever children it left.
