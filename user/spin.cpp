@@ -13,7 +13,7 @@
 // is N times faster than with one: `make bench` runs it under QEMU's multi-threaded TCG at 1, 2 and 4 CPUs
 // (tests/bench/qemu-smp.sh, boot option bench=smp). The time is the kernel's uptime (mneme_meminfo), counted
 // in timer ticks of 1000/hz ms.
-// help(program): spin [CHILDREN] | spin -t WORKERS MILLIONS | computes (forever, or timed: the multi-core speed-up)
+// help(program): spin [CHILDREN] or -t N M | computes forever, or N processes M million rounds, timed
 #include "libc/abi/Syscalls.h"
 #include "libc/rt/String.h"
 #include "libc/user/Process.h"

@@ -21,6 +21,7 @@
 #include "arch/i386/TrapFrame.h"
 #include "kernel/mm/Paging.h"
 #include "kernel/mm/Tlb.h"
+#include "kernel/proc/Process.h"
 #include "kernel/proc/Scheduler.h"
 #include "kernel/smp/PerCpu.h"
 #include "kernel/sync/BigKernelLock.h"
@@ -62,11 +63,20 @@ namespace {
 // another CPU with testcpu=). If another CPU holds it now, the rest of the tick (waking sleepers, the
 // quantum) is left to the next one: the handler would otherwise wait with interrupts off, and the ticks
 // meanwhile would be lost. Returns true when the handler is to run, under the lock.
-[[gnu::noinline]] bool timer_entry() {
+// The tick is still charged to the process CPU 0 runs: its tick counts are written only by the CPU running
+// it, so that needs no lock (ps would otherwise see a process on CPU 0 run 0 ms while another CPU writes).
+[[gnu::noinline]] bool timer_entry(const TrapFrame& frame) {
     pit::tick();
+    PerCpu* self = per_cpu::this_cpu();
     u32 holder = big_lock::owner();
-    if (!holder || holder == per_cpu::this_cpu()->index + 1) return true;
-    ++per_cpu::this_cpu()->deferred_ticks;
+    if (!holder || holder == self->index + 1) return true;
+    ++self->deferred_ticks;
+    if (Process* current = self->current) {
+        if (frame.from_user())
+            ++current->ticks_used;
+        else
+            ++current->system_ticks;
+    }
     pic::end_of_interrupt(pic::kIrqTimer);
     return false;
 }
@@ -76,7 +86,7 @@ namespace {
 extern "C" void trap_dispatch(TrapFrame* frame) {
     u32 vector = frame->vector;
     if (vector >= idt::kApicTimerVector && vector != idt::kSyscallVector && !apic_vector(*frame)) return;
-    if (vector == idt::kIrqBase + pic::kIrqTimer && !timer_entry()) return;
+    if (vector == idt::kIrqBase + pic::kIrqTimer && !timer_entry(*frame)) return;
     // Interrupt gates arrive with interrupts off; the system-call gate (a trap gate) with them on, and its
     // handler runs so once it holds the lock.
     cpu::disable_interrupts();

@@ -50,7 +50,7 @@ else
   echo "PASS shell-help.lists-every-program ($(wc -l < build/initrd.list) in the initrd)"
 fi
 tests_part=$(sed -n '/^Used by the tests:/,/^Syntax:/p' <<< "$help_text")
-if grep -qE '^  spin \[CHILDREN\] +computes' <<< "$help_text" && grep -qE '^  ubench +' <<< "$help_text" &&
+if grep -qE '^  spin \[CHILDREN\].* +computes' <<< "$help_text" && grep -qE '^  ubench +' <<< "$help_text" &&
   grep -qE '^  argcheck ' <<< "$tests_part" && ! grep -qE '^  (spin|hello) ' <<< "$tests_part"; then
   echo "PASS shell-help.helpers-apart"
 else
