@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# smp.sh: the application processors come up (docs/multicore.md). Three short boots running the in-kernel
-# smp, per_cpu and sync suites:
-#   - -smp 2 and -smp 4: a "cpuN: APIC id N, started in X ms" line for every AP, "N of N CPUs online", and
-#     the tests pass (each AP read its own per-CPU area through GS, and took a ticket lock);
+# smp.sh: the application processors come up (docs/multicore.md). Short boots running the in-kernel smp,
+# per_cpu and sync suites:
+#   - -smp 2, -smp 4 and -smp 8: a "cpuN: APIC id N, started in X ms" line for every AP, "N of N CPUs
+#     online", and the tests pass (each AP read its own per-CPU area through GS, and took a ticket lock);
 #   - -smp 4 with cpus=1: the four CPUs are found, none is started, the tests pass on the one;
 #   - the MP table fallback: SeaBIOS without ACPI, -smp 4,sockets=4 (its MP table lists every CPU only with
 #     one socket per CPU), all four started;
@@ -49,6 +49,8 @@ boot two 2 ""
 expect_started two 2
 boot four 4 ""
 expect_started four 4
+boot eight 8 ""
+expect_started eight 8
 boot cpus1 4 "cpus=1"
 log=$logs/smp-cpus1.log.txt
 if grep -q "smp: 4 CPUs in the ACPI MADT (APIC ids 0 1 2 3); cpus=1: using this one only" "$log" &&
