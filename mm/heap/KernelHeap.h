@@ -102,15 +102,18 @@ public:
     // kmalloc(0) returns a distinct 8-byte object.
     [[gnu::noinline]] void* allocate(size_t size) { return allocate(size, __builtin_return_address(0)); }
 
-    // Fast path: one table load for the class (up to 256 bytes), then SlabCache::allocate (see there).
-    [[gnu::always_inline]] void* allocate(size_t size, const void* caller) {
-        Cache* cache;
+    // The size class serving `size`: one table load up to 256 bytes; null for a large block (whole pages).
+    [[gnu::always_inline]] Cache* cache_for(size_t size) {
         if (size <= kMaxTableSize) [[likely]]
-            cache = m_table_caches[(size + 7) >> 3];
-        else if (size <= kMaxSmallSize)
-            cache = &class_cache(class_index(size));
-        else
-            return allocate_large(size);
+            return m_table_caches[(size + 7) >> 3];
+        if (size <= kMaxSmallSize) return &class_cache(class_index(size));
+        return nullptr;
+    }
+
+    // Fast path: the class's cache (cache_for), then SlabCache::allocate (see there).
+    [[gnu::always_inline]] void* allocate(size_t size, const void* caller) {
+        Cache* cache = cache_for(size);
+        if (!cache) return allocate_large(size);
         return cache->allocate(caller, size,
                                [this, cache](const void* c, size_t s) { return allocate_slow(*cache, s, c); });
     }
@@ -118,13 +121,8 @@ public:
     // kmalloc through CPU `cpu`'s magazines (kCpus > 0; the caller owns magazine `cpu` for the call).
     [[gnu::always_inline]] void* allocate(size_t size, const void* caller, u32 cpu) {
         if constexpr (kCpus == 0) return allocate(size, caller);
-        Cache* cache;
-        if (size <= kMaxTableSize) [[likely]]
-            cache = m_table_caches[(size + 7) >> 3];
-        else if (size <= kMaxSmallSize)
-            cache = &class_cache(class_index(size));
-        else
-            return allocate_large(size);
+        Cache* cache = cache_for(size);
+        if (!cache) return allocate_large(size);
         return cache->allocate_on(cpu, caller, size,
                                   [this, cache](const void* c, size_t s) { return allocate_slow(*cache, s, c); });
     }
