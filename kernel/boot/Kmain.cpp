@@ -50,7 +50,6 @@ void run_global_constructors() {
     for (Constructor* c = __init_array_start; c < __init_array_end; ++c) (*c)();
 }
 
-void on_timer(TrapFrame&) {}  // trap_dispatch counts every PIT tick (kernel/proc/TrapEntry.cpp)
 
 bool start_init(const char* const* argv) {
     const char* envp[] = {"PATH=/bin", nullptr};
@@ -105,7 +104,7 @@ extern "C" [[noreturn]] void kmain(u32 magic, u32 multiboot_info) {
     page_fault::initialize();
     klog("idt", "loaded: 32 exception gates, 16 IRQ gates, system call gate 0x80, double fault on its own TSS");
     pic::initialize(idt::kIrqBase);
-    idt::set_handler(idt::kIrqBase + pic::kIrqTimer, on_timer);
+    // No handler until the scheduler's: trap_dispatch counts every PIT tick itself (kernel/proc/TrapEntry.cpp).
     pit::initialize(options.hz);
     pic::unmask(pic::kIrqTimer);
     klog("pic", "IRQ 0-15 remapped to vectors %u-%u; timer at %u Hz", idt::kIrqBase, idt::kIrqBase + 15, options.hz);

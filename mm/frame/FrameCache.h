@@ -18,6 +18,7 @@
 // free frames adds the caches' frames back (FrameCacheFront::free_frames).
 #pragma once
 
+#include "libc/base/BoundedStack.h"
 #include "libc/base/Types.h"
 
 // What a view prints per CPU (the monitor's `buddy`): how the cache has been used since boot.
@@ -32,54 +33,46 @@ public:
     static constexpr u32 kCapacity = 32;  // frames held at most (128 KiB per CPU)
     static constexpr u32 kBatch = 16;     // frames moved per refill or drain: half the capacity
 
-    u32 count() const { return m_count; }
-    bool is_empty() const { return m_count == 0; }
-    bool is_full() const { return m_count == kCapacity; }
+    u32 count() const { return m_frames.count(); }
+    bool is_empty() const { return m_frames.is_empty(); }
+    bool is_full() const { return m_frames.is_full(); }
     const FrameCacheCounters& counters() const { return m_counters; }
 
     // The fast paths: a pop or push and a counter, nothing else. False when the cache is empty or full,
     // and the caller goes to the shared allocator.
     [[gnu::always_inline]] bool pop(u32& pfn) {
-        if (m_count == 0) [[unlikely]]
+        if (!m_frames.pop(pfn)) [[unlikely]]
             return false;
-        pfn = m_frames[--m_count];
         ++m_counters.hits;
         return true;
     }
     [[gnu::always_inline]] bool push(u32 pfn) {
-        if (m_count == kCapacity) [[unlikely]]
+        if (!m_frames.push(pfn)) [[unlikely]]
             return false;
-        m_frames[m_count++] = pfn;
         ++m_counters.hits;
         return true;
     }
 
-    // The frame a push would sit on, for the cheap double-free check (kNoFrame when empty).
-    u32 top() const { return m_count ? m_frames[m_count - 1] : 0xffffffffu; }
+    // The frame a push would sit on, for the cheap double-free check (0xffffffff, no frame, when empty).
+    u32 top() const { return m_frames.top(); }
     // Whether the frame is in the cache (a scan of at most kCapacity entries, for the slow path's checks).
-    bool contains(u32 pfn) const {
-        for (u32 i = 0; i < m_count; ++i)
-            if (m_frames[i] == pfn) return true;
-        return false;
-    }
+    bool contains(u32 pfn) const { return m_frames.contains(pfn); }
 
     // For FrameCacheFront's refill and drain, which keep the capacity themselves.
-    void put(u32 pfn) { m_frames[m_count++] = pfn; }
-    u32 take_newest() { return m_frames[--m_count]; }
+    void put(u32 pfn) { m_frames.put(pfn); }
+    u32 take_newest() { return m_frames.take_newest(); }
     // Hands the n oldest frames (the bottom of the stack, the coldest) to `release` and keeps the warm rest.
     template <typename Release>
     void remove_oldest(u32 n, Release release) {
-        if (n > m_count) n = m_count;
-        for (u32 i = 0; i < n; ++i) release(m_frames[i]);
-        for (u32 i = n; i < m_count; ++i) m_frames[i - n] = m_frames[i];
-        m_count -= n;
+        if (n > count()) n = count();
+        for (u32 i = 0; i < n; ++i) release(m_frames.oldest()[i]);
+        m_frames.drop_oldest(n);
     }
 
     void count_refill() { ++m_counters.refills; }
     void count_drain() { ++m_counters.drains; }
 
 private:
-    u32 m_count = 0;
+    BoundedStack<u32, kCapacity, 0xffffffffu> m_frames;
     FrameCacheCounters m_counters = {};
-    u32 m_frames[kCapacity];
 };

@@ -19,6 +19,7 @@
 // statistics count them apart (SlabStatistics::objects_in_magazines), as free objects held by a CPU.
 #pragma once
 
+#include "libc/base/BoundedStack.h"
 #include "libc/base/Types.h"
 
 // What `slabinfo` prints per CPU: how the magazine has been used since boot.
@@ -33,53 +34,42 @@ public:
     static constexpr u32 kCapacity = 16;  // objects held at most
     static constexpr u32 kBatch = 8;      // objects moved per refill or flush: half the capacity
 
-    u32 count() const { return m_count; }
-    bool is_empty() const { return m_count == 0; }
+    u32 count() const { return m_objects.count(); }
+    bool is_empty() const { return m_objects.is_empty(); }
     const SlabMagazineCounters& counters() const { return m_counters; }
 
     // The fast paths: a pop or push and a counter. False when empty or full: the caller goes to the slabs.
     [[gnu::always_inline]] bool pop(void*& object) {
-        if (m_count == 0) [[unlikely]]
+        if (!m_objects.pop(object)) [[unlikely]]
             return false;
-        object = m_slots[m_count--];
         ++m_counters.hits;
         return true;
     }
     [[gnu::always_inline]] bool push(void* object) {
-        if (m_count == kCapacity) [[unlikely]]
+        if (!m_objects.push(object)) [[unlikely]]
             return false;
-        m_slots[++m_count] = object;
         ++m_counters.hits;
         return true;
     }
 
-    // The object a push would sit on (null when empty: slot 0), for the cheap double-free check.
-    const void* top() const { return m_slots[m_count]; }
+    // The object a push would sit on (null when empty), for the cheap double-free check.
+    const void* top() const { return m_objects.top(); }
     // Whether the object is in the magazine: a scan of at most kCapacity entries, for the slow paths.
-    bool contains(const void* object) const {
-        for (u32 i = 1; i <= m_count; ++i)
-            if (m_slots[i] == object) return true;
-        return false;
-    }
+    bool contains(const void* object) const { return m_objects.contains(const_cast<void*>(object)); }
 
     // For SlabCache's refill and flush, which keep the capacity themselves.
-    void put(void* object) { m_slots[++m_count] = object; }
-    void* take_newest() { return m_slots[m_count--]; }
+    void put(void* object) { m_objects.put(object); }
+    void* take_newest() { return m_objects.take_newest(); }
     // The objects, oldest first (count() of them).
-    void** objects() { return m_slots + 1; }
+    void** objects() { return m_objects.oldest(); }
     // Drops the n oldest objects (the bottom of the stack, the coldest, already given back by the caller),
     // keeping the warm rest.
-    void drop_oldest(u32 n) {
-        for (u32 i = n + 1; i <= m_count; ++i) m_slots[i - n] = m_slots[i];
-        m_count -= n;
-    }
+    void drop_oldest(u32 n) { m_objects.drop_oldest(n); }
 
     void count_refill() { ++m_counters.refills; }
     void count_flush() { ++m_counters.flushes; }
 
 private:
-    u32 m_count = 0;
+    BoundedStack<void*, kCapacity, nullptr> m_objects;
     SlabMagazineCounters m_counters = {};
-    // m_slots[1..m_count], oldest first; m_slots[0] stays null, so top() needs no test for an empty magazine.
-    void* m_slots[kCapacity + 1] = {};
 };
