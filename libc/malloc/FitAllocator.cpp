@@ -16,24 +16,24 @@ FitAllocator::FitAllocator(MemorySource& source, FitStrategy strategy, const Opt
     m_insert_hint = sentinel();
 }
 
-u32 FitAllocator::check_of(const Header* header) const {
+[[gnu::always_inline]] inline u32 FitAllocator::check_of(const Header* header) const {
     return header_check(reinterpret_cast<uptr>(header), header->size_and_flags ^ header->slack, m_options.secret);
 }
 
-void FitAllocator::set_header(Header* header, size_t size, bool used, bool previous_used, u32 slack) {
+[[gnu::always_inline]] inline void FitAllocator::set_header(Header* header, size_t size, bool used, bool previous_used, u32 slack) {
     header->size_and_flags = size | (used ? kInUse : 0) | (previous_used ? kPreviousInUse : 0);
     header->slack = slack;
     header->check = check_of(header);
 }
 
-void FitAllocator::set_previous_in_use(Header* header, bool previous_used) {
+[[gnu::always_inline]] inline void FitAllocator::set_previous_in_use(Header* header, bool previous_used) {
     header->size_and_flags = (header->size_and_flags & ~kPreviousInUse) | (previous_used ? kPreviousInUse : 0);
     header->check = check_of(header);
 }
 
-void FitAllocator::make_free(Header* header, size_t size) {
+[[gnu::always_inline]] inline void FitAllocator::make_free(Header* header, size_t size) {
     set_header(header, size, false, previous_in_use(header));
-    reinterpret_cast<uptr*>(reinterpret_cast<char*>(header) + size)[-1] = size;
+    set_footer(header, size);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -242,7 +242,7 @@ void* FitAllocator::take(Header* block, size_t size, size_t request) {
         free_resizing(block);
         Header* rest = reinterpret_cast<Header*>(reinterpret_cast<char*>(block) + size);
         set_header(rest, block_size - size, false, true);
-        make_free(rest, block_size - size);
+        set_footer(rest, block_size - size);
         free_replace(block, rest);
     } else {
         size = block_size;
@@ -338,11 +338,11 @@ FitAllocator::Header* FitAllocator::release_block(Header* block) {
     Header* next = next_block(block);
     bool next_free = !in_use(next);
     if (next_free) size += size_of(next);
-    // Leave a free-marked header behind even if the block melts into its left neighbour, so a second
-    // free() of the same pointer still reads "already free" as long as nothing reused the bytes.
-    make_free(block, size_of(block));
     Header* result;
     if (!previous_in_use(block)) {
+        // Leave a free-marked header behind even though the block melts into its left neighbour, so a
+        // second free() of the same pointer still reads "already free" as long as nothing reused the bytes.
+        set_header(block, size_of(block), false, false);
         result = previous_block(block);
         if (next_free) free_remove(next);
         free_resize(result, size_of(result) + size);
@@ -454,7 +454,7 @@ bool FitAllocator::resize_in_place(void* pointer, size_t request) {
             if (m_indexed) m_index.remove(next);
             else list_replace(next, remainder);
             set_header(remainder, rest, false, true);
-            make_free(remainder, rest);
+            set_footer(remainder, rest);
             if (m_indexed) {
                 m_index.insert(remainder);
                 if (rover_here) m_rover = remainder;

@@ -147,6 +147,9 @@ private:
     void set_header(Header* header, size_t size, bool used, bool previous_used, u32 slack = 0);
     void set_previous_in_use(Header* header, bool previous_used);
     void make_free(Header* header, size_t size);  // header (P kept) and footer
+    static void set_footer(Header* header, size_t size) {
+        reinterpret_cast<uptr*>(reinterpret_cast<char*>(header) + size)[-1] = size;
+    }
     Header* validate(const void* pointer, const char* operation) const;
     [[noreturn]] void report_bad_header(const void* pointer, const char* operation) const;
 
