@@ -229,6 +229,19 @@ $(BUILD)/bench/%: $(BUILD)/host/bench/tests/bench/%.o $(BENCH_SHARED_OBJS)
 	@echo "  LINK    $@"
 	@$(HOST_CXX) -o $@ $^ -lbenchmark -pthread -ldl
 
+# The fit policies' floor (tests/bench/malloc_fit_floor.cpp): FitAllocator.cpp built once more with its probe
+# (libc/malloc/FitFloor.h), linked into this benchmark only.
+FIT_FLOOR_OBJS := $(BUILD)/host/bench-floor/libc/malloc/FitAllocator.o \
+	$(filter-out $(BUILD)/host/bench/libc/malloc/FitAllocator.o,$(BENCH_SHARED_OBJS))
+$(BUILD)/host/bench-floor/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCXX $< (bench, with the fit floor probe)"
+	@$(HOST_CXX) $(BENCH_FLAGS) -DMNEME_FIT_FLOOR -c $< -o $@
+$(BUILD)/bench/malloc_fit_floor: $(BUILD)/host/bench-floor/tests/bench/malloc_fit_floor.o $(FIT_FLOOR_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	@$(HOST_CXX) -o $@ $^ -pthread -ldl
+
 # tests/host/Elf32RelocationsTest.cpp reads real program images.
 HOST_TEST_DATA := $(BUILD)/user/bin/hello $(BUILD)/initrd/bin/hello
 host-tests: $(BUILD)/host/mneme-tests $(HOST_TEST_DATA)

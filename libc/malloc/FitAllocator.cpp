@@ -3,8 +3,15 @@
 
 #include "libc/base/Assert.h"
 #include "libc/malloc/Integrity.h"
+#ifdef MNEME_FIT_FLOOR
+#include "libc/malloc/FitFloor.h"
+#endif
 
 namespace Malloc {
+
+#ifdef MNEME_FIT_FLOOR
+FitFloor::Script FitFloor::script;
+#endif
 
 FitAllocator::FitAllocator(MemorySource& source, FitStrategy strategy, const Options& options)
     : m_source(source), m_strategy(strategy), m_options(options), m_index(strategy) {
@@ -41,6 +48,16 @@ FitAllocator::FitAllocator(MemorySource& source, FitStrategy strategy, const Opt
 // ---------------------------------------------------------------------------------------------------------
 
 void FitAllocator::list_insert_ordered(Header* block) {
+#ifdef MNEME_FIT_FLOOR
+    if (FitFloor::script.mode == FitFloor::Mode::Replay) {  // the floor: no order, no walk (FitFloor.h)
+        Header* after = links(sentinel())->next;
+        links(block)->prev = sentinel();
+        links(block)->next = after;
+        links(sentinel())->next = block;
+        links(after)->prev = block;
+        return;
+    }
+#endif
     // Start from the hint when it lies below the block: frees often come in address order (a structure
     // torn down in the order it was built), and then each insertion is O(1).
     Header* before = m_insert_hint;
@@ -256,7 +273,24 @@ void* FitAllocator::take(Header* block, size_t size, size_t request) {
 void* FitAllocator::allocate(size_t request) {
     if (request > (SIZE_MAX >> 2)) return nullptr;
     size_t size = block_size_for(request);
+#ifdef MNEME_FIT_FLOOR
+    // The floor (FitFloor.h): take the recorded run's block instead of searching, or record the search's.
+    FitFloor::Script& script = FitFloor::script;
+    Header* block;
+    if (script.mode == FitFloor::Mode::Replay) {
+        VERIFY(script.next < script.capacity);
+        intptr_t offset = script.offsets[script.next++];
+        block = offset < 0 ? nullptr : reinterpret_cast<Header*>(m_start + offset);
+    } else {
+        block = find_fit(size);
+        if (script.mode == FitFloor::Mode::Record) {
+            VERIFY(script.next < script.capacity);
+            script.offsets[script.next++] = block ? static_cast<intptr_t>(reinterpret_cast<uptr>(block) - m_start) : -1;
+        }
+    }
+#else
     Header* block = find_fit(size);
+#endif
     if (!block) block = grow(size);
     if (!block) return nullptr;
     // Next fit: the next search starts here -- at the remainder of the block (take() moves the rover
