@@ -38,8 +38,9 @@ packages_for() {
       packages_for debug; packages_for iso; packages_for host-tests; packages_for fuzz; packages_for bochs
       echo python3 git
       ;;
-    # Host benchmarks against other allocators (tools/bench-allocators.sh) and the in-QEMU instruction counts.
-    bench) packages_for run; echo g++ libbenchmark-dev libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev ;;
+    # Host benchmarks against other allocators (tools/bench-allocators.sh), real programs under the fit policies
+    # (tests/bench/malloc-programs.sh: perl, gcc, GNU time) and the in-QEMU instruction counts.
+    bench) packages_for run; echo g++ libbenchmark-dev libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev time perl ;;
     malloc-report) echo make g++ gcc python3 git gnuplot-nox ;;
     # QEMU runs of swapload under each policy, the host's replay of the same strings, the plots.
     swap-report) packages_for run; echo g++ gnuplot-nox ;;
