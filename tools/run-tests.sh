@@ -139,7 +139,9 @@ for s in "${scenarios[@]}"; do
   read -r -a argv <<< "$args"
   for i in "${!argv[@]}"; do [ "${argv[$i]}" = "--append" ] && argv[$((i + 1))]=${argv[$((i + 1))]//+/ }; done
   # A scenario's own --timeout (the swap runs: PIO under TCG) comes after the default and wins.
-  ( tools/qemu.sh --timeout "${QEMU_TIMEOUT:-120}" "${argv[@]}" --log "$logs/$name.log"; echo $? > "$logs/$name.status" ) &
+  ( scenario_start=$(seconds)
+    tools/qemu.sh --timeout "${QEMU_TIMEOUT:-120}" "${argv[@]}" --log "$logs/$name.log"; echo $? > "$logs/$name.status"
+    elapsed "$scenario_start" > "$logs/$name.elapsed" ) &
   pids+=($!)
   if [ ${#pids[@]} -ge 2 ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
 done
@@ -159,7 +161,7 @@ for s in "${scenarios[@]}"; do
     fail "$name: the log never shows \"$must_show\" (the injected condition was not met); log: $log"
   elif [ "$status" = "$QEMU_TESTS_PASSED" ] && ! grep -q '^FAIL ' "$log"; then
     pass
-    echo "  ok   $name ($(grep -m1 '^ktest: [0-9]* passed' "$log" || echo "booted"))"
+    echo "  ok   $name ($(grep -m1 '^ktest: [0-9]* passed' "$log" || echo "booted"); $(cat "$logs/$name.elapsed"))"
   else
     fail "$name: $(explain_status "$status"); log: $log"
     grep -E '^(FAIL|\*\*\*)' "$log" | head -5 | sed 's/^/    /'
@@ -255,10 +257,12 @@ for script in tests/scripts/*.sh; do
   # Not NAME.log: several scripts keep their own logs under that name, which this redirection (from offset 0)
   # would overwrite while the script still reads them (gdb-segments lost its first section that way).
   out=$logs/script-$(basename "$script" .sh).out
+  script_start=$(seconds)
   "$script" > "$out" 2>&1
   status=$?
   count_results "$out" '^PASS ' '^FAIL ' '^(PASS|FAIL) '
   if [ "$status" -ne 0 ] && [ "$bad" -eq 0 ]; then fail "$script exited with status $status; log: $out"; fi
+  echo "  ($(elapsed "$script_start"))"
 done
 
 echo
