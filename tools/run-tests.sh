@@ -109,6 +109,7 @@ scenarios=(
   "malloc-m8-nodisk|--mem 8 --append test=user.malloctest,$smoke"
   "boot-m3500|--mem 3500 --append test=kernel,$smoke"
   "boot-cpu486|--cpu 486 --append test=kernel,$smoke"
+  "boot-cpu486-smp2|--cpu 486 --smp 2 --append test=kernel,$smoke"
   "boot-pentium|--cpu pentium --append test=kernel,$smoke"
   "boot-pmm-bitmap|--append pmm=bitmap+test=kernel,$smoke"
   "boot-grub-iso|--iso build/mneme-test.iso"

@@ -5,6 +5,7 @@
 namespace local_apic {
 namespace {
 constexpr u32 kId = 0x020;
+constexpr u32 kVersion = 0x030;
 constexpr u32 kSpuriousVector = 0x0F0;  // bit 8: APIC software enable; bits 7:0: the spurious vector
 constexpr u32 kIcrLow = 0x300;          // writing it sends the interrupt
 constexpr u32 kIcrHigh = 0x310;         // bits 31:24: the destination APIC id
@@ -44,6 +45,13 @@ void route_pic_interrupts(uptr registers) {
 }
 
 u8 id(uptr registers) { return static_cast<u8>(read(registers, kId) >> 24); }
+
+u32 version(uptr registers) { return read(registers, kVersion); }
+
+// What the version register reads: QEMU's APIC (version 0x14, six LVT entries), a Pentium's on-chip APIC (0x11,
+// five), an 82489DX (0x03, three); nothing there reads as all ones on a real bus and as zero in QEMU.
+static_assert(looks_like_an_apic(0x00050014) && looks_like_an_apic(0x00040011) && looks_like_an_apic(0x00020003));
+static_assert(!looks_like_an_apic(0xFFFFFFFF) && !looks_like_an_apic(0));
 
 void enable_quietly(uptr registers) {
     write(registers, kSpuriousVector, 0x100 | 0xFF);

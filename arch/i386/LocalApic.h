@@ -21,6 +21,14 @@ void route_pic_interrupts(uptr registers);
 
 // The APIC id of the CPU that reads it (ID register bits 31:24, SDM Vol. 3A 10.4.6).
 u8 id(uptr registers);
+// The version register (10.4.8): bits 7:0 the version (0x0X a discrete 82489DX, 0x1X an APIC on the chip),
+// bits 23:16 the number of LVT entries minus one. Whether `value` reads like an APIC's rather than like
+// nothing at that address (all ones on a real bus, zero in QEMU).
+u32 version(uptr registers);
+constexpr bool looks_like_an_apic(u32 value) {
+    u32 last_lvt = (value >> 16) & 0xFF;
+    return (value & 0xFF) <= 0x1F && last_lvt >= 2 && last_lvt <= 7;
+}
 // Software-enables this CPU's APIC (spurious-interrupt vector register = 0x1FF, 10.9) and masks its timer,
 // LINT0 and LINT1: an application processor takes no interrupt from them.
 void enable_quietly(uptr registers);

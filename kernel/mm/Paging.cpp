@@ -61,6 +61,18 @@ bool kernel_page_protection(uptr address, bool& writable) {
     return true;
 }
 
+// Maps the local APIC's register page, uncached (SDM Vol. 3A 10.4.1: "strong uncacheable"), at the top of the
+// kernel area; returns its virtual address.
+uptr map_apic_page() {
+    auto mapped = map_kernel_page(kApicRegisters, local_apic::kDefaultPhysicalBase, true);
+    VERIFY(!mapped.is_error());  // a page of the kernel area nothing else uses: failing is a bug
+    PageTableEntry* pte = kernel_area_entry(kApicRegisters);
+    pte->set_cache_disabled(true);
+    pte->set_write_through(true);
+    tlb::invalidate_kernel_page(kApicRegisters);
+    return kApicRegisters;
+}
+
 }  // namespace
 
 void initialize() {
@@ -135,13 +147,7 @@ void initialize() {
     // The local APIC's registers, uncached, at the top of the kernel area, so the PIC's interrupts can be
     // routed through it (arch/i386/LocalApic.h).
     if (cpuid::has(cpuid::kApic)) {
-        auto mapped = map_kernel_page(kApicRegisters, local_apic::kDefaultPhysicalBase, true);
-        VERIFY(!mapped.is_error());  // a page of the kernel area nothing else uses: failing is a bug
-        PageTableEntry* pte = kernel_area_entry(kApicRegisters);
-        pte->set_cache_disabled(true);
-        pte->set_write_through(true);
-        tlb::invalidate_kernel_page(kApicRegisters);
-        local_apic::route_pic_interrupts(kApicRegisters);
+        local_apic::route_pic_interrupts(map_apic_page());
         g_apic_mapped = true;
     }
 
@@ -155,6 +161,7 @@ u32 kernel_directory() { return g_directory; }
 bool uses_large_pages() { return g_large; }
 u64 direct_map_bytes() { return g_direct_map_bytes; }
 uptr local_apic_registers() { return g_apic_mapped ? kApicRegisters : 0; }
+uptr map_undeclared_local_apic() { return map_apic_page(); }
 bool uses_global_pages() { return g_global; }
 
 const PageDirectoryEntry* kernel_directory_entries() {

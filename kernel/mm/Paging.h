@@ -27,6 +27,10 @@ u64 direct_map_bytes();
 // The virtual address of the local APIC's registers (mapped uncached at kDefaultPhysicalBase, the same
 // address on every CPU, each reaching its own APIC), or 0 when the CPU has none.
 uptr local_apic_registers();
+// Maps the local APIC's registers as above for a CPU whose CPUID does not report an APIC, though the machine
+// has one (smp::discover decides); returns their virtual address. local_apic_registers() stays 0: only the
+// PIC's routing uses such an APIC.
+uptr map_undeclared_local_apic();
 
 // The PDEs of the kernel half (768..1023), for copying into a new address space.
 const PageDirectoryEntry* kernel_directory_entries();

@@ -125,13 +125,47 @@ void use_bootstrap_only(u8 bsp_id) {
     per_cpu::area(0).apic_id = bsp_id;
 }
 
+// CPUID reports no local APIC, yet the machine may have one: the 486 systems of the MultiProcessor
+// Specification put a discrete 82489DX beside each CPU (MP spec 1.4, 3.6.1 and 5.1: its version is 0x0X), and
+// QEMU gives every CPU an APIC when started with -smp N, whatever the CPU model. The 8259's interrupts then
+// reach the CPU only through that APIC's LINT0, which the firmware, trusting CPUID too, left masked: no timer
+// tick would ever arrive. So when the firmware's tables list processors and an APIC answers at the address
+// they give, route the PIC's interrupts through it (virtual-wire mode). Mneme still runs on this CPU only.
+void route_through_undeclared_apic() {
+    CpuList list;
+    const char* source = "ACPI MADT";
+    if (!from_madt(list)) {
+        source = "MP table";
+        if (!from_mp_table(list)) {
+            klog("smp", "no local APIC (CPUID): one CPU");
+            return;
+        }
+    }
+    u32 physical = list.local_apic_address ? list.local_apic_address : local_apic::kDefaultPhysicalBase;
+    if (list.enabled_count() == 0 || physical != local_apic::kDefaultPhysicalBase) {
+        klog("smp", "no local APIC (CPUID): one CPU");
+        return;
+    }
+    uptr registers = paging::map_undeclared_local_apic();
+    u32 version = local_apic::version(registers);
+    if (!local_apic::looks_like_an_apic(version)) {
+        klog("smp", "no local APIC (CPUID, and nothing answers at 0x%08x): one CPU", physical);
+        return;
+    }
+    local_apic::route_pic_interrupts(registers);
+    klog("smp",
+         "CPUID reports no local APIC, but the %s lists %u CPUs and an APIC answers at 0x%08x (version 0x%02x): "
+         "the PIC's interrupts routed through it; one CPU",
+         source, list.enabled_count(), physical, version & 0xFF);
+}
+
 }  // namespace
 
 void discover(const BootOptions& options) {
     uptr apic = paging::local_apic_registers();
     if (!apic) {
         use_bootstrap_only(0);
-        klog("smp", "no local APIC (CPUID): one CPU");
+        route_through_undeclared_apic();
         return;
     }
     u8 bsp_id = local_apic::id(apic);
