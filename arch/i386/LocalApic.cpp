@@ -48,8 +48,9 @@ u8 id(uptr registers) { return static_cast<u8>(read(registers, kId) >> 24); }
 
 u32 version(uptr registers) { return read(registers, kVersion); }
 
-// What the version register reads: QEMU's APIC (version 0x14, six LVT entries), a Pentium's on-chip APIC (0x11,
-// five), an 82489DX (0x03, three); nothing there reads as all ones on a real bus and as zero in QEMU.
+// QEMU's APIC reads 0x00050014 (version 0x14, six LVT entries); an APIC on the chip has a version 0x1X and an
+// 82489DX 0x0X, each with at least three LVT entries. Nothing there reads as all ones on a real bus and as zero
+// in QEMU.
 static_assert(looks_like_an_apic(0x00050014) && looks_like_an_apic(0x00040011) && looks_like_an_apic(0x00020003));
 static_assert(!looks_like_an_apic(0xFFFFFFFF) && !looks_like_an_apic(0));
 
