@@ -2,6 +2,7 @@
 // mode 2, binary) and the tick count.
 #include "arch/i386/Pit.h"
 
+#include "arch/i386/Atomic.h"
 #include "arch/i386/Cpu.h"
 #include "arch/i386/Io.h"
 
@@ -12,6 +13,8 @@ constexpr u16 kCommand = 0x43;
 u32 g_hz = 0;
 u32 g_divisor = 65536;
 volatile u64 g_ticks = 0;
+// Odd while tick() is changing g_ticks (a sequence lock): see ticks().
+volatile u32 g_sequence = 0;
 
 // Channel 0's current count: the latch command (channel 0, access 00) freezes it until both bytes are read.
 u32 read_count() {
@@ -33,12 +36,26 @@ void initialize(u32 hz) {
 }
 
 u32 frequency() { return g_hz; }
-void tick() { g_ticks = g_ticks + 1; }
-// A 64-bit count takes two 32-bit loads (SDM Vol. 3A 9.1.1: only aligned accesses up to 32 bits are
-// atomic here); with interrupts enabled a tick between them could tear it, so read with them disabled.
+// A 64-bit count takes two 32-bit stores and two 32-bit loads (SDM Vol. 3A 9.1.1: only aligned accesses up
+// to 32 bits are atomic on a 486), so a reader could see half of an update: at the 2^32nd tick, the new low
+// word beside the old high word, a count 2^32 ticks in the past. Disabling interrupts keeps CPU 0's own tick
+// out of a read, not the other CPUs' reads out of CPU 0's tick. So the count is guarded by a sequence number
+// (a "seqlock", as Linux's jiffies_64 on 32-bit machines): tick() makes it odd, updates the count and makes it
+// even again; a reader retries until it read the count between two equal, even readings of the number. Both
+// sides need only program order: x86 does not reorder stores with stores nor loads with loads (SDM Vol. 3A
+// 9.2.2), and the compiler keeps volatile accesses in order.
+void tick() {
+    g_sequence = g_sequence + 1;
+    g_ticks = g_ticks + 1;
+    g_sequence = g_sequence + 1;
+}
 u64 ticks() {
-    cpu::InterruptGuard guard;
-    return g_ticks;
+    for (;;) {
+        u32 before = g_sequence;
+        u64 value = g_ticks;
+        if (!(before & 1) && g_sequence == before) return value;
+        atomic::pause();
+    }
 }
 u64 uptime_ms() { return g_hz ? (ticks() * 1000) / g_hz : 0; }
 
