@@ -66,8 +66,7 @@ class CachedAllocator final : public FrameAllocator {
 public:
     const char* name() const override { return g_front->shared().name(); }
     ErrorOr<u32> add_free_range(u64 start, u64 end) override {
-        sync::Locker<sync::SpinLock> locker(g_shared_lock);
-        return g_front->shared().add_free_range(start, end);
+        return g_front->add_free_range(start, end);
     }
     ErrorOr<u32> allocate(unsigned order, Zone zone) override { return pmm::allocate(order, zone); }
     void free(u32 pfn, unsigned order) override { pmm::free(pfn, order); }
@@ -208,7 +207,8 @@ void finish(Kind kind) {
         VERIFY(!added.is_error());
     }
     VERIFY(g_allocator->check_invariants(console::sink, nullptr));
-    g_front = new (g_front_storage) Front(*g_allocator, g_shared_lock, Span<FrameCache>(g_frame_caches));
+    // One cache for each CPU smp::discover found (it ran before): free_frames() adds up only those.
+    g_front = new (g_front_storage) Front(*g_allocator, g_shared_lock, Span<FrameCache>(g_frame_caches, smp::cpu_count()));
     g_allocator = &g_cached;
 
     u64 managed = static_cast<u64>(g_allocator->total_frames()) * kFrameSize;

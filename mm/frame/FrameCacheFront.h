@@ -40,7 +40,15 @@ public:
     MNEME_NONMOVABLE(FrameCacheFront);
 
     FrameCacheFront(FrameAllocator& shared, Lock& lock, Span<FrameCache> caches)
-        : m_shared(shared), m_lock(lock), m_caches(caches) {}
+        : m_shared(shared), m_lock(lock), m_caches(caches), m_shared_free(shared.free_frames()) {}
+
+    // Frames added to the shared allocator (what FrameAllocator::add_free_range does, under the lock).
+    ErrorOr<u32> add_free_range(u64 start, u64 end) {
+        Guard guard(m_lock);
+        auto added = m_shared.add_free_range(start, end);
+        if (!added.is_error()) changed_shared(static_cast<i32>(added.value()));
+        return added;
+    }
 
     FrameAllocator& shared() { return m_shared; }
     const FrameAllocator& shared() const { return m_shared; }
@@ -61,10 +69,16 @@ public:
         free_slow(cache, pfn, order);
     }
 
-    // Free memory: the shared allocator's, plus every cached frame.
-    u32 free_frames() const {
+    // Free memory: the shared allocator's, plus every cached frame. It is asked on every user page a
+    // swapping kernel maps (the swapper's low watermark), so it takes no lock and adds no lists: the shared
+    // allocator's count is kept here, updated under the lock by each call that moves frames in or out of it
+    // (the buddy allocator itself keeps none, to keep its own paths short), and read as one word. With
+    // other CPUs allocating it is a snapshot, as any count of free memory is the moment after.
+    u32 free_frames() const { return __atomic_load_n(&m_shared_free, __ATOMIC_RELAXED) + cached_frames(); }
+    // The shared allocator's count as the front keeps it equals the allocator's own (for the tests).
+    bool shared_count_agrees() const {
         Guard guard(m_lock);
-        return m_shared.free_frames() + cached_frames();
+        return m_shared_free == m_shared.free_frames();
     }
     u32 cached_frames() const {
         u32 total = 0;
@@ -84,6 +98,7 @@ public:
         Guard guard(m_lock);
         u32 drained = cache.count();
         while (!cache.is_empty()) m_shared.free(cache.take_newest(), 0);
+        changed_shared(static_cast<i32>(drained));
         cache.count_drain();
         return drained;
     }
@@ -99,25 +114,33 @@ private:
         Lock& m_lock;
     };
 
+    // Under the lock: the shared allocator gained (or lost) `frames`.
+    void changed_shared(i32 frames) { __atomic_store_n(&m_shared_free, m_shared_free + frames, __ATOMIC_RELAXED); }
+    ErrorOr<u32> allocate_shared(unsigned order, Zone zone) {
+        auto block = m_shared.allocate(order, zone);
+        if (!block.is_error()) changed_shared(-(i32{1} << order));
+        return block;
+    }
+
     [[gnu::noinline]] ErrorOr<u32> allocate_slow(FrameCache& cache, unsigned order, Zone zone) {
         if (order == 0 && zone == Zone::Any) {
             if (refill(cache)) return cache.take_newest();
         } else {
             Guard guard(m_lock);
-            auto block = m_shared.allocate(order, zone);
+            auto block = allocate_shared(order, zone);
             if (!block.is_error() || block.error() != Error::NoMemory) return block;
         }
         // A shortage: the frames sitting in caches are free memory too.
         drain_all();
         Guard guard(m_lock);
-        return m_shared.allocate(order, zone);
+        return allocate_shared(order, zone);
     }
 
     // Up to kBatch frames under one lock; false if the shared allocator had none.
     bool refill(FrameCache& cache) {
         Guard guard(m_lock);
         while (cache.count() < FrameCache::kBatch) {
-            auto frame = m_shared.allocate(0, Zone::Any);
+            auto frame = allocate_shared(0, Zone::Any);
             if (frame.is_error()) break;
             cache.put(frame.value());
         }
@@ -130,6 +153,7 @@ private:
         if (order != 0) {
             Guard guard(m_lock);
             m_shared.free(pfn, order);
+            changed_shared(i32{1} << order);
             return;
         }
         if (cache.contains(pfn))
@@ -138,7 +162,10 @@ private:
         // Full: the oldest half goes back, the warm half stays.
         {
             Guard guard(m_lock);
-            cache.remove_oldest(FrameCache::kBatch, [&](u32 old) { m_shared.free(old, 0); });
+            cache.remove_oldest(FrameCache::kBatch, [&](u32 old) {
+                m_shared.free(old, 0);
+                changed_shared(1);
+            });
         }
         cache.count_drain();
         cache.put(pfn);
@@ -147,4 +174,5 @@ private:
     FrameAllocator& m_shared;
     Lock& m_lock;
     Span<FrameCache> m_caches;
+    u32 m_shared_free;  // m_shared.free_frames(), kept by the calls above (written under m_lock)
 };

@@ -20,7 +20,8 @@ struct NoLock {
 // A buddy over `frames` frames from pfn 0 (the DMA zone), with two CPU caches in front.
 struct Fixture {
     explicit Fixture(u32 frames) : descriptors(frames), buddy(Span<FrameDescriptor>(descriptors.data(), frames), 0) {
-        EXPECT_EQ(buddy.add_free_range(0, u64(frames) * kFrameSize).value(), frames);
+        EXPECT_EQ(front.add_free_range(0, u64(frames) * kFrameSize).value(),
+                  frames);  // through the front, which counts them
     }
     std::vector<FrameDescriptor> descriptors;
     BuddyAllocator buddy;
@@ -51,7 +52,8 @@ TEST(FrameCache, AnEmptyCacheRefillsABatchAndServesTheRestFromItself) {
 TEST(FrameCache, AFullCacheGivesTheOldestHalfBack) {
     Fixture f(1024);
     std::vector<u32> frames;
-    for (u32 i = 0; i < FrameCache::kCapacity + 1; ++i) frames.push_back(f.buddy.allocate(0).value());
+    // Frames from CPU 0's side (the front is the only way in and out of the buddy once it stands before it).
+    for (u32 i = 0; i < FrameCache::kCapacity + 1; ++i) frames.push_back(f.front.allocate(f.caches[0], 0).value());
     for (u32 i = 0; i < FrameCache::kCapacity; ++i) f.front.free(f.caches[1], frames[i], 0);
     EXPECT_TRUE(f.caches[1].is_full());
     EXPECT_EQ(f.caches[1].counters().drains, 0u);
@@ -61,7 +63,10 @@ TEST(FrameCache, AFullCacheGivesTheOldestHalfBack) {
     EXPECT_EQ(f.caches[1].counters().drains, 1u);
     EXPECT_EQ(f.buddy.free_frames(), buddy_free + FrameCache::kBatch);
     // The oldest went back: the first frames freed are free in the buddy, the last one is on top.
-    EXPECT_EQ(f.buddy.descriptor(frames[0]).state, FrameState::Free);
+    // (the head of a free block, or a tail of one if it merged with its buddy: only single frames were taken)
+    FrameState oldest = f.buddy.descriptor(frames[0]).state;
+    EXPECT_TRUE(oldest == FrameState::Free || oldest == FrameState::Tail);
+    EXPECT_FALSE(f.caches[1].contains(frames[0]));
     EXPECT_EQ(f.caches[1].top(), frames.back());
     EXPECT_EQ(f.front.free_frames(), 1024u);
     EXPECT_TRUE(f.buddy.check_invariants());
@@ -142,11 +147,51 @@ TEST(FrameCache, RandomTrafficOnTwoCachesNeverLosesOrDuplicatesAFrame) {
             live.erase(it);
         }
         ASSERT_EQ(f.front.free_frames() + live.size(), 512u);
+        ASSERT_TRUE(f.front.shared_count_agrees());
     }
     for (u32 pfn : live) f.front.free(f.caches[0], pfn, 0);
     f.front.drain_all();
     EXPECT_EQ(f.buddy.free_frames(), 512u);
     EXPECT_TRUE(f.buddy.check_invariants());
+}
+
+// free_frames() reads the shared allocator's count as the front keeps it, without the lock and without
+// asking the buddy: every path that moves frames in or out of the buddy must keep that count right.
+TEST(FrameCache, TheFrontsCountOfTheSharedFramesFollowsEveryPath) {
+    Fixture f(256);
+    auto agrees = [&] {
+        return f.front.shared_count_agrees() &&
+               f.front.free_frames() == f.buddy.free_frames() + f.front.cached_frames();
+    };
+    u32 single = f.front.allocate(f.caches[0], 0).value();  // a refill
+    EXPECT_TRUE(agrees());
+    u32 block = f.front.allocate(f.caches[0], 3).value();  // straight from the buddy
+    EXPECT_TRUE(agrees());
+    u32 dma = f.front.allocate(f.caches[1], 0, Zone::Dma).value();
+    EXPECT_TRUE(agrees());
+    f.front.free(f.caches[0], block, 3);
+    f.front.free(f.caches[1], dma, 0);
+    f.front.free(f.caches[0], single, 0);
+    EXPECT_TRUE(agrees());
+    std::vector<u32> frames;  // enough to fill a cache and give half back
+    for (u32 i = 0; i < FrameCache::kCapacity + 4; ++i) frames.push_back(f.front.allocate(f.caches[0], 0).value());
+    for (u32 pfn : frames) f.front.free(f.caches[1], pfn, 0);
+    EXPECT_GT(f.caches[1].counters().drains, 0u);
+    EXPECT_TRUE(agrees());
+    f.front.drain_all();
+    EXPECT_TRUE(agrees());
+    EXPECT_EQ(f.front.free_frames(), 256u);
+    frames.clear();  // a shortage: every cache drained on the way
+    while (true) {
+        auto frame = f.front.allocate(f.caches[frames.size() % 2], 0);
+        if (frame.is_error()) break;
+        frames.push_back(frame.value());
+    }
+    EXPECT_TRUE(agrees());
+    EXPECT_EQ(f.front.free_frames(), 0u);
+    for (u32 pfn : frames) f.front.free(f.caches[0], pfn, 0);
+    EXPECT_TRUE(agrees());
+    EXPECT_EQ(f.front.free_frames(), 256u);
 }
 
 TEST(FrameCacheDeathTest, ADoubleFreeIntoTheCacheIsCaught) {
@@ -159,7 +204,7 @@ TEST(FrameCacheDeathTest, ADoubleFreeIntoTheCacheIsCaught) {
     // Deeper in the cache the fast path does not look (it would cost a scan per free); the slow path, taken
     // when the cache is full, scans it.
     f.front.free(f.caches[0], b, 0);
-    while (!f.caches[0].is_full()) f.front.free(f.caches[0], f.buddy.allocate(0).value(), 0);
+    while (!f.caches[0].is_full()) f.front.free(f.caches[0], f.front.allocate(f.caches[1], 0).value(), 0);
     EXPECT_DEATH(f.front.free(f.caches[0], a, 0), "already free \\(double free: it is in this CPU's frame cache");
 }
 

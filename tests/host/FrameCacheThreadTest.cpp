@@ -78,6 +78,7 @@ TEST(FrameCacheThreads, FourCpusAllocateAndFreeAcrossEachOtherWithoutLosingAFram
     EXPECT_EQ(duplicates.load(), 0u);
     for (u32 pfn : handoff) front.free(caches[0], pfn, 0);
     EXPECT_EQ(front.free_frames(), kFrames);  // the cached frames count as free
+    EXPECT_TRUE(front.shared_count_agrees());  // the count free_frames() reads without the lock
     front.drain_all();
     EXPECT_EQ(front.cached_frames(), 0u);
     EXPECT_EQ(buddy.free_frames(), kFrames);
