@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "libc/malloc/Heap.h"
+#include "tests/bench/XorShift.h"
 
 namespace FitBench {
 
@@ -56,17 +57,7 @@ private:
     char* m_break;
 };
 
-struct Random {
-    uint64_t state;
-    explicit Random(uint64_t seed) : state(seed * 0x9E3779B97F4A7C15ull + 1) {}
-    uint64_t next() {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        return state;
-    }
-    size_t below(size_t n) { return static_cast<size_t>(next() % n); }
-};
+using Random = XorShift;  // tests/bench/XorShift.h
 
 inline size_t skewed_size(Random& random) {
     unsigned roll = static_cast<unsigned>(random.below(100));

@@ -33,20 +33,11 @@
 #include <thread>
 #include <vector>
 
+#include "tests/bench/XorShift.h"
+
 namespace {
 
-// A small fast generator (xorshift), the same sequence for every allocator.
-struct Random {
-    uint64_t state;
-    explicit Random(uint64_t seed) : state(seed * 0x9E3779B97F4A7C15ull + 1) {}
-    uint64_t next() {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        return state;
-    }
-    size_t below(size_t n) { return static_cast<size_t>(next() % n); }
-};
+using Random = XorShift;  // tests/bench/XorShift.h
 
 // Sizes skewed to small, like real programs: 16..128 most of the time, sometimes up to 4 KiB.
 size_t skewed_size(Random& random) {
