@@ -63,6 +63,7 @@ run() {
 indexed="default first next best worst"
 lists="first-list next-list best-list worst-list"
 declare -A seconds rss
+met=0 judged=0
 programs=("perl 100 000 keys" "perl 200 000 keys" "gcc -O2, 2 500 lines")
 commands=("perl -e 'my %h; \$h{\"key\$_\"} = \"value\" x (\$_ % 7 + 1) for 1..100000'"
   "perl -e 'my %h; \$h{\"key\$_\"} = \"value\" x (\$_ % 7 + 1) for 1..200000'"
@@ -92,6 +93,12 @@ for p in "${!programs[@]}"; do
     [[ "$r" =~ ^[0-9]+$ ]] && mib=$(awk -v k="$r" 'BEGIN { printf "%.1f", k / 1024 }')
     printf '%-22s %-10s %8s %8s %9s %s\n' "$([ $first_row = 1 ] && echo "${programs[$p]}")" "$name" "$s" "$mib" \
       "$ratio" "$verdict"
+    [ "$verdict" = met ] && met=$((met + 1))
+    [ -n "$verdict" ] && judged=$((judged + 1))
     first_row=0
   done
 done
+echo
+echo "malloc-programs targets:"
+printf '  %-54s %s of %s  %s\n' "indexed policies within 2x of the default, per program" "$met" "$judged" \
+  "$([ "$met" = "$judged" ] && echo met || echo MISSED)"
