@@ -17,6 +17,13 @@ void* SizeIndex::smallest_fit(size_t size) const {
     return found ? block_of(found) : nullptr;
 }
 
+void SizeIndex::for_each(const Node* node, void (*visit)(void* block, void* context), void* context) {
+    for (; node; node = node->right) {
+        for_each(Traits::left(const_cast<Node*>(node)), visit, context);
+        visit(block_of(node), context);
+    }
+}
+
 size_t SizeIndex::count(const Node* node) {
     if (!node) return 0;
     return count(Traits::left(const_cast<Node*>(node))) + count(node->right) + 1;

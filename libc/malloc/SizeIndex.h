@@ -33,6 +33,10 @@ public:
     void remove(void* block) { m_tree.remove(node_of(block)); }
     // Forgets every block (FitAllocator going back to its list).
     void clear() { m_tree.reset(); }
+    // Calls `visit` on every block, smallest first; `visit` may write anywhere in a block but its size node.
+    void for_each(void (*visit)(void* block, void* context), void* context) const {
+        for_each(m_tree.root(), visit, context);
+    }
 
     // The smallest block of at least `size` bytes, the lowest-addressed among equals; nullptr when none.
     void* smallest_fit(size_t size) const;
@@ -73,6 +77,7 @@ private:
     static void* block_of(const Node* node) { return reinterpret_cast<void*>(reinterpret_cast<uptr>(node) - kNodeOffset); }
     static size_t size(const Node* node) { return FitLayout::size_of_block(block_of(node)); }
     static size_t count(const Node* node);
+    static void for_each(const Node* node, void (*visit)(void* block, void* context), void* context);
 
     AvlTree<Traits> m_tree;
 };
