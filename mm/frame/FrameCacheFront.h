@@ -10,7 +10,9 @@
 //   - a shared allocation that fails drains every cache and tries once more, so a shortage is never caused
 //     by frames hoarded in caches (the out-of-memory paths and the swapper's watermarks see the truth).
 //   - free_frames() counts cached frames as free, so every free-frame figure the kernel reports (and the
-//     no-leak checks) is unchanged by the caches.
+//     no-leak checks) is unchanged by the caches. It keeps its own count of the shared allocator's free
+//     frames for that, so once a front stands before an allocator, frames go in and out of it only through
+//     the front (add_free_range included).
 //
 // The caller passes its own CPU's cache and keeps it to itself for the call (in the kernel: interrupts off;
 // in the host tests: one cache per thread). The caches are never locked. drain_all() and free_frames() reach
