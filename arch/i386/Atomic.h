@@ -29,6 +29,13 @@ inline u32 exchange(u32& word, u32 value) {
     return value;
 }
 
+// LOCK CMPXCHG (the 486 has it, 8.1.2.2): if `word` holds `expected`, store `desired`; true if it did.
+inline bool compare_exchange(u32& word, u32 expected, u32 desired) {
+    u32 found = expected;
+    asm volatile("lock cmpxchgl %2, %1" : "+a"(found), "+m"(word) : "r"(desired) : "memory", "cc");
+    return found == expected;
+}
+
 inline u32 load_acquire(const u32& word) {
     u32 value;
     asm volatile("movl %1, %0" : "=r"(value) : "m"(word) : "memory");
@@ -44,6 +51,9 @@ struct KernelAtomics {
     using Word = u32;
     static u32 fetch_add(Word& word, u32 value) { return atomic::fetch_add(word, value); }
     static u32 exchange(Word& word, u32 value) { return atomic::exchange(word, value); }
+    static bool compare_exchange(Word& word, u32 expected, u32 desired) {
+        return atomic::compare_exchange(word, expected, desired);
+    }
     static u32 load(const Word& word) { return atomic::load_acquire(word); }
     static void store(Word& word, u32 value) { atomic::store_release(word, value); }
     static void relax() { atomic::pause(); }

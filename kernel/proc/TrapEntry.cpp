@@ -60,16 +60,19 @@ namespace {
 
 // IRQ 0, the PIT, on CPU 0: the kernel's clock counts the tick before anything waits for the lock, so time
 // goes on while another CPU holds the lock for long (polled disk transfers, the in-kernel tests run on
-// another CPU with testcpu=). If another CPU holds it now, the rest of the tick (waking sleepers, the
-// quantum) is left to the next one: the handler would otherwise wait with interrupts off, and the ticks
-// meanwhile would be lost. Returns true when the handler is to run, under the lock.
+// another CPU with testcpu=). If another CPU holds it (or waits for it) now, the rest of the tick (waking
+// sleepers, the quantum) is left to the next one: the handler would otherwise wait with interrupts off, and
+// the ticks meanwhile would be lost. Returns true when the handler is to run: it then holds the lock. The
+// test and the taking are one step (a try-lock): when they were two, another CPU could take the lock between
+// them, and CPU 0 then waited with interrupts off while that CPU halted in a test waiting for ticks that
+// could not come (kernel-on-cpu1's waitqueue test failed so on a loaded host). The idle loop below has the
+// same pattern still (scheduler::run_idle looks at the owner, then waits for its ticket).
 // The tick is still charged to the process CPU 0 runs: its tick counts are written only by the CPU running
 // it, so that needs no lock (ps would otherwise see a process on CPU 0 run 0 ms while another CPU writes).
 [[gnu::noinline]] bool timer_entry(const TrapFrame& frame) {
     pit::tick();
     PerCpu* self = per_cpu::this_cpu();
-    u32 holder = big_lock::owner();
-    if (!holder || holder == self->index + 1) return true;
+    if (big_lock::try_enter_interrupts_off()) return true;
     ++self->deferred_ticks;
     if (Process* current = self->current) {
         if (frame.from_user())
@@ -86,12 +89,15 @@ namespace {
 extern "C" void trap_dispatch(TrapFrame* frame) {
     u32 vector = frame->vector;
     if (vector >= idt::kApicTimerVector && vector != idt::kSyscallVector && !apic_vector(*frame)) return;
-    if (vector == idt::kIrqBase + pic::kIrqTimer && !timer_entry(*frame)) return;
-    // Interrupt gates arrive with interrupts off; the system-call gate (a trap gate) with them on, and its
-    // handler runs so once it holds the lock.
-    cpu::disable_interrupts();
-    big_lock::enter_interrupts_off();
-    if (vector == idt::kSyscallVector) cpu::enable_interrupts();
+    if (vector == idt::kIrqBase + pic::kIrqTimer) {
+        if (!timer_entry(*frame)) return;  // else it holds the lock (an interrupt gate: interrupts are off)
+    } else {
+        // Interrupt gates arrive with interrupts off; the system-call gate (a trap gate) with them on, and its
+        // handler runs so once it holds the lock.
+        cpu::disable_interrupts();
+        big_lock::enter_interrupts_off();
+        if (vector == idt::kSyscallVector) cpu::enable_interrupts();
+    }
     idt::dispatch(*frame);
     cpu::disable_interrupts();  // leave() with interrupts off; IRET restores the interrupted code's flag
     big_lock::leave();

@@ -38,6 +38,13 @@ void acquire(PerCpu* cpu) {
     if (waited) ++cpu->lock_contended;
 }
 
+bool try_acquire(PerCpu* cpu) {
+    if (!g_lock.try_lock()) return false;
+    atomic::store_release(g_owner, cpu->index + 1);
+    ++cpu->lock_acquisitions;
+    return true;
+}
+
 void release(PerCpu*) {
     atomic::store_release(g_owner, 0);
     g_lock.unlock();

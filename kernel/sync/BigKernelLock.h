@@ -34,6 +34,7 @@ namespace detail {
 // sets CPU 0's depth to the one entry it is inside: kmain's).
 extern bool g_locking;
 void acquire(PerCpu* cpu);
+bool try_acquire(PerCpu* cpu);
 void release(PerCpu* cpu);
 [[noreturn]] void unbalanced(PerCpu* cpu);
 }  // namespace detail
@@ -43,6 +44,15 @@ void release(PerCpu* cpu);
     if (!detail::g_locking) return;
     PerCpu* cpu = per_cpu::this_cpu();
     if (cpu->big_lock_depth++ == 0) detail::acquire(cpu);
+}
+// The same, but only if the lock is free or this CPU's already (interrupts off): false, and nothing taken,
+// when another CPU holds it or waits for it. For CPU 0's clock tick, which must not wait (TrapEntry.cpp).
+[[gnu::always_inline]] inline bool try_enter_interrupts_off() {
+    if (!detail::g_locking) return true;
+    PerCpu* cpu = per_cpu::this_cpu();
+    if (cpu->big_lock_depth == 0 && !detail::try_acquire(cpu)) return false;
+    ++cpu->big_lock_depth;
+    return true;
 }
 // The same from any interrupt state; returns with the interrupt flag as it found it.
 inline void enter() {

@@ -5,6 +5,9 @@
 //     using Word = ...;                            a 32-bit word the operations below act on
 //     static u32  fetch_add(Word&, u32);           atomically add, return the old value
 //     static u32  exchange(Word&, u32);            atomically swap, return the old value
+//     static bool compare_exchange(Word&, u32 expected, u32 desired)
+//                                                  atomically: if it holds `expected`, store `desired`
+//                                                  (TicketLockCore::try_lock only)
 //     static u32  load(const Word&);               acquire load
 //     static void store(Word&, u32);               release store
 //     static void relax();                         what to do once per round of spinning
@@ -110,6 +113,14 @@ public:
             wait(mine);
         ++m_counters.acquisitions;
         return waited;
+    }
+    // Takes the lock only if nobody holds or waits for it: draws the next number only if it is the one being
+    // served (a compare-and-exchange, so a CPU that drew a number meanwhile keeps its turn). Never waits.
+    bool try_lock() {
+        u32 serving = A::load(m_serving);
+        if (!A::compare_exchange(m_next, serving, serving + 1)) return false;
+        ++m_counters.acquisitions;
+        return true;
     }
     void unlock() { A::store(m_serving, A::load(m_serving) + 1); }
     bool is_locked() const { return queued() != 0; }

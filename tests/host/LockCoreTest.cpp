@@ -21,6 +21,9 @@ struct HostAtomics {
     using Word = std::atomic<u32>;
     static u32 fetch_add(Word& w, u32 v) { return w.fetch_add(v, std::memory_order_acq_rel); }
     static u32 exchange(Word& w, u32 v) { return w.exchange(v, std::memory_order_acquire); }
+    static bool compare_exchange(Word& w, u32 expected, u32 desired) {
+        return w.compare_exchange_strong(expected, desired, std::memory_order_acquire);
+    }
     static u32 load(const Word& w) { return w.load(std::memory_order_acquire); }
     static void store(Word& w, u32 v) { w.store(v, std::memory_order_release); }
     static void relax() { std::this_thread::yield(); }
@@ -127,6 +130,26 @@ TEST(TicketLockCore, WaitersAreServedInArrivalOrder) {
     lock.unlock();
     for (auto& w : workers) w.join();
     EXPECT_EQ(order, (std::vector<int>{0, 1, 2}));
+}
+
+// try_lock takes a free lock and never a held one, nor one with a waiter queued (it would jump the queue),
+// at the wrap-around too.
+TEST(TicketLockCore, TryLockTakesOnlyAFreeLock) {
+    HostTicketLock lock(0xFFFFFFFFu);
+    EXPECT_TRUE(lock.try_lock());  // draws 0xFFFFFFFF; the next number wraps to 0
+    EXPECT_FALSE(lock.try_lock());
+    EXPECT_EQ(lock.queued(), 1u);  // a failed try draws nothing
+    std::thread waiter([&] {
+        lock.lock();
+        lock.unlock();
+    });
+    while (lock.queued() != 2) std::this_thread::yield();
+    lock.unlock();  // the waiter's turn now: it holds the lock, or is about to
+    waiter.join();
+    EXPECT_FALSE(lock.is_locked());
+    EXPECT_TRUE(lock.try_lock());
+    lock.unlock();
+    EXPECT_EQ(lock.counters().acquisitions, 3u);
 }
 
 TEST(SpinLockCore, TryLockAndMutualExclusion) {

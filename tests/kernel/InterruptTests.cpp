@@ -95,8 +95,11 @@ KTEST(interrupts, tick_count_reads_with_interrupts_on) {
 }
 
 KTEST(waitqueue, interrupt_handler_wakes_the_sleeper) {
-    TimerWaker waker(3);
+    // The count is read before the waker is installed: a tick between the two would count for the waker and
+    // not for `start`, and three handler calls would then be only two ticks after it (it happened on CPU 1,
+    // with CPU 0 taking the ticks).
     u64 start = pit::ticks();
+    TimerWaker waker(3);
     u32 checks = 0;
     g_queue.wait_until([&] {
         ++checks;
