@@ -36,14 +36,14 @@ void initialize(u32 hz) {
 }
 
 u32 frequency() { return g_hz; }
-// A 64-bit count takes two 32-bit stores and two 32-bit loads (SDM Vol. 3A 9.1.1: only aligned accesses up
+// A 64-bit count takes two 32-bit stores and two 32-bit loads (SDM Vol. 3A 8.1.1: only aligned accesses up
 // to 32 bits are atomic on a 486), so a reader could see half of an update: at the 2^32nd tick, the new low
 // word beside the old high word, a count 2^32 ticks in the past. Disabling interrupts keeps CPU 0's own tick
 // out of a read, not the other CPUs' reads out of CPU 0's tick. So the count is guarded by a sequence number
 // (a "seqlock", as Linux's jiffies_64 on 32-bit machines): tick() makes it odd, updates the count and makes it
 // even again; a reader retries until it read the count between two equal, even readings of the number. Both
 // sides need only program order: x86 does not reorder stores with stores nor loads with loads (SDM Vol. 3A
-// 9.2.2), and the compiler keeps volatile accesses in order.
+// 8.2.2, as arch/i386/Atomic.h relies on too), and the compiler keeps volatile accesses in order.
 void tick() {
     g_sequence = g_sequence + 1;
     g_ticks = g_ticks + 1;

@@ -109,6 +109,14 @@ bool from_mp_table(CpuList& list) {
     return true;
 }
 
+// The processors from the MADT, or from the MP table where there is no usable MADT; returns which table
+// listed them, or nullptr when neither did.
+const char* find_processors(CpuList& list) {
+    if (from_madt(list)) return "ACPI MADT";
+    if (from_mp_table(list)) return "MP table";
+    return nullptr;
+}
+
 // "0 1 2 3": the APIC ids of the enabled CPUs, for the boot line.
 void format_ids(const CpuList& list, char* out, u32 size) {
     u32 used = 0;
@@ -133,13 +141,10 @@ void use_bootstrap_only(u8 bsp_id) {
 // they give, route the PIC's interrupts through it (virtual-wire mode). Mneme still runs on this CPU only.
 void route_through_undeclared_apic() {
     CpuList list;
-    const char* source = "ACPI MADT";
-    if (!from_madt(list)) {
-        source = "MP table";
-        if (!from_mp_table(list)) {
-            klog("smp", "no local APIC (CPUID): one CPU");
-            return;
-        }
+    const char* source = find_processors(list);
+    if (!source) {
+        klog("smp", "no local APIC (CPUID): one CPU");
+        return;
     }
     u32 physical = list.local_apic_address ? list.local_apic_address : local_apic::kDefaultPhysicalBase;
     if (list.enabled_count() == 0 || physical != local_apic::kDefaultPhysicalBase) {
@@ -172,13 +177,10 @@ void discover(const BootOptions& options) {
     use_bootstrap_only(bsp_id);
 
     CpuList list;
-    const char* source = "ACPI MADT";
-    if (!from_madt(list)) {
-        source = "MP table";
-        if (!from_mp_table(list)) {
-            klog("smp", "no ACPI MADT or MP table lists the processors: using this one (APIC id %u) only", bsp_id);
-            return;
-        }
+    const char* source = find_processors(list);
+    if (!source) {
+        klog("smp", "no ACPI MADT or MP table lists the processors: using this one (APIC id %u) only", bsp_id);
+        return;
     }
     u32 enabled = list.enabled_count();
     char ids[3 * CpuList::kMaxCpus + 1];

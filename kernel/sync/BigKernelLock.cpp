@@ -31,17 +31,21 @@ u32 g_owner = 0;  // index + 1 of the holder; written by the holder only
 namespace detail {
 bool g_locking = false;
 
-void acquire(PerCpu* cpu) {
-    bool waited = g_lock.lock();
+// The lock is this CPU's now.
+void took(PerCpu* cpu) {
     atomic::store_release(g_owner, cpu->index + 1);
     ++cpu->lock_acquisitions;  // the cpus view's per-CPU columns (kernel/sync/SpinLock.cpp counts the others)
+}
+
+void acquire(PerCpu* cpu) {
+    bool waited = g_lock.lock();
+    took(cpu);
     if (waited) ++cpu->lock_contended;
 }
 
 bool try_acquire(PerCpu* cpu) {
     if (!g_lock.try_lock()) return false;
-    atomic::store_release(g_owner, cpu->index + 1);
-    ++cpu->lock_acquisitions;
+    took(cpu);
     return true;
 }
 
