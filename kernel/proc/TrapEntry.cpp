@@ -70,9 +70,14 @@ namespace {
 // The tick is still charged to the process CPU 0 runs: its tick counts are written only by the CPU running
 // it, so that needs no lock (ps would otherwise see a process on CPU 0 run 0 ms while another CPU writes).
 [[gnu::noinline]] bool timer_entry(const TrapFrame& frame) {
-    pit::tick();
     PerCpu* self = per_cpu::this_cpu();
-    if (big_lock::try_enter_interrupts_off()) return true;
+    // Counted after the lock is taken, when it is: a CPU holding the lock then sees a tick and its handler
+    // both or neither (counted first, a handler could run for a tick an AP had already read).
+    if (big_lock::try_enter_interrupts_off()) {
+        pit::tick();
+        return true;
+    }
+    pit::tick();
     ++self->deferred_ticks;
     if (Process* current = self->current) {
         if (frame.from_user())
