@@ -17,12 +17,16 @@ constexpr u16 kModemControl = kBase + 4;
 constexpr u16 kLineStatus = kBase + 5;
 constexpr u8 kLineStatusDataReady = 0x01;
 constexpr u8 kLineStatusTransmitEmpty = 0x20;
+constexpr u8 kInterruptReceivedData = 0x01;  // IER bit 0, ERBFI: received data available
+constexpr u8 kModemNormal = 0x0F;            // DTR, RTS, OUT1, OUT2 (OUT2 gates the IRQ line)
+constexpr u8 kModemRequestToSend = 0x02;     // MCR bit 1, RTS
 
 bool g_present = false;
 void (*g_on_receive)(u8) = nullptr;
+volatile bool g_receiving = true;  // false while paused: bytes stay in the UART
 
 void on_interrupt(TrapFrame&) {
-    while (inb(kLineStatus) & kLineStatusDataReady) {
+    while (g_receiving && (inb(kLineStatus) & kLineStatusDataReady)) {
         u8 byte = inb(kData);
         if (g_on_receive) g_on_receive(byte);
     }
@@ -40,7 +44,7 @@ bool initialize() {
     outb(kModemControl, 0x1E);  // loopback mode for the self-test
     outb(kData, 0xAE);
     if (inb(kData) != 0xAE) return g_present = false;
-    outb(kModemControl, 0x0F);  // normal mode: DTR, RTS, OUT1, OUT2 (OUT2 gates the IRQ line)
+    outb(kModemControl, kModemNormal);
     return g_present = true;
 }
 
@@ -65,9 +69,30 @@ void enable_receive_interrupt(void (*on_receive)(u8)) {
     if (!g_present) return;
     g_on_receive = on_receive;
     idt::set_handler(idt::kIrqBase + pic::kIrqCom1, on_interrupt);
-    outb(kInterruptEnable, 0x01);  // received data available
+    g_receiving = true;
+    outb(kInterruptEnable, kInterruptReceivedData);
     pic::unmask(pic::kIrqCom1);
 }
+
+// PC16550D datasheet, "Interrupt Enable Register" and "Modem Control Register": clearing ERBFI lowers the
+// receive interrupt while data waits in the FIFO; setting it again raises the interrupt at once if data is
+// there. Dropping RTS asks a sender with hardware flow control to stop; QEMU's serial device stops
+// reading its character device once the FIFO is full, so nothing typed is lost there either.
+void pause_receive() {
+    if (!g_present) return;
+    g_receiving = false;
+    outb(kInterruptEnable, 0);
+    outb(kModemControl, kModemNormal & ~kModemRequestToSend);
+}
+
+void resume_receive() {
+    if (!g_present || g_receiving || !g_on_receive) return;
+    g_receiving = true;
+    outb(kModemControl, kModemNormal);
+    outb(kInterruptEnable, kInterruptReceivedData);
+}
+
+bool receive_paused() { return g_present && !g_receiving; }
 
 int poll_byte() {
     if (!g_present || !(inb(kLineStatus) & kLineStatusDataReady)) return -1;

@@ -1,5 +1,6 @@
 // Console.cpp: the kernel console. Output goes to COM1 and the VGA text buffer; input is a ring buffer
-// filled by the COM1 receive interrupt and drained by read_char().
+// filled by the COM1 receive interrupt and drained by read_char(). When the ring is full the UART is paused
+// (flow control, arch/i386/Uart.h): keystrokes wait rather than being lost.
 //
 // Interrupt rules: the receive interrupt is the ring's only producer and writes g_interrupt_request; process
 // context reads the ring and changes the foreground with interrupts disabled (InterruptGuard).
@@ -75,11 +76,26 @@ void on_receive(u8 byte) {
         if (g_listener) g_listener();  // whoever waits gets to run, so the request is seen soon
         return;
     }
-    size_t next = (g_input_tail + 1) % kInputCapacity;
-    if (next == g_input_head) return;  // full: drop the keystroke rather than block in an interrupt
+    // The ring has room: it pauses the UART when it fills (below), and the UART hands over nothing while
+    // paused.
     g_input[g_input_tail] = static_cast<char>(byte);
-    g_input_tail = next;
+    g_input_tail = (g_input_tail + 1) % kInputCapacity;
+    // Full now: the next keystrokes wait in the UART (and in QEMU) until the reader makes room, rather
+    // than being dropped. A dropped Enter would leave the shell waiting on a line the user thinks is sent.
+    if ((g_input_tail + 1) % kInputCapacity == g_input_head) uart::pause_receive();
     if (g_listener) g_listener();
+}
+
+// Takes the next byte from the ring, or -1 if it is empty; interrupts must be off. Taking makes room, so a
+// paused UART receives again.
+int take_input() {
+    int c = -1;
+    if (g_input_head != g_input_tail) {
+        c = static_cast<unsigned char>(g_input[g_input_head]);
+        g_input_head = (g_input_head + 1) % kInputCapacity;
+    }
+    if (uart::receive_paused()) uart::resume_receive();
+    return c;
 }
 
 }  // namespace
@@ -129,23 +145,18 @@ i32 take_interrupt_request() {
 
 int try_read_char() {
     cpu::InterruptGuard guard;
-    if (g_input_head == g_input_tail) {
-        // Before interrupts are on (or with the IRQ masked) fall back to polling the UART.
-        return uart::poll_byte();
-    }
-    char c = g_input[g_input_head];
-    g_input_head = (g_input_head + 1) % kInputCapacity;
-    return static_cast<unsigned char>(c);
+    int c = take_input();
+    // Before interrupts are on (or with the IRQ masked) fall back to polling the UART.
+    return c >= 0 ? c : uart::poll_byte();
 }
 
 char read_char() {
     for (;;) {
         cpu::disable_interrupts();
-        if (g_input_head != g_input_tail) {
-            char c = g_input[g_input_head];
-            g_input_head = (g_input_head + 1) % kInputCapacity;
+        int c = take_input();
+        if (c >= 0) {
             cpu::enable_interrupts();
-            return c;
+            return static_cast<char>(c);
         }
         int polled = uart::poll_byte();
         if (polled >= 0) {
