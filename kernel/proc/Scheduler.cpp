@@ -295,6 +295,10 @@ void remove(Process* p) {
 // and every interrupt that wakes it takes the lock in trap_dispatch. CPU 0 wakes at each PIT tick (it also
 // collects orphans and acts on Ctrl-C); the others go back to sleep at once unless something looks ready or
 // CPU 0 asked them to run a function (smp::run_on), so an idle CPU costs the others nothing.
+// How long CPU 0's idle loop waits for a held lock before it halts again: rounds of PAUSE, a fraction of a
+// 10 ms tick under QEMU, far longer than a system call holds the lock.
+constexpr u32 kBootstrapLockSpins = 1u << 14;
+
 void run_idle(const u32* until) {
     PerCpu* cpu = per_cpu::this_cpu();
     bool bootstrap = cpu->index == 0;
@@ -319,16 +323,27 @@ void run_idle(const u32* until) {
             big_lock::leave();
         }
         // CPU 0 keeps halting while another CPU holds the lock, unless woken by an IPI (a process made ready
-        // for it): waiting for the lock here, with interrupts off, would stop its clock (an application
-        // processor may hold it for long: testcpu=N).
-        u32 wakeups = cpu->wakeups;
-        do {
-            cpu::enable_interrupts_and_halt();
-            cpu::disable_interrupts();
-        } while (bootstrap ? big_lock::owner() != 0 && cpu->wakeups == wakeups
-                           : !ready_hint() && !__atomic_load_n(&cpu->call, __ATOMIC_ACQUIRE));
+        // for it), and never waits for the lock with interrupts off: that would stop its clock (an
+        // application processor may hold the lock for long: testcpu=N). Looking at the owner and then
+        // waiting for a ticket was not enough: the processor could take the lock in between, and CPU 0's
+        // clock then stopped while the in-kernel tests on cpu1 halted for ticks (kernel-on-cpu1 failed its
+        // timer test in about 1 run of 20 on a loaded host). So CPU 0 tries, waits a little with interrupts
+        // on (the sender of a wake-up IPI lets go soon), and otherwise goes back to halting until the next
+        // tick. The others wait for the lock as any kernel entry does.
+        for (;;) {
+            u32 wakeups = cpu->wakeups;
+            do {
+                cpu::enable_interrupts_and_halt();
+                cpu::disable_interrupts();
+            } while (bootstrap ? big_lock::owner() != 0 && cpu->wakeups == wakeups
+                               : !ready_hint() && !__atomic_load_n(&cpu->call, __ATOMIC_ACQUIRE));
+            if (!bootstrap) {
+                big_lock::enter_interrupts_off();
+                break;
+            }
+            if (big_lock::try_enter_waiting_interrupts_on(kBootstrapLockSpins)) break;
+        }
         __atomic_store_n(&cpu->idle, 0, __ATOMIC_RELEASE);
-        big_lock::enter_interrupts_off();
         holding = true;
     }
 }

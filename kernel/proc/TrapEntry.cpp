@@ -65,8 +65,8 @@ namespace {
 // the ticks meanwhile would be lost. Returns true when the handler is to run: it then holds the lock. The
 // test and the taking are one step (a try-lock): when they were two, another CPU could take the lock between
 // them, and CPU 0 then waited with interrupts off while that CPU halted in a test waiting for ticks that
-// could not come (kernel-on-cpu1's waitqueue test failed so on a loaded host). The idle loop below has the
-// same pattern still (scheduler::run_idle looks at the owner, then waits for its ticket).
+// could not come (kernel-on-cpu1's waitqueue test failed so on a loaded host). The idle loop does the same
+// (scheduler::run_idle, big_lock::try_enter_waiting_interrupts_on).
 // The tick is still charged to the process CPU 0 runs: its tick counts are written only by the CPU running
 // it, so that needs no lock (ps would otherwise see a process on CPU 0 run 0 ms while another CPU writes).
 [[gnu::noinline]] bool timer_entry(const TrapFrame& frame) {

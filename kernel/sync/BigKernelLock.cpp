@@ -76,6 +76,21 @@ bool let_waiters_in() {
     return true;
 }
 
+bool try_enter_waiting_interrupts_on(u32 spins) {
+    for (;;) {
+        if (try_enter_interrupts_off()) return true;
+        if (spins == 0) return false;
+        // Interrupts are taken at an instruction boundary after the one that follows STI (Intel SDM Vol. 2B,
+        // STI), so the PAUSE opens the window even when the lock is seen free at once. The first try's
+        // LOCK CMPXCHG is not repeated while the lock is held: the loop only reads the owner.
+        cpu::enable_interrupts();
+        do {
+            atomic::pause();
+        } while (--spins > 0 && owner() != 0);
+        cpu::disable_interrupts();
+    }
+}
+
 bool held_by_this_cpu() { return !detail::g_locking || depth() > 0; }
 u32 owner() { return atomic::load_acquire(g_owner); }
 

@@ -54,6 +54,12 @@ void release(PerCpu* cpu);
     ++cpu->big_lock_depth;
     return true;
 }
+// For CPU 0's idle loop, which must never wait for the lock with interrupts off: its clock would stop, and
+// an application processor may hold the lock for long, halting for ticks (testcpu=N). Tries as above; while
+// another CPU holds the lock, waits with interrupts on (a tick meanwhile is counted, a shootdown served)
+// for up to `spins` rounds, trying again whenever the lock looks free. Called and returns with interrupts
+// off; false, and nothing taken, if it is held still.
+bool try_enter_waiting_interrupts_on(u32 spins);
 // The same from any interrupt state; returns with the interrupt flag as it found it.
 inline void enter() {
     u32 flags = cpu::read_eflags();
