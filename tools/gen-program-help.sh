@@ -4,7 +4,8 @@
 #
 # Each program's source (a file, or a folder whose files are searched) carries one line
 #   // help(KIND): USAGE | ONE-LINE DESCRIPTION
-# with KIND one of program, hostile (the kernel must survive it) or test (a helper the test suite runs).
+# split at the first " | " (a bar with a space either side), so a usage may list choices as a|b|c. KIND is
+# one of program, hostile (the kernel must survive it) or test (a helper the test suite runs).
 # A program without that line fails the build, naming the file. --file adds an entry for a file that is no
 # program (user/notelf.txt). The output is a C++ header for user/sh.cpp.
 set -euo pipefail
@@ -39,8 +40,12 @@ while [ $# -gt 0 ]; do
   fi
   kind=$(sed -E 's|^// help\(([a-z]+)\): .*|\1|' <<< "$line")
   body=${line#*): }
-  usage=$(trim "${body%%|*}")
-  text=$(trim "${body#*|}")
+  if [[ "$body" != *" | "* ]]; then
+    echo "gen-program-help: $source: the help line needs ' | ' between the usage and the description" >&2
+    exit 1
+  fi
+  usage=$(trim "${body%% | *}")
+  text=$(trim "${body#* | }")
   if [ "${usage%% *}" != "$name" ]; then
     echo "gen-program-help: $source: the usage '$usage' should start with the program's name, $name" >&2
     exit 1
