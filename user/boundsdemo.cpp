@@ -3,7 +3,7 @@
 // the paging backstop) stops it at its limit, and only it is killed (docs/relocation-and-segments.md).
 // `code` writes into its own code instead, through CS: under segments the code segment is execute/read only
 // (a CPU that checks types raises #GP; QEMU, which does not, meets the read-only page of the shared code).
-// help(program): boundsdemo read|write|jump|stack|code | (base-bounds, segments) step past the segment's limit, or write to the code, and be killed
+// help(program): boundsdemo [read|write|jump|stack|code] | (base-bounds, segments) step past the segment's limit, or write to the code, and be killed
 #include "libc/user/Malloc.h"
 #include "libc/user/Stdio.h"
 #include "libc/user/Stdlib.h"
@@ -27,9 +27,20 @@ constexpr u32 kStep = 4096;
 
 int main(int argc, char** argv) {
     const char* what = argc > 1 ? argv[1] : "read";
+    const char* const kActions[] = {"read", "write", "jump", "stack", "code"};
+    bool listed = false;
+    for (const char* action : kActions) listed |= strcmp(what, action) == 0;
+    if (!listed || argc > 2) {
+        fprintf(stderr, "usage: boundsdemo [read|write|jump|stack|code]   (read when none is given)\n");
+        return 64;
+    }
     const char* model = getenv("MNEME_MEMORY");
-    printf("boundsdemo: memory model %s; %s past the end of the heap at offset 0x%08x\n", model ? model : "paging",
-           what, reinterpret_cast<u32>(sbrk(0)));
+    if (strcmp(what, "stack") == 0 || strcmp(what, "code") == 0)
+        printf("boundsdemo: memory model %s; %s\n", model ? model : "paging",
+               what[0] == 's' ? "overflowing the stack" : "writing into my own code");
+    else
+        printf("boundsdemo: memory model %s; %s past the end of the heap at offset 0x%08x\n", model ? model : "paging",
+               what, reinterpret_cast<u32>(sbrk(0)));
     if (strcmp(what, "stack") == 0) return static_cast<int>(recurse(0));
     if (strcmp(what, "code") == 0) {
         // The first byte of recurse(), written through a CS override: the offset is a code offset under

@@ -317,6 +317,15 @@ int builtin_mem() {
     return 0;
 }
 
+// A whole decimal number, 1 or more (a pid, a signal): "12x", "" and "-3" are not.
+bool parse_positive(const char* text, int& value) {
+    char* end = nullptr;
+    long parsed = strtol(text, &end, 10);
+    if (end == text || *end != '\0' || parsed < 1 || parsed > 0x7FFFFFFF) return false;
+    value = static_cast<int>(parsed);
+    return true;
+}
+
 int builtin_kill(const Command& cmd) {
     if (cmd.count < 2) {
         fprintf(stderr, "usage: kill PID [-9|-15]\n");
@@ -325,10 +334,20 @@ int builtin_kill(const Command& cmd) {
     int signal = kSignalTerm;
     int pid = 0;
     for (int i = 1; i < cmd.count; ++i) {
-        if (cmd.words[i][0] == '-')
-            signal = atoi(cmd.words[i] + 1);
-        else
-            pid = atoi(cmd.words[i]);
+        const char* word = cmd.words[i];
+        if (word[0] == '-') {
+            if (!parse_positive(word + 1, signal)) {
+                fprintf(stderr, "kill: %s: not a signal number (-9 is SIGKILL, -15 SIGTERM)\n", word);
+                return 64;
+            }
+        } else if (!parse_positive(word, pid)) {
+            fprintf(stderr, "kill: %s: not a process id (`ps` lists them)\n", word);
+            return 64;
+        }
+    }
+    if (pid == 0) {
+        fprintf(stderr, "usage: kill PID [-9|-15]\n");
+        return 64;
     }
     int result = sys_kill(pid, signal);
     if (result != 0) {

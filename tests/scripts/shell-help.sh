@@ -50,10 +50,10 @@ else
   echo "PASS shell-help.lists-every-program ($(wc -l < build/initrd.list) in the initrd)"
 fi
 # A usage that lists choices (a|b|c) keeps them: the help line splits at " | ", not at the first bar.
-if grep -qE '^  boundsdemo read\|write\|jump\|stack\|code([[:space:]]|$)' <<< "$help_text"; then
+if grep -qE '^  boundsdemo \[read\|write\|jump\|stack\|code\]([[:space:]]|$)' <<< "$help_text"; then
   echo "PASS shell-help.usage-with-choices"
 else
-  echo "FAIL shell-help.usage-with-choices: boundsdemo's usage should read 'read|write|jump|stack|code'; log: $log"
+  echo "FAIL shell-help.usage-with-choices: boundsdemo's usage should read '[read|write|jump|stack|code]'; log: $log"
 fi
 tests_part=$(sed -n '/^Used by the tests:/,/^Syntax:/p' <<< "$help_text")
 if grep -qE '^  spin \[CHILDREN\].* +computes' <<< "$help_text" && grep -qE '^  ubench +' <<< "$help_text" &&
