@@ -25,24 +25,15 @@ void my_segments(char* out, size_t size) {
     }
 }
 
-// A whole decimal number in [low, high]: "12x", "" and "-5" are not.
-bool parse_number(const char* text, u32 low, u32 high, u32& value) {
-    char* end = nullptr;
-    unsigned long parsed = strtoul(text, &end, 10);
-    if (end == text || *end != '\0' || text[0] == '-' || parsed < low || parsed > high) return false;
-    value = static_cast<u32>(parsed);
-    return true;
-}
-
 u8 pattern(u32 i) { return static_cast<u8>((i * 2654435761u) >> 24); }
 
 }  // namespace
 
 int main(int argc, char** argv) {
     u32 kib = 0, seconds = 2, delay_ms = 0;
-    bool usable = argc >= 2 && argc <= 5 && parse_number(argv[1], 1, 1u << 20, kib) &&
-                  (argc < 3 || parse_number(argv[2], 0, 3600, seconds)) &&
-                  (argc < 4 || parse_number(argv[3], 0, 3600000, delay_ms)) &&
+    bool usable = argc >= 2 && argc <= 5 && parse_decimal(argv[1], 1, 1u << 20, &kib) &&
+                  (argc < 3 || parse_decimal(argv[2], 0, 3600, &seconds)) &&
+                  (argc < 4 || parse_decimal(argv[3], 0, 3600000, &delay_ms)) &&
                   (argc < 5 || strcmp(argv[4], "moved") == 0);
     if (!usable) {
         fprintf(stderr, "usage: holder KIB [SECONDS [DELAY_MS [moved]]]   (KIB 1 to 1048576, SECONDS up to 3600)\n");

@@ -317,30 +317,21 @@ int builtin_mem() {
     return 0;
 }
 
-// A whole decimal number, 1 or more (a pid, a signal): "12x", "" and "-3" are not.
-bool parse_positive(const char* text, int& value) {
-    char* end = nullptr;
-    long parsed = strtol(text, &end, 10);
-    if (end == text || *end != '\0' || parsed < 1 || parsed > 0x7FFFFFFF) return false;
-    value = static_cast<int>(parsed);
-    return true;
-}
-
 int builtin_kill(const Command& cmd) {
     if (cmd.count < 2) {
         fprintf(stderr, "usage: kill PID [-9|-15]\n");
         return 64;
     }
-    int signal = kSignalTerm;
-    int pid = 0;
+    u32 signal = kSignalTerm;
+    u32 pid = 0;
     for (int i = 1; i < cmd.count; ++i) {
         const char* word = cmd.words[i];
         if (word[0] == '-') {
-            if (!parse_positive(word + 1, signal)) {
+            if (!parse_decimal(word + 1, 1, 31, &signal)) {
                 fprintf(stderr, "kill: %s: not a signal number (-9 is SIGKILL, -15 SIGTERM)\n", word);
                 return 64;
             }
-        } else if (!parse_positive(word, pid)) {
+        } else if (!parse_decimal(word, 1, 0x7FFFFFFF, &pid)) {
             fprintf(stderr, "kill: %s: not a process id (`ps` lists them)\n", word);
             return 64;
         }
@@ -349,9 +340,9 @@ int builtin_kill(const Command& cmd) {
         fprintf(stderr, "usage: kill PID [-9|-15]\n");
         return 64;
     }
-    int result = sys_kill(pid, signal);
+    int result = sys_kill(static_cast<int>(pid), static_cast<int>(signal));
     if (result != 0) {
-        fprintf(stderr, "kill: %d: %s\n", pid, strerror(result));
+        fprintf(stderr, "kill: %u: %s\n", pid, strerror(result));
         return 1;
     }
     return 0;

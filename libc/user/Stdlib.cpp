@@ -109,6 +109,16 @@ unsigned long strtoul(const char* text, char** end, int base) {
 
 int atoi(const char* text) { return static_cast<int>(strtol(text, nullptr, 10)); }
 
+bool parse_decimal(const char* text, u32 low, u32 high, u32* value) {
+    if (digit_value(*text) >= 10) return false;  // no sign, no space: the word is the number
+    unsigned long magnitude;
+    bool negative, any_digits;
+    const char* stop = parse_unsigned(text, 10, ULONG_MAX, magnitude, negative, any_digits);
+    if (*stop != '\0' || magnitude < low || magnitude > high) return false;
+    *value = static_cast<u32>(magnitude);
+    return true;
+}
+
 const char* strerror(int error) { return error_string(static_cast<Error>(error < 0 ? -error : error)); }
 
 // The user-space half of VERIFY (libc/base/Assert.h): the message on stderr in one write, then the same

@@ -29,6 +29,9 @@ const char* find_in_environment(const char* const* environment, const char* name
 long strtol(const char* text, char** end, int base);
 unsigned long strtoul(const char* text, char** end, int base);
 int atoi(const char* text);
+// For a program's arguments: a whole decimal number from low to high into *value, or false (and *value
+// untouched) for "", "12x", "-5", " 5" or one out of range, where atoi would read "abc" as 0 and go on.
+bool parse_decimal(const char* text, u32 low, u32 high, u32* value);
 
 // A short description of an errno value (positive, e.g. 14) or of a negative system-call result (-14).
 const char* strerror(int error);
