@@ -83,11 +83,13 @@ void stop_worker(int pid) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc == 3 && strcmp(argv[1], "hold") == 0) return hold(static_cast<u32>(atoi(argv[2])));
-    u32 steps = argc > 1 ? static_cast<u32>(atoi(argv[1])) : 200;
-    u32 seed = argc > 2 ? static_cast<u32>(atoi(argv[2])) : 1;
-    u32 max_live = argc > 3 ? static_cast<u32>(atoi(argv[3])) : 6;
-    if (steps == 0 || seed == 0 || max_live == 0 || max_live > kMaxLive) {
+    u32 number = 0;
+    if (argc == 3 && strcmp(argv[1], "hold") == 0 && parse_decimal(argv[2], 0, 0xFFFFFFFF, &number))
+        return hold(number);
+    u32 steps = 200, seed = 1, max_live = 6;
+    if (argc > 4 || (argc > 1 && !parse_decimal(argv[1], 1, 0xFFFFFFFF, &steps)) ||
+        (argc > 2 && !parse_decimal(argv[2], 1, 0xFFFFFFFF, &seed)) ||
+        (argc > 3 && !parse_decimal(argv[3], 1, kMaxLive, &max_live))) {
         fprintf(stderr, "usage: arenaload [STEPS [SEED [MAXLIVE]]]  (STEPS, SEED >= 1, MAXLIVE 1..%u)\n", kMaxLive);
         return 64;
     }

@@ -20,7 +20,14 @@ int main(int argc, char** argv) {
         fprintf(stderr, "usage: compute SEED [EXPECTED-CHECKSUM-HEX]\n");
         return 64;
     }
-    u32 seed = static_cast<u32>(strtoul(argv[1], nullptr, 0));
+    char* end = nullptr;
+    u32 seed = static_cast<u32>(strtoul(argv[1], &end, 0));
+    char* expected_end = nullptr;
+    u32 expected_argument = argc > 2 ? static_cast<u32>(strtoul(argv[2], &expected_end, 16)) : 0;
+    if (argc > 3 || end == argv[1] || *end != '\0' || (argc > 2 && (expected_end == argv[2] || *expected_end))) {
+        fprintf(stderr, "usage: compute SEED [EXPECTED-CHECKSUM-HEX]   (SEED a number: 12, 0x1f)\n");
+        return 64;
+    }
     u32* buffer = static_cast<u32*>(malloc(kComputeWords * sizeof(u32)));
     if (!buffer) {
         fprintf(stderr, "compute %u: out of memory\n", seed);
@@ -46,7 +53,7 @@ int main(int argc, char** argv) {
     }
     free(buffer);
     u32 expected = compute_expected(seed);
-    bool matches_argument = argc < 3 || strtoul(argv[2], nullptr, 16) == total;
+    bool matches_argument = argc < 3 || expected_argument == total;
     bool ok = total == expected && matches_argument;
     printf("compute %u: checksum %08x %s\n", seed, total, ok ? "ok" : "ERROR: expected a different checksum");
     return ok ? 0 : 1;

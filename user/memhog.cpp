@@ -31,18 +31,19 @@ void report(const char* what, u32 start_frames) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    long total_mib = 16, step_mib = 1;
-    bool use_sbrk = false;
+    u32 total = 16, step_size = 1;
+    bool use_sbrk = false, usable = true;
     int numbers = 0;
     for (int i = 1; i < argc; ++i) {
         if (strcmp(argv[i], "--sbrk") == 0)
             use_sbrk = true;
         else if (numbers++ == 0)
-            total_mib = strtol(argv[i], nullptr, 10);
+            usable &= parse_decimal(argv[i], 1, 4096, &total);
         else
-            step_mib = strtol(argv[i], nullptr, 10);
+            usable &= numbers == 2 && parse_decimal(argv[i], 1, 4096, &step_size);
     }
-    if (total_mib <= 0 || step_mib <= 0 || total_mib / step_mib > kMaxSteps) {
+    long total_mib = total, step_mib = step_size;
+    if (!usable || total_mib / step_mib > kMaxSteps) {
         fprintf(stderr, "usage: memhog [MIB [STEP-MIB]] [--sbrk]\n");
         return 64;
     }

@@ -69,20 +69,20 @@ int timed(int workers, int millions) {
 
 int main(int argc, char** argv) {
     if (argc > 1 && strcmp(argv[1], "-t") == 0) {
-        int workers = argc > 2 ? atoi(argv[2]) : 4;
-        int millions = argc > 3 ? atoi(argv[3]) : 150;
-        if (workers < 1 || workers > 32 || millions < 1 || millions > 10000) {
+        u32 workers = 4, millions = 150;
+        if (argc > 4 || (argc > 2 && !parse_decimal(argv[2], 1, 32, &workers)) ||
+            (argc > 3 && !parse_decimal(argv[3], 1, 10000, &millions))) {
             fprintf(stderr, "usage: spin -t WORKERS MILLIONS   (1 to 32 workers, 1 to 10000 million rounds each)\n");
-            return 2;
+            return 64;
         }
-        return timed(workers, millions);
+        return timed(static_cast<int>(workers), static_cast<int>(millions));
     }
-    int children = argc > 1 ? atoi(argv[1]) : 0;
-    if (children < 0 || children > 16) {
+    u32 children = 0;
+    if (argc > 2 || (argc > 1 && !parse_decimal(argv[1], 0, 16, &children))) {
         fprintf(stderr, "usage: spin [CHILDREN]   (0 to 16 more processes), or spin -t WORKERS MILLIONS\n");
-        return 2;
+        return 64;
     }
-    for (int i = 0; i < children; ++i) {
+    for (u32 i = 0; i < children; ++i) {
         int pid = fork();
         if (pid < 0) {
             fprintf(stderr, "spin: fork: %s\n", strerror(pid));
@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
         }
         if (pid == 0) spin_forever();
     }
-    printf("spin: pid %d and %d children spinning\n", sys_getpid(), children);
+    printf("spin: pid %d and %u children spinning\n", sys_getpid(), children);
     fflush(stdout);
     spin_forever();
 }

@@ -47,15 +47,20 @@ int main(int argc, char** argv) {
     u32 pages = 0, passes = 3, seed = 1;
     bool quiet = false;
     int numbers = 0;
+    bool usable = true;
     for (int i = 1; i < argc; ++i) {
         if (strcmp(argv[i], "--quiet") == 0)
             quiet = true;
         else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
-            seed = static_cast<u32>(atoi(argv[++i]));
+            usable &= parse_decimal(argv[++i], 0, 0xFFFFFFFF, &seed);
         else if (numbers++ == 0)
-            pages = static_cast<u32>(atoi(argv[i]));
+            usable &= parse_decimal(argv[i], 1, 256 * 1024, &pages);
         else
-            passes = static_cast<u32>(atoi(argv[i]));
+            usable &= numbers == 2 && parse_decimal(argv[i], 1, 1000000, &passes);
+    }
+    if (!usable) {
+        fprintf(stderr, "usage: swapdemo [PAGES [PASSES]] [--seed N] [--quiet]   (PAGES 1 to 262144)\n");
+        return 64;
     }
     MnemeVmStat start = vmstat();
     start.mode[sizeof(start.mode) - 1] = '\0';

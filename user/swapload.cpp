@@ -45,10 +45,11 @@ int main(int argc, char** argv) {
         if (kind.is_error()) return usage();
         spec.kind = kind.value();
     }
-    if (argc > 2) spec.pages = static_cast<u32>(atoi(argv[2]));
-    if (argc > 3) length = static_cast<u32>(atoi(argv[3]));
-    if (argc > 4) spec.write_percent = static_cast<u32>(atoi(argv[4]));
-    if (argc > 5) spec.seed = static_cast<u32>(atoi(argv[5]));
+    if (argc > 6 || (argc > 2 && !parse_decimal(argv[2], 1, 4096, &spec.pages)) ||
+        (argc > 3 && !parse_decimal(argv[3], 1, 100000, &length)) ||
+        (argc > 4 && !parse_decimal(argv[4], 0, 100, &spec.write_percent)) ||
+        (argc > 5 && !parse_decimal(argv[5], 0, 0xFFFFFFFF, &spec.seed)))
+        return usage();
     spec.frames = spec.pages > 1 ? spec.pages - 1 : 1;  // the loop: `pages` pages in a cycle
     if (spec.pages == 0 || spec.pages > 4096 || length == 0 || length > 100000 || spec.write_percent > 100)
         return usage();

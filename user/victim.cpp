@@ -8,7 +8,11 @@
 char g_message[48] = "victim's precious message, intact";
 
 int main(int argc, char** argv) {
-    u32 seconds = argc > 1 ? static_cast<u32>(atoi(argv[1])) : 3;
+    u32 seconds = 3;
+    if (argc > 2 || (argc > 1 && !parse_decimal(argv[1], 0, 3600, &seconds))) {
+        fprintf(stderr, "usage: victim [SECONDS]   (0 to 3600)\n");
+        return 64;
+    }
     // A checksum, not a copy: a copy on the stack lies in the arena too, and a scribbler overwrites both.
     auto checksum = [] {
         u32 sum = 0;

@@ -58,16 +58,16 @@ int main(int argc, char** argv) {
         print_table(before);
         return 0;
     }
-    int interval = atoi(argv[1]);
-    int count = argc > 2 ? atoi(argv[2]) : 10;
-    if (interval <= 0 || count <= 0) {
+    u32 interval = 0, count = 10;
+    if (argc > 3 || !parse_decimal(argv[1], 1, 3600000, &interval) ||
+        (argc > 2 && !parse_decimal(argv[2], 1, 1000000, &count))) {
         fprintf(stderr, "usage: vmstat [MS [COUNT]]  (MS and COUNT are positive numbers)\n");
         return 64;
     }
-    printf("  faults   major     out  evicted  swapped  frames  (changes every %d ms; swapped and frames: now)\n",
+    printf("  faults   major     out  evicted  swapped  frames  (changes every %u ms; swapped and frames: now)\n",
            interval);
-    for (int line = 0; line < count; ++line) {
-        sleep_ms(static_cast<u32>(interval));
+    for (u32 line = 0; line < count; ++line) {
+        sleep_ms(interval);
         MnemeVmStat now{};
         if (!read_counters(now)) return 1;
         printf("%8u %7u %7u %8u %8u %7u\n", now.page_faults - before.page_faults,

@@ -115,9 +115,12 @@ void test_shell_command() {
     const Case cases[] = {
         {"exit 7", 7}, {"nullderef", 128 + kSignalSegv}, {"nonexistent", kExecFailedStatus}, {"hello \"unclosed", 2},
         // Words that are not what a builtin or program takes are refused with its usage (64), not guessed at:
-        // atoi made "kill abc" a kill of pid 0, and "boundsdemo foo" ran as "read".
+        // atoi made "kill abc" a kill of pid 0, "spin abc" spin with no children, and "boundsdemo foo" ran
+        // as "read".
         {"kill abc", 64}, {"kill 12x", 64}, {"kill -x 5", 64}, {"boundsdemo foo", 64}, {"holder -5", 64},
-        {"holder 4 abc", 64}};
+        {"holder 4 abc", 64}, {"compute abc", 64}, {"spin abc", 64}, {"spin 17", 64}, {"swapdemo abc", 64},
+        {"vmstat abc", 64}, {"arenaload abc", 64}, {"swapload scan abc", 64}, {"memhog 5x", 64},
+        {"victim abc", 64}};
     for (const Case& c : cases) {
         const char* case_argv[] = {"sh", "-c", c.line, nullptr};
         if (!run_program(case_argv, nullptr, status)) return;
