@@ -28,6 +28,8 @@ namespace Malloc {
 
 class AddressIndex {
 public:
+    // The node: three words right after the header.
+    static constexpr size_t kNodeBytes = 3 * sizeof(void*);
     AddressIndex() = default;
     MNEME_NONCOPYABLE(AddressIndex);
     MNEME_NONMOVABLE(AddressIndex);
@@ -63,6 +65,7 @@ private:
         Node* right;
         uptr summary;
     };
+    static_assert(sizeof(Node) == kNodeBytes);
     static constexpr uptr kHasMinimum = 4;
     static constexpr uptr kBalanceMask = 3;
     static_assert(FitLayout::kMinimumBlock >= FitLayout::kHeaderBytes + sizeof(Node) + sizeof(uptr));

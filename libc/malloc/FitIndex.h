@@ -29,7 +29,8 @@
 // and no SizeIndex. Best fit keeps the blocks above the minimum size in the SizeIndex and only the
 // minimum-size ones (which have no room for a size node) in the AddressIndex: it never asks the address
 // order of the others, and a block in two trees paid for two walks on every update (when it stopped, best
-// fit's `compiler` workload in build/bench/malloc_fit went from 0.107-0.115 s to 0.079-0.093 s). Every
+// fit's `compiler` workload in build/bench/malloc_fit went from 0.107-0.115 s to 0.079-0.093 s), and so
+// both nodes can start right after the header, next to the size they are sorted by. Every
 // operation is O(log n): AVL trees (AvlTree.h) stay within 1.44 log2 n of perfect.
 #pragma once
 
@@ -45,7 +46,9 @@ enum class FitStrategy : u8 { First, Next, Best, Worst };
 class FitIndex {
 public:
     // The bytes of a free block's payload the index uses: what malloc_trim must not discard.
-    static constexpr size_t kNodeBytes = SizeIndex::kNodeOffset - FitLayout::kHeaderBytes + SizeIndex::kNodeBytes;
+    // Both nodes start right after the header; the address node is the longer.
+    static constexpr size_t kNodeBytes = AddressIndex::kNodeBytes;
+    static_assert(SizeIndex::kNodeOffset == FitLayout::kHeaderBytes && SizeIndex::kNodeBytes <= kNodeBytes);
 
     explicit FitIndex(FitStrategy strategy) : m_by_size(strategy == FitStrategy::Best) {}
     MNEME_NONCOPYABLE(FitIndex);
@@ -82,7 +85,8 @@ public:
     bool in_address_order() const { return !m_by_size; }
     // Empties the index, calling `visit` on every block in address order; `visit` may write over the
     // block's payload (the index has read its node for the last time). Best fit's larger blocks join the
-    // address tree first (their address nodes lie before their size nodes, which the walk reads): O(n log n).
+    // address tree first (the size tree's walk reads each node's links before the address node is written
+    // over them): O(n log n).
     void drain(void (*visit)(void* block, void* context), void* context);
     // Both trees are consistent and hold as many blocks as the heap has free blocks (of more than the
     // minimum size, for the size index). For check_invariants.

@@ -4,7 +4,8 @@
 // 16, with flags in the low bits. A free block's payload, from byte 16 up to its footer (its last word), is
 // free for an index to keep its links in: at least three words, since the smallest block holds a header,
 // three words and the footer. The list version keeps two links there (FitAllocator), the indexed version
-// an AddressIndex node (three words) and, in blocks larger than the smallest, a SizeIndex node (two more).
+// an AddressIndex node (three words) or, under best fit in blocks larger than the smallest, a SizeIndex node
+// (two words) in the same place.
 #pragma once
 
 #include "libc/base/Types.h"

@@ -18,9 +18,11 @@ void* SizeIndex::smallest_fit(size_t size) const {
 }
 
 void SizeIndex::for_each(const Node* node, void (*visit)(void* block, void* context), void* context) {
-    for (; node; node = node->right) {
+    while (node) {
+        Node* right = node->right;  // read before the visit, which may write over the node
         for_each(Traits::left(const_cast<Node*>(node)), visit, context);
         visit(block_of(node), context);
+        node = right;
     }
 }
 
