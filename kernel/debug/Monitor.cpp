@@ -29,16 +29,22 @@ void redraw(const char* line, size_t old_length) {
     for (size_t i = length; i < old_length; ++i) kprintf("\b");
 }
 
-// Reads one line with echo. Returns false if the line was abandoned with Ctrl-C.
+// Reads one line with echo. Returns false if the line was abandoned with Ctrl-C, or refused as longer than
+// the monitor takes: as the shell does, it is refused whole at Enter rather than run cut short (a cut
+// `rmap 0x12345` could name another frame).
 bool read_line(char* line) {
     size_t length = 0;
+    size_t dropped = 0;  // characters typed past the end of a full line
     size_t history_index = g_history_count;  // one past the newest
     line[0] = '\0';
     for (;;) {
         char c = console::read_char();
         if (c == '\r' || c == '\n') {
             kprintf("\n");
-            return true;
+            if (dropped == 0) return true;
+            kprintf("monitor: line too long: %u characters past the limit of %u were not taken; nothing was run\n",
+                    static_cast<unsigned>(dropped), static_cast<unsigned>(kLineCapacity - 1));
+            return false;
         }
         if (c == 0x03) {  // Ctrl-C
             kprintf("^C\n");
@@ -54,6 +60,7 @@ bool read_line(char* line) {
         if (c == 0x15) {  // Ctrl-U
             size_t old = length;
             length = 0;
+            dropped = 0;
             line[0] = '\0';
             redraw(line, old);
             continue;
@@ -82,6 +89,8 @@ bool read_line(char* line) {
             line[length++] = c;
             line[length] = '\0';
             kprintf("%c", c);
+        } else if (c >= ' ' && c < 0x7F && dropped++ == 0) {
+            kprintf("\a");  // the line is full: ring once, refuse it at Enter
         }
     }
 }

@@ -119,6 +119,15 @@ run long-cmdline 'halt\r' "$long_line"
 expect long-cmdline 0 "cmdline: warning: the command line is [0-9]+ bytes; only the first [0-9]+ are read, so everything from 'hz=100" \
   'Powering off'
 
+# A typed line longer than the monitor takes (127 characters) is refused whole, every character counted,
+# and the monitor goes on.
+run long-line "$(printf 'x%.0s' $(seq 600))\\ruptime\\rhalt\\r"
+expect long-line 0 'monitor: line too long: 473 characters past the limit of 127 were not taken; nothing was run' \
+  '^up [0-9.]+ s' 'Powering off'
+if grep -q "unknown command 'xxx" "$logs/monitor-long-line.log"; then
+  echo "FAIL monitor.long-line-not-run: the cut line was run; log: $logs/monitor-long-line.log"
+fi
+
 run bitmap 'meminfo\rbuddy\rhalt\r' pmm=bitmap
 expect bitmap 0 'pmm: bitmap allocator' 'Page allocator \(pmm=bitmap\)' 'runs the bitmap allocator'
 
