@@ -25,18 +25,22 @@ void my_segments(char* out, size_t size) {
     }
 }
 
+constexpr u32 kMaxSteps = 1024;
+
 u8 pattern(u32 i) { return static_cast<u8>((i * 2654435761u) >> 24); }
 
 }  // namespace
 
 int main(int argc, char** argv) {
     u32 kib = 0, seconds = 2, delay_ms = 0;
-    bool usable = argc >= 2 && argc <= 5 && parse_decimal(argv[1], 1, 1u << 20, &kib) &&
+    // At most kMaxSteps steps of 64 KiB: 64 MiB, the largest arena (arena= boot option).
+    bool usable = argc >= 2 && argc <= 5 && parse_decimal(argv[1], 1, kMaxSteps * 64, &kib) &&
                   (argc < 3 || parse_decimal(argv[2], 0, 3600, &seconds)) &&
                   (argc < 4 || parse_decimal(argv[3], 0, 3600000, &delay_ms)) &&
                   (argc < 5 || strcmp(argv[4], "moved") == 0);
     if (!usable) {
-        fprintf(stderr, "usage: holder KIB [SECONDS [DELAY_MS [moved]]]   (KIB 1 to 1048576, SECONDS up to 3600)\n");
+        fprintf(stderr, "usage: holder KIB [SECONDS [DELAY_MS [moved]]]   (KIB 1 to 65536, taken in 64 KiB steps; "
+                        "SECONDS up to 3600)\n");
         return 64;
     }
     u32 bytes = kib * 1024;
@@ -46,8 +50,7 @@ int main(int argc, char** argv) {
     if (delay_ms) sleep_ms(delay_ms);
     // Grown in 64 KiB steps, each filled at once: under base and bounds every step may move the process.
     u32 chunks = (bytes + 65535) / 65536;
-    u8* blocks[256];
-    if (chunks > 256) chunks = 256;
+    u8* blocks[kMaxSteps];
     u32 sum = 0;
     for (u32 c = 0; c < chunks; ++c) {
         blocks[c] = static_cast<u8*>(malloc(65536));
@@ -57,7 +60,8 @@ int main(int argc, char** argv) {
         }
         for (u32 i = 0; i < 65536; ++i) sum += blocks[c][i] = pattern(c * 65536 + i);
     }
-    printf("holder: pid %d holds %u KiB, checksum 0x%08x; %s\n", sys_getpid(), chunks * 64, sum, before);
+    printf("holder: pid %d holds %u KiB%s, checksum 0x%08x; %s\n", sys_getpid(), chunks * 64,
+           chunks * 64 != kib ? " (in 64 KiB steps)" : "", sum, before);
     sleep_ms(seconds * 1000);
     u32 check = 0;
     bool intact = true;
