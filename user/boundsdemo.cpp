@@ -35,12 +35,14 @@ int main(int argc, char** argv) {
         return 64;
     }
     const char* model = getenv("MNEME_MEMORY");
-    if (strcmp(what, "stack") == 0 || strcmp(what, "code") == 0)
-        printf("boundsdemo: memory model %s; %s\n", model ? model : "paging",
-               what[0] == 's' ? "overflowing the stack" : "writing into my own code");
+    if (!model) model = "paging";
+    if (strcmp(what, "stack") == 0)
+        printf("boundsdemo: memory model %s; overflowing the stack\n", model);
+    else if (strcmp(what, "code") == 0)
+        printf("boundsdemo: memory model %s; writing into my own code\n", model);
     else
-        printf("boundsdemo: memory model %s; %s past the end of the heap at offset 0x%08x\n", model ? model : "paging",
-               what, reinterpret_cast<u32>(sbrk(0)));
+        printf("boundsdemo: memory model %s; %s past the end of the heap at offset 0x%08x\n", model, what,
+               reinterpret_cast<u32>(sbrk(0)));
     if (strcmp(what, "stack") == 0) return static_cast<int>(recurse(0));
     if (strcmp(what, "code") == 0) {
         // The first byte of recurse(), written through a CS override: the offset is a code offset under

@@ -31,18 +31,17 @@ void report(const char* what, u32 start_frames) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    u32 total = 16, step_size = 1;
+    u32 total_mib = 16, step_mib = 1;
     bool use_sbrk = false, usable = true;
     int numbers = 0;
     for (int i = 1; i < argc; ++i) {
         if (strcmp(argv[i], "--sbrk") == 0)
             use_sbrk = true;
         else if (numbers++ == 0)
-            usable &= parse_decimal(argv[i], 1, 4096, &total);
+            usable &= parse_decimal(argv[i], 1, 4096, &total_mib);
         else
-            usable &= numbers == 2 && parse_decimal(argv[i], 1, 4096, &step_size);
+            usable &= numbers == 2 && parse_decimal(argv[i], 1, 4096, &step_mib);
     }
-    long total_mib = total, step_mib = step_size;
     if (!usable || total_mib / step_mib > kMaxSteps) {
         fprintf(stderr, "usage: memhog [MIB [STEP-MIB]] [--sbrk]\n");
         return 64;
@@ -50,7 +49,7 @@ int main(int argc, char** argv) {
     size_t step = static_cast<size_t>(step_mib) * MiB;
     int steps = static_cast<int>(total_mib / step_mib);
     u32 start = free_frames();
-    printf("memhog: taking %ld MiB in %ld MiB steps with %s; %u frames free\n", total_mib, step_mib,
+    printf("memhog: taking %u MiB in %u MiB steps with %s; %u frames free\n", total_mib, step_mib,
            use_sbrk ? "sbrk" : "malloc", start);
 
     int done = 0;
@@ -68,10 +67,10 @@ int main(int argc, char** argv) {
         }
         g_blocks[done] = block;
         char label[40];
-        format_to_buffer(label, sizeof(label), "%ld MiB reserved, untouched:", (done + 1) * step_mib);
+        format_to_buffer(label, sizeof(label), "%u MiB reserved, untouched:", (done + 1) * step_mib);
         report(label, start);
         touch(block, step);
-        format_to_buffer(label, sizeof(label), "%ld MiB written:", (done + 1) * step_mib);
+        format_to_buffer(label, sizeof(label), "%u MiB written:", (done + 1) * step_mib);
         report(label, start);
     }
 
